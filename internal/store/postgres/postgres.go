@@ -1,0 +1,93 @@
+// Package postgres is graphhook's store for several nodes sharing one PostgreSQL
+// database, through pgx. Claims use FOR UPDATE SKIP LOCKED, so every node can dispatch.
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+
+	"github.com/graphhook/graphhook/internal/store/sqlstore"
+)
+
+// Config configures Open.
+type Config struct {
+	// URL is a postgres:// connection URL.
+	URL string
+	// MaxConns caps the pool (default 16).
+	MaxConns int
+}
+
+// Store is the PostgreSQL backend.
+type Store struct {
+	*sqlstore.Store
+	db *sql.DB
+}
+
+// Open connects, applies migrations and returns the store.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	if cfg.URL == "" {
+		return nil, errors.New("postgres: no database URL")
+	}
+	if _, err := pgconn.ParseConfig(cfg.URL); err != nil {
+		return nil, fmt.Errorf("postgres: bad URL: %w", err)
+	}
+	db, err := sql.Open("pgx", cfg.URL)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	maxConns := cfg.MaxConns
+	if maxConns <= 0 {
+		maxConns = 16
+	}
+	db.SetMaxOpenConns(maxConns)
+	db.SetMaxIdleConns(maxConns)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	d := Dialect()
+	if err := migrate(ctx, db, d); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	s := &Store{db: db}
+	s.Store = sqlstore.New(sqlstore.Config{Dialect: d, Writer: db, Reader: db, ReadOnlyTx: true})
+	return s, nil
+}
+
+// migrate holds an advisory lock while migrating, so that nodes starting together
+// do not race.
+func migrate(ctx context.Context, db *sql.DB, d *sqlstore.Dialect) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	const lockID = 0x67726170686b // "graphk"
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, lockID); err != nil {
+		return fmt.Errorf("migration lock: %w", err)
+	}
+	defer conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock($1)`, lockID)
+	return sqlstore.Migrate(ctx, db, d)
+}
+
+// Dialect returns the PostgreSQL dialect.
+func Dialect() *sqlstore.Dialect {
+	return &sqlstore.Dialect{Name: "postgres", DollarParams: true, IsUniqueViolation: isUniqueViolation, SkipLocked: "FOR UPDATE SKIP LOCKED"}
+}
+
+func isUniqueViolation(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505"
+}
+
+// Close closes the pool.
+func (s *Store) Close() error {
+	s.Store.Close()
+	return s.db.Close()
+}

@@ -1,0 +1,108 @@
+// Package sqlite is graphhook's embedded default store: one SQLite file in WAL mode,
+// one writer connection with group commit (many transactions per fsync), a small pool
+// of readers, and migrations embedded in the binary and applied at open.
+package sqlite
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+
+	sqlite3 "github.com/mattn/go-sqlite3"
+
+	"github.com/graphhook/graphhook/internal/store/sqlstore"
+)
+
+// Config configures Open.
+type Config struct {
+	// Dir is the data folder; the database is Dir/graphhook.db. Created if missing.
+	Dir string
+	// Synchronous is SQLite's synchronous pragma (default "FULL": a commit survives a
+	// power cut; "NORMAL" survives a crash of the process only).
+	Synchronous string
+	// Readers is the size of the read pool (default 4).
+	Readers int
+}
+
+// Store is the SQLite backend.
+type Store struct {
+	*sqlstore.Store
+	writer, reader *sql.DB
+}
+
+// Open opens (creating if needed) the database in cfg.Dir and applies migrations.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	if cfg.Dir == "" {
+		return nil, errors.New("sqlite: no data folder")
+	}
+	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	sync := cmp.Or(cfg.Synchronous, "FULL")
+	switch sync {
+	case "FULL", "NORMAL", "EXTRA", "OFF":
+	default:
+		return nil, fmt.Errorf("sqlite: synchronous must be FULL, NORMAL, EXTRA or OFF, not %q", sync)
+	}
+	path := filepath.Join(cfg.Dir, "graphhook.db")
+	q := url.Values{}
+	q.Set("_journal_mode", "WAL")
+	q.Set("_busy_timeout", "10000")
+	q.Set("_synchronous", sync)
+	q.Set("_txlock", "immediate")
+	writer, err := sql.Open("sqlite3", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	writer.SetMaxOpenConns(1)
+	writer.SetMaxIdleConns(1)
+	writer.SetConnMaxLifetime(0)
+
+	rq := url.Values{}
+	rq.Set("_journal_mode", "WAL")
+	rq.Set("_busy_timeout", "10000")
+	rq.Set("_txlock", "deferred")
+	rq.Set("_query_only", "1")
+	reader, err := sql.Open("sqlite3", "file:"+path+"?"+rq.Encode())
+	if err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	readers := cmp.Or(cfg.Readers, 4)
+	reader.SetMaxOpenConns(readers)
+	reader.SetMaxIdleConns(readers)
+
+	d := Dialect()
+	if err := sqlstore.Migrate(ctx, writer, d); err != nil {
+		writer.Close()
+		reader.Close()
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	s := &Store{writer: writer, reader: reader}
+	s.Store = sqlstore.New(sqlstore.Config{Dialect: d, Writer: writer, Reader: reader, GroupCommit: true})
+	return s, nil
+}
+
+// Dialect returns the SQLite dialect.
+func Dialect() *sqlstore.Dialect {
+	return &sqlstore.Dialect{Name: "sqlite", IsUniqueViolation: isUniqueViolation}
+}
+
+func isUniqueViolation(err error) bool {
+	var se sqlite3.Error
+	if errors.As(err, &se) {
+		return se.ExtendedCode == sqlite3.ErrConstraintUnique || se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey
+	}
+	return false
+}
+
+// Close stops the writer and closes the database.
+func (s *Store) Close() error {
+	s.Store.Close()
+	return errors.Join(s.reader.Close(), s.writer.Close())
+}

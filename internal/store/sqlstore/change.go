@@ -1,0 +1,104 @@
+package sqlstore
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/graphhook/graphhook/internal/store"
+)
+
+// AppendChange implements store.ChangeTx.
+func (t *Tx) AppendChange(ctx context.Context, c *store.Change) error {
+	if t.readOnly {
+		return ErrReadOnly
+	}
+	if c.Time.IsZero() {
+		c.Time = time.Now().UTC()
+	}
+	topics, err := json.Marshal(c.Topics)
+	if err != nil {
+		return err
+	}
+	err = t.QueryRow(ctx, `INSERT INTO changes (tenant, kind, id, change_type, topics, time, before, after, extra)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
+		c.Tenant, c.Kind, c.ID, c.ChangeType, string(topics), nanos(c.Time), c.Before, c.After, c.Extra).Scan(&c.Seq)
+	if err != nil {
+		return t.translate(err)
+	}
+	seen := make(map[string]bool, len(c.Topics))
+	for _, topic := range c.Topics {
+		if seen[topic] {
+			continue
+		}
+		seen[topic] = true
+		if _, err := t.Exec(ctx, `INSERT INTO change_topics (tenant, topic, seq) VALUES (?, ?, ?)`, c.Tenant, topic, c.Seq); err != nil {
+			return t.translate(err)
+		}
+	}
+	t.signal = true
+	if h := t.s.hook; h != nil {
+		return h(ctx, t, c)
+	}
+	return nil
+}
+
+const changeCols = `c.seq, c.tenant, c.kind, c.id, c.change_type, c.topics, c.time, c.before, c.after, c.extra`
+
+// ListChanges implements store.ChangeTx.
+func (t *Tx) ListChanges(ctx context.Context, tenant, topic string, after int64, limit int) ([]store.Change, error) {
+	query := `SELECT ` + changeCols + ` FROM change_topics ct JOIN changes c ON c.seq = ct.seq
+		WHERE ct.tenant = ? AND ct.topic = ? AND ct.seq > ? ORDER BY ct.seq`
+	args := []any{tenant, topic, after}
+	if limit > 0 {
+		query += ` LIMIT ?`
+		args = append(args, limit)
+	}
+	rows, err := t.Query(ctx, query, args...)
+	if err != nil {
+		return nil, t.translate(err)
+	}
+	defer rows.Close()
+	var out []store.Change
+	for rows.Next() {
+		var c store.Change
+		var topics string
+		var tm int64
+		if err := rows.Scan(&c.Seq, &c.Tenant, &c.Kind, &c.ID, &c.ChangeType, &topics, &tm, &c.Before, &c.After, &c.Extra); err != nil {
+			return nil, err
+		}
+		c.Time = fromNanos(tm)
+		if err := json.Unmarshal([]byte(topics), &c.Topics); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// LastSeq implements store.ChangeTx.
+func (t *Tx) LastSeq(ctx context.Context) (int64, error) {
+	var n int64
+	err := t.QueryRow(ctx, `SELECT COALESCE(MAX(seq), 0) FROM changes`).Scan(&n)
+	return n, t.translate(err)
+}
+
+// FirstSeq implements store.ChangeTx.
+func (t *Tx) FirstSeq(ctx context.Context) (int64, error) {
+	var n int64
+	err := t.QueryRow(ctx, `SELECT COALESCE(MIN(seq), 0) FROM changes`).Scan(&n)
+	return n, t.translate(err)
+}
+
+// PruneChanges implements store.ChangeTx.
+func (t *Tx) PruneChanges(ctx context.Context, before time.Time) (int, error) {
+	if _, err := t.Exec(ctx, `DELETE FROM change_topics WHERE seq IN (SELECT seq FROM changes WHERE time < ?)`, nanos(before)); err != nil {
+		return 0, t.translate(err)
+	}
+	res, err := t.Exec(ctx, `DELETE FROM changes WHERE time < ?`, nanos(before))
+	if err != nil {
+		return 0, t.translate(err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}

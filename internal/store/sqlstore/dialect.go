@@ -1,0 +1,61 @@
+package sqlstore
+
+import (
+	"embed"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+//go:embed migrations
+var migrationsFS embed.FS
+
+// Dialect is what differs between backends.
+type Dialect struct {
+	// Name is "sqlite" or "postgres"; it picks the migrations folder.
+	Name string
+	// DollarParams rebinds '?' placeholders to $1, $2, … .
+	DollarParams bool
+	// IsUniqueViolation reports whether err is a unique-constraint failure.
+	IsUniqueViolation func(error) bool
+	// SkipLocked is appended to claim sub-selects ("FOR UPDATE SKIP LOCKED" on
+	// PostgreSQL, "" on SQLite where the single writer already serialises claims).
+	SkipLocked string
+
+	mu    sync.Mutex
+	cache map[string]string
+}
+
+// Q rebinds a statement for the dialect, caching the result.
+func (d *Dialect) Q(query string) string {
+	if !d.DollarParams {
+		return query
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if q, ok := d.cache[query]; ok {
+		return q
+	}
+	var b strings.Builder
+	n := 0
+	inString := false
+	for i := 0; i < len(query); i++ {
+		c := query[i]
+		switch {
+		case c == '\'':
+			inString = !inString
+			b.WriteByte(c)
+		case c == '?' && !inString:
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+		default:
+			b.WriteByte(c)
+		}
+	}
+	if d.cache == nil {
+		d.cache = map[string]string{}
+	}
+	d.cache[query] = b.String()
+	return b.String()
+}

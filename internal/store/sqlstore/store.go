@@ -1,0 +1,284 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"sync"
+
+	"github.com/graphhook/graphhook/internal/store"
+)
+
+// Config tells New how to use the connections a backend opened.
+type Config struct {
+	Dialect *Dialect
+	// Writer runs read-write transactions. With GroupCommit it must be limited to one
+	// open connection.
+	Writer *sql.DB
+	// Reader runs read-only transactions; it may be the same pool as Writer.
+	Reader *sql.DB
+	// GroupCommit batches concurrent Update calls into one database transaction, each
+	// call inside its own savepoint (used for SQLite's single writer).
+	GroupCommit bool
+	// MaxBatch caps how many Update calls share one commit (default 256).
+	MaxBatch int
+	// ReadOnlyTx asks the driver for read-only transactions in View.
+	ReadOnlyTx bool
+}
+
+// Store implements store.Store over database/sql.
+type Store struct {
+	cfg       Config
+	d         *Dialect
+	hook      store.ChangeHook
+	committed chan struct{}
+
+	reqs      chan *writeReq
+	closing   chan struct{}
+	closeOnce sync.Once
+	wg        sync.WaitGroup
+}
+
+type writeReq struct {
+	ctx  context.Context
+	fn   func(store.Tx) error
+	done chan error
+}
+
+// New returns a store over cfg's connections. Migrations must already be applied.
+func New(cfg Config) *Store {
+	if cfg.MaxBatch <= 0 {
+		cfg.MaxBatch = 256
+	}
+	s := &Store{
+		cfg:       cfg,
+		d:         cfg.Dialect,
+		committed: make(chan struct{}, 1),
+		reqs:      make(chan *writeReq, cfg.MaxBatch),
+		closing:   make(chan struct{}),
+	}
+	if cfg.GroupCommit {
+		s.wg.Add(1)
+		go s.writer()
+	}
+	return s
+}
+
+// Dialect returns the store's dialect (for backends that add statements).
+func (s *Store) Dialect() *Dialect { return s.d }
+
+// SetChangeHook implements store.Store.
+func (s *Store) SetChangeHook(fn store.ChangeHook) { s.hook = fn }
+
+// Committed implements store.Store.
+func (s *Store) Committed() <-chan struct{} { return s.committed }
+
+// Signal wakes whoever waits on Committed, without blocking.
+func (s *Store) Signal() {
+	select {
+	case s.committed <- struct{}{}:
+	default:
+	}
+}
+
+// Ping implements store.Store.
+func (s *Store) Ping(ctx context.Context) error {
+	select {
+	case <-s.closing:
+		return store.ErrClosed
+	default:
+	}
+	var n int
+	return s.cfg.Reader.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations`).Scan(&n)
+}
+
+// Close implements store.Store. It waits for the writer to finish its batch; the
+// backend closes the pools afterwards.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() { close(s.closing) })
+	s.wg.Wait()
+	return nil
+}
+
+// View implements store.Store.
+func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
+	select {
+	case <-s.closing:
+		return store.ErrClosed
+	default:
+	}
+	sqlTx, err := s.cfg.Reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: s.cfg.ReadOnlyTx})
+	if err != nil {
+		return fmt.Errorf("begin read: %w", err)
+	}
+	defer sqlTx.Rollback()
+	return fn(&Tx{s: s, q: sqlTx, readOnly: true})
+}
+
+// Update implements store.Store.
+func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
+	select {
+	case <-s.closing:
+		return store.ErrClosed
+	default:
+	}
+	if !s.cfg.GroupCommit {
+		return s.updateOne(ctx, fn)
+	}
+	r := &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	select {
+	case s.reqs <- r:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-s.closing:
+		return store.ErrClosed
+	}
+	// Once queued, the writer always answers, even if ctx ends: the caller must learn
+	// whether its transaction committed.
+	return <-r.done
+}
+
+func (s *Store) updateOne(ctx context.Context, fn func(store.Tx) error) (err error) {
+	sqlTx, err := s.cfg.Writer.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	t := &Tx{s: s, q: sqlTx}
+	if err := runFn(fn, t); err != nil {
+		sqlTx.Rollback()
+		return err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	if t.signal {
+		s.Signal()
+	}
+	return nil
+}
+
+// runFn calls fn, turning a panic into an error so that one bad request cannot take
+// the writer (and every other request of its batch) down.
+func runFn(fn func(store.Tx) error, t *Tx) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("store: transaction panicked: %v\n%s", r, debug.Stack())
+		}
+	}()
+	return fn(t)
+}
+
+// writer is the single goroutine that owns the write connection when group commit is
+// on. It takes whatever requests are waiting (up to MaxBatch), runs each in its own
+// savepoint of one transaction, and commits them together: one fsync for the batch.
+func (s *Store) writer() {
+	defer s.wg.Done()
+	batch := make([]*writeReq, 0, s.cfg.MaxBatch)
+	for {
+		batch = batch[:0]
+		select {
+		case r := <-s.reqs:
+			batch = append(batch, r)
+		case <-s.closing:
+			s.drainClosed()
+			return
+		}
+	fill:
+		for len(batch) < s.cfg.MaxBatch {
+			select {
+			case r := <-s.reqs:
+				batch = append(batch, r)
+			default:
+				break fill
+			}
+		}
+		s.runBatch(batch)
+	}
+}
+
+func (s *Store) drainClosed() {
+	for {
+		select {
+		case r := <-s.reqs:
+			r.done <- store.ErrClosed
+		default:
+			return
+		}
+	}
+}
+
+func (s *Store) runBatch(batch []*writeReq) {
+	ctx := context.Background()
+	sqlTx, err := s.cfg.Writer.BeginTx(ctx, nil)
+	if err != nil {
+		for _, r := range batch {
+			r.done <- fmt.Errorf("begin: %w", err)
+		}
+		return
+	}
+	errs := make([]error, len(batch))
+	signal := false
+	single := len(batch) == 1
+	for i, r := range batch {
+		if err := r.ctx.Err(); err != nil {
+			errs[i] = err
+			continue
+		}
+		if !single {
+			if _, err := sqlTx.ExecContext(ctx, "SAVEPOINT g"); err != nil {
+				s.failBatch(sqlTx, batch, fmt.Errorf("savepoint: %w", err))
+				return
+			}
+		}
+		t := &Tx{s: s, q: sqlTx}
+		errs[i] = runFn(r.fn, t)
+		if single {
+			signal = t.signal
+			break
+		}
+		if errs[i] != nil {
+			if _, err := sqlTx.ExecContext(ctx, "ROLLBACK TO g"); err != nil {
+				s.failBatch(sqlTx, batch, fmt.Errorf("rollback to savepoint: %w", err))
+				return
+			}
+		} else if t.signal {
+			signal = true
+		}
+		if _, err := sqlTx.ExecContext(ctx, "RELEASE g"); err != nil {
+			s.failBatch(sqlTx, batch, fmt.Errorf("release savepoint: %w", err))
+			return
+		}
+	}
+	if single && errs[0] != nil {
+		sqlTx.Rollback()
+		batch[0].done <- errs[0]
+		return
+	}
+	if err := sqlTx.Commit(); err != nil {
+		for i, r := range batch {
+			if errs[i] == nil {
+				errs[i] = fmt.Errorf("commit: %w", err)
+			}
+			r.done <- errs[i]
+		}
+		return
+	}
+	if signal {
+		s.Signal()
+	}
+	for i, r := range batch {
+		r.done <- errs[i]
+	}
+}
+
+func (s *Store) failBatch(sqlTx *sql.Tx, batch []*writeReq, err error) {
+	sqlTx.Rollback()
+	for _, r := range batch {
+		r.done <- err
+	}
+}
+
+// ErrReadOnly is returned by write methods inside View.
+var ErrReadOnly = errors.New("store: write in a read-only transaction")

@@ -1,0 +1,241 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/graphhook/graphhook/internal/store"
+)
+
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// Tx implements store.Tx over one database transaction (or one savepoint of it).
+type Tx struct {
+	s        *Store
+	q        querier
+	readOnly bool
+	// signal is set when the transaction wrote something a waiter on Committed cares
+	// about (a change or a queued notification).
+	signal bool
+}
+
+var _ store.Tx = (*Tx)(nil)
+
+// MarkSignal asks for a Committed signal after this transaction commits.
+func (t *Tx) MarkSignal() { t.signal = true }
+
+// Exec runs a statement written with '?' placeholders.
+func (t *Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if t.readOnly {
+		return nil, ErrReadOnly
+	}
+	return t.q.ExecContext(ctx, t.s.d.Q(query), args...)
+}
+
+// Query runs a query written with '?' placeholders.
+func (t *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return t.q.QueryContext(ctx, t.s.d.Q(query), args...)
+}
+
+// QueryRow runs a one-row query written with '?' placeholders.
+func (t *Tx) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return t.q.QueryRowContext(ctx, t.s.d.Q(query), args...)
+}
+
+// Dialect returns the dialect in use.
+func (t *Tx) Dialect() *Dialect { return t.s.d }
+
+func (t *Tx) translate(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.ErrNotFound
+	}
+	if t.s.d.IsUniqueViolation != nil && t.s.d.IsUniqueViolation(err) {
+		return fmt.Errorf("%w: %v", store.ErrConflict, err)
+	}
+	return err
+}
+
+func nanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func fromNanos(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+const objectCols = `tenant, kind, id, owner, parent, alt, deleted, version, created, updated, data`
+
+func scanObject(sc interface{ Scan(...any) error }) (store.Object, error) {
+	var o store.Object
+	var deleted int
+	var created, updated int64
+	err := sc.Scan(&o.Tenant, &o.Kind, &o.ID, &o.Owner, &o.Parent, &o.Alt, &deleted, &o.Version, &created, &updated, &o.Data)
+	o.Deleted = deleted != 0
+	o.Created, o.Updated = fromNanos(created), fromNanos(updated)
+	return o, err
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// GetObject implements store.ObjectTx.
+func (t *Tx) GetObject(ctx context.Context, tenant, kind, id string) (store.Object, error) {
+	o, err := scanObject(t.QueryRow(ctx, `SELECT `+objectCols+` FROM objects WHERE tenant = ? AND kind = ? AND id = ?`, tenant, kind, id))
+	return o, t.translate(err)
+}
+
+// GetObjectByAlt implements store.ObjectTx.
+func (t *Tx) GetObjectByAlt(ctx context.Context, tenant, kind, alt string) (store.Object, error) {
+	o, err := scanObject(t.QueryRow(ctx, `SELECT `+objectCols+` FROM objects WHERE tenant = ? AND kind = ? AND alt = ? AND deleted = 0 ORDER BY id LIMIT 1`, tenant, kind, alt))
+	return o, t.translate(err)
+}
+
+func objectWhere(q store.ObjectQuery, paging bool) (string, []any) {
+	var where []string
+	var args []any
+	add := func(cond string, v any) {
+		where = append(where, cond)
+		args = append(args, v)
+	}
+	add("tenant = ?", q.Tenant)
+	if q.Kind != "" {
+		add("kind = ?", q.Kind)
+	}
+	if q.Owner != "" {
+		add("owner = ?", q.Owner)
+	}
+	if q.Parent != "" {
+		add("parent = ?", q.Parent)
+	}
+	if q.Alt != "" {
+		add("alt = ?", q.Alt)
+	}
+	add("deleted = ?", boolInt(q.Deleted))
+	if paging && q.AfterID != "" {
+		add("id > ?", q.AfterID)
+	}
+	return " WHERE " + strings.Join(where, " AND "), args
+}
+
+// ListObjects implements store.ObjectTx.
+func (t *Tx) ListObjects(ctx context.Context, q store.ObjectQuery) ([]store.Object, error) {
+	where, args := objectWhere(q, true)
+	query := `SELECT ` + objectCols + ` FROM objects` + where + ` ORDER BY id`
+	if q.Limit > 0 {
+		query += ` LIMIT ?`
+		args = append(args, q.Limit)
+	}
+	rows, err := t.Query(ctx, query, args...)
+	if err != nil {
+		return nil, t.translate(err)
+	}
+	defer rows.Close()
+	var out []store.Object
+	for rows.Next() {
+		o, err := scanObject(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	return out, rows.Err()
+}
+
+// CountObjects implements store.ObjectTx.
+func (t *Tx) CountObjects(ctx context.Context, q store.ObjectQuery) (int, error) {
+	where, args := objectWhere(q, false)
+	var n int
+	err := t.QueryRow(ctx, `SELECT COUNT(*) FROM objects`+where, args...).Scan(&n)
+	return n, t.translate(err)
+}
+
+// InsertObject implements store.ObjectTx.
+func (t *Tx) InsertObject(ctx context.Context, o *store.Object) error {
+	now := time.Now().UTC()
+	if o.Created.IsZero() {
+		o.Created = now
+	}
+	if o.Updated.IsZero() {
+		o.Updated = o.Created
+	}
+	o.Version = 1
+	_, err := t.Exec(ctx, `INSERT INTO objects (`+objectCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		o.Tenant, o.Kind, o.ID, o.Owner, o.Parent, o.Alt, boolInt(o.Deleted), o.Version, nanos(o.Created), nanos(o.Updated), o.Data)
+	return t.translate(err)
+}
+
+// UpdateObject implements store.ObjectTx.
+func (t *Tx) UpdateObject(ctx context.Context, o *store.Object) error {
+	if o.Updated.IsZero() {
+		o.Updated = time.Now().UTC()
+	}
+	res, err := t.Exec(ctx, `UPDATE objects SET owner = ?, parent = ?, alt = ?, deleted = ?, version = version + 1, updated = ?, data = ?
+		WHERE tenant = ? AND kind = ? AND id = ? AND version = ?`,
+		o.Owner, o.Parent, o.Alt, boolInt(o.Deleted), nanos(o.Updated), o.Data, o.Tenant, o.Kind, o.ID, o.Version)
+	if err != nil {
+		return t.translate(err)
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		o.Version++
+		return nil
+	}
+	if _, err := t.GetObject(ctx, o.Tenant, o.Kind, o.ID); err != nil {
+		return err
+	}
+	return store.ErrVersionMismatch
+}
+
+// DeleteObject implements store.ObjectTx.
+func (t *Tx) DeleteObject(ctx context.Context, tenant, kind, id string) error {
+	res, err := t.Exec(ctx, `DELETE FROM objects WHERE tenant = ? AND kind = ? AND id = ?`, tenant, kind, id)
+	if err != nil {
+		return t.translate(err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+// PutBlob implements store.BlobTx.
+func (t *Tx) PutBlob(ctx context.Context, key string, data []byte) error {
+	if data == nil {
+		data = []byte{}
+	}
+	_, err := t.Exec(ctx, `INSERT INTO blobs (key, data) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET data = excluded.data`, key, data)
+	return t.translate(err)
+}
+
+// GetBlob implements store.BlobTx.
+func (t *Tx) GetBlob(ctx context.Context, key string) ([]byte, error) {
+	var data []byte
+	err := t.QueryRow(ctx, `SELECT data FROM blobs WHERE key = ?`, key).Scan(&data)
+	return data, t.translate(err)
+}
+
+// DeleteBlob implements store.BlobTx.
+func (t *Tx) DeleteBlob(ctx context.Context, key string) error {
+	_, err := t.Exec(ctx, `DELETE FROM blobs WHERE key = ?`, key)
+	return t.translate(err)
+}

@@ -1,0 +1,182 @@
+// Package store is the contract between graphhook's domain packages and its storage
+// backends (embedded SQLite, PostgreSQL). Business rules live above it, in Go, so both
+// backends behave the same; internal/store/storetest holds the conformance suite every
+// backend passes.
+//
+// The model is small on purpose:
+//   - Objects: every Graph resource (user, group, message, driveItem, …) and every piece
+//     of identity state (tenant, app, signing key) is a JSON document with a few indexed
+//     columns (tenant, kind, id, owner, parent, alt) and a version that is bumped on each
+//     write (it is what etags are made of).
+//   - Changes: the change log. A write to a resource appends its change record in the
+//     same transaction, so a committed change is never lost and a rolled-back one never
+//     notifies. Each change lists the topic keys it touches; delta queries read the log
+//     by topic.
+//   - Blobs: file content, addressed by a key.
+//
+// Subscriptions and the notification queue add their own parts of the contract in
+// subscription.go and queue.go.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Sentinel errors. Backends translate driver errors into these; callers check them
+// with errors.Is.
+var (
+	// ErrNotFound: the addressed row does not exist.
+	ErrNotFound = errors.New("store: not found")
+	// ErrConflict: a row with the same key already exists (insert of a duplicate).
+	ErrConflict = errors.New("store: conflict")
+	// ErrVersionMismatch: a guarded write found another version (or state) than it expected.
+	ErrVersionMismatch = errors.New("store: version mismatch")
+	// ErrClosed: the store was closed.
+	ErrClosed = errors.New("store: closed")
+)
+
+// Store is a transactional backend.
+type Store interface {
+	// Update runs fn in a read-write transaction and commits it when fn returns nil.
+	// fn's error is returned unchanged (and the transaction's work is undone); a commit
+	// failure is returned wrapped. fn must do store work only: no network calls, no
+	// sleeping. It may be run in a batch with other transactions (group commit): its own
+	// writes are undone on its error without touching the others'.
+	Update(ctx context.Context, fn func(Tx) error) error
+	// View runs fn in a read-only snapshot. Write methods of the Tx return an error.
+	View(ctx context.Context, fn func(Tx) error) error
+	// SetChangeHook installs fn to be called, inside the transaction, for every change
+	// appended with Tx.AppendChange after the change got its sequence number. An error
+	// from the hook fails AppendChange and so the whole transaction. Set once, before
+	// the store is used.
+	SetChangeHook(fn ChangeHook)
+	// Committed returns a channel that receives a value (without blocking the
+	// committer; values may coalesce) after each commit that appended changes or
+	// queued notifications.
+	Committed() <-chan struct{}
+	// Ping reports whether the store is open and its migrations applied.
+	Ping(ctx context.Context) error
+	// Close releases the store. Transactions started afterwards return ErrClosed.
+	Close() error
+}
+
+// ChangeHook sees each change inside the transaction that appends it.
+type ChangeHook func(ctx context.Context, tx Tx, c *Change) error
+
+// Tx is one transaction. Its methods are not safe for concurrent use.
+type Tx interface {
+	ObjectTx
+	ChangeTx
+	BlobTx
+	SubscriptionTx
+	QueueTx
+}
+
+// Object is one stored document.
+type Object struct {
+	Tenant string // tenant id; "" for global objects (signing keys)
+	Kind   string // resource kind, e.g. "user", "message"
+	ID     string
+	Owner  string // the user (or group, team, drive, …) the object belongs to; "" if none
+	Parent string // the containing object (folder, list, channel, …); "" if none
+	Alt    string // a secondary lookup key (lower-cased UPN, well-known name, path); "" if none
+	// Deleted marks a soft-deleted object (restorable, listed only when asked).
+	Deleted bool
+	// Version starts at 1 and grows by one on every write.
+	Version int64
+	Created time.Time
+	Updated time.Time
+	Data    []byte // the JSON document
+}
+
+// ObjectQuery selects objects of one kind in one tenant. Empty fields do not filter.
+type ObjectQuery struct {
+	Tenant string
+	Kind   string
+	Owner  string
+	Parent string
+	Alt    string
+	// Deleted selects soft-deleted objects instead of live ones.
+	Deleted bool
+	// AfterID returns objects whose id sorts after it (keyset paging); results are
+	// ordered by id.
+	AfterID string
+	// Limit caps the result; 0 means no cap.
+	Limit int
+}
+
+// ObjectTx reads and writes objects.
+type ObjectTx interface {
+	// GetObject returns the object (live or soft-deleted). ErrNotFound if absent.
+	GetObject(ctx context.Context, tenant, kind, id string) (Object, error)
+	// GetObjectByAlt returns the first live object with that alt key, by id order.
+	// ErrNotFound if none.
+	GetObjectByAlt(ctx context.Context, tenant, kind, alt string) (Object, error)
+	// ListObjects returns the objects matching q, ordered by id.
+	ListObjects(ctx context.Context, q ObjectQuery) ([]Object, error)
+	// CountObjects returns how many objects match q (AfterID and Limit ignored).
+	CountObjects(ctx context.Context, q ObjectQuery) (int, error)
+	// InsertObject stores a new object; Version is set to 1 and Created/Updated to
+	// the given times if zero. ErrConflict if (tenant, kind, id) exists.
+	InsertObject(ctx context.Context, o *Object) error
+	// UpdateObject replaces the object's columns and data, guarded by o.Version: the
+	// stored version must equal o.Version, which then becomes o.Version+1.
+	// ErrNotFound if absent, ErrVersionMismatch if the version differs.
+	UpdateObject(ctx context.Context, o *Object) error
+	// DeleteObject removes the object for good. ErrNotFound if absent.
+	DeleteObject(ctx context.Context, tenant, kind, id string) error
+}
+
+// Change types, as Graph spells them.
+const (
+	Created = "created"
+	Updated = "updated"
+	Deleted = "deleted"
+)
+
+// Change is one record of the change log.
+type Change struct {
+	Seq        int64 // assigned by AppendChange, increasing across the store
+	Tenant     string
+	Kind       string
+	ID         string
+	ChangeType string // Created, Updated or Deleted (as the workload saw it)
+	// Topics lists every topic key the change touches (see docs/architecture.md).
+	Topics []string
+	Time   time.Time
+	// Before and After are the item's JSON before and after the change; nil when the
+	// item did not exist on that side.
+	Before []byte
+	After  []byte
+	// Extra carries workload facts a notification needs beyond the item state, as
+	// JSON (for example members@delta of a group membership change).
+	Extra []byte
+}
+
+// ChangeTx appends to and reads the change log.
+type ChangeTx interface {
+	// AppendChange assigns c.Seq, stores c with its topics, and runs the change hook.
+	AppendChange(ctx context.Context, c *Change) error
+	// ListChanges returns changes touching topic in tenant with Seq > after, in Seq
+	// order, at most limit (0 = no cap).
+	ListChanges(ctx context.Context, tenant, topic string, after int64, limit int) ([]Change, error)
+	// LastSeq returns the highest sequence number in the log (0 when empty).
+	LastSeq(ctx context.Context) (int64, error)
+	// FirstSeq returns the lowest retained sequence number (0 when empty); delta tokens
+	// older than it can no longer be served.
+	FirstSeq(ctx context.Context) (int64, error)
+	// PruneChanges deletes changes older than before and returns how many went.
+	PruneChanges(ctx context.Context, before time.Time) (int, error)
+}
+
+// BlobTx stores opaque content (file bodies, upload sessions).
+type BlobTx interface {
+	// PutBlob stores or replaces the content under key.
+	PutBlob(ctx context.Context, key string, data []byte) error
+	// GetBlob returns the content. ErrNotFound if absent.
+	GetBlob(ctx context.Context, key string) ([]byte, error)
+	// DeleteBlob removes the content; absent keys are not an error.
+	DeleteBlob(ctx context.Context, key string) error
+}
