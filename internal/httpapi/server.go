@@ -1,0 +1,346 @@
+// Package httpapi is graphhook's HTTP adapter: Graph-style routing (case-insensitive
+// segments, key syntax, the /me alias, colon paths), bearer authentication, request
+// limits (body size, gzip bodies, content types), request ids, the OData error envelope
+// (written in exactly one place, writeError), the token and key endpoints of the
+// identity service, the admin API under /_graphhook/, health checks and metrics.
+//
+// Workloads register their handlers on Graph() (served under /v1.0 and /beta) and
+// Admin() (served under /_graphhook/).
+package httpapi
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/graphhook/graphhook/internal/clock"
+	"github.com/graphhook/graphhook/internal/graph"
+	"github.com/graphhook/graphhook/internal/identity"
+)
+
+// Config configures the server.
+type Config struct {
+	// PublicURL is the base URL in @odata links (required).
+	PublicURL string
+	// MaxBody caps request bodies in bytes (default 4 MiB, Graph's limit for most
+	// requests); routes may set their own.
+	MaxBody int64
+	// AdminKey authorises /_graphhook/ requests; empty disables the admin API.
+	AdminKey string
+	// Identity validates bearer tokens and serves the token endpoint (required).
+	Identity *identity.Service
+	// Ready reports whether the store is usable (for /readyz); nil means always.
+	Ready func(ctx context.Context) error
+	// Logger receives request and error logs (default slog.Default()).
+	Logger *slog.Logger
+	// Registry collects metrics (default a new registry).
+	Registry *prometheus.Registry
+	// Clock tells request time (default the system clock).
+	Clock clock.Clock
+}
+
+// Server is the HTTP front of graphhook.
+type Server struct {
+	cfg      Config
+	graphAPI *Router
+	adminAPI *Router
+	log      *slog.Logger
+
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+}
+
+// New returns a server with no Graph routes yet.
+func New(cfg Config) *Server {
+	if cfg.MaxBody <= 0 {
+		cfg.MaxBody = 4 << 20
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Registry == nil {
+		cfg.Registry = prometheus.NewRegistry()
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = clock.Real{}
+	}
+	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
+	s := &Server{cfg: cfg, graphAPI: NewRouter(), adminAPI: NewRouter(), log: cfg.Logger}
+	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "graphhook_http_requests_total", Help: "HTTP requests served, by API, method, route and status.",
+	}, []string{"api", "method", "route", "status"})
+	s.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "graphhook_http_request_duration_seconds", Help: "HTTP request latency, by API.",
+		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 10},
+	}, []string{"api"})
+	cfg.Registry.MustRegister(s.requests, s.latency)
+	return s
+}
+
+// Graph returns the router of the Graph API (/v1.0 and /beta).
+func (s *Server) Graph() *Router { return s.graphAPI }
+
+// Admin returns the router of the admin API (/_graphhook/).
+func (s *Server) Admin() *Router { return s.adminAPI }
+
+// statusWriter remembers the status for metrics.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// ServeHTTP dispatches on the first path segment.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	reqID := uuid.NewString()
+	clientReqID := r.Header.Get("client-request-id")
+	if clientReqID == "" {
+		clientReqID = reqID
+	}
+	h := w.Header()
+	h.Set("request-id", reqID)
+	h.Set("client-request-id", clientReqID)
+	h.Set("x-ms-ags-diagnostic", `{"ServerInfo":{"DataCenter":"graphhook","Slice":"E","Ring":"1","ScaleUnit":"000","RoleInstance":"graphhook"}}`)
+	sw := &statusWriter{ResponseWriter: w}
+	c := &Ctx{W: sw, R: r, srv: s, RequestID: reqID, ClientRequestID: clientReqID, Now: s.cfg.Clock.Now()}
+
+	path := r.URL.EscapedPath()
+	first, rest, _ := strings.Cut(strings.TrimPrefix(path, "/"), "/")
+	api, route := "other", ""
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.Error("panic serving request", "method", r.Method, "path", path, "panic", p, "request-id", reqID)
+			if !c.written {
+				s.writeError(c, fmt.Errorf("panic: %v", p))
+			}
+		}
+		status := sw.status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		s.requests.WithLabelValues(api, r.Method, route, strconv.Itoa(status)).Inc()
+		s.latency.WithLabelValues(api).Observe(time.Since(start).Seconds())
+	}()
+	switch strings.ToLower(first) {
+	case "v1.0", "beta":
+		api = "graph"
+		c.Version = strings.ToLower(first)
+		route = s.serveGraph(c, rest)
+	case "_graphhook":
+		api = "admin"
+		route = s.serveAdmin(c, rest)
+	case "healthz":
+		api, route = "health", "healthz"
+		c.Write(http.StatusOK, "text/plain; charset=utf-8", []byte("ok\n"))
+	case "readyz":
+		api, route = "health", "readyz"
+		if s.cfg.Ready != nil {
+			if err := s.cfg.Ready(r.Context()); err != nil {
+				c.Write(http.StatusServiceUnavailable, "text/plain; charset=utf-8", []byte("not ready: "+err.Error()+"\n"))
+				return
+			}
+		}
+		c.Write(http.StatusOK, "text/plain; charset=utf-8", []byte("ready\n"))
+	case "metrics":
+		api, route = "metrics", "metrics"
+		promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{}).ServeHTTP(sw, r)
+	default:
+		api = "identity"
+		route = s.serveIdentity(c, first, rest)
+	}
+}
+
+func (s *Server) serveGraph(c *Ctx, rest string) string {
+	segs, err := SplitPath(rest)
+	if err != nil {
+		s.writeError(c, graph.Errorf(http.StatusBadRequest, graph.CodeBadRequest, "Invalid request path: %v", err))
+		return ""
+	}
+	p, err := s.cfg.Identity.Authenticate(c.R.Context(), c.R.Header.Get("Authorization"))
+	if err != nil {
+		var ae *identity.AuthError
+		msg := "Access token validation failure."
+		if errors.As(err, &ae) {
+			msg = ae.Message
+		}
+		s.writeError(c, graph.Errorf(http.StatusUnauthorized, graph.CodeInvalidAuthenticationToken, "%s", msg).
+			WithHeader("WWW-Authenticate", `Bearer realm="", authorization_uri="`+s.cfg.PublicURL+`/common/oauth2/v2.0/authorize", client_id="`+identity.GraphAppID+`"`))
+		return ""
+	}
+	c.Principal = p
+	if len(segs) > 0 && strings.EqualFold(segs[0], "me") {
+		if !p.Type.Delegated() {
+			s.writeError(c, graph.Errorf(http.StatusBadRequest, graph.CodeBadRequest, "/me request is only valid with delegated authentication flow."))
+			return ""
+		}
+		segs = append([]string{"users", p.UserID}, segs[1:]...)
+		c.Me = true
+	}
+	c.Segments = segs
+	return s.dispatch(c, s.graphAPI, segs)
+}
+
+func (s *Server) dispatch(c *Ctx, router *Router, segs []string) string {
+	if len(segs) == 0 {
+		s.writeError(c, graph.Errorf(http.StatusBadRequest, graph.CodeBadRequest, "Invalid request: the path names no resource."))
+		return ""
+	}
+	n, vals, bad := router.match(segs)
+	if n == nil {
+		if bad >= len(segs) {
+			bad = len(segs) - 1
+		}
+		s.writeError(c, graph.Errorf(http.StatusBadRequest, graph.CodeBadRequest, "Resource not found for the segment '%s'.", segs[bad]))
+		return ""
+	}
+	rt := n.routes[c.R.Method]
+	if rt == nil {
+		c.W.Header().Set("Allow", strings.Join(n.methods(), ", "))
+		s.writeError(c, graph.Errorf(http.StatusMethodNotAllowed, "Request_BadRequest", "The HTTP method '%s' is not allowed on this resource; allowed: %s.", c.R.Method, strings.Join(n.methods(), ", ")))
+		return ""
+	}
+	c.route, c.params = rt, vals
+	if !rt.Options.RawBody && c.R.ContentLength != 0 && c.R.Method != http.MethodGet && c.R.Method != http.MethodDelete {
+		if err := c.checkJSONContentType(); err != nil {
+			s.writeError(c, err)
+			return rt.Pattern
+		}
+	}
+	if err := rt.Handler(c); err != nil {
+		if c.written {
+			s.log.Error("handler failed after writing", "route", rt.Pattern, "err", err, "request-id", c.RequestID)
+		} else {
+			s.writeError(c, err)
+		}
+	}
+	return rt.Pattern
+}
+
+func (s *Server) serveAdmin(c *Ctx, rest string) string {
+	auth := c.R.Header.Get("Authorization")
+	key := strings.TrimSpace(strings.TrimPrefix(auth, "Bearer "))
+	if s.cfg.AdminKey == "" || !strings.HasPrefix(auth, "Bearer ") ||
+		subtle.ConstantTimeCompare([]byte(key), []byte(s.cfg.AdminKey)) != 1 {
+		s.writeError(c, graph.Errorf(http.StatusUnauthorized, graph.CodeInvalidAuthenticationToken, "The admin API needs 'Authorization: Bearer <admin key>' with the key graphhook was started with.").
+			WithHeader("WWW-Authenticate", `Bearer realm="graphhook-admin"`))
+		return ""
+	}
+	segs, err := SplitPath(rest)
+	if err != nil {
+		s.writeError(c, graph.Errorf(http.StatusBadRequest, graph.CodeBadRequest, "Invalid request path: %v", err))
+		return ""
+	}
+	c.Segments = segs
+	return s.dispatch(c, s.adminAPI, segs)
+}
+
+// serveIdentity serves /{tenant}/oauth2/v2.0/token, /{tenant}/v2.0/.well-known/
+// openid-configuration and /{tenant}/discovery[/v2.0]/keys.
+func (s *Server) serveIdentity(c *Ctx, tenant, rest string) string {
+	r := c.R
+	switch {
+	case strings.EqualFold(rest, "oauth2/v2.0/token") || strings.EqualFold(rest, "oauth2/token"):
+		if r.Method != http.MethodPost {
+			c.W.Header().Set("Allow", "POST")
+			writeOAuth(c, http.StatusMethodNotAllowed, &identity.OAuthError{Code: "invalid_request", Description: "AADSTS900561: The endpoint only accepts POST requests."})
+			return "token"
+		}
+		r.Body = http.MaxBytesReader(c.W, r.Body, 64<<10)
+		if err := r.ParseForm(); err != nil {
+			writeOAuth(c, http.StatusBadRequest, &identity.OAuthError{Code: "invalid_request", Description: "AADSTS900144: The request body must be application/x-www-form-urlencoded: " + err.Error()})
+			return "token"
+		}
+		user, pass, _ := r.BasicAuth()
+		resp, oerr := s.cfg.Identity.Token(r.Context(), tenant, r.PostForm, user, pass)
+		c.W.Header().Set("Cache-Control", "no-store")
+		c.W.Header().Set("Pragma", "no-cache")
+		if oerr != nil {
+			oerr.Timestamp = c.Now.Format("2006-01-02 15:04:05Z")
+			oerr.TraceID, oerr.Correlation = c.RequestID, c.ClientRequestID
+			writeOAuth(c, oerr.Status, oerr)
+			return "token"
+		}
+		writeRaw(c, http.StatusOK, resp)
+		return "token"
+	case strings.EqualFold(rest, "v2.0/.well-known/openid-configuration") || strings.EqualFold(rest, ".well-known/openid-configuration"):
+		doc, ok := s.cfg.Identity.Discovery(tenant)
+		if !ok {
+			writeOAuth(c, http.StatusBadRequest, &identity.OAuthError{Code: "invalid_tenant", Description: fmt.Sprintf("AADSTS90002: Tenant '%s' not found.", tenant)})
+			return "discovery"
+		}
+		writeRaw(c, http.StatusOK, doc)
+		return "discovery"
+	case strings.EqualFold(rest, "discovery/v2.0/keys") || strings.EqualFold(rest, "discovery/keys"):
+		writeRaw(c, http.StatusOK, s.cfg.Identity.JWKS())
+		return "keys"
+	}
+	if tenant == "" {
+		c.Write(http.StatusOK, "text/plain; charset=utf-8", []byte("graphhook: Microsoft Graph change notifications, self-hosted. API under /v1.0 and /beta.\n"))
+		return "root"
+	}
+	s.writeError(c, graph.Errorf(http.StatusNotFound, graph.CodeBadRequest, "Resource not found for the segment '%s'.", tenant))
+	return ""
+}
+
+func writeOAuth(c *Ctx, status int, e *identity.OAuthError) {
+	if e.ErrorCodes == nil {
+		e.ErrorCodes = []int{}
+	}
+	writeRaw(c, status, e)
+}
+
+func writeRaw(c *Ctx, status int, v any) {
+	data, _ := json.Marshal(v)
+	c.W.Header().Set("Content-Type", "application/json; charset=utf-8")
+	c.W.WriteHeader(status)
+	c.written = true
+	c.W.Write(data)
+}
+
+// writeError is the one place errors become responses.
+func (s *Server) writeError(c *Ctx, err error) {
+	ge, ok := graph.AsError(err)
+	if !ok {
+		s.log.Error("internal error", "method", c.R.Method, "path", c.R.URL.Path, "err", err, "request-id", c.RequestID)
+		ge = graph.Errorf(http.StatusInternalServerError, graph.CodeGeneralException, "An internal server error occurred while processing the request.")
+	} else if ge.Err != nil {
+		s.log.Warn("request failed", "status", ge.Status, "code", ge.Code, "err", ge.Err, "request-id", c.RequestID)
+	}
+	for k, vs := range ge.Header {
+		for _, v := range vs {
+			c.W.Header().Add(k, v)
+		}
+	}
+	writeRaw(c, ge.Status, graph.NewErrorBody(ge.Code, ge.Message, c.RequestID, c.ClientRequestID, c.Now))
+}

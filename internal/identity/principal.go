@@ -1,0 +1,95 @@
+// Package identity holds tenants, apps, users and personal accounts; issues OAuth2
+// tokens the way Microsoft Entra ID does for Graph (client credentials, password,
+// refresh token); publishes the signing keys (JWKS, OpenID discovery); validates bearer
+// tokens; and says which permission type a call has and which permissions it holds.
+//
+// The seed's permission-type table and the spec's permission-name table are encoded
+// once, as data, in permissions.go.
+package identity
+
+import (
+	"slices"
+	"strings"
+)
+
+// ConsumersTenant is the tenant that holds personal Microsoft accounts.
+const ConsumersTenant = "9188040d-6c67-4c5b-b112-36a304b66dad"
+
+// GraphAudience is the audience of access tokens for Graph; GraphAppID is Graph's
+// application id, also accepted as audience.
+const (
+	GraphAudience = "https://graph.microsoft.com"
+	GraphAppID    = "00000003-0000-0000-c000-000000000000"
+)
+
+// PermissionType is how a call is authorised.
+type PermissionType int
+
+const (
+	// Application: an app acting as itself (client credentials); permissions in "roles".
+	Application PermissionType = iota + 1
+	// DelegatedWork: an app acting for a signed-in work or school user; "scp".
+	DelegatedWork
+	// DelegatedPersonal: an app acting for a signed-in personal Microsoft account.
+	DelegatedPersonal
+)
+
+func (t PermissionType) String() string {
+	switch t {
+	case Application:
+		return "application"
+	case DelegatedWork:
+		return "delegated work or school account"
+	case DelegatedPersonal:
+		return "delegated personal Microsoft account"
+	}
+	return "unknown"
+}
+
+// Delegated reports whether a user is signed in.
+func (t PermissionType) Delegated() bool { return t == DelegatedWork || t == DelegatedPersonal }
+
+// Principal is the caller of one request, taken from its validated token.
+type Principal struct {
+	TenantID string // the tenant the token was issued for (consumers for personal accounts)
+	Type     PermissionType
+	AppID    string // client id of the calling app
+	// AppTenantID is the tenant that registered the app.
+	AppTenantID string
+	// ServicePrincipalID is the object id of the app's service principal: creatorId of
+	// app-only subscriptions.
+	ServicePrincipalID string
+	UserID             string // object id of the signed-in user; "" for application calls
+	UPN                string
+	// Permissions are the token's roles (application) or scopes (delegated).
+	Permissions []string
+}
+
+// Has reports whether the caller holds at least one of the named permissions
+// (case-insensitive, as Entra compares them).
+func (p *Principal) Has(any ...string) bool {
+	for _, want := range any {
+		for _, have := range p.Permissions {
+			if strings.EqualFold(want, have) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// CreatorID is the user id for delegated calls and the service principal id for
+// application calls.
+func (p *Principal) CreatorID() string {
+	if p.Type.Delegated() {
+		return p.UserID
+	}
+	return p.ServicePrincipalID
+}
+
+// SortedPermissions returns a sorted copy of the permissions.
+func (p *Principal) SortedPermissions() []string {
+	out := slices.Clone(p.Permissions)
+	slices.Sort(out)
+	return out
+}
