@@ -7,6 +7,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"io"
+	"log/slog"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -149,6 +151,7 @@ func (f *fixture) config() receiver.Config {
 		JWKSURL:        f.jwks.URL,
 		HTTPClient:     f.jwks.Client(),
 		Now:            func() time.Time { return f.now },
+		Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 }
 

@@ -36,11 +36,17 @@ func (v *tokenVerifier) verify(ctx context.Context, raw string) (tokenClaims, er
 		jwt.WithIssuedAt(),
 	)
 	claims := jwt.MapClaims{}
+	var keyErr error
 	_, err := p.ParseWithClaims(raw, claims, func(t *jwt.Token) (any, error) {
 		kid, _ := t.Header["kid"].(string)
-		return v.keys.key(ctx, kid)
+		k, err := v.keys.key(ctx, kid)
+		keyErr = err
+		return k, err
 	})
-	if err != nil {
+	switch {
+	case keyErr != nil:
+		return tokenClaims{}, keyErr
+	case err != nil:
 		return tokenClaims{}, tokenError(err)
 	}
 
@@ -62,14 +68,8 @@ func (v *tokenVerifier) verify(ctx context.Context, raw string) (tokenClaims, er
 	return tokenClaims{tenantID: tid}, nil
 }
 
-// tokenError maps the jwt library's verdict onto the package's errors, keeping the
-// keyset's own errors (unknown kid, keys unavailable) as they are.
+// tokenError maps the jwt library's verdict onto the package's errors.
 func tokenError(err error) error {
-	for _, e := range []error{ErrKeysUnavailable, ErrTokenUnknownKey} {
-		if errors.Is(err, e) {
-			return err
-		}
-	}
 	switch {
 	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
 		return fmt.Errorf("%w: %w", ErrTokenSignature, err)
