@@ -3,13 +3,13 @@ module github.com/graphhook/graphhook
 go 1.26.8
 
 require (
+	github.com/CiscoM31/godata v1.0.10
 	github.com/google/go-cmp v0.7.0
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/mattn/go-sqlite3 v1.14.53
 )
 
 require (
-	github.com/CiscoM31/godata v1.0.10 // indirect
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/golang-jwt/jwt/v5 v5.3.1 // indirect

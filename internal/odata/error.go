@@ -1,5 +1,7 @@
 package odata
 
+import "fmt"
+
 // Error reports a query option the client got wrong. Its message is written for the
 // client and can be shown as-is; the caller maps it to HTTP 400.
 type Error struct {
@@ -15,3 +17,7 @@ type Error struct {
 func (e *Error) Error() string { return e.Message }
 
 func (e *Error) Unwrap() error { return e.Err }
+
+func optionError(option, prefix, format string, args ...any) *Error {
+	return &Error{Option: option, Message: prefix + fmt.Sprintf(format, args...)}
+}
