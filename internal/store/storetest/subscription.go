@@ -1,0 +1,174 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/graphhook/graphhook/internal/store"
+)
+
+func init() {
+	extraSuites = append(extraSuites, map[string]func(t *testing.T, s store.Store){
+		"Subscriptions":        testSubscriptions,
+		"SubscriptionsByTopic": testSubscriptionsByTopic,
+		"SubscriptionTimers":   testSubscriptionTimers,
+	})
+}
+
+func sampleSub(id string) store.Subscription {
+	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	return store.Subscription{
+		ID: id, Tenant: "t", AppID: "app", CreatorID: "u1", PermissionType: 2, ResourceType: "message",
+		Topic: "users/u1/messages", ChangeTypes: "created,updated", Filter: "isRead eq false",
+		NotificationURL: "https://example.test/hook", LifecycleURL: "https://example.test/life", ClientState: "secret",
+		IncludeResourceData: true, Expiration: at.Add(time.Hour), AuthorizedUntil: at.Add(time.Hour), NextReminder: at,
+		Created: at, Data: []byte(`{"id":"` + id + `"}`),
+	}
+}
+
+func testSubscriptions(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	sub := sampleSub("s1")
+	update(t, s, func(tx store.Tx) error { return tx.InsertSubscription(ctx, &sub) })
+	if sub.Version != 1 {
+		t.Fatalf("InsertSubscription: Version = %d, want 1", sub.Version)
+	}
+	dup := sampleSub("s1")
+	if err := s.Update(ctx, func(tx store.Tx) error { return tx.InsertSubscription(ctx, &dup) }); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("InsertSubscription(duplicate id) = %v, want ErrConflict", err)
+	}
+	view(t, s, func(tx store.Tx) error {
+		got, err := tx.GetSubscription(ctx, "s1")
+		if err != nil {
+			return err
+		}
+		if diff := cmp.Diff(sub, got); diff != "" {
+			t.Errorf("GetSubscription (-want +got):\n%s", diff)
+		}
+		return nil
+	})
+	stale := sub
+	sub.NotificationURL = "https://example.test/other"
+	update(t, s, func(tx store.Tx) error { return tx.UpdateSubscription(ctx, &sub) })
+	if err := s.Update(ctx, func(tx store.Tx) error { return tx.UpdateSubscription(ctx, &stale) }); !errors.Is(err, store.ErrVersionMismatch) {
+		t.Fatalf("UpdateSubscription(stale) = %v, want ErrVersionMismatch", err)
+	}
+	for i := 2; i <= 5; i++ {
+		o := sampleSub(fmt.Sprintf("s%d", i))
+		if i%2 == 0 {
+			o.AppID = "other"
+		}
+		update(t, s, func(tx store.Tx) error { return tx.InsertSubscription(ctx, &o) })
+	}
+	view(t, s, func(tx store.Tx) error {
+		list, err := tx.ListSubscriptions(ctx, store.SubscriptionQuery{Tenant: "t", AppID: "app", AfterID: "s1", Limit: 5})
+		if err != nil {
+			return err
+		}
+		var ids []string
+		for _, x := range list {
+			ids = append(ids, x.ID)
+		}
+		if diff := cmp.Diff([]string{"s3", "s5"}, ids); diff != "" {
+			t.Errorf("ListSubscriptions (-want +got):\n%s", diff)
+		}
+		n, err := tx.CountSubscriptions(ctx, store.SubscriptionQuery{Tenant: "t", ResourceTypes: []string{"message", "event"}})
+		if err != nil {
+			return err
+		}
+		if n != 5 {
+			t.Errorf("CountSubscriptions = %d, want 5", n)
+		}
+		n, err = tx.CountSubscriptions(ctx, store.SubscriptionQuery{NotificationURL: "https://example.test/other"})
+		if err != nil {
+			return err
+		}
+		if n != 1 {
+			t.Errorf("CountSubscriptions(by URL) = %d, want 1", n)
+		}
+		return nil
+	})
+	update(t, s, func(tx store.Tx) error { return tx.DeleteSubscription(ctx, "s1") })
+	if err := s.Update(ctx, func(tx store.Tx) error { return tx.DeleteSubscription(ctx, "s1") }); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("DeleteSubscription(missing) = %v, want ErrNotFound", err)
+	}
+	if err := s.View(ctx, func(tx store.Tx) error { _, err := tx.GetSubscription(ctx, "s1"); return err }); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("GetSubscription(deleted) = %v, want ErrNotFound", err)
+	}
+}
+
+func testSubscriptionsByTopic(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	update(t, s, func(tx store.Tx) error {
+		for i, topic := range []string{"users", "users/u1", "users/u2", "groups", "users"} {
+			sub := sampleSub(fmt.Sprintf("b%d", i))
+			sub.Topic = topic
+			if i == 4 {
+				sub.Tenant = "other"
+			}
+			if err := tx.InsertSubscription(ctx, &sub); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	view(t, s, func(tx store.Tx) error {
+		got, err := tx.SubscriptionsByTopics(ctx, "t", []string{"users", "users/u1"})
+		if err != nil {
+			return err
+		}
+		var ids []string
+		for _, x := range got {
+			ids = append(ids, x.ID)
+		}
+		if diff := cmp.Diff([]string{"b0", "b1"}, ids); diff != "" {
+			t.Errorf("SubscriptionsByTopics (-want +got):\n%s", diff)
+		}
+		none, err := tx.SubscriptionsByTopics(ctx, "t", nil)
+		if err != nil || len(none) != 0 {
+			t.Errorf("SubscriptionsByTopics(no topics) = %v, %v", none, err)
+		}
+		return nil
+	})
+}
+
+func testSubscriptionTimers(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	base := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	update(t, s, func(tx store.Tx) error {
+		for i := 0; i < 4; i++ {
+			sub := sampleSub(fmt.Sprintf("x%d", i))
+			sub.Expiration = base.Add(time.Duration(i) * time.Minute)
+			sub.NextReminder = base.Add(time.Duration(i) * time.Minute)
+			if i == 1 {
+				sub.LifecycleURL = ""
+			}
+			if err := tx.InsertSubscription(ctx, &sub); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	view(t, s, func(tx store.Tx) error {
+		exp, err := tx.ExpiredSubscriptions(ctx, base.Add(2*time.Minute), 10)
+		if err != nil {
+			return err
+		}
+		if len(exp) != 3 || exp[0].ID != "x0" {
+			t.Errorf("ExpiredSubscriptions = %d (first %v), want 3 starting with x0", len(exp), exp)
+		}
+		due, err := tx.DueReminders(ctx, base.Add(2*time.Minute), 10)
+		if err != nil {
+			return err
+		}
+		if len(due) != 2 || due[0].ID != "x0" || due[1].ID != "x2" {
+			t.Errorf("DueReminders = %v, want x0 and x2 (x1 has no lifecycle URL)", due)
+		}
+		return nil
+	})
+}
