@@ -104,6 +104,16 @@ func (d *ResourceData) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// MarshalJSON writes the object as received when there is one, so that keys without
+// a field survive a round trip.
+func (d ResourceData) MarshalJSON() ([]byte, error) {
+	if d.Raw != nil {
+		return d.Raw, nil
+	}
+	type plain ResourceData
+	return json.Marshal(plain(d))
+}
+
 // EncryptedContent is a rich notification's resource, encrypted for the app's
 // certificate; Decrypt opens it.
 type EncryptedContent struct {

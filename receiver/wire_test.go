@@ -117,3 +117,34 @@ func TestWireGolden(t *testing.T) {
 	}
 
 }
+
+// TestEncryptedContentFixture keeps testdata/encrypted_content.json, which
+// ExampleDecrypt opens, decryptable with testdata/app_key.pem. With -update it is
+// made anew by the reference sender.
+func TestEncryptedContentFixture(t *testing.T) {
+	f := setup(t)
+	const path = "testdata/encrypted_content.json"
+	const plain = `{"id":"1612289765949","body":{"contentType":"text","content":"Hello"}}`
+	if *update {
+		ec, err := referenceEncrypt([]byte(plain), f.appCert, testCertID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := json.MarshalIndent(ec, "", "  ")
+		if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ec receiver.EncryptedContent
+	if err := json.Unmarshal(b, &ec); err != nil {
+		t.Fatal(err)
+	}
+	got, err := receiver.Decrypt(ec, f.appKey)
+	if err != nil || string(got) != plain {
+		t.Errorf("Decrypt(%s) = %q, %v; want %q", path, got, err, plain)
+	}
+}
