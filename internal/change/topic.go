@@ -29,7 +29,9 @@ func GroupConversations(g string) string { return "groups/" + g + "/conversation
 func UserMessages(u string) string { return "users/" + u + "/messages" }
 
 // FolderMessages is the topic of the messages of one mail folder (by folder id).
-func FolderMessages(u, folder string) string { return "users/" + u + "/mailFolders/" + folder + "/messages" }
+func FolderMessages(u, folder string) string {
+	return "users/" + u + "/mailFolders/" + folder + "/messages"
+}
 
 // UserEvents is the topic of all events of a mailbox.
 func UserEvents(u string) string { return "users/" + u + "/events" }

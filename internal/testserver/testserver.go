@@ -1,0 +1,260 @@
+// Package testserver runs graphhook's HTTP API for tests: a real SQLite store in a
+// temporary folder, the demo tenant, the identity service and whichever parts a test
+// wires in, served on a loopback port by net/http. It also gets real tokens from the
+// server's own token endpoint.
+package testserver
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"github.com/graphhook/graphhook/internal/clock"
+	"github.com/graphhook/graphhook/internal/httpapi"
+	"github.com/graphhook/graphhook/internal/identity"
+	"github.com/graphhook/graphhook/internal/store"
+	"github.com/graphhook/graphhook/internal/store/sqlite"
+)
+
+// Demo tenant facts, from the built-in fixture.
+const (
+	Tenant          = "6f1c2d3e-0000-4000-8000-000000000001"
+	AppID           = "11111111-0000-4000-8000-000000000001"
+	AppSecret       = "demo-app-secret"
+	DelegatedAppID  = "11111111-0000-4000-8000-000000000002"
+	DelegatedSecret = "demo-delegated-secret"
+	Adele           = "22222222-0000-4000-8000-000000000001"
+	AdeleUPN        = "adele@contoso.onmicrosoft.com"
+	Bruno           = "22222222-0000-4000-8000-000000000002"
+	BrunoUPN        = "bruno@contoso.onmicrosoft.com"
+	Chen            = "22222222-0000-4000-8000-000000000003"
+	SalesGroup      = "33333333-0000-4000-8000-000000000001"
+	EngGroup        = "33333333-0000-4000-8000-000000000002"
+	Sam             = "44444444-0000-4000-8000-000000000001"
+	SamUPN          = "sam@outlook.com"
+	Password        = "Passw0rd!"
+	AdminKey        = "test-admin-key"
+)
+
+// Env is one running test server.
+type Env struct {
+	T        testing.TB
+	URL      string
+	Store    store.Store
+	Identity *identity.Service
+	HTTP     *httpapi.Server
+	Clock    *clock.Offset
+	server   *httptest.Server
+}
+
+// Wire connects a part of graphhook (a workload, the subscriptions API, …) to env.
+type Wire func(env *Env)
+
+// New starts a server with the demo tenant and the given parts wired in. It is closed
+// when the test ends.
+func New(t testing.TB, wires ...Wire) *Env {
+	t.Helper()
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, sqlite.Config{Dir: t.TempDir(), Synchronous: "NORMAL"})
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	env := &Env{T: t, Store: st, Clock: &clock.Offset{}}
+	// The listener exists before the identity service, which needs the public URL.
+	env.server = httptest.NewUnstartedServer(nil)
+	env.URL = "http://" + env.server.Listener.Addr().String()
+	env.Identity, err = identity.New(ctx, st, identity.Config{PublicURL: env.URL, Clock: env.Clock})
+	if err != nil {
+		t.Fatalf("identity: %v", err)
+	}
+	if err := env.Identity.ApplyFixture(ctx, identity.DemoFixture()); err != nil {
+		t.Fatalf("fixture: %v", err)
+	}
+	env.HTTP = httpapi.New(httpapi.Config{PublicURL: env.URL, AdminKey: AdminKey, Identity: env.Identity, Ready: st.Ping, Clock: env.Clock})
+	for _, w := range wires {
+		w(env)
+	}
+	env.server.Config.Handler = env.HTTP
+	env.server.Start()
+	t.Cleanup(func() {
+		env.server.Close()
+		st.Close()
+	})
+	return env
+}
+
+// AddApp registers an extra app in the demo tenant with the given permissions and
+// returns its client id and secret.
+func (e *Env) AddApp(applicationPermissions, delegatedPermissions []string) (clientID, secret string) {
+	e.T.Helper()
+	clientID, secret = uuid.NewString(), "secret-"+uuid.NewString()[:8]
+	f := identity.DemoFixture()
+	tenant := f.Tenants[0]
+	tenant.Apps = []identity.FixtureApp{{ClientID: clientID, ClientSecret: secret, DisplayName: "test app",
+		ApplicationPermissions: applicationPermissions, DelegatedPermissions: delegatedPermissions}}
+	f.Tenants = []identity.FixtureTenant{tenant}
+	if err := e.Identity.ApplyFixture(context.Background(), f); err != nil {
+		e.T.Fatalf("add app: %v", err)
+	}
+	return clientID, secret
+}
+
+// AppToken returns an application token of the demo app (every application
+// permission the seed needs).
+func (e *Env) AppToken() string { return e.ClientToken(AppID, AppSecret) }
+
+// ClientToken returns an application token for an app.
+func (e *Env) ClientToken(clientID, secret string) string {
+	e.T.Helper()
+	return e.token(Tenant, url.Values{"grant_type": {"client_credentials"}, "client_id": {clientID}, "client_secret": {secret}, "scope": {"https://graph.microsoft.com/.default"}})
+}
+
+// UserToken returns a delegated token of the demo delegated app for a work user
+// (by UPN) with the given scopes (default: every consented scope).
+func (e *Env) UserToken(upn string, scopes ...string) string {
+	e.T.Helper()
+	return e.DelegatedToken(DelegatedAppID, DelegatedSecret, Tenant, upn, scopes...)
+}
+
+// PersonalToken returns a delegated token for the demo personal account.
+func (e *Env) PersonalToken(scopes ...string) string {
+	e.T.Helper()
+	return e.DelegatedToken(DelegatedAppID, DelegatedSecret, "consumers", SamUPN, scopes...)
+}
+
+// DelegatedToken signs a user in through an app with the password grant.
+func (e *Env) DelegatedToken(clientID, secret, tenant, upn string, scopes ...string) string {
+	e.T.Helper()
+	scope := "https://graph.microsoft.com/.default"
+	if len(scopes) > 0 {
+		var full []string
+		for _, s := range scopes {
+			full = append(full, "https://graph.microsoft.com/"+s)
+		}
+		scope = strings.Join(full, " ")
+	}
+	return e.token(tenant, url.Values{"grant_type": {"password"}, "client_id": {clientID}, "client_secret": {secret},
+		"username": {upn}, "password": {Password}, "scope": {scope}})
+}
+
+func (e *Env) token(tenant string, form url.Values) string {
+	e.T.Helper()
+	resp, err := http.PostForm(e.URL+"/"+tenant+"/oauth2/v2.0/token", form)
+	if err != nil {
+		e.T.Fatalf("token: %v", err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		AccessToken string `json:"access_token"`
+		Error       string `json:"error_description"`
+	}
+	json.NewDecoder(resp.Body).Decode(&out)
+	if resp.StatusCode != http.StatusOK {
+		e.T.Fatalf("token: %d %s", resp.StatusCode, out.Error)
+	}
+	return out.AccessToken
+}
+
+// Response is a test response.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// JSON decodes the body as an object (nil when it is not one).
+func (r *Response) JSON() map[string]any {
+	var m map[string]any
+	json.Unmarshal(r.Body, &m)
+	return m
+}
+
+// ErrorCode returns error.code of a Graph error body.
+func (r *Response) ErrorCode() string {
+	if e, ok := r.JSON()["error"].(map[string]any); ok {
+		s, _ := e["code"].(string)
+		return s
+	}
+	return ""
+}
+
+// ErrorMessage returns error.message of a Graph error body.
+func (r *Response) ErrorMessage() string {
+	if e, ok := r.JSON()["error"].(map[string]any); ok {
+		s, _ := e["message"].(string)
+		return s
+	}
+	return ""
+}
+
+func (r *Response) String() string { return fmt.Sprintf("%d %s", r.Status, r.Body) }
+
+// Do sends a request. path is relative to the server (e.g. "/v1.0/users"); body is
+// JSON-encoded unless it is a []byte or string (sent as is) or nil.
+func (e *Env) Do(method, path, token string, body any, headers ...string) *Response {
+	e.T.Helper()
+	var rd io.Reader
+	ctype := ""
+	switch b := body.(type) {
+	case nil:
+	case []byte:
+		rd = bytes.NewReader(b)
+	case string:
+		rd = strings.NewReader(b)
+	default:
+		data, err := json.Marshal(b)
+		if err != nil {
+			e.T.Fatal(err)
+		}
+		rd = bytes.NewReader(data)
+		ctype = "application/json"
+	}
+	target := path
+	if !strings.HasPrefix(path, "http") {
+		target = e.URL + path
+	}
+	req, err := http.NewRequest(method, target, rd)
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.T.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: data}
+}
+
+// Changes returns the change records of a topic in a tenant.
+func (e *Env) Changes(tenant, topic string) []store.Change {
+	e.T.Helper()
+	var out []store.Change
+	err := e.Store.View(context.Background(), func(tx store.Tx) error {
+		var err error
+		out, err = tx.ListChanges(context.Background(), tenant, topic, 0, 0)
+		return err
+	})
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	return out
+}
