@@ -435,3 +435,31 @@ func TestNewHandlerValidates(t *testing.T) {
 		}
 	}
 }
+
+func TestConcurrentBatchesFetchKeysOnce(t *testing.T) {
+	f := setup(t)
+	h := f.handler(t, f.config())
+	body, err := json.Marshal(graph.ChangeNotificationCollection{
+		Value:            []graph.ChangeNotification{f.richNotification(t)},
+		ValidationTokens: []string{f.serverToken(t)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 8
+	codes := make(chan int, n)
+	for range n {
+		go func() { codes <- post(t, h, string(body)).Code }()
+	}
+	for range n {
+		if code := <-codes; code != http.StatusAccepted {
+			t.Errorf("concurrent POST: status = %d, want 202", code)
+		}
+	}
+	if got := f.jwks.fetches.Load(); got != 1 {
+		t.Errorf("JWKS fetched %d times by %d concurrent batches, want 1", got, n)
+	}
+	if len(f.received) != n {
+		t.Errorf("received %d batches, want %d", len(f.received), n)
+	}
+}
