@@ -463,3 +463,22 @@ func TestConcurrentBatchesFetchKeysOnce(t *testing.T) {
 		t.Errorf("received %d batches, want %d", len(f.received), n)
 	}
 }
+
+func TestIssuerV1OrV2AcceptsV2Tokens(t *testing.T) {
+	f := setup(t)
+	cfg := f.config()
+	cfg.CheckIssuer = receiver.IssuerV1OrV2
+	v2 := f.token(t, f.signingKey, testKid, func(c jwt.MapClaims) {
+		c["iss"] = "https://login.microsoftonline.com/" + testTenantID + "/v2.0"
+		c["ver"] = "2.0"
+		delete(c, "appid")
+		c["azp"] = receiver.DefaultPublisherID
+	})
+	rec := post(t, f.handler(t, cfg), graph.ChangeNotificationCollection{
+		Value:            []graph.ChangeNotification{f.richNotification(t)},
+		ValidationTokens: []string{v2},
+	})
+	if rec.Code != http.StatusAccepted {
+		t.Errorf("POST with v2 token under IssuerV1OrV2: status = %d, want 202", rec.Code)
+	}
+}
