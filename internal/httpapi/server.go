@@ -187,6 +187,12 @@ func (s *Server) serveGraph(c *Ctx, rest string) string {
 		s.writeError(c, graph.Errorf(http.StatusBadRequest, graph.CodeBadRequest, "Invalid request path: %v", err))
 		return ""
 	}
+	if n, _, _ := s.graphAPI.match(segs); n != nil && n.routes[c.R.Method] != nil && n.routes[c.R.Method].Options.NoAuth {
+		// Pre-authenticated URLs (upload sessions) carry their credential in the path;
+		// Graph's SDKs send them without a bearer token.
+		c.Segments = segs
+		return s.dispatch(c, s.graphAPI, segs)
+	}
 	p, err := s.cfg.Identity.Authenticate(c.R.Context(), c.R.Header.Get("Authorization"))
 	if err != nil {
 		var ae *identity.AuthError
