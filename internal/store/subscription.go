@@ -18,6 +18,9 @@ type Subscription struct {
 	PermissionType int
 	// ResourceType is the identity.ResourceType of the watched resource.
 	ResourceType string
+	// Variant is the identity path variant (identity.Variant*) the permission check of
+	// the resource uses; "" for most resources.
+	Variant string
 	// Topic is the normalised topic key (internal/change); the matcher's index.
 	Topic string
 	// ChangeTypes is the normalised, comma-separated change type list.
@@ -49,6 +52,13 @@ type SubscriptionQuery struct {
 	AppID     string
 	CreatorID string
 	Topic     string
+	// TopicPrefix selects topics that start with it (for example every topic of one
+	// mailbox, "users/{id}/").
+	TopicPrefix string
+	// ActiveAt, when set, selects only subscriptions that have not expired at that
+	// instant (Expiration after it): expired ones are invisible before the sweeper
+	// deletes them.
+	ActiveAt time.Time
 	// NotificationURL selects by exact URL.
 	NotificationURL string
 	// ResourceTypes selects any of these resource types.

@@ -8,14 +8,14 @@ import (
 	"github.com/graphhook/graphhook/internal/store"
 )
 
-const subCols = `id, tenant, app_id, creator_id, permission_type, resource_type, topic, change_types, filter,
+const subCols = `id, tenant, app_id, creator_id, permission_type, resource_type, variant, topic, change_types, filter,
 	notification_url, lifecycle_url, client_state, include_data, expiration, authorized_until, next_reminder, created, version, data`
 
 func scanSub(sc interface{ Scan(...any) error }) (store.Subscription, error) {
 	var s store.Subscription
 	var include int
 	var exp, auth, next, created int64
-	err := sc.Scan(&s.ID, &s.Tenant, &s.AppID, &s.CreatorID, &s.PermissionType, &s.ResourceType, &s.Topic, &s.ChangeTypes, &s.Filter,
+	err := sc.Scan(&s.ID, &s.Tenant, &s.AppID, &s.CreatorID, &s.PermissionType, &s.ResourceType, &s.Variant, &s.Topic, &s.ChangeTypes, &s.Filter,
 		&s.NotificationURL, &s.LifecycleURL, &s.ClientState, &include, &exp, &auth, &next, &created, &s.Version, &s.Data)
 	s.IncludeResourceData = include != 0
 	s.Expiration, s.AuthorizedUntil, s.NextReminder, s.Created = fromNanos(exp), fromNanos(auth), fromNanos(next), fromNanos(created)
@@ -45,8 +45,8 @@ func (t *Tx) InsertSubscription(ctx context.Context, s *store.Subscription) erro
 		s.Created = time.Now().UTC()
 	}
 	s.Version = 1
-	_, err := t.Exec(ctx, `INSERT INTO subscriptions (`+subCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		s.ID, s.Tenant, s.AppID, s.CreatorID, s.PermissionType, s.ResourceType, s.Topic, s.ChangeTypes, s.Filter,
+	_, err := t.Exec(ctx, `INSERT INTO subscriptions (`+subCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		s.ID, s.Tenant, s.AppID, s.CreatorID, s.PermissionType, s.ResourceType, s.Variant, s.Topic, s.ChangeTypes, s.Filter,
 		s.NotificationURL, s.LifecycleURL, s.ClientState, boolInt(s.IncludeResourceData), nanos(s.Expiration), nanos(s.AuthorizedUntil),
 		nanos(s.NextReminder), nanos(s.Created), s.Version, s.Data)
 	return t.translate(err)
@@ -60,10 +60,10 @@ func (t *Tx) GetSubscription(ctx context.Context, id string) (store.Subscription
 
 // UpdateSubscription implements store.SubscriptionTx.
 func (t *Tx) UpdateSubscription(ctx context.Context, s *store.Subscription) error {
-	res, err := t.Exec(ctx, `UPDATE subscriptions SET tenant = ?, app_id = ?, creator_id = ?, permission_type = ?, resource_type = ?, topic = ?,
+	res, err := t.Exec(ctx, `UPDATE subscriptions SET tenant = ?, app_id = ?, creator_id = ?, permission_type = ?, resource_type = ?, variant = ?, topic = ?,
 		change_types = ?, filter = ?, notification_url = ?, lifecycle_url = ?, client_state = ?, include_data = ?, expiration = ?,
 		authorized_until = ?, next_reminder = ?, version = version + 1, data = ? WHERE id = ? AND version = ?`,
-		s.Tenant, s.AppID, s.CreatorID, s.PermissionType, s.ResourceType, s.Topic, s.ChangeTypes, s.Filter, s.NotificationURL,
+		s.Tenant, s.AppID, s.CreatorID, s.PermissionType, s.ResourceType, s.Variant, s.Topic, s.ChangeTypes, s.Filter, s.NotificationURL,
 		s.LifecycleURL, s.ClientState, boolInt(s.IncludeResourceData), nanos(s.Expiration), nanos(s.AuthorizedUntil), nanos(s.NextReminder),
 		s.Data, s.ID, s.Version)
 	if err != nil {
@@ -109,6 +109,16 @@ func subWhere(q store.SubscriptionQuery, paging bool) (string, []any) {
 	}
 	if q.Topic != "" {
 		add("topic = ?", q.Topic)
+	}
+	if q.TopicPrefix != "" {
+		// A range rather than LIKE: it uses the (tenant, topic) index on both backends
+		// and treats '%' and '_' in ids literally. Topic keys are ASCII, so the prefix
+		// followed by U+FFFF bounds every key that starts with it.
+		add("topic >= ?", q.TopicPrefix)
+		add("topic < ?", q.TopicPrefix+"\uffff")
+	}
+	if !q.ActiveAt.IsZero() {
+		add("expiration > ?", nanos(q.ActiveAt))
 	}
 	if q.NotificationURL != "" {
 		add("notification_url = ?", q.NotificationURL)

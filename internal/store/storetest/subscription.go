@@ -17,13 +17,14 @@ func init() {
 		"Subscriptions":        testSubscriptions,
 		"SubscriptionsByTopic": testSubscriptionsByTopic,
 		"SubscriptionTimers":   testSubscriptionTimers,
+		"SubscriptionQueries":  testSubscriptionQueries,
 	})
 }
 
 func sampleSub(id string) store.Subscription {
 	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	return store.Subscription{
-		ID: id, Tenant: "t", AppID: "app", CreatorID: "u1", PermissionType: 2, ResourceType: "message",
+		ID: id, Tenant: "t", AppID: "app", CreatorID: "u1", PermissionType: 2, ResourceType: "message", Variant: "v",
 		Topic: "users/u1/messages", ChangeTypes: "created,updated", Filter: "isRead eq false",
 		NotificationURL: "https://example.test/hook", LifecycleURL: "https://example.test/life", ClientState: "secret",
 		IncludeResourceData: true, Expiration: at.Add(time.Hour), AuthorizedUntil: at.Add(time.Hour), NextReminder: at,
@@ -171,4 +172,56 @@ func testSubscriptionTimers(t *testing.T, s store.Store) {
 		}
 		return nil
 	})
+}
+
+// testSubscriptionQueries covers the selectors the subscriptions API counts quotas
+// and lists with: topic prefixes and the active-at cut.
+func testSubscriptionQueries(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	base := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	topics := []string{"users/u1", "users/u1/messages", "users/u1/mailFolders/f%_/messages", "users/u10/messages", "users/u2/events", "users/u1/events"}
+	update(t, s, func(tx store.Tx) error {
+		for i, topic := range topics {
+			sub := sampleSub(fmt.Sprintf("q%d", i))
+			sub.Topic = topic
+			sub.Expiration = base.Add(time.Duration(i) * time.Minute)
+			if err := tx.InsertSubscription(ctx, &sub); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	tests := []struct {
+		name string
+		q    store.SubscriptionQuery
+		want []string
+	}{
+		{"prefix", store.SubscriptionQuery{Tenant: "t", TopicPrefix: "users/u1/"}, []string{"q1", "q2", "q5"}},
+		{"prefix with like wildcards", store.SubscriptionQuery{Tenant: "t", TopicPrefix: "users/u1/mailFolders/f%_/"}, []string{"q2"}},
+		{"active at", store.SubscriptionQuery{Tenant: "t", ActiveAt: base.Add(3 * time.Minute)}, []string{"q4", "q5"}},
+		{"prefix and active", store.SubscriptionQuery{Tenant: "t", TopicPrefix: "users/u1/", ActiveAt: base.Add(time.Minute)}, []string{"q2", "q5"}},
+	}
+	for _, tt := range tests {
+		view(t, s, func(tx store.Tx) error {
+			list, err := tx.ListSubscriptions(ctx, tt.q)
+			if err != nil {
+				return err
+			}
+			var ids []string
+			for _, x := range list {
+				ids = append(ids, x.ID)
+			}
+			if diff := cmp.Diff(tt.want, ids); diff != "" {
+				t.Errorf("%s: ListSubscriptions(%+v) (-want +got):\n%s", tt.name, tt.q, diff)
+			}
+			n, err := tx.CountSubscriptions(ctx, tt.q)
+			if err != nil {
+				return err
+			}
+			if n != len(tt.want) {
+				t.Errorf("%s: CountSubscriptions(%+v) = %d, want %d", tt.name, tt.q, n, len(tt.want))
+			}
+			return nil
+		})
+	}
 }
