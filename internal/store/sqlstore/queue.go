@@ -1,0 +1,265 @@
+package sqlstore
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/graphhook/graphhook/internal/store"
+)
+
+// The queue's statements. Waiting rows are found through the partial index
+// notifications_due (url, scheduled, id), whose WHERE clause the statements repeat
+// word for word so that both planners use it.
+const (
+	queueCols   = `id, url, tenant, subscription_id, resource_type, lifecycle, event, resource, payload, rich, seq, state, attempt, created, scheduled, claimed, finished, error`
+	waiting     = `state IN ('available', 'retryable')`
+	enqueueCols = `url, tenant, subscription_id, resource_type, lifecycle, event, resource, payload, rich, seq, state, attempt, created, scheduled`
+	// enqueueChunk rows per INSERT: 14 parameters each stays far below both
+	// backends' parameter limits.
+	enqueueChunk = 128
+	// idChunk ids per guarded UPDATE.
+	idChunk = 500
+)
+
+func scanNotification(sc interface{ Scan(...any) error }) (store.Notification, error) {
+	var n store.Notification
+	var lifecycle int
+	var state string
+	var created, scheduled, claimed, finished int64
+	err := sc.Scan(&n.ID, &n.URL, &n.Tenant, &n.SubscriptionID, &n.ResourceType, &lifecycle, &n.Event, &n.Resource,
+		&n.Payload, &n.Rich, &n.Seq, &state, &n.Attempt, &created, &scheduled, &claimed, &finished, &n.Error)
+	n.Lifecycle = lifecycle != 0
+	n.State = store.NotificationState(state)
+	n.Created, n.Scheduled, n.Claimed, n.Finished = fromNanos(created), fromNanos(scheduled), fromNanos(claimed), fromNanos(finished)
+	return n, err
+}
+
+// Enqueue implements store.QueueTx.
+func (t *Tx) Enqueue(ctx context.Context, ns []*store.Notification) error {
+	if t.readOnly {
+		return ErrReadOnly
+	}
+	for len(ns) > 0 {
+		chunk := ns[:min(len(ns), enqueueChunk)]
+		ns = ns[len(chunk):]
+		var b strings.Builder
+		b.WriteString(`INSERT INTO notifications (` + enqueueCols + `) VALUES `)
+		args := make([]any, 0, len(chunk)*14)
+		for i, n := range chunk {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+			if n.Scheduled.IsZero() {
+				n.Scheduled = n.Created
+			}
+			payload := n.Payload
+			if payload == nil {
+				payload = []byte{}
+			}
+			args = append(args, n.URL, n.Tenant, n.SubscriptionID, n.ResourceType, boolInt(n.Lifecycle), n.Event, n.Resource,
+				payload, n.Rich, n.Seq, string(store.NotificationAvailable), 0, nanos(n.Created), nanos(n.Scheduled))
+		}
+		b.WriteString(" RETURNING id")
+		rows, err := t.Query(ctx, b.String(), args...)
+		if err != nil {
+			return t.translate(err)
+		}
+		i := 0
+		for rows.Next() {
+			if err := rows.Scan(&chunk[i].ID); err != nil {
+				rows.Close()
+				return err
+			}
+			chunk[i].State = store.NotificationAvailable
+			chunk[i].Attempt = 0
+			i++
+		}
+		if err := rows.Close(); err != nil {
+			return t.translate(err)
+		}
+		if err := rows.Err(); err != nil {
+			return t.translate(err)
+		}
+	}
+	t.signal = true
+	return nil
+}
+
+// DueURLs implements store.QueueTx.
+func (t *Tx) DueURLs(ctx context.Context, limit int) ([]store.DueURL, error) {
+	query := `SELECT url, MIN(scheduled) AS next FROM notifications WHERE ` + waiting + ` GROUP BY url ORDER BY next, url`
+	var args []any
+	if limit > 0 {
+		query += ` LIMIT ?`
+		args = append(args, limit)
+	}
+	rows, err := t.Query(ctx, query, args...)
+	if err != nil {
+		return nil, t.translate(err)
+	}
+	defer rows.Close()
+	var out []store.DueURL
+	for rows.Next() {
+		var d store.DueURL
+		var next int64
+		if err := rows.Scan(&d.URL, &next); err != nil {
+			return nil, err
+		}
+		d.Next = fromNanos(next)
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// ClaimNotifications implements store.QueueTx.
+func (t *Tx) ClaimNotifications(ctx context.Context, url string, due, now time.Time, limit int) ([]store.Notification, error) {
+	if t.readOnly {
+		return nil, ErrReadOnly
+	}
+	query := `UPDATE notifications SET state = 'running', attempt = attempt + 1, claimed = ?
+		WHERE id IN (SELECT id FROM notifications WHERE url = ? AND ` + waiting + ` AND scheduled <= ?
+			ORDER BY scheduled, id LIMIT ? ` + t.s.d.SkipLocked + `)
+		RETURNING ` + queueCols
+	rows, err := t.Query(ctx, query, nanos(now), url, nanos(due), limit)
+	if err != nil {
+		return nil, t.translate(err)
+	}
+	defer rows.Close()
+	var out []store.Notification
+	for rows.Next() {
+		n, err := scanNotification(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, t.translate(err)
+	}
+	// RETURNING promises no order; dispatchers send in id (enqueue) order.
+	sortByID(out)
+	return out, nil
+}
+
+func sortByID(ns []store.Notification) {
+	for i := 1; i < len(ns); i++ {
+		for j := i; j > 0 && ns[j].ID < ns[j-1].ID; j-- {
+			ns[j], ns[j-1] = ns[j-1], ns[j]
+		}
+	}
+}
+
+// guarded runs an UPDATE whose WHERE clause ends in "AND id IN (…)" over ids in
+// chunks, and returns how many rows it changed.
+func (t *Tx) guarded(ctx context.Context, prefix string, args []any, ids []int64) (int, error) {
+	if t.readOnly {
+		return 0, ErrReadOnly
+	}
+	total := 0
+	for len(ids) > 0 {
+		chunk := ids[:min(len(ids), idChunk)]
+		ids = ids[len(chunk):]
+		a := make([]any, 0, len(args)+len(chunk))
+		a = append(a, args...)
+		for _, id := range chunk {
+			a = append(a, id)
+		}
+		res, err := t.Exec(ctx, prefix+` AND id IN (`+marks(len(chunk))+`)`, a...)
+		if err != nil {
+			return total, t.translate(err)
+		}
+		n, _ := res.RowsAffected()
+		total += int(n)
+	}
+	return total, nil
+}
+
+func marks(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+// MarkDelivered implements store.QueueTx.
+func (t *Tx) MarkDelivered(ctx context.Context, ids []int64, at time.Time) (int, error) {
+	return t.guarded(ctx, `UPDATE notifications SET state = 'delivered', finished = ? WHERE state = 'running'`, []any{nanos(at)}, ids)
+}
+
+// MarkRetryable implements store.QueueTx.
+func (t *Tx) MarkRetryable(ctx context.Context, ids []int64, scheduled time.Time, errText string) (int, error) {
+	return t.guarded(ctx, `UPDATE notifications SET state = 'retryable', scheduled = ?, error = ? WHERE state = 'running'`, []any{nanos(scheduled), errText}, ids)
+}
+
+// MarkDiscarded implements store.QueueTx.
+func (t *Tx) MarkDiscarded(ctx context.Context, ids []int64, at time.Time, errText string) (int, error) {
+	return t.guarded(ctx, `UPDATE notifications SET state = 'discarded', finished = ?, error = ? WHERE state = 'running'`, []any{nanos(at), errText}, ids)
+}
+
+// ReleaseNotifications implements store.QueueTx.
+func (t *Tx) ReleaseNotifications(ctx context.Context, ids []int64, scheduled time.Time) (int, error) {
+	return t.guarded(ctx, `UPDATE notifications SET state = 'available', scheduled = ?, attempt = attempt - 1 WHERE state = 'running'`, []any{nanos(scheduled)}, ids)
+}
+
+// RescueNotifications implements store.QueueTx.
+func (t *Tx) RescueNotifications(ctx context.Context, claimedBefore, now time.Time) (int, error) {
+	if t.readOnly {
+		return 0, ErrReadOnly
+	}
+	res, err := t.Exec(ctx, `UPDATE notifications SET state = 'retryable', scheduled = ?, error = 'rescued: in flight too long'
+		WHERE state = 'running' AND claimed < ?`, nanos(now), nanos(claimedBefore))
+	if err != nil {
+		return 0, t.translate(err)
+	}
+	n, _ := res.RowsAffected()
+	if n > 0 {
+		t.signal = true
+	}
+	return int(n), nil
+}
+
+// PruneNotifications implements store.QueueTx.
+func (t *Tx) PruneNotifications(ctx context.Context, before time.Time, limit int) (int, error) {
+	if t.readOnly {
+		return 0, ErrReadOnly
+	}
+	res, err := t.Exec(ctx, `DELETE FROM notifications WHERE id IN (SELECT id FROM notifications
+		WHERE state IN ('delivered', 'discarded') AND finished < ? LIMIT ?)`, nanos(before), limit)
+	if err != nil {
+		return 0, t.translate(err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
+
+// CountNotifications implements store.QueueTx.
+func (t *Tx) CountNotifications(ctx context.Context) (map[store.NotificationState]int, error) {
+	rows, err := t.Query(ctx, `SELECT state, COUNT(*) FROM notifications GROUP BY state`)
+	if err != nil {
+		return nil, t.translate(err)
+	}
+	defer rows.Close()
+	out := map[store.NotificationState]int{}
+	for rows.Next() {
+		var s string
+		var n int
+		if err := rows.Scan(&s, &n); err != nil {
+			return nil, err
+		}
+		out[store.NotificationState(s)] = n
+	}
+	return out, rows.Err()
+}
+
+// GetNotification implements store.QueueTx.
+func (t *Tx) GetNotification(ctx context.Context, id int64) (store.Notification, error) {
+	n, err := scanNotification(t.QueryRow(ctx, `SELECT `+queueCols+` FROM notifications WHERE id = ?`, id))
+	return n, t.translate(err)
+}
+
+// SubscriptionsUnderTopic implements store.QueueTx. It runs on deletions of users,
+// groups, teams and chats only, so a comparison on substr (same bytes on both
+// backends, whatever PostgreSQL's collation) over the tenant's index range is enough.
+func (t *Tx) SubscriptionsUnderTopic(ctx context.Context, tenant, prefix string) ([]store.Subscription, error) {
+	return t.querySubs(ctx, `SELECT `+subCols+` FROM subscriptions WHERE tenant = ? AND (topic = ? OR substr(topic, 1, ?) = ?) ORDER BY id`,
+		tenant, prefix, len(prefix)+1, prefix+"/")
+}
