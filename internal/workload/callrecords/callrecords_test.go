@@ -96,8 +96,8 @@ func sampleRecord() map[string]any {
 		"sessions": []any{map[string]any{
 			"id": "s1", "modalities": []any{"audio"},
 			"startDateTime": "2026-03-01T10:00:00Z", "endDateTime": "2026-03-01T10:12:00Z",
-			"caller": map[string]any{"@odata.type": "#microsoft.graph.callRecords.participantEndpoint", "identity": identity(testserver.Adele, "Adele Vance")},
-			"callee": map[string]any{"@odata.type": "#microsoft.graph.callRecords.participantEndpoint", "identity": identity(testserver.Bruno, "Bruno Costa")},
+			"caller":   map[string]any{"@odata.type": "#microsoft.graph.callRecords.participantEndpoint", "identity": identity(testserver.Adele, "Adele Vance")},
+			"callee":   map[string]any{"@odata.type": "#microsoft.graph.callRecords.participantEndpoint", "identity": identity(testserver.Bruno, "Bruno Costa")},
 			"segments": []any{map[string]any{"id": "g1", "startDateTime": "2026-03-01T10:00:00Z", "endDateTime": "2026-03-01T10:12:00Z"}},
 		}},
 		"version":              7, // server-managed: ignored
