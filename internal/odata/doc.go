@@ -19,8 +19,9 @@
 //   - comparisons eq, ne, gt, ge, lt, le, and x in (v1, v2, ...);
 //   - and, or, not, parentheses; a boolean property on its own (isRead) is a condition;
 //   - contains, startswith, endswith;
-//   - any and all lambdas over collections, nested if need be:
-//     mentions/any(u: u/mentioned/user/id eq '…'); coll/any() tests non-emptiness;
+//   - any and all lambdas over collections, mentions/any(u: u/mentioned/user/id eq
+//     '…'), nested at most two deep (each level multiplies the cost of a match by a
+//     collection's size); coll/any() tests non-emptiness;
 //   - property paths with '/': from/emailAddress/address;
 //   - literals: strings in single quotes (a quote inside is doubled), numbers, true,
 //     false, null, GUIDs, DateTimeOffset (2026-01-02T03:04:05Z) and Date (2026-01-02)

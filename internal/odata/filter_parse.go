@@ -18,6 +18,12 @@ const maxFilterLen = 4096
 // recurses without limit.
 const maxDepth = 64
 
+// maxLambdaDepth bounds how deep any/all may nest. Each level multiplies the work of
+// a match by the size of the collection it ranges over, so deeper nesting would let
+// one filter stall the notification path (a/any(x: a/any(y: a/any(z: ...))) is
+// exponential in the depth). Graph's own filters use one level.
+const maxLambdaDepth = 2
+
 // The grammar is godata's: its tokenizer engine and its shunting-yard parser, which
 // yields a parse tree that compile turns into cond and operand values. We drive them
 // with our own token rules and operator table instead of godata's global ones, because
@@ -375,6 +381,9 @@ func (c *compiler) lambda(n *godata.ParseNode, depth int) (cond, error) {
 	case 2:
 	default:
 		return nil, filterError("'%s' takes a range variable and a condition, as in tags/%[1]s(t: t eq 'x')", fn.Token.Value)
+	}
+	if len(c.vars) >= maxLambdaDepth {
+		return nil, filterError("any and all may be nested at most %d deep", maxLambdaDepth)
 	}
 	v := fn.Children[0]
 	if v.Token.Type != godata.ExpressionTokenLiteral || len(v.Children) > 0 {
