@@ -1,14 +1,26 @@
 // Package directory is the directory workload: users, groups, their members and
-// owners, the organization, and delta queries over users and groups.
+// owners, the organization, the recycle bin (/directory/deletedItems), and delta
+// queries over users and groups.
+//
+// Every write changes the stored object and appends its change record (change.Record)
+// in one store transaction, so a committed change always notifies and a rolled-back one
+// never does. The record's Before and After are the object's API representation, which
+// is also what delta queries hand back. Which topics each write touches is the
+// directory's rows of the topic table in ARCHITECTURE.md:
+//
+//	user created, updated, soft-deleted, restored   users, users/{u}          created | updated
+//	user permanently deleted                        users, users/{u}          deleted
+//	group changed (same change types as users)      groups, groups/{g}
+//	member / owner added or removed                 + groups/{g}/members | groups/{g}/owners (updated)
+//
+// The delivery pipeline, not this package, reports directory creations as "updated"
+// the way Graph does; the log keeps what really happened.
 package directory
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/graphhook/graphhook/internal/graph"
@@ -31,37 +43,112 @@ func New(st store.Store, ident *identity.Service) *Workload {
 // Routes registers the workload's Graph routes.
 func (w *Workload) Routes(r *httpapi.Router) {
 	r.Handle("GET", "users", w.listUsers)
+	r.Handle("POST", "users", w.createUser)
+	r.Handle("GET", "users/$count", w.countUsers)
+	r.Handle("GET", "users/delta", w.usersDelta)
 	r.Handle("GET", "users/{user}", w.getUser)
+	r.Handle("PATCH", "users/{user}", w.updateUser)
+	r.Handle("DELETE", "users/{user}", w.deleteUser)
+	r.Handle("GET", "users/{user}/memberOf", w.listMemberOf)
+
+	r.Handle("GET", "groups", w.listGroups)
+	r.Handle("POST", "groups", w.createGroup)
+	r.Handle("GET", "groups/$count", w.countGroups)
+	r.Handle("GET", "groups/delta", w.groupsDelta)
+	r.Handle("GET", "groups/{group}", w.getGroup)
+	r.Handle("PATCH", "groups/{group}", w.updateGroup)
+	r.Handle("DELETE", "groups/{group}", w.deleteGroup)
+	for _, rel := range []relation{memberRel, ownerRel} {
+		r.Handle("GET", "groups/{group}/"+rel.name, w.listLinks(rel))
+		r.Handle("POST", "groups/{group}/"+rel.name+"/$ref", w.addLink(rel))
+		r.Handle("DELETE", "groups/{group}/"+rel.name+"/{object}/$ref", w.removeLink(rel))
+	}
+
+	r.Handle("GET", "directory/deletedItems/microsoft.graph.user", w.listDeleted(identity.KindUser))
+	r.Handle("GET", "directory/deletedItems/microsoft.graph.group", w.listDeleted(identity.KindGroup))
+	r.Handle("GET", "directory/deletedItems/{id}", w.getDeleted)
+	r.Handle("POST", "directory/deletedItems/{id}/restore", w.restoreDeleted)
+	r.Handle("DELETE", "directory/deletedItems/{id}", w.purgeDeleted)
+
 	r.Handle("GET", "organization", w.listOrganization)
 }
 
-// Directory error codes.
+// Directory error codes (Entra's spellings, not the generic Graph ones).
 const (
-	codeNotFound     = "Request_ResourceNotFound"
-	codeBadRequest   = "Request_BadRequest"
-	codeAccessDenied = "Authorization_RequestDenied"
+	codeNotFound       = graph.CodeRequestResourceNotFound
+	codeBadRequest     = graph.CodeRequestBadRequest
+	codeAccessDenied   = graph.CodeAuthorizationRequestDenied
+	codeUnsupported    = "Request_UnsupportedQuery"
+	codePrecondition   = graph.CodePreconditionFailed
+	maxPageSize        = 999
+	defaultPageSize    = 100
+	defaultDeltaPage   = 100
+	resourceUser       = "User"
+	resourceGroup      = "Group"
+	odataTypeUser      = "#microsoft.graph.user"
+	odataTypeGroup     = "#microsoft.graph.group"
+	noticeTypeUser     = "#Microsoft.Graph.User"
+	noticeTypeGroup    = "#Microsoft.Graph.Group"
+	unifiedGroupType   = "Unified"
+	dynamicMembership  = "DynamicMembership"
+	removedReasonSoft  = "changed"
+	removedReasonPurge = "deleted"
 )
 
 func accessDenied() error {
 	return graph.Errorf(http.StatusForbidden, codeAccessDenied, "Insufficient privileges to complete the operation.")
 }
 
-func userNotFound(id string) error {
+func notFound(id string) error {
 	return graph.Errorf(http.StatusNotFound, codeNotFound, "Resource '%s' does not exist or one of its queried reference-property objects are not present.", id)
 }
 
-// Permissions that let a caller read users other than itself.
-var readAllUsers = []string{"User.ReadBasic.All", "User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}
+func badRequest(format string, args ...any) error {
+	return graph.Errorf(http.StatusBadRequest, codeBadRequest, format, args...)
+}
 
-// canReadUser checks the caller's permission to read user uid.
+// Permissions, as Graph names them. Any one name of a list suffices.
+var (
+	readAllUsers   = []string{"User.ReadBasic.All", "User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}
+	writeAllUsers  = []string{"User.ReadWrite.All", "Directory.ReadWrite.All"}
+	readGroups     = []string{"Group.Read.All", "Group.ReadWrite.All", "GroupMember.Read.All", "GroupMember.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}
+	writeGroups    = []string{"Group.ReadWrite.All", "Directory.ReadWrite.All"}
+	writeMembers   = []string{"GroupMember.ReadWrite.All", "Group.ReadWrite.All", "Directory.ReadWrite.All"}
+	readMembership = []string{"GroupMember.Read.All", "GroupMember.ReadWrite.All", "Group.Read.All", "Group.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}
+)
+
+// canReadUser checks the caller's permission to read user uid. Personal accounts have
+// no directory: they may read only themselves (GET /me).
 func canReadUser(p *identity.Principal, uid string) bool {
+	self := p.Type.Delegated() && strings.EqualFold(uid, p.UserID)
 	if p.Type == identity.DelegatedPersonal {
-		return strings.EqualFold(uid, p.UserID) && p.Has("User.Read", "User.ReadWrite")
+		return self && p.Has("User.Read", "User.ReadWrite")
 	}
-	if p.Type.Delegated() && strings.EqualFold(uid, p.UserID) && p.Has("User.Read", "User.ReadWrite") {
+	if self && p.Has("User.Read", "User.ReadWrite") {
 		return true
 	}
 	return p.Has(readAllUsers...)
+}
+
+// canWriteUser checks the caller's permission to change user uid: a signed-in work
+// user may change their own profile with User.ReadWrite.
+func canWriteUser(p *identity.Principal, uid string) bool {
+	if p.Type == identity.DelegatedPersonal {
+		return false
+	}
+	if p.Type == identity.DelegatedWork && strings.EqualFold(uid, p.UserID) && p.Has("User.ReadWrite") {
+		return true
+	}
+	return p.Has(writeAllUsers...)
+}
+
+// inDirectory refuses personal accounts, which have no directory, and callers without
+// any of the named permissions.
+func inDirectory(p *identity.Principal, perms []string) error {
+	if p.Type == identity.DelegatedPersonal || !p.Has(perms...) {
+		return accessDenied()
+	}
+	return nil
 }
 
 // ResolveUser finds a live user of the caller's tenant by object id or user principal
@@ -78,77 +165,26 @@ func ResolveUser(ctx context.Context, tx store.Tx, tenant, idOrUPN string) (stor
 	return tx.GetObjectByAlt(ctx, tenant, identity.KindUser, key)
 }
 
-func (w *Workload) getUser(c *httpapi.Ctx) error {
-	p := c.Principal
-	var doc map[string]any
-	err := w.st.View(c.R.Context(), func(tx store.Tx) error {
-		o, err := ResolveUser(c.R.Context(), tx, p.TenantID, c.Param("user"))
-		if errors.Is(err, store.ErrNotFound) {
-			return userNotFound(c.Param("user"))
-		}
-		if err != nil {
-			return err
-		}
-		if !canReadUser(p, o.ID) {
-			return accessDenied()
-		}
-		return json.Unmarshal(o.Data, &doc)
-	})
-	if err != nil {
-		return err
+// resolveGroup finds a live group of the tenant by object id. Group ids are GUIDs;
+// anything else is a malformed id, which Entra answers with 400, not 404.
+func resolveGroup(ctx context.Context, tx store.Tx, tenant, id string) (store.Object, error) {
+	if !identity.IsGUID(id) {
+		return store.Object{}, badRequest("Invalid object identifier '%s'.", id)
 	}
-	if fields := selectFields(c); fields != nil {
-		doc = selectDoc(doc, fields)
+	o, err := tx.GetObject(ctx, tenant, identity.KindGroup, strings.ToLower(id))
+	if errors.Is(err, store.ErrNotFound) || (err == nil && o.Deleted) {
+		return store.Object{}, notFound(id)
 	}
-	doc["@odata.context"] = c.ContextURL("users/$entity")
-	return c.JSON(http.StatusOK, doc)
+	return o, err
 }
 
-func (w *Workload) listUsers(c *httpapi.Ctx) error {
-	p := c.Principal
-	if p.Type == identity.DelegatedPersonal || !p.Has(readAllUsers...) {
-		return accessDenied()
+// lookupUser is ResolveUser with the workload's 404.
+func lookupUser(ctx context.Context, tx store.Tx, tenant, idOrUPN string) (store.Object, error) {
+	o, err := ResolveUser(ctx, tx, tenant, idOrUPN)
+	if errors.Is(err, store.ErrNotFound) {
+		return o, notFound(idOrUPN)
 	}
-	top, err := parseTop(c, 100, 999)
-	if err != nil {
-		return err
-	}
-	after := ""
-	if tok := c.Query("$skiptoken"); tok != "" {
-		raw, err := base64.RawURLEncoding.DecodeString(tok)
-		if err != nil {
-			return graph.Errorf(http.StatusBadRequest, codeBadRequest, "Invalid $skiptoken value.")
-		}
-		after = string(raw)
-	}
-	var objs []store.Object
-	err = w.st.View(c.R.Context(), func(tx store.Tx) error {
-		var err error
-		objs, err = tx.ListObjects(c.R.Context(), store.ObjectQuery{Tenant: p.TenantID, Kind: identity.KindUser, AfterID: after, Limit: top + 1})
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	fields := selectFields(c)
-	out := map[string]any{"@odata.context": c.ContextURL("users")}
-	if len(objs) > top {
-		objs = objs[:top]
-		out["@odata.nextLink"] = c.LinkWith(map[string]string{"$skiptoken": base64.RawURLEncoding.EncodeToString([]byte(objs[top-1].ID))})
-	}
-	value := make([]map[string]any, 0, len(objs))
-	for _, o := range objs {
-		var doc map[string]any
-		if err := json.Unmarshal(o.Data, &doc); err != nil {
-			return err
-		}
-		if fields != nil {
-			doc = selectDoc(doc, fields)
-		}
-		value = append(value, doc)
-	}
-	out["value"] = value
-	return c.JSON(http.StatusOK, out)
+	return o, err
 }
 
 func (w *Workload) listOrganization(c *httpapi.Ctx) error {
@@ -170,45 +206,6 @@ func (w *Workload) listOrganization(c *httpapi.Ctx) error {
 	return c.JSON(http.StatusOK, map[string]any{"@odata.context": c.ContextURL("organization"), "value": []any{org}})
 }
 
-// parseTop reads $top: a positive integer up to max; def when absent.
-func parseTop(c *httpapi.Ctx, def, max int) (int, error) {
-	s := c.Query("$top")
-	if s == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 1 || n > max {
-		return 0, graph.Errorf(http.StatusBadRequest, codeBadRequest, "Invalid page size specified: '%s'. Must be between 1 and %d inclusive.", s, max)
-	}
-	return n, nil
-}
-
-func selectFields(c *httpapi.Ctx) []string {
-	s := c.Query("$select")
-	if s == "" {
-		return nil
-	}
-	var out []string
-	for _, f := range strings.Split(s, ",") {
-		if f = strings.TrimSpace(f); f != "" {
-			out = append(out, f)
-		}
-	}
-	return out
-}
-
-func selectDoc(doc map[string]any, fields []string) map[string]any {
-	out := map[string]any{}
-	for k, v := range doc {
-		if k == "id" || strings.HasPrefix(k, "@") {
-			out[k] = v
-			continue
-		}
-		for _, f := range fields {
-			if strings.EqualFold(f, k) {
-				out[k] = v
-			}
-		}
-	}
-	return out
+func preconditionFailed() error {
+	return graph.Errorf(http.StatusPreconditionFailed, codePrecondition, "The If-Match etag does not match the current version of the resource; read it again and retry.")
 }
