@@ -1,0 +1,187 @@
+package subscription
+
+import (
+	"cmp"
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"time"
+
+	"github.com/graphhook/graphhook/internal/clock"
+	"github.com/graphhook/graphhook/internal/identity"
+	"github.com/graphhook/graphhook/internal/store"
+)
+
+// Profiles.
+const (
+	// ProfileDev lets notification URLs be http:// and point at loopback and private
+	// addresses: what a developer running receivers on localhost needs.
+	ProfileDev = "dev"
+	// ProfileStrict demands https and refuses private, loopback and link-local
+	// targets when connecting, so that a subscription cannot make the server probe its
+	// own network.
+	ProfileStrict = "strict"
+)
+
+// DefaultLifetimes are the maximum subscription lifetimes of spec §2.1, current values.
+var DefaultLifetimes = map[identity.ResourceType]time.Duration{
+	identity.Alert:        43200 * time.Minute,
+	identity.CallRecord:   4230 * time.Minute,
+	identity.ChatMessage:  4320 * time.Minute,
+	identity.Conversation: 4230 * time.Minute,
+	identity.DriveItem:    42300 * time.Minute,
+	identity.List:         42300 * time.Minute,
+	identity.Message:      10080 * time.Minute,
+	identity.Event:        10080 * time.Minute,
+	identity.Contact:      10080 * time.Minute,
+	identity.User:         41760 * time.Minute,
+	identity.Group:        41760 * time.Minute,
+}
+
+// Quotas are the subscription limits of spec §2.4. A zero field takes its default.
+type Quotas struct {
+	// PerMailbox caps message, event and contact subscriptions on one mailbox, all
+	// apps together (default 1000).
+	PerMailbox int
+	// DirectoryPerAppTenant caps user and group subscriptions of one app in one
+	// tenant (default 100).
+	DirectoryPerAppTenant int
+	// DirectoryPerTenant caps user and group subscriptions of one tenant, all apps
+	// together (default 1000).
+	DirectoryPerTenant int
+	// DirectoryPerApp caps user and group subscriptions of one app, all tenants
+	// together (default 50000).
+	DirectoryPerApp int
+	// CallRecordsPerTenant caps callRecord subscriptions of one organization
+	// (default 100).
+	CallRecordsPerTenant int
+	// ChatMessagesPerAppTarget caps chat message subscriptions of one app on one
+	// channel or chat (default 1).
+	ChatMessagesPerAppTarget int
+	// ChatMessagesPerUser caps /users/{id}/chats/getAllMessages subscriptions on one
+	// user (default 10).
+	ChatMessagesPerUser int
+	// TeamsPerTenant caps Teams subscriptions of one organization, every kind
+	// together (default 10000).
+	TeamsPerTenant int
+}
+
+func (q Quotas) withDefaults() Quotas {
+	q.PerMailbox = cmp.Or(q.PerMailbox, 1000)
+	q.DirectoryPerAppTenant = cmp.Or(q.DirectoryPerAppTenant, 100)
+	q.DirectoryPerTenant = cmp.Or(q.DirectoryPerTenant, 1000)
+	q.DirectoryPerApp = cmp.Or(q.DirectoryPerApp, 50000)
+	q.CallRecordsPerTenant = cmp.Or(q.CallRecordsPerTenant, 100)
+	q.ChatMessagesPerAppTarget = cmp.Or(q.ChatMessagesPerAppTarget, 1)
+	q.ChatMessagesPerUser = cmp.Or(q.ChatMessagesPerUser, 10)
+	q.TeamsPerTenant = cmp.Or(q.TeamsPerTenant, 10000)
+	return q
+}
+
+// DeleteHook runs inside the transaction that deletes a subscription (through the API
+// or the expiry sweeper). The delivery pipeline uses it to drop the subscription's
+// queued notifications together with the subscription; an error undoes the delete.
+type DeleteHook func(ctx context.Context, tx store.Tx, sub store.Subscription) error
+
+// Config configures the subscriptions API. Zero fields take the default their comment
+// states.
+type Config struct {
+	// Profile is ProfileDev (default) or ProfileStrict.
+	Profile string
+	// Clock tells the time of background work (default the system clock); request
+	// handling uses the request's time, which the HTTP server takes from its clock.
+	Clock clock.Clock
+	// Log receives the sweeper's reports (default slog.Default()).
+	Log *slog.Logger
+
+	// HandshakeTimeout bounds one validation request, answer included (default 10 s,
+	// spec §3).
+	HandshakeTimeout time.Duration
+	// HandshakeMaxBody caps how much of a validation answer is read (default 1 MiB);
+	// a longer answer cannot equal a token and fails the comparison.
+	HandshakeMaxBody int64
+	// RootCAs verifies receivers' certificates (default the system roots); tests set
+	// it to trust their own https receivers.
+	RootCAs *x509.CertPool
+
+	// Lifetimes overrides maximum lifetimes per resource type (default
+	// DefaultLifetimes, spec §2.1).
+	Lifetimes map[identity.ResourceType]time.Duration
+	// MinLifetime is the floor expirations are raised to (default 45 minutes, spec
+	// §2.2).
+	MinLifetime time.Duration
+	// ClockSkew is how far past its maximum an expiration may be and still pass,
+	// for clients whose clocks run ahead (default 1 minute; negative means none).
+	ClockSkew time.Duration
+	// TeamsLifecycleAfter is the lifetime above which Teams subscriptions need a
+	// lifecycleNotificationUrl (default 1 hour).
+	TeamsLifecycleAfter time.Duration
+	// Authorization is how long a create, renewal or reauthorization authorizes a
+	// subscription for (default 60 minutes, spec §6).
+	Authorization time.Duration
+	// ReminderLead is how long before the authorization (or the subscription) lapses
+	// the reauthorization scheduler is first due (default 15 minutes).
+	ReminderLead time.Duration
+	// Quotas are the limits of spec §2.4.
+	Quotas Quotas
+	// PageSize is the number of subscriptions per list page (default 100).
+	PageSize int
+
+	// SweepInterval is how often the expiry sweeper looks for expired subscriptions
+	// (default 30 s).
+	SweepInterval time.Duration
+	// SweepBatch is how many expired subscriptions one sweep transaction deletes at
+	// most (default 500).
+	SweepBatch int
+
+	// OnDelete, when set, runs in every transaction that deletes a subscription.
+	OnDelete DeleteHook
+}
+
+func (c Config) withDefaults() Config {
+	c.Profile = cmp.Or(c.Profile, ProfileDev)
+	if c.Clock == nil {
+		c.Clock = clock.Real{}
+	}
+	if c.Log == nil {
+		c.Log = slog.Default()
+	}
+	c.HandshakeTimeout = cmp.Or(c.HandshakeTimeout, 10*time.Second)
+	c.HandshakeMaxBody = cmp.Or(c.HandshakeMaxBody, 1<<20)
+	lifetimes := maps.Clone(DefaultLifetimes)
+	maps.Copy(lifetimes, c.Lifetimes)
+	c.Lifetimes = lifetimes
+	c.MinLifetime = cmp.Or(c.MinLifetime, 45*time.Minute)
+	if c.ClockSkew == 0 {
+		c.ClockSkew = time.Minute
+	} else if c.ClockSkew < 0 {
+		c.ClockSkew = 0
+	}
+	c.TeamsLifecycleAfter = cmp.Or(c.TeamsLifecycleAfter, time.Hour)
+	c.Authorization = cmp.Or(c.Authorization, 60*time.Minute)
+	c.ReminderLead = cmp.Or(c.ReminderLead, 15*time.Minute)
+	c.Quotas = c.Quotas.withDefaults()
+	c.PageSize = cmp.Or(c.PageSize, 100)
+	c.SweepInterval = cmp.Or(c.SweepInterval, 30*time.Second)
+	c.SweepBatch = cmp.Or(c.SweepBatch, 500)
+	return c
+}
+
+func (c Config) validate() error {
+	var errs []error
+	if c.Profile != ProfileDev && c.Profile != ProfileStrict {
+		errs = append(errs, fmt.Errorf("subscription: profile must be %q or %q, not %q", ProfileDev, ProfileStrict, c.Profile))
+	}
+	for rt, d := range c.Lifetimes {
+		if d < c.MinLifetime {
+			errs = append(errs, fmt.Errorf("subscription: the maximum lifetime of %s (%v) is below the minimum lifetime (%v)", rt, d, c.MinLifetime))
+		}
+	}
+	if c.HandshakeTimeout < 0 || c.HandshakeMaxBody < 0 || c.PageSize < 0 || c.SweepInterval < 0 || c.SweepBatch < 0 {
+		errs = append(errs, errors.New("subscription: timeouts, sizes and intervals must not be negative"))
+	}
+	return errors.Join(errs...)
+}

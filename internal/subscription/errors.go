@@ -1,0 +1,51 @@
+package subscription
+
+import (
+	"fmt"
+	"net/http"
+
+	"github.com/graphhook/graphhook/internal/graph"
+)
+
+// Operations named in ExtensionError messages.
+const (
+	opCreate = "Create"
+	opGet    = "Get"
+	opUpdate = "Update"
+	opDelete = "Delete"
+)
+
+// Messages the spec quotes exactly (§1.3, §3).
+const (
+	msgPayload            = "Could not process subscription creation payload. Are all property names spelled and camelCased properly?"
+	msgExpirationRequired = "expirationDateTime is a required property for subscription creation"
+	msgTimedOut           = "Subscription validation request timed out."
+	msgNot200             = "Subscription validation request failed. Notification endpoint must respond with 200 OK to validation request."
+	msgMismatch           = "Subscription validation request failed. Response must exactly match validationToken query parameter."
+	msgPatchNeedsProperty = "Subscription must contain either the 'expirationDateTime' or 'notificationUrl' property and its value."
+	msgNotFound           = "The object was not found."
+	msgTeamsLifecycle     = "lifecycleNotificationUrl is a required property for subscription creation on this resource when the expirationDateTime value is set to greater than 1 hour."
+)
+
+func invalidRequest(format string, args ...any) *graph.Error {
+	return graph.Errorf(http.StatusBadRequest, graph.CodeInvalidRequest, format, args...)
+}
+
+// extensionError is Graph's form for failures reported by the resource's workload:
+// the outer status equals the inner one.
+func extensionError(status int, op, statusName, reason string) *graph.Error {
+	return graph.Errorf(status, graph.CodeExtensionError, "Operation: %s; Exception: [Status Code: %s; Reason: %s]", op, statusName, reason)
+}
+
+func accessDenied(op string) *graph.Error {
+	return extensionError(http.StatusForbidden, op, "Forbidden", "Access denied")
+}
+
+// quotaExceeded names the limit that was hit, as spec §2.4 asks.
+func quotaExceeded(op, format string, args ...any) *graph.Error {
+	return extensionError(http.StatusForbidden, op, "Forbidden", fmt.Sprintf(format, args...))
+}
+
+func subscriptionNotFound() *graph.Error {
+	return graph.Errorf(http.StatusNotFound, graph.CodeResourceNotFound, msgNotFound)
+}
