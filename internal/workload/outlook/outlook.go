@@ -1,0 +1,347 @@
+package outlook
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/graphhook/graphhook/internal/change"
+	"github.com/graphhook/graphhook/internal/graph"
+	"github.com/graphhook/graphhook/internal/httpapi"
+	"github.com/graphhook/graphhook/internal/identity"
+	"github.com/graphhook/graphhook/internal/store"
+	"github.com/graphhook/graphhook/internal/workload/directory"
+)
+
+// Workload serves the Outlook resources of every mailbox.
+type Workload struct {
+	st store.Store
+}
+
+// New returns the Outlook workload.
+func New(st store.Store) *Workload { return &Workload{st: st} }
+
+// Routes registers the workload's Graph routes.
+func (w *Workload) Routes(r *httpapi.Router) {
+	w.folderRoutes(r)
+	w.messageRoutes(r)
+	w.sendRoutes(r)
+	w.eventRoutes(r)
+	w.contactRoutes(r)
+}
+
+// Store kinds (docs/architecture.md).
+const (
+	kindMailFolder    = "mailFolder"
+	kindMessage       = "message"
+	kindEvent         = "event"
+	kindContactFolder = "contactFolder"
+	kindContact       = "contact"
+)
+
+// Permission sets, any one of which suffices. A ReadWrite permission implies its Read.
+var (
+	mailReadBasic = []string{"Mail.ReadBasic", "Mail.Read", "Mail.ReadWrite"}
+	mailRead      = []string{"Mail.Read", "Mail.ReadWrite"}
+	mailWrite     = []string{"Mail.ReadWrite"}
+	mailSend      = []string{"Mail.Send"}
+	calRead       = []string{"Calendars.Read", "Calendars.ReadWrite"}
+	calWrite      = []string{"Calendars.ReadWrite"}
+	contactRead   = []string{"Contacts.Read", "Contacts.ReadWrite"}
+	contactWrite  = []string{"Contacts.ReadWrite"}
+)
+
+// Outlook error codes.
+const (
+	codeItemNotFound        = "ErrorItemNotFound"
+	codeInvalidUser         = "ErrorInvalidUser"
+	codeAccessDenied        = "ErrorAccessDenied"
+	codeInvalidProperty     = "ErrorInvalidProperty"
+	codeInvalidRequest      = "ErrorInvalidRequest"
+	codeIrresolvable        = "ErrorIrresolvableConflict"
+	codeInvalidRecipients   = "ErrorInvalidRecipients"
+	codeSentMessageUpdate   = "ErrorInvalidPropertyUpdateSentMessage"
+	codeDeleteDistinguished = "ErrorDeleteDistinguishedFolder"
+	codeFolderExists        = "ErrorFolderExists"
+	codeInvalidParameter    = "ErrorInvalidParameter"
+)
+
+func accessDenied() error {
+	return graph.Errorf(http.StatusForbidden, codeAccessDenied, "Access is denied. Check credentials and try again.")
+}
+
+func itemNotFound() error {
+	return graph.Errorf(http.StatusNotFound, codeItemNotFound, "The specified object was not found in the store.")
+}
+
+func invalidProperty(format string, args ...any) error {
+	return graph.Errorf(http.StatusBadRequest, codeInvalidProperty, format, args...)
+}
+
+func invalidRequest(format string, args ...any) error {
+	return graph.Errorf(http.StatusBadRequest, codeInvalidRequest, format, args...)
+}
+
+// errProvision tells run that a read found an unprovisioned mailbox and must be
+// repeated in a write transaction.
+var errProvision = errors.New("outlook: mailbox not provisioned")
+
+// op is one request's work inside a transaction.
+type op struct {
+	ctx   context.Context
+	tx    store.Tx
+	write bool // tx may write (an Update, not a View)
+	now   time.Time
+	p     *identity.Principal
+}
+
+// run calls fn in a transaction: an Update when write is set, otherwise a View that is
+// repeated as an Update if it met a mailbox whose folders were never created. fn may
+// run twice, so it must reset whatever it collects.
+func (w *Workload) run(c *httpapi.Ctx, write bool, fn func(o *op) error) error {
+	ctx := c.R.Context()
+	o := &op{ctx: ctx, write: write, now: c.Now.UTC(), p: c.Principal}
+	call := func(tx store.Tx) error { o.tx = tx; return fn(o) }
+	if write {
+		return w.st.Update(ctx, call)
+	}
+	err := w.st.View(ctx, call)
+	if errors.Is(err, errProvision) {
+		o.write = true
+		return w.st.Update(ctx, call)
+	}
+	return err
+}
+
+// mailbox is the user whose Outlook data a request addresses.
+type mailbox struct {
+	tenant  string
+	user    string // store id
+	name    string // display name, for from/sender/organizer
+	address string // SMTP address
+}
+
+// recipient is the mailbox as an Outlook recipient object.
+func (m mailbox) recipient() map[string]any {
+	return map[string]any{"emailAddress": map[string]any{"name": m.name, "address": m.address}}
+}
+
+// mailbox resolves the {user} of a path, checks that the caller holds one of perms and
+// may reach that mailbox, and makes sure its well-known folders exist.
+func (o *op) mailbox(userParam string, perms []string) (mailbox, error) {
+	if !o.p.Has(perms...) {
+		return mailbox{}, accessDenied()
+	}
+	u, err := directory.ResolveUser(o.ctx, o.tx, o.p.TenantID, userParam)
+	if errors.Is(err, store.ErrNotFound) {
+		if o.p.Type.Delegated() {
+			// A delegated caller learns nothing about other mailboxes.
+			return mailbox{}, accessDenied()
+		}
+		return mailbox{}, graph.Errorf(http.StatusNotFound, codeInvalidUser, "The requested user '%s' is invalid.", userParam)
+	}
+	if err != nil {
+		return mailbox{}, err
+	}
+	if o.p.Type.Delegated() && !strings.EqualFold(u.ID, o.p.UserID) {
+		return mailbox{}, accessDenied()
+	}
+	var doc struct {
+		DisplayName string `json:"displayName"`
+		Mail        string `json:"mail"`
+		UPN         string `json:"userPrincipalName"`
+	}
+	if err := json.Unmarshal(u.Data, &doc); err != nil {
+		return mailbox{}, err
+	}
+	mb := mailbox{tenant: o.p.TenantID, user: u.ID, name: doc.DisplayName, address: doc.Mail}
+	if mb.address == "" {
+		mb.address = doc.UPN
+	}
+	return mb, o.provision(mb)
+}
+
+// provision creates the mailbox's well-known mail folders and default contact folder
+// the first time the mailbox is used. They are written together, so the contact
+// folder, written last, marks a provisioned mailbox.
+func (o *op) provision(mb mailbox) error {
+	marker := change.WellKnownContactFolderID(mb.user)
+	_, err := o.tx.GetObject(o.ctx, mb.tenant, kindContactFolder, marker)
+	if err == nil || !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	if !o.write {
+		return errProvision
+	}
+	root := rootFolderID(mb.user)
+	for _, wk := range wellKnownFolders {
+		doc := map[string]any{"id": change.WellKnownFolderID(mb.user, wk.name), "displayName": wk.display, "parentFolderId": root, "isHidden": false}
+		if err := o.insertIfMissing(&store.Object{Tenant: mb.tenant, Kind: kindMailFolder, ID: doc["id"].(string), Owner: mb.user, Parent: root, Alt: wk.name}, doc); err != nil {
+			return err
+		}
+	}
+	doc := map[string]any{"id": marker, "displayName": "Contacts", "parentFolderId": contactRootID(mb.user)}
+	return o.insertIfMissing(&store.Object{Tenant: mb.tenant, Kind: kindContactFolder, ID: marker, Owner: mb.user, Parent: contactRootID(mb.user), Alt: "contacts"}, doc)
+}
+
+func (o *op) insertIfMissing(obj *store.Object, doc map[string]any) error {
+	if _, err := o.tx.GetObject(o.ctx, obj.Tenant, obj.Kind, obj.ID); err == nil {
+		return nil
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	data, err := json.Marshal(doc)
+	if err != nil {
+		return err
+	}
+	obj.Data, obj.Created, obj.Updated = data, o.now, o.now
+	return o.tx.InsertObject(o.ctx, obj)
+}
+
+// getItem loads an item of the mailbox. Items of other mailboxes are not found.
+func (o *op) getItem(mb mailbox, kind, id string) (store.Object, map[string]any, error) {
+	obj, err := o.tx.GetObject(o.ctx, mb.tenant, kind, id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && (obj.Owner != mb.user || obj.Deleted)) {
+		return store.Object{}, nil, itemNotFound()
+	}
+	if err != nil {
+		return store.Object{}, nil, err
+	}
+	doc, err := decode(obj.Data)
+	return obj, doc, err
+}
+
+func decode(data []byte) (map[string]any, error) {
+	var doc map[string]any
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return nil, err
+	}
+	return doc, nil
+}
+
+// itemType says how changes to one kind of Outlook item are recorded.
+type itemType struct {
+	kind      string
+	odataType string // notification resourceData @odata.type
+	segment   string // the collection in the notification resource: Messages, Events, Contacts
+}
+
+var (
+	messageType = itemType{kind: kindMessage, odataType: "#Microsoft.Graph.Message", segment: "Messages"}
+	eventType   = itemType{kind: kindEvent, odataType: "#Microsoft.Graph.Event", segment: "Events"}
+	contactType = itemType{kind: kindContact, odataType: "#Microsoft.Graph.Contact", segment: "Contacts"}
+)
+
+// stamp gives doc a new change key (and etag) and modification time, as Exchange does
+// on every write.
+func (o *op) stamp(doc map[string]any) {
+	key := newChangeKey()
+	doc["changeKey"] = key
+	doc["@odata.etag"] = `W/"` + key + `"`
+	doc["lastModifiedDateTime"] = graph.FormatTime(o.now)
+}
+
+// insertItem stores a new item and records its "created" change on topics.
+func (o *op) insertItem(t itemType, mb mailbox, parent string, doc map[string]any, topics []string) error {
+	o.stamp(doc)
+	data, err := json.Marshal(doc)
+	if err != nil {
+		return err
+	}
+	id := doc["id"].(string)
+	if err := o.tx.InsertObject(o.ctx, &store.Object{Tenant: mb.tenant, Kind: t.kind, ID: id, Owner: mb.user, Parent: parent, Data: data, Created: o.now, Updated: o.now}); err != nil {
+		return err
+	}
+	return o.record(t, mb, id, store.Created, topics, nil, data)
+}
+
+// updateItem replaces an item's document and records an "updated" change on topics.
+func (o *op) updateItem(t itemType, mb mailbox, obj store.Object, doc map[string]any, topics []string) error {
+	o.stamp(doc)
+	data, err := json.Marshal(doc)
+	if err != nil {
+		return err
+	}
+	before := obj.Data
+	obj.Data, obj.Updated = data, o.now
+	if err := o.tx.UpdateObject(o.ctx, &obj); err != nil {
+		return err
+	}
+	return o.record(t, mb, obj.ID, store.Updated, topics, before, data)
+}
+
+// deleteItem removes an item and records its "deleted" change on topics.
+func (o *op) deleteItem(t itemType, mb mailbox, obj store.Object, topics []string) error {
+	if err := o.tx.DeleteObject(o.ctx, mb.tenant, t.kind, obj.ID); err != nil {
+		return err
+	}
+	return o.record(t, mb, obj.ID, store.Deleted, topics, obj.Data, nil)
+}
+
+func (o *op) record(t itemType, mb mailbox, id, changeType string, topics []string, before, after []byte) error {
+	state := after
+	if state == nil {
+		state = before
+	}
+	var tag struct {
+		ETag string `json:"@odata.etag"`
+	}
+	json.Unmarshal(state, &tag)
+	resource := "Users/" + mb.user + "/" + t.segment + "/" + id
+	n := change.Notice{Resource: resource, ODataType: t.odataType, ODataID: resource, ETag: tag.ETag, ID: id}
+	return change.Record(o.ctx, o.tx, mb.tenant, t.kind, id, changeType, topics, before, after, n, o.now)
+}
+
+// checkIfMatch refuses a write whose If-Match names another version of the item.
+func checkIfMatch(c *httpapi.Ctx, doc map[string]any) error {
+	want := strings.TrimSpace(c.R.Header.Get("If-Match"))
+	if want == "" || want == "*" {
+		return nil
+	}
+	have, _ := doc["@odata.etag"].(string)
+	if want == have || `W/`+want == have {
+		return nil
+	}
+	return graph.Errorf(http.StatusPreconditionFailed, codeIrresolvable, "The send or update operation could not be performed because the change key passed in the request does not match the current change key for the item.")
+}
+
+// newID returns a new item id: a prefix in the shape of Exchange ids and 32 random
+// bytes, URL-safe so that it can go into a path without escaping.
+func newID(prefix string) string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return prefix + base64.RawURLEncoding.EncodeToString(b)
+}
+
+func newChangeKey() string {
+	b := make([]byte, 12)
+	rand.Read(b)
+	return "CQAAABYAAAA" + base64.RawURLEncoding.EncodeToString(b)
+}
+
+// rootFolderID is the id of a mailbox's folder root (msgfolderroot), the parent of the
+// top-level folders. It is never stored.
+func rootFolderID(user string) string { return change.WellKnownFolderID(user, "msgfolderroot") }
+
+// contactRootID is the parent of a mailbox's top-level contact folders; never stored.
+func contactRootID(user string) string { return change.WellKnownContactFolderID(user + ":root") }
+
+// entity writes one item with its @odata.context.
+func entity(c *httpapi.Ctx, status int, fragment string, doc map[string]any) error {
+	doc["@odata.context"] = c.ContextURL(fragment)
+	return c.JSON(status, doc)
+}
+
+// userPath is the @odata.context prefix of a mailbox: users('id').
+func userPath(mb mailbox) string { return "users('" + mb.user + "')" }
+
+func invalidRequestCode(code, format string, args ...any) error {
+	return graph.Errorf(http.StatusBadRequest, code, format, args...)
+}
+
+func jsonBytes(doc map[string]any) ([]byte, error) { return json.Marshal(doc) }
