@@ -229,18 +229,18 @@ func (l *listener) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	err = l.keepAlive(ctx, sub)
+	sub = l.keepAlive(ctx, sub)
 	// The subscription is deleted even though ctx is done: that is what Ctrl-C asks.
 	del, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
 	defer cancel()
 	if derr := l.client.do(del, http.MethodDelete, "/v1.0/subscriptions/"+url.PathEscape(sub.ID), nil, nil); derr != nil {
 		var ge *graphError
 		if !errors.As(derr, &ge) || ge.Status != http.StatusNotFound {
-			return errors.Join(err, fmt.Errorf("delete subscription %s: %w", sub.ID, derr))
+			return fmt.Errorf("delete subscription %s: %w", sub.ID, derr)
 		}
 	}
 	l.out.linef("subscription %s deleted", sub.ID)
-	return err
+	return nil
 }
 
 // listenSubscription is the part of a subscription listen reads and writes.
@@ -303,16 +303,16 @@ func renewDelay(now, expiry time.Time) time.Duration {
 const retryDelay = time.Minute
 
 // keepAlive renews the subscription before it expires and when the server asks for
-// reauthorization, and replaces it when the server removed it. It returns when ctx
-// is done; *sub is kept current for the caller to delete.
-func (l *listener) keepAlive(ctx context.Context, sub listenSubscription) error {
+// reauthorization, and replaces it when the server removed it. When ctx is done it
+// returns the subscription current then, for the caller to delete.
+func (l *listener) keepAlive(ctx context.Context, sub listenSubscription) listenSubscription {
 	timer := time.NewTimer(renewDelay(l.now(), sub.expiry()))
 	defer timer.Stop()
 	for {
 		var event string
 		select {
 		case <-ctx.Done():
-			return nil
+			return sub
 		case <-timer.C:
 		case event = <-l.lifecycle:
 			if event != receiver.LifecycleReauthorizationRequired && event != receiver.LifecycleSubscriptionRemoved {
@@ -322,7 +322,7 @@ func (l *listener) keepAlive(ctx context.Context, sub listenSubscription) error 
 		next, err := l.renew(ctx, sub, event)
 		if err != nil {
 			if ctx.Err() != nil {
-				return nil
+				return sub
 			}
 			fmt.Fprintf(l.stderr, "graphhook listen: %v; trying again in %v\n", err, retryDelay)
 			timer.Reset(retryDelay)
@@ -449,7 +449,7 @@ func (l *listener) forwardRequest(ctx context.Context, x *exchange) {
 	defer resp.Body.Close()
 	x.answer, _ = io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	x.forwarded, x.status, x.header = true, resp.StatusCode, resp.Header
-	l.out.linef("  forwarded to %s: %d %s", l.cfg.ForwardTo, resp.StatusCode, http.StatusText(resp.StatusCode))
+	l.out.linef("  forwarded: %d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
 }
 
 // bufferedResponse keeps the receiver's answer until ServeHTTP knows whether the
