@@ -1,0 +1,604 @@
+package delivery
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/graphhook/graphhook/internal/graph"
+	"github.com/graphhook/graphhook/internal/richdata"
+	"github.com/graphhook/graphhook/internal/store"
+)
+
+// endpoint is one notification URL: its health and its POST slots.
+type endpoint struct {
+	url    string
+	health *Health
+	// slots bounds the POSTs in flight to this URL (Config.PerURL): a slow
+	// endpoint uses up its own slots and nobody else's.
+	slots chan struct{}
+
+	mu      sync.Mutex
+	active  bool // a worker goroutine is claiming for this URL
+	pending bool // new rows arrived while the worker was active
+}
+
+// dispatch is the dispatcher's main loop: on each commit signal, wake-up or poll
+// tick it asks which URLs have due rows and starts a worker for each idle one.
+func (p *Pipeline) dispatch(ctx context.Context) {
+	var wg sync.WaitGroup
+	ackDone := make(chan struct{})
+	go func() {
+		defer close(ackDone)
+		p.acker()
+	}()
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		next := p.pass(ctx, &wg)
+		wait := p.cfg.PollInterval
+		if !next.IsZero() {
+			if d := next.Sub(p.clock.Now()); d < wait {
+				wait = max(d, time.Millisecond)
+			}
+		}
+		timer.Reset(wait)
+		select {
+		case <-ctx.Done():
+			wg.Wait()
+			close(p.acks)
+			<-ackDone
+			return
+		case <-p.st.Committed():
+		case <-p.wake:
+		case <-timer.C:
+		}
+	}
+}
+
+// pass starts workers for the URLs with due rows and returns the earliest time a
+// not-yet-due row falls due (zero if none).
+func (p *Pipeline) pass(ctx context.Context, wg *sync.WaitGroup) time.Time {
+	var due []store.DueURL
+	err := p.st.View(ctx, func(tx store.Tx) error {
+		var err error
+		due, err = tx.DueURLs(ctx, 0)
+		return err
+	})
+	if err != nil {
+		if ctx.Err() == nil {
+			p.log.Error("delivery: listing due notifications", "err", err)
+		}
+		return time.Time{}
+	}
+	now := p.clock.Now()
+	var earliest time.Time
+	for _, d := range due {
+		ep := p.endpoint(d.URL)
+		cutoff := p.cutoff(ep, now)
+		if d.Next.After(cutoff) {
+			at := d.Next.Add(now.Sub(cutoff))
+			if earliest.IsZero() || at.Before(earliest) {
+				earliest = at
+			}
+			continue
+		}
+		ep.mu.Lock()
+		if ep.active {
+			ep.pending = true
+			ep.mu.Unlock()
+			continue
+		}
+		ep.active = true
+		ep.mu.Unlock()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p.work(ctx, ep)
+		}()
+	}
+	return earliest
+}
+
+// cutoff is the latest Scheduled time a row of ep may have to be claimed now: a
+// slow endpoint gets its notifications SlowDelay late.
+func (p *Pipeline) cutoff(ep *endpoint, now time.Time) time.Time {
+	if ep.health.State(now) == Slow {
+		return now.Add(-p.cfg.Health.SlowDelay)
+	}
+	return now
+}
+
+// work claims batches for one URL while there are due rows, each POST holding one
+// of the URL's slots.
+func (p *Pipeline) work(ctx context.Context, ep *endpoint) {
+	var posts sync.WaitGroup
+	defer posts.Wait()
+	for {
+		select {
+		case ep.slots <- struct{}{}:
+		case <-ctx.Done():
+			p.idle(ep)
+			return
+		}
+		b, err := p.claim(ctx, ep)
+		if err != nil || b == nil {
+			<-ep.slots
+			if err != nil && ctx.Err() == nil {
+				p.log.Error("delivery: claiming notifications", "url", ep.url, "err", err)
+			}
+			if err == nil && p.continueWork(ep) {
+				continue
+			}
+			if err != nil {
+				p.idle(ep)
+			}
+			return
+		}
+		posts.Add(1)
+		go func() {
+			defer posts.Done()
+			defer func() { <-ep.slots }()
+			p.send(ctx, ep, b)
+		}()
+	}
+}
+
+// continueWork is asked when a claim found nothing: the worker goes on if rows
+// arrived meanwhile, and otherwise marks the URL idle.
+func (p *Pipeline) continueWork(ep *endpoint) bool {
+	ep.mu.Lock()
+	defer ep.mu.Unlock()
+	if ep.pending {
+		ep.pending = false
+		return true
+	}
+	ep.active = false
+	return false
+}
+
+func (p *Pipeline) idle(ep *endpoint) {
+	ep.mu.Lock()
+	ep.active, ep.pending = false, false
+	ep.mu.Unlock()
+}
+
+// batch is one claimed POST.
+type batch struct {
+	rows  []store.Notification
+	infos []*subInfo // per row; nil for lifecycle rows
+}
+
+// claim claims up to a batch for ep and, in the same transaction, settles the
+// rows that must not be sent: subscription gone, endpoint dropping, authorization
+// lapsed (held). It returns nil when nothing is left to send.
+func (p *Pipeline) claim(ctx context.Context, ep *endpoint) (*batch, error) {
+	for {
+		now := p.clock.Now()
+		state := ep.health.State(now)
+		limit, cutoff := p.cfg.BatchSize, now
+		switch state {
+		case Slow:
+			cutoff = now.Add(-p.cfg.Health.SlowDelay)
+		case Probing:
+			limit = 1
+		}
+		var b batch
+		claimed := 0
+		err := p.st.Update(ctx, func(tx store.Tx) error {
+			b = batch{}
+			rows, err := tx.ClaimNotifications(ctx, ep.url, cutoff, now, limit)
+			if err != nil {
+				return err
+			}
+			claimed = len(rows)
+			return p.settle(ctx, tx, rows, state, now, &b)
+		})
+		if err != nil {
+			return nil, err
+		}
+		if len(b.rows) > 0 {
+			return &b, nil
+		}
+		if claimed == 0 {
+			return nil, nil
+		}
+		// Everything claimed was settled without a POST; look for more.
+	}
+}
+
+// settle sorts claimed rows into the batch to send and the ones it finishes here.
+func (p *Pipeline) settle(ctx context.Context, tx store.Tx, rows []store.Notification, state HealthState, now time.Time, b *batch) error {
+	var gone, dropped, expired, held []int64
+	missed := map[string]*store.Subscription{}
+	infos := map[string]*subInfo{}
+	for i := range rows {
+		n := &rows[i]
+		if n.Lifecycle {
+			if state == Drop {
+				dropped = append(dropped, n.ID)
+				continue
+			}
+			b.rows = append(b.rows, *n)
+			b.infos = append(b.infos, nil)
+			continue
+		}
+		info, ok := infos[n.SubscriptionID]
+		if !ok {
+			var err error
+			info, err = p.subs.get(ctx, tx, n.SubscriptionID)
+			if err != nil {
+				return err
+			}
+			infos[n.SubscriptionID] = info
+		}
+		switch {
+		case info == nil:
+			gone = append(gone, n.ID)
+		case state == Drop:
+			dropped = append(dropped, n.ID)
+			missed[info.sub.ID] = &info.sub
+		case !info.sub.AuthorizedUntil.IsZero() && now.After(info.sub.AuthorizedUntil):
+			// Authorization lapsed: hold (no attempt counted, not slowness) until the
+			// horizon; reauthorizing within it releases the backlog.
+			if now.Sub(n.Created) > p.cfg.Horizon {
+				expired = append(expired, n.ID)
+				missed[info.sub.ID] = &info.sub
+			} else {
+				held = append(held, n.ID)
+			}
+		default:
+			b.rows = append(b.rows, *n)
+			b.infos = append(b.infos, info)
+		}
+	}
+	if len(gone) > 0 {
+		if _, err := tx.MarkDiscarded(ctx, gone, now, "subscription deleted"); err != nil {
+			return err
+		}
+		p.metrics.notifications.WithLabelValues(outcomeDiscarded).Add(float64(len(gone)))
+	}
+	if len(dropped) > 0 {
+		if _, err := tx.MarkDiscarded(ctx, dropped, now, "endpoint in the drop state"); err != nil {
+			return err
+		}
+		p.metrics.notifications.WithLabelValues(outcomeDropped).Add(float64(len(dropped)))
+	}
+	if len(expired) > 0 {
+		if _, err := tx.MarkDiscarded(ctx, expired, now, "authorization lapsed past the retry horizon"); err != nil {
+			return err
+		}
+		p.metrics.notifications.WithLabelValues(outcomeDiscarded).Add(float64(len(expired)))
+	}
+	if len(held) > 0 {
+		if _, err := tx.ReleaseNotifications(ctx, held, now.Add(p.cfg.HoldRecheck)); err != nil {
+			return err
+		}
+		p.metrics.notifications.WithLabelValues(outcomeHeld).Add(float64(len(held)))
+	}
+	return p.enqueueMissed(ctx, tx, missed, now)
+}
+
+func (p *Pipeline) enqueueMissed(ctx context.Context, tx store.Tx, subs map[string]*store.Subscription, now time.Time) error {
+	var rows []*store.Notification
+	for _, s := range subs {
+		if supports(s, graph.LifecycleMissed) {
+			rows = append(rows, lifecycleRow(s, graph.LifecycleMissed, now))
+		}
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	p.metrics.lifecycle.WithLabelValues(graph.LifecycleMissed).Add(float64(len(rows)))
+	return tx.Enqueue(ctx, rows)
+}
+
+// send POSTs one batch and hands the outcome to the acker.
+func (p *Pipeline) send(ctx context.Context, ep *endpoint, b *batch) {
+	body, bad := p.body(b)
+	a := &ack{url: ep.url}
+	if len(bad) > 0 {
+		a.discard = append(a.discard, bad...)
+		a.discardErr = "resource data could not be encrypted with the subscription's certificate"
+	}
+	if body == nil {
+		p.acks <- a
+		return
+	}
+	timeout := p.cfg.Timeout
+	for _, n := range b.rows {
+		if n.Attempt > 1 {
+			timeout = p.cfg.RetryTimeout
+			break
+		}
+	}
+	status, ra, elapsed, err := p.post(ctx, ep.url, body, timeout)
+	now := p.clock.Now()
+	class := respOK
+	switch {
+	case elapsed >= p.cfg.RetryTimeout:
+		class = respDropClass
+	case elapsed >= p.cfg.Timeout:
+		class = respSlow
+	}
+	if ctx.Err() == nil {
+		ep.health.observe(now, class)
+	}
+	ok := err == nil && status >= 200 && status < 300
+	if ok {
+		p.metrics.posts.WithLabelValues("success").Inc()
+		for _, n := range b.rows {
+			a.delivered = append(a.delivered, n.ID)
+			p.metrics.latency.Observe(now.Sub(n.Created).Seconds())
+		}
+		p.acks <- a
+		return
+	}
+	p.metrics.posts.WithLabelValues("failure").Inc()
+	reason := describeFailure(status, err, timeout)
+	a.retryErr = reason
+	for i, n := range b.rows {
+		next := p.cfg.Retry.Next(now, n.Attempt)
+		if ra > 0 && now.Add(ra).After(next) {
+			next = now.Add(ra)
+		}
+		if next.Sub(n.Created) > p.cfg.Horizon {
+			a.expired = append(a.expired, n.ID)
+			if info := b.infos[i]; info != nil {
+				a.missed = append(a.missed, info.sub)
+			}
+			continue
+		}
+		a.retry = append(a.retry, retryAt{id: n.ID, at: next})
+	}
+	p.log.Debug("delivery: POST failed", "url", ep.url, "notifications", len(b.rows), "reason", reason)
+	p.acks <- a
+}
+
+func describeFailure(status int, err error, timeout time.Duration) string {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return fmt.Sprintf("no response within %v", timeout)
+	case err != nil:
+		return err.Error()
+	default:
+		return fmt.Sprintf("HTTP %d", status)
+	}
+}
+
+// post sends body and reports the status, Retry-After (on 429 and 503) and the
+// time it took. A response that does not arrive within timeout is a failure.
+func (p *Pipeline) post(ctx context.Context, url string, body []byte, timeout time.Duration) (status int, ra time.Duration, elapsed time.Duration, err error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	req.Header["Content-Type"] = []string{"application/json; charset=utf-8"}
+	start := time.Now()
+	resp, err := p.client.Do(req)
+	if err != nil {
+		elapsed = time.Since(start)
+		if ctx.Err() == context.DeadlineExceeded {
+			err = context.DeadlineExceeded
+		}
+		return 0, 0, elapsed, err
+	}
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	elapsed = time.Since(start)
+	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+		ra = retryAfter(resp.Header.Get("Retry-After"), time.Now())
+	}
+	return resp.StatusCode, ra, elapsed, nil
+}
+
+// body renders the POST body of b; bad lists rows whose resource data could not be
+// encrypted (they are discarded). body is nil when nothing is left to send.
+func (p *Pipeline) body(b *batch) (body []byte, bad []int64) {
+	out := make([]byte, 0, 64+len(b.rows)*512)
+	out = append(out, `{"value":[`...)
+	type audTenant struct{ aud, tenant string }
+	var rich []audTenant
+	first := true
+	keep := b.rows[:0]
+	infos := b.infos[:0]
+	for i := range b.rows {
+		n := &b.rows[i]
+		info := b.infos[i]
+		var enc []byte
+		if info != nil && n.Rich != nil {
+			var err error
+			enc, err = info.encrypt(n.Rich)
+			if err != nil {
+				p.log.Warn("delivery: encrypting resource data", "subscription", n.SubscriptionID, "err", err)
+				bad = append(bad, n.ID)
+				continue
+			}
+			at := audTenant{info.aud, n.Tenant}
+			seen := false
+			for _, x := range rich {
+				seen = seen || x == at
+			}
+			if !seen {
+				rich = append(rich, at)
+			}
+		}
+		if !first {
+			out = append(out, ',')
+		}
+		first = false
+		if info == nil {
+			out = append(out, n.Payload...)
+		} else {
+			out = appendItem(out, &info.head, n, enc)
+		}
+		keep = append(keep, *n)
+		infos = append(infos, info)
+	}
+	b.rows, b.infos = keep, infos
+	if len(b.rows) == 0 {
+		return nil, bad
+	}
+	out = append(out, ']')
+	if len(rich) > 0 {
+		// One validation token per (app, tenant) with rich data in the batch; the
+		// key is absent (not empty) when there is none (spec §7.3).
+		out = append(out, `,"validationTokens":`...)
+		var toks []string
+		for _, at := range rich {
+			tok, err := p.tokens.get(p, at.aud, at.tenant)
+			if err != nil {
+				p.log.Error("delivery: minting validation token", "err", err)
+				toks = nil
+				break
+			}
+			toks = append(toks, tok)
+		}
+		if toks == nil {
+			out = append(out, "null"...)
+		} else {
+			out = append(out, '[')
+			for i, t := range toks {
+				if i > 0 {
+					out = append(out, ',')
+				}
+				out = appendString(out, t)
+			}
+			out = append(out, ']')
+		}
+	}
+	return append(out, '}'), bad
+}
+
+// subInfo is what the dispatcher needs of a subscription at send time, cached by
+// (id, version).
+type subInfo struct {
+	sub    store.Subscription
+	head   subHead
+	aud    string // validation token audience
+	cert   *x509.Certificate
+	certID string
+	err    error // why resource data cannot be encrypted
+}
+
+func (i *subInfo) encrypt(data []byte) ([]byte, error) {
+	if i.err != nil {
+		return nil, i.err
+	}
+	ec, err := richdata.Encrypt(data, i.cert, i.certID)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(ec)
+}
+
+// subCache holds subInfos; it is bounded so that many subscriptions do not pin
+// memory (a miss costs one row read inside the claim transaction anyway).
+type subCache struct {
+	mu sync.Mutex
+	m  map[string]*subInfo
+}
+
+const subCacheMax = 20000
+
+func (c *subCache) init() { c.m = map[string]*subInfo{} }
+
+// get re-reads the subscription (its expiry, clientState and certificate may have
+// changed) and returns its info; nil when it is gone.
+func (c *subCache) get(ctx context.Context, tx store.Tx, id string) (*subInfo, error) {
+	s, err := tx.GetSubscription(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		c.mu.Lock()
+		delete(c.m, id)
+		c.mu.Unlock()
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	info, ok := c.m[id]
+	c.mu.Unlock()
+	if ok && info.sub.Version == s.Version {
+		return info, nil
+	}
+	info = newSubInfo(s)
+	c.mu.Lock()
+	if len(c.m) >= subCacheMax {
+		clear(c.m)
+	}
+	c.m[id] = info
+	c.mu.Unlock()
+	return info, nil
+}
+
+func newSubInfo(s store.Subscription) *subInfo {
+	info := &subInfo{head: renderHead(&s), aud: s.AppID}
+	if s.IncludeResourceData {
+		var d struct {
+			Cert   string `json:"encryptionCertificate"`
+			CertID string `json:"encryptionCertificateId"`
+			AppID  string `json:"notificationUrlAppId"`
+		}
+		if err := json.Unmarshal(s.Data, &d); err != nil {
+			info.err = err
+		} else {
+			info.certID = d.CertID
+			info.aud = cmpOr(d.AppID, s.AppID)
+			info.cert, info.err = richdata.ParseCertificate(d.Cert)
+		}
+	}
+	s.Data = nil // not needed after this; keeps the cache small
+	info.sub = s
+	return info
+}
+
+// tokenCache keeps validation tokens per (audience, tenant): they live 24 hours and
+// are reused for an hour, so RSA signing stays off the hot path.
+type tokenCache struct {
+	mu sync.Mutex
+	m  map[[2]string]cachedToken
+}
+
+type cachedToken struct {
+	token string
+	at    time.Time
+}
+
+func (c *tokenCache) get(p *Pipeline, aud, tenant string) (string, error) {
+	if p.signer == nil {
+		return "", errors.New("no signer configured")
+	}
+	now := p.clock.Now()
+	key := [2]string{aud, tenant}
+	c.mu.Lock()
+	t, ok := c.m[key]
+	c.mu.Unlock()
+	if ok && now.Sub(t.at) < time.Hour && !now.Before(t.at) {
+		return t.token, nil
+	}
+	iss := ""
+	if p.cfg.Issuer != nil {
+		iss = p.cfg.Issuer(tenant)
+	}
+	tok, err := richdata.ValidationToken(p.signer, aud, tenant, p.cfg.PublisherID, iss, now)
+	if err != nil {
+		return "", err
+	}
+	c.mu.Lock()
+	if c.m == nil {
+		c.m = map[[2]string]cachedToken{}
+	}
+	c.m[key] = cachedToken{tok, now}
+	c.mu.Unlock()
+	return tok, nil
+}

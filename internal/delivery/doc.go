@@ -1,0 +1,58 @@
+// Package delivery turns committed changes into webhook POSTs, the way Microsoft
+// Graph delivers change notifications (spec §4–§7):
+//
+//   - the matcher (matcher.go) runs as the store's change hook, inside the
+//     transaction that appends each change: it looks the change's topics up in the
+//     subscription topic index, re-checks the subscribing app's permission, applies
+//     changeType and $filter (entering the filter is "created", leaving it
+//     "deleted"), renders the parts of each notification that do not change later,
+//     and enqueues one queue row per match. A committed change therefore always has
+//     its queue rows; a rolled-back one has none.
+//   - the dispatcher (dispatcher.go) claims due rows per notification URL, batches
+//     them into one {"value":[…]} POST (across subscriptions and tenants sharing the
+//     URL), re-reads each subscription at send time (current expiry and clientState,
+//     current encryption certificate for rich notifications), and records the
+//     outcome. Concurrency is bounded per URL, so a slow endpoint holds only its own
+//     slots.
+//   - endpoint health (health.go) tracks slow and drop windows per URL (spec §5).
+//   - lifecycle notifications (lifecycle.go): missed, subscriptionRemoved,
+//     reauthorizationRequired (spec §6).
+//   - background services (service.go): dispatcher, reauthorization scheduler,
+//     rescuer, retention.
+//
+// # Queue row states
+//
+// A row is one notification item of a future POST. Every state write after the
+// claim is guarded by "state = running", so a dispatcher that comes back after the
+// rescuer moved its rows changes nothing (it may only cause a duplicate POST, which
+// at-least-once delivery allows).
+//
+//	         enqueue (matcher, same transaction as the change)
+//	            │
+//	            ▼
+//	┌──────▶ available ◀──────────────── release (authorization lapsed:
+//	│           │                          held, attempt not counted)
+//	│         claim (one statement; attempt+1)     ▲
+//	│           ▼                                  │
+//	│        running ──────────────────────────────┘
+//	│        │  │  │
+//	│        │  │  └── 2xx in time ─────────────▶ delivered ──┐
+//	│        │  └───── gave up: horizon passed,               ├─ retention prunes
+//	│        │         endpoint dropping, subscription gone ─▶ discarded ──┘
+//	│        └──────── failure / timeout / crash (rescuer) ─▶ retryable
+//	│                                                            │
+//	└─────────────── claim when due (backoff, Retry-After) ──────┘
+//
+// # Endpoint health (per notification URL, spec §5)
+//
+//	healthy ──(>10 % of responses slower than the timeout in a window)──▶ slow
+//	slow    ──(window ends with <10 % slow)──────────────────────────────▶ healthy
+//	any     ──(>15 % of responses slower than the retry timeout)─────────▶ drop
+//	drop    ──(drop window over)─────────────────────────────────────────▶ probing
+//	probing ──(a drop-class response)──▶ drop;  (ProbeSize good responses)──▶ healthy
+//
+// While slow, rows are claimed only once they are SlowDelay old (new notifications
+// are delayed). While dropping, claimed rows are discarded and the subscriptions
+// that support it get a "missed" lifecycle notification. Ratios are computed once a
+// window holds MinSamples responses.
+package delivery

@@ -1,0 +1,98 @@
+package delivery
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/graphhook/graphhook/internal/graph"
+	"github.com/graphhook/graphhook/internal/identity"
+	"github.com/graphhook/graphhook/internal/store"
+)
+
+// supports reports whether s gets lifecycle notifications of this kind (spec §6):
+// reauthorizationRequired for every resource; subscriptionRemoved for Outlook
+// messages, events, contacts and Teams chat messages; missed for the Outlook three.
+// None without a lifecycleNotificationUrl.
+func supports(s *store.Subscription, event string) bool {
+	if s.LifecycleURL == "" {
+		return false
+	}
+	rt := identity.ResourceType(s.ResourceType)
+	outlook := rt == identity.Message || rt == identity.Event || rt == identity.Contact
+	switch event {
+	case graph.LifecycleReauthorizationRequired:
+		return true
+	case graph.LifecycleSubscriptionRemoved:
+		return outlook || rt == identity.ChatMessage
+	case graph.LifecycleMissed:
+		return outlook
+	}
+	return false
+}
+
+// lifecycleRow is a queued lifecycle notification for s, rendered in full now.
+func lifecycleRow(s *store.Subscription, event string, now time.Time) *store.Notification {
+	return &store.Notification{
+		URL: s.LifecycleURL, Tenant: s.Tenant, SubscriptionID: s.ID, ResourceType: s.ResourceType,
+		Lifecycle: true, Event: event, Payload: renderLifecycle(s, event), Created: now,
+	}
+}
+
+// Reminder decides, for the reauthorization scheduler, whether a subscription whose
+// authorization lapses at authorizedUntil gets a reauthorizationRequired now, and
+// when to look at it next (zero: never again until it is reauthorized). Reminders
+// start lead before the lapse and repeat every interval (spec §6's 15-minute
+// cadence) while notifications are held, until the horizon after the lapse, after
+// which held notifications are gone anyway.
+func Reminder(now, authorizedUntil time.Time, lead, every, horizon time.Duration) (send bool, next time.Time) {
+	if authorizedUntil.IsZero() {
+		return false, time.Time{}
+	}
+	if start := authorizedUntil.Add(-lead); now.Before(start) {
+		return false, start
+	}
+	if now.After(authorizedUntil.Add(horizon)) {
+		return false, time.Time{}
+	}
+	return true, now.Add(every)
+}
+
+// remind runs one pass of the reauthorization scheduler.
+func (p *Pipeline) remind(ctx context.Context) error {
+	now := p.clock.Now()
+	var due []store.Subscription
+	if err := p.st.View(ctx, func(tx store.Tx) error {
+		var err error
+		due, err = tx.DueReminders(ctx, now, 200)
+		return err
+	}); err != nil {
+		return err
+	}
+	for i := range due {
+		s := due[i]
+		send, next := Reminder(now, s.AuthorizedUntil, p.cfg.ReminderLead, p.cfg.ReminderEvery, p.cfg.Horizon)
+		err := p.st.Update(ctx, func(tx store.Tx) error {
+			cur, err := tx.GetSubscription(ctx, s.ID)
+			if err != nil {
+				return err
+			}
+			if cur.Version != s.Version {
+				return nil // renewed or reauthorized meanwhile; the next pass sees it
+			}
+			cur.NextReminder = next
+			if err := tx.UpdateSubscription(ctx, &cur); err != nil {
+				return err
+			}
+			if !send {
+				return nil
+			}
+			p.metrics.lifecycle.WithLabelValues(graph.LifecycleReauthorizationRequired).Inc()
+			return tx.Enqueue(ctx, []*store.Notification{lifecycleRow(&cur, graph.LifecycleReauthorizationRequired, now)})
+		})
+		if err != nil && !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrVersionMismatch) {
+			return err
+		}
+	}
+	return nil
+}

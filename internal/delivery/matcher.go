@@ -1,0 +1,331 @@
+package delivery
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+
+	"github.com/graphhook/graphhook/internal/change"
+	"github.com/graphhook/graphhook/internal/graph"
+	"github.com/graphhook/graphhook/internal/identity"
+	"github.com/graphhook/graphhook/internal/odata"
+	"github.com/graphhook/graphhook/internal/store"
+)
+
+// hook is the store's change hook: the matcher. It runs inside the transaction that
+// appends c, so its queue rows commit (or roll back) with the change.
+func (p *Pipeline) hook(ctx context.Context, tx store.Tx, c *store.Change) error {
+	p.metrics.changes.Inc()
+	subs, err := tx.SubscriptionsByTopics(ctx, c.Tenant, c.Topics)
+	if err != nil {
+		return err
+	}
+	removal := removalPrefixes(c)
+	if len(subs) == 0 && removal == nil {
+		return nil
+	}
+	notice, err := change.NoticeOf(c)
+	if err != nil {
+		// A change whose notice cannot be read is a workload bug; it must not fail
+		// the workload's write, so it is logged and not notified.
+		p.log.Error("delivery: unreadable change notice", "seq", c.Seq, "kind", c.Kind, "err", err)
+		return nil
+	}
+	m := matchState{p: p, c: c, notice: &notice}
+	var rows []*store.Notification
+	var apps map[string]*appGrant
+	for i := range subs {
+		s := &subs[i]
+		if apps == nil {
+			apps = map[string]*appGrant{}
+		}
+		g, err := p.grant(ctx, tx, apps, s.AppID)
+		if err != nil {
+			return err
+		}
+		if !g.allows(s) {
+			lc, err := p.removeSubscription(ctx, tx, s, "the app lost the permission")
+			if err != nil {
+				return err
+			}
+			if lc != nil {
+				rows = append(rows, lc)
+			}
+			continue
+		}
+		changeType, ok := m.changeTypeFor(s)
+		if !ok {
+			continue
+		}
+		rows = append(rows, m.row(s, changeType))
+	}
+	for _, prefix := range removal {
+		lcs, err := p.removeUnder(ctx, tx, c.Tenant, prefix)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, lcs...)
+	}
+	if c.Kind == identity.KindUser && c.After == nil {
+		// Subscriptions the deleted user created (delegated) lost their creator.
+		created, err := tx.ListSubscriptions(ctx, store.SubscriptionQuery{Tenant: c.Tenant, CreatorID: c.ID})
+		if err != nil {
+			return err
+		}
+		for i := range created {
+			if !identity.PermissionType(created[i].PermissionType).Delegated() {
+				continue
+			}
+			lc, err := p.removeSubscription(ctx, tx, &created[i], "the creator was deleted")
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			if lc != nil {
+				rows = append(rows, lc)
+			}
+		}
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	p.metrics.matched.Add(float64(len(rows)))
+	return tx.Enqueue(ctx, rows)
+}
+
+// matchState is one change being matched against its subscriptions; it decodes
+// the item states and renders the payload once, lazily.
+type matchState struct {
+	p       *Pipeline
+	c       *store.Change
+	notice  *change.Notice
+	decoded bool
+	before  map[string]any
+	after   map[string]any
+	payload []byte
+}
+
+// changeTypeFor returns the changeType s is told, and false when s is not notified
+// (filtered out, or a changeType it did not ask for).
+func (m *matchState) changeTypeFor(s *store.Subscription) (string, bool) {
+	ct := m.c.ChangeType
+	if s.Filter != "" {
+		f := m.p.filter(s.Filter)
+		if f == nil {
+			return "", false
+		}
+		m.decode()
+		in := m.before != nil && f.Match(m.before)
+		out := m.after != nil && f.Match(m.after)
+		switch {
+		case !in && !out:
+			return "", false
+		case !in && out:
+			ct = store.Created
+		case in && !out:
+			ct = store.Deleted
+		default:
+			ct = store.Updated
+		}
+	}
+	switch {
+	case m.notice.RootResource:
+		ct = store.Updated
+	case m.notice.Directory:
+		// Graph reports creation and soft deletion of users and groups as updated;
+		// only a hard delete (the object is gone) is deleted.
+		if ct == store.Created || (ct == store.Deleted && m.c.After != nil) {
+			ct = store.Updated
+		}
+	}
+	return ct, hasChangeType(s.ChangeTypes, ct)
+}
+
+func hasChangeType(list, ct string) bool {
+	for list != "" {
+		var item string
+		item, list, _ = strings.Cut(list, ",")
+		if strings.EqualFold(strings.TrimSpace(item), ct) {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *matchState) decode() {
+	if m.decoded {
+		return
+	}
+	m.decoded = true
+	if m.c.Before != nil {
+		json.Unmarshal(m.c.Before, &m.before)
+	}
+	if m.c.After != nil {
+		json.Unmarshal(m.c.After, &m.after)
+	}
+}
+
+func (m *matchState) row(s *store.Subscription, changeType string) *store.Notification {
+	n := &store.Notification{
+		URL: s.NotificationURL, Tenant: s.Tenant, SubscriptionID: s.ID, ResourceType: s.ResourceType,
+		Event: changeType, Resource: m.notice.Resource, Seq: m.c.Seq, Created: m.c.Time,
+	}
+	if m.notice.RootResource {
+		// Drive and list notifications name the subscribed root, which is exactly the
+		// subscription's topic key (drives/{d}/root, sites/{s}/lists/{l}).
+		n.Resource = s.Topic
+	}
+	if m.payload == nil {
+		m.payload = renderResourceData(m.notice, m.c)
+	}
+	n.Payload = m.payload
+	if s.IncludeResourceData && m.notice.Rich {
+		n.Rich = m.c.After
+		if n.Rich == nil {
+			n.Rich = m.c.Before
+		}
+	}
+	return n
+}
+
+// filter returns the compiled $filter (cached by text), nil when it does not parse
+// (the subscriptions API refuses those, so this is only a stale row).
+func (p *Pipeline) filter(text string) *odata.Filter {
+	if f, ok := p.filters.Load(text); ok {
+		return f.(*odata.Filter)
+	}
+	f, err := odata.ParseFilter(text)
+	if err != nil {
+		f = nil
+	}
+	p.filters.Store(text, f)
+	return f
+}
+
+// appGrant is what an app is consented to, read once per change.
+type appGrant struct {
+	found       bool
+	application []string
+	delegated   []string
+}
+
+func (p *Pipeline) grant(ctx context.Context, tx store.Tx, cache map[string]*appGrant, appID string) (*appGrant, error) {
+	if g, ok := cache[appID]; ok {
+		return g, nil
+	}
+	g := &appGrant{}
+	o, err := tx.GetObjectByAlt(ctx, "", identity.KindApp, strings.ToLower(appID))
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+	case err != nil:
+		return nil, err
+	default:
+		var app identity.App
+		if err := json.Unmarshal(o.Data, &app); err != nil {
+			return nil, err
+		}
+		g.found, g.application, g.delegated = true, app.ApplicationPermissions, app.DelegatedPermissions
+	}
+	cache[appID] = g
+	return g, nil
+}
+
+// allows re-checks, at each change, that the app still holds a permission that
+// lets it subscribe to s's resource (an admin may have revoked it since).
+func (g *appGrant) allows(s *store.Subscription) bool {
+	if !g.found {
+		return false
+	}
+	pt := identity.PermissionType(s.PermissionType)
+	perms := g.delegated
+	if pt == identity.Application {
+		perms = g.application
+	}
+	pr := identity.Principal{Type: pt, Permissions: perms}
+	return identity.CanSubscribe(&pr, identity.ResourceType(s.ResourceType), variant(s))
+}
+
+// variant tells apart the paths of one resource type that need different
+// permissions, from the subscription's topic key.
+func variant(s *store.Subscription) string {
+	switch identity.ResourceType(s.ResourceType) {
+	case identity.ChatMessage:
+		t := s.Topic
+		switch {
+		case t == change.AllChannelMessages():
+			return identity.VariantAllChannels
+		case t == change.AllChatMessages():
+			return identity.VariantAllChats
+		case strings.HasPrefix(t, "teams/"):
+			return identity.VariantChannel
+		case strings.HasPrefix(t, "users/"):
+			return identity.VariantUserChats
+		default:
+			return identity.VariantChat
+		}
+	case identity.DriveItem:
+		if identity.PermissionType(s.PermissionType) == identity.DelegatedPersonal {
+			return identity.VariantPersonalDrive
+		}
+	}
+	return identity.VariantNone
+}
+
+// removalPrefixes returns the topic prefixes whose subscriptions die with the
+// object c hard-deleted: a user's mailbox, chats and drive; a group's members,
+// owners, conversations and drive; a team's channels; a chat's messages.
+func removalPrefixes(c *store.Change) []string {
+	if c.ChangeType != store.Deleted || c.After != nil {
+		return nil
+	}
+	switch c.Kind {
+	case identity.KindUser:
+		return []string{change.User(c.ID) + "/", change.DriveRoot(change.UserDriveID(c.ID)), change.DriveRoot(change.PersonalDriveID(c.ID))}
+	case identity.KindGroup:
+		return []string{change.Group(c.ID) + "/", change.DriveRoot(change.GroupDriveID(c.ID))}
+	case "team":
+		return []string{"teams/" + c.ID}
+	case "chat":
+		return []string{"chats/" + c.ID}
+	}
+	return nil
+}
+
+// removeUnder removes the subscriptions on topics under prefix. A prefix ending in
+// "/" spares the subscription on the object itself (it gets the deleted
+// notification instead).
+func (p *Pipeline) removeUnder(ctx context.Context, tx store.Tx, tenant, prefix string) ([]*store.Notification, error) {
+	under := strings.TrimSuffix(prefix, "/")
+	subs, err := tx.SubscriptionsUnderTopic(ctx, tenant, under)
+	if err != nil {
+		return nil, err
+	}
+	var rows []*store.Notification
+	for i := range subs {
+		if strings.HasSuffix(prefix, "/") && subs[i].Topic == under {
+			continue
+		}
+		lc, err := p.removeSubscription(ctx, tx, &subs[i], "the watched resource was deleted")
+		if err != nil {
+			return nil, err
+		}
+		if lc != nil {
+			rows = append(rows, lc)
+		}
+	}
+	return rows, nil
+}
+
+// removeSubscription deletes s and returns its subscriptionRemoved notification
+// when s has a lifecycle URL and its resource supports the event (spec §6).
+func (p *Pipeline) removeSubscription(ctx context.Context, tx store.Tx, s *store.Subscription, why string) (*store.Notification, error) {
+	if err := tx.DeleteSubscription(ctx, s.ID); err != nil {
+		return nil, err
+	}
+	p.log.Info("delivery: subscription removed", "subscription", s.ID, "reason", why)
+	p.metrics.removed.Inc()
+	if !supports(s, graph.LifecycleSubscriptionRemoved) {
+		return nil, nil
+	}
+	return lifecycleRow(s, graph.LifecycleSubscriptionRemoved, p.clock.Now()), nil
+}

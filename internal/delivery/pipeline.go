@@ -1,0 +1,193 @@
+package delivery
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/graphhook/graphhook/internal/clock"
+	"github.com/graphhook/graphhook/internal/richdata"
+	"github.com/graphhook/graphhook/internal/store"
+)
+
+// Options are the pipeline's collaborators.
+type Options struct {
+	Store store.Store
+	// Clock tells the time (default the system clock); tests move it.
+	Clock clock.Clock
+	// Signer signs validation tokens (identity.Service). Without it rich
+	// notifications carry "validationTokens": null, as Graph does when it cannot mint them.
+	Signer richdata.Signer
+	// Registry gets the metrics (none when nil).
+	Registry prometheus.Registerer
+	// Logger (default slog.Default()).
+	Logger *slog.Logger
+	// Client posts notifications (default a client tuned for many small POSTs).
+	Client *http.Client
+}
+
+// Pipeline is the matcher, the dispatcher and the lifecycle services over one store.
+type Pipeline struct {
+	cfg     Config
+	st      store.Store
+	clock   clock.Clock
+	signer  richdata.Signer
+	log     *slog.Logger
+	client  *http.Client
+	metrics *metrics
+
+	filters sync.Map // $filter text → *odata.Filter (nil when it does not parse)
+	subs    subCache
+	tokens  tokenCache
+
+	epMu      sync.Mutex
+	endpoints map[string]*endpoint
+
+	wake chan struct{}
+	acks chan *ack
+}
+
+// New returns a pipeline; Install hooks it into the store, Services runs it.
+func New(cfg Config, o Options) (*Pipeline, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if o.Store == nil {
+		return nil, errors.New("delivery: no store")
+	}
+	cfg = cfg.withDefaults()
+	p := &Pipeline{
+		cfg: cfg, st: o.Store, clock: o.Clock, signer: o.Signer, log: o.Logger, client: o.Client,
+		endpoints: map[string]*endpoint{},
+		wake:      make(chan struct{}, 1),
+		acks:      make(chan *ack, 1024),
+	}
+	if p.clock == nil {
+		p.clock = clock.Real{}
+	}
+	if p.log == nil {
+		p.log = slog.Default()
+	}
+	if p.client == nil {
+		p.client = &http.Client{Transport: &http.Transport{
+			DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			MaxIdleConns:        1024,
+			MaxIdleConnsPerHost: cfg.PerURL * 4,
+			IdleConnTimeout:     90 * time.Second,
+			DisableCompression:  true,
+		}}
+	}
+	p.subs.init()
+	p.metrics = newMetrics(p, o.Registry)
+	return p, nil
+}
+
+// Install sets the matcher as the store's change hook. Call it before the store
+// takes writes that should notify.
+func (p *Pipeline) Install() { p.st.SetChangeHook(p.hook) }
+
+// Wake makes the dispatcher look for due notifications now (after the clock moved,
+// for instance).
+func (p *Pipeline) Wake() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// EndpointState returns the health of a notification URL.
+func (p *Pipeline) EndpointState(url string) HealthState {
+	return p.endpoint(url).health.State(p.clock.Now())
+}
+
+func (p *Pipeline) endpoint(url string) *endpoint {
+	p.epMu.Lock()
+	defer p.epMu.Unlock()
+	ep, ok := p.endpoints[url]
+	if !ok {
+		ep = &endpoint{url: url, health: NewHealth(p.cfg.Health), slots: make(chan struct{}, p.cfg.PerURL)}
+		p.endpoints[url] = ep
+	}
+	return ep
+}
+
+func (p *Pipeline) countEndpoints(s HealthState) int {
+	p.epMu.Lock()
+	eps := make([]*endpoint, 0, len(p.endpoints))
+	for _, ep := range p.endpoints {
+		eps = append(eps, ep)
+	}
+	p.epMu.Unlock()
+	now := p.clock.Now()
+	n := 0
+	for _, ep := range eps {
+		if ep.health.State(now) == s {
+			n++
+		}
+	}
+	return n
+}
+
+// Service is a background service (cmd/graphhook's Main runs them).
+type Service interface {
+	Start(ctx context.Context) error
+	Stop()
+}
+
+// Services returns the dispatcher, the reauthorization scheduler, the rescuer and
+// retention, in start order.
+func (p *Pipeline) Services() []Service {
+	return []Service{
+		&loop{name: "dispatcher", run: p.dispatch},
+		&ticker{name: "reauthorization", every: p.cfg.ReminderInterval, fn: p.remind, log: p.log},
+		&ticker{name: "rescuer", every: p.cfg.RescueInterval, fn: p.rescue, first: p.rescueOnStart, log: p.log},
+		&ticker{name: "retention", every: p.cfg.RetentionInterval, fn: p.prune, log: p.log},
+	}
+}
+
+// rescueOnStart takes back every row an earlier process left running.
+func (p *Pipeline) rescueOnStart(ctx context.Context) error {
+	if !p.cfg.RescueOnStart {
+		return nil
+	}
+	now := p.clock.Now()
+	return p.st.Update(ctx, func(tx store.Tx) error {
+		n, err := tx.RescueNotifications(ctx, now.Add(time.Nanosecond), now)
+		if n > 0 {
+			p.log.Info("delivery: rescued notifications left in flight", "count", n)
+		}
+		return err
+	})
+}
+
+func (p *Pipeline) rescue(ctx context.Context) error {
+	now := p.clock.Now()
+	return p.st.Update(ctx, func(tx store.Tx) error {
+		n, err := tx.RescueNotifications(ctx, now.Add(-p.cfg.RescueAfter), now)
+		if n > 0 {
+			p.log.Warn("delivery: rescued notifications stuck in flight", "count", n)
+		}
+		return err
+	})
+}
+
+func (p *Pipeline) prune(ctx context.Context) error {
+	before := p.clock.Now().Add(-p.cfg.Retention)
+	for {
+		var n int
+		err := p.st.Update(ctx, func(tx store.Tx) error {
+			var err error
+			n, err = tx.PruneNotifications(ctx, before, 1000)
+			return err
+		})
+		if err != nil || n < 1000 {
+			return err
+		}
+	}
+}
