@@ -1,0 +1,360 @@
+package teams
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/graphhook/graphhook/internal/change"
+	"github.com/graphhook/graphhook/internal/graph"
+	"github.com/graphhook/graphhook/internal/httpapi"
+	"github.com/graphhook/graphhook/internal/odata"
+	"github.com/graphhook/graphhook/internal/store"
+)
+
+// channelRef names a channel the caller may use.
+type channelRef struct {
+	tenant, team, channel string
+}
+
+func (r channelRef) topics() []string {
+	return []string{change.ChannelMessages(r.team, r.channel), change.AllChannelMessages()}
+}
+
+func (r channelRef) prefix() string {
+	return "teams('" + r.team + "')/channels('" + r.channel + "')/messages"
+}
+
+// resource is the notification resource and @odata.id of a message or reply.
+func (r channelRef) resource(id, parent string) string {
+	if parent != "" {
+		return r.prefix() + "('" + parent + "')/replies('" + id + "')"
+	}
+	return r.prefix() + "('" + id + "')"
+}
+
+// contextFragment is the @odata.context fragment of a message or reply.
+func (r channelRef) contextFragment(parent string) string {
+	if parent != "" {
+		return r.prefix() + "('" + parent + "')/replies/$entity"
+	}
+	return r.prefix() + "/$entity"
+}
+
+// channelScope loads the team and channel of the request and checks the caller's
+// membership.
+func (w *Workload) channelScope(c *httpapi.Ctx, tx store.Tx) (channelRef, error) {
+	p := c.Principal
+	team, err := w.teamAccess(c.R.Context(), tx, p, c.Param("team"))
+	if err != nil {
+		return channelRef{}, err
+	}
+	ref := channelRef{tenant: p.TenantID, team: str(team["id"])}
+	ch, err := w.loadChannel(c.R.Context(), tx, p.TenantID, ref.team, c.Param("channel"))
+	if err != nil {
+		return channelRef{}, err
+	}
+	ref.channel = str(ch["id"])
+	return ref, nil
+}
+
+// loadChannelMessage loads a message (parent "") or a reply to parent in the channel.
+func loadChannelMessage(ctx context.Context, tx store.Tx, ref channelRef, id, parent string) (store.Object, map[string]any, error) {
+	missing := graph.Errorf(http.StatusNotFound, codeNotFound, "Message '%s' was not found in the channel.", id)
+	o, err := tx.GetObject(ctx, ref.tenant, KindChannelMessage, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return o, nil, missing
+	}
+	if err != nil {
+		return o, nil, err
+	}
+	if o.Owner != ref.team || o.Parent != ref.channel {
+		return o, nil, missing
+	}
+	doc, err := decode(o.Data)
+	if err != nil {
+		return o, nil, err
+	}
+	if replyTo := str(doc["replyToId"]); replyTo != parent {
+		return o, nil, missing
+	}
+	return o, doc, nil
+}
+
+// target reads the {id} and optional {reply} of a message route: the message
+// addressed and its parent ("" for a top-level message).
+func target(c *httpapi.Ctx) (id, parent string) {
+	if r := c.Param("reply"); r != "" {
+		return r, c.Param("id")
+	}
+	return c.Param("id"), ""
+}
+
+func (w *Workload) getChannelMessage(c *httpapi.Ctx) error {
+	if err := authorize(c.Principal, channelMsgRead); err != nil {
+		return err
+	}
+	id, parent := target(c)
+	var out []byte
+	err := w.st.View(c.R.Context(), func(tx store.Tx) error {
+		ref, err := w.channelScope(c, tx)
+		if err != nil {
+			return err
+		}
+		_, doc, err := loadChannelMessage(c.R.Context(), tx, ref, id, parent)
+		if err != nil {
+			return err
+		}
+		out, err = getJSON(doc, c.ContextURL(ref.contextFragment(parent)))
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return c.Write(http.StatusOK, "application/json; odata.metadata=minimal; odata.streaming=true; IEEE754Compatible=false; charset=utf-8", out)
+}
+
+func (w *Workload) postChannelMessage(c *httpapi.Ctx) error { return w.postInChannel(c, "") }
+
+func (w *Workload) postReply(c *httpapi.Ctx) error { return w.postInChannel(c, c.Param("id")) }
+
+func (w *Workload) postInChannel(c *httpapi.Ctx, parent string) error {
+	p := c.Principal
+	if err := authorize(p, channelMsgSend); err != nil {
+		return err
+	}
+	body, err := c.DecodeObject()
+	if err != nil {
+		return err
+	}
+	in, err := parseMessage(body, true)
+	if err != nil {
+		return err
+	}
+	var out []byte
+	err = w.st.Update(c.R.Context(), func(tx store.Tx) error {
+		ctx := c.R.Context()
+		ref, err := w.channelScope(c, tx)
+		if err != nil {
+			return err
+		}
+		if parent != "" {
+			if _, _, err := loadChannelMessage(ctx, tx, ref, parent, ""); err != nil {
+				return err
+			}
+		}
+		from, _, err := w.sender(ctx, tx, p, in)
+		if err != nil {
+			return err
+		}
+		id, created, err := w.nextID(ctx, tx, p.TenantID, KindChannelMessage, c.Now)
+		if err != nil {
+			return err
+		}
+		doc := newMessage(id, created, from, in)
+		if parent != "" {
+			doc["replyToId"] = parent
+		}
+		doc["channelIdentity"] = map[string]any{"teamId": ref.team, "channelId": ref.channel}
+		doc["webUrl"] = channelMessageURL(ref.tenant, ref.team, ref.channel, id, parent, created)
+		ctxURL := c.ContextURL(ref.contextFragment(parent))
+		err = messageWrite{
+			tenant: p.TenantID, kind: KindChannelMessage,
+			obj: &store.Object{Tenant: p.TenantID, Kind: KindChannelMessage, ID: id, Owner: ref.team, Parent: ref.channel},
+			doc: doc, changeType: store.Created, topics: ref.topics(), resource: ref.resource(id, parent), context: ctxURL,
+		}.apply(ctx, tx, c.Now)
+		if err != nil {
+			return err
+		}
+		out, err = getJSON(doc, ctxURL)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return c.Write(http.StatusCreated, "application/json; odata.metadata=minimal; odata.streaming=true; IEEE754Compatible=false; charset=utf-8", out)
+}
+
+func (w *Workload) patchChannelMessage(c *httpapi.Ctx) error {
+	p := c.Principal
+	if err := authorize(p, channelMsgWrite); err != nil {
+		return err
+	}
+	body, err := c.DecodeObject()
+	if err != nil {
+		return err
+	}
+	in, err := parseMessage(body, false)
+	if err != nil {
+		return err
+	}
+	if in.fromUser != "" {
+		return badRequest("The sender of a message cannot be changed.")
+	}
+	id, parent := target(c)
+	err = w.st.Update(c.R.Context(), func(tx store.Tx) error {
+		ctx := c.R.Context()
+		ref, err := w.channelScope(c, tx)
+		if err != nil {
+			return err
+		}
+		o, doc, err := loadChannelMessage(ctx, tx, ref, id, parent)
+		if err != nil {
+			return err
+		}
+		if err := checkEdit(p, doc); err != nil {
+			return err
+		}
+		if doc["deletedDateTime"] != nil {
+			return badRequest("The message has been deleted and cannot be edited.")
+		}
+		ctxURL := c.ContextURL(ref.contextFragment(parent))
+		before, err := getJSON(doc, ctxURL)
+		if err != nil {
+			return err
+		}
+		edit(doc, in, c.Now)
+		return messageWrite{tenant: p.TenantID, kind: KindChannelMessage, obj: &o, doc: doc, before: before,
+			changeType: store.Updated, topics: ref.topics(), resource: ref.resource(id, parent), context: ctxURL}.apply(ctx, tx, c.Now)
+	})
+	if err != nil {
+		return err
+	}
+	return c.NoContent()
+}
+
+// softDeleteChannelMessage serves softDelete (del) and undoSoftDelete (!del). A call
+// that finds the message already in the asked state succeeds without a change.
+func (w *Workload) softDeleteChannelMessage(del bool) httpapi.HandlerFunc {
+	return func(c *httpapi.Ctx) error {
+		p := c.Principal
+		if err := authorize(p, channelMsgWrite); err != nil {
+			return err
+		}
+		id, parent := target(c)
+		err := w.st.Update(c.R.Context(), func(tx store.Tx) error {
+			ctx := c.R.Context()
+			ref, err := w.channelScope(c, tx)
+			if err != nil {
+				return err
+			}
+			o, doc, err := loadChannelMessage(ctx, tx, ref, id, parent)
+			if err != nil {
+				return err
+			}
+			if err := checkEdit(p, doc); err != nil {
+				return err
+			}
+			if (doc["deletedDateTime"] != nil) == del {
+				return nil
+			}
+			ctxURL := c.ContextURL(ref.contextFragment(parent))
+			before, err := getJSON(doc, ctxURL)
+			if err != nil {
+				return err
+			}
+			setDeleted(doc, del, c)
+			return messageWrite{tenant: p.TenantID, kind: KindChannelMessage, obj: &o, doc: doc, before: before,
+				changeType: store.Updated, topics: ref.topics(), resource: ref.resource(id, parent), context: ctxURL}.apply(ctx, tx, c.Now)
+		})
+		if err != nil {
+			return err
+		}
+		return c.NoContent()
+	}
+}
+
+func setDeleted(doc map[string]any, del bool, c *httpapi.Ctx) {
+	if del {
+		doc["deletedDateTime"] = msTime(c.Now)
+	} else {
+		doc["deletedDateTime"] = nil
+	}
+	touch(doc, c.Now)
+}
+
+func (w *Workload) listChannelMessages(c *httpapi.Ctx) error { return w.listInChannel(c, "") }
+
+func (w *Workload) listReplies(c *httpapi.Ctx) error { return w.listInChannel(c, c.Param("id")) }
+
+// listInChannel lists the top-level messages of a channel (parent "") or the replies
+// to one, oldest first, paged by id.
+func (w *Workload) listInChannel(c *httpapi.Ctx, parent string) error {
+	if err := authorize(c.Principal, channelMsgRead); err != nil {
+		return err
+	}
+	top, err := parseMessageTop(c)
+	if err != nil {
+		return err
+	}
+	after, err := skipToken(c)
+	if err != nil {
+		return err
+	}
+	var docs []map[string]any
+	var ref channelRef
+	err = w.st.View(c.R.Context(), func(tx store.Tx) error {
+		ctx := c.R.Context()
+		ref, err = w.channelScope(c, tx)
+		if err != nil {
+			return err
+		}
+		if parent != "" {
+			if _, _, err := loadChannelMessage(ctx, tx, ref, parent, ""); err != nil {
+				return err
+			}
+		}
+		objs, err := tx.ListObjects(ctx, store.ObjectQuery{Tenant: ref.tenant, Kind: KindChannelMessage, Owner: ref.team, Parent: ref.channel, AfterID: after})
+		if err != nil {
+			return err
+		}
+		for _, o := range objs {
+			doc, err := decode(o.Data)
+			if err != nil {
+				return err
+			}
+			if str(doc["replyToId"]) == parent {
+				docs = append(docs, doc)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	frag := ref.prefix()
+	if parent != "" {
+		frag += "('" + parent + "')/replies"
+	}
+	return page(c, frag, docs, top)
+}
+
+// page writes one page of a message collection, with @odata.nextLink when more remain.
+func page(c *httpapi.Ctx, fragment string, docs []map[string]any, top int) error {
+	slices.SortFunc(docs, func(a, b map[string]any) int { return strings.Compare(str(a["id"]), str(b["id"])) })
+	out := map[string]any{"@odata.context": c.ContextURL(fragment)}
+	if len(docs) > top {
+		docs = docs[:top]
+		out["@odata.nextLink"] = c.LinkWith(map[string]string{"$skiptoken": odata.EncodeSkipToken(str(docs[top-1]["id"]))})
+	}
+	if docs == nil {
+		docs = []map[string]any{}
+	}
+	out["@odata.count"] = len(docs)
+	out["value"] = docs
+	return c.JSON(http.StatusOK, out)
+}
+
+func skipToken(c *httpapi.Ctx) (string, error) {
+	s := c.Query("$skiptoken")
+	if s == "" {
+		return "", nil
+	}
+	var after string
+	if err := odata.DecodeSkipToken(s, &after); err != nil {
+		return "", badRequest("%s", err.Error())
+	}
+	return after, nil
+}

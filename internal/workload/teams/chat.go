@@ -1,0 +1,598 @@
+package teams
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/graphhook/graphhook/internal/change"
+	"github.com/graphhook/graphhook/internal/graph"
+	"github.com/graphhook/graphhook/internal/httpapi"
+	"github.com/graphhook/graphhook/internal/identity"
+	"github.com/graphhook/graphhook/internal/store"
+)
+
+// maxChatMembers is Graph's limit on the members of a chat created in one request.
+const maxChatMembers = 250
+
+// chatMemberID is the store id of a chat membership.
+func chatMemberID(chat, user string) string { return chat + "|" + strings.ToLower(user) }
+
+// oneOnOneID is the id Teams gives the one-on-one chat of two users, whichever of them
+// starts it.
+func oneOnOneID(a, b string) string {
+	ids := []string{strings.ToLower(a), strings.ToLower(b)}
+	slices.Sort(ids)
+	return "19:" + ids[0] + "_" + ids[1] + "@unq.gbl.spaces"
+}
+
+func (w *Workload) loadChat(ctx context.Context, tx store.Tx, tenant, id string) (map[string]any, error) {
+	o, err := tx.GetObject(ctx, tenant, KindChat, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, graph.Errorf(http.StatusNotFound, codeNotFound, "Chat '%s' was not found.", id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return decode(o.Data)
+}
+
+// chatAccess loads a chat and checks that a delegated caller is a member.
+func (w *Workload) chatAccess(ctx context.Context, tx store.Tx, p *identity.Principal, id string) (map[string]any, error) {
+	chat, err := w.loadChat(ctx, tx, p.TenantID, id)
+	if err != nil {
+		return nil, err
+	}
+	if p.Type.Delegated() {
+		_, err := tx.GetObject(ctx, p.TenantID, KindChatMember, chatMemberID(id, p.UserID))
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, notMember("chat")
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return chat, nil
+}
+
+// chatMembers returns the user ids of a chat's members.
+func chatMembers(ctx context.Context, tx store.Tx, tenant, chat string) ([]string, error) {
+	objs, err := tx.ListObjects(ctx, store.ObjectQuery{Tenant: tenant, Kind: KindChatMember, Owner: chat})
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, 0, len(objs))
+	for _, o := range objs {
+		ids = append(ids, o.Parent)
+	}
+	return ids, nil
+}
+
+type newMember struct {
+	userID string
+	roles  []any
+}
+
+func parseMembers(body map[string]any) ([]newMember, error) {
+	raw, ok := body["members"].([]any)
+	if !ok || len(raw) == 0 {
+		return nil, badRequest("'members' is required: the conversationMembers of the chat, each with 'user@odata.bind'.")
+	}
+	if len(raw) > maxChatMembers {
+		return nil, badRequest("A chat can be created with at most %d members.", maxChatMembers)
+	}
+	var out []newMember
+	for _, e := range raw {
+		m, ok := e.(map[string]any)
+		if !ok {
+			return nil, badRequest("Each member must be an aadUserConversationMember object.")
+		}
+		if t := str(m["@odata.type"]); t != "" && !strings.EqualFold(t, "#microsoft.graph.aadUserConversationMember") {
+			return nil, badRequest("Member type '%s' is not supported; use #microsoft.graph.aadUserConversationMember.", t)
+		}
+		uid, ok := bindID(m["user@odata.bind"], "users")
+		if !ok {
+			return nil, badRequest("Each member needs 'user@odata.bind', for example \"https://graph.microsoft.com/v1.0/users('{id}')\".")
+		}
+		roles, _ := m["roles"].([]any)
+		if roles == nil {
+			roles = []any{}
+		}
+		for _, r := range roles {
+			if s := str(r); s != "owner" && s != "guest" {
+				return nil, badRequest("Invalid member role '%v': owner or guest expected.", r)
+			}
+		}
+		out = append(out, newMember{userID: uid, roles: roles})
+	}
+	return out, nil
+}
+
+func (w *Workload) createChat(c *httpapi.Ctx) error {
+	p := c.Principal
+	if err := authorize(p, chatCreate); err != nil {
+		return err
+	}
+	body, err := c.DecodeObject()
+	if err != nil {
+		return err
+	}
+	chatType := str(body["chatType"])
+	if chatType != "oneOnOne" && chatType != "group" {
+		return badRequest("'chatType' is required: oneOnOne or group.")
+	}
+	members, err := parseMembers(body)
+	if err != nil {
+		return err
+	}
+	topic, hasTopic := body["topic"]
+	if hasTopic && topic != nil {
+		if _, ok := topic.(string); !ok {
+			return badRequest("Invalid value for 'topic': a string expected.")
+		}
+	}
+	var chat map[string]any
+	err = w.st.Update(c.R.Context(), func(tx store.Tx) error {
+		ctx := c.R.Context()
+		// Resolve members to user objects, once each.
+		var ids []string
+		docs := map[string]map[string]any{}
+		roles := map[string][]any{}
+		for _, m := range members {
+			o, doc, err := userDoc(ctx, tx, p.TenantID, m.userID)
+			if err != nil {
+				return badRequest("Member '%s' is not a user of this tenant.", m.userID)
+			}
+			if _, dup := docs[o.ID]; dup {
+				return badRequest("User '%s' is listed twice in members.", m.userID)
+			}
+			ids = append(ids, o.ID)
+			docs[o.ID], roles[o.ID] = doc, m.roles
+		}
+		if p.Type.Delegated() && !slices.Contains(ids, p.UserID) {
+			return badRequest("The signed-in user must be one of the chat's members.")
+		}
+		var id string
+		switch chatType {
+		case "oneOnOne":
+			if len(ids) != 2 {
+				return badRequest("A oneOnOne chat has exactly 2 members; %d were given.", len(ids))
+			}
+			if hasTopic && topic != nil {
+				return badRequest("A oneOnOne chat cannot have a topic.")
+			}
+			id = oneOnOneID(ids[0], ids[1])
+			// Teams keeps one chat per pair: creating it again returns the existing one.
+			existing, err := w.loadChat(ctx, tx, p.TenantID, id)
+			if err == nil {
+				chat = existing
+				return nil
+			}
+			if ge, ok := graph.AsError(err); !ok || ge.Status != http.StatusNotFound {
+				return err
+			}
+		case "group":
+			if len(ids) < 2 {
+				return badRequest("A group chat needs at least 2 members; %d were given.", len(ids))
+			}
+			id = threadID("thread.v2")
+		}
+		stamp := graph.FormatTime(c.Now)
+		chat = map[string]any{
+			"id": id, "topic": topic, "createdDateTime": stamp, "lastUpdatedDateTime": stamp, "chatType": chatType,
+			"webUrl": "https://teams.microsoft.com/l/chat/" + url.PathEscape(id) + "/0?tenantId=" + p.TenantID, "tenantId": p.TenantID,
+			"onlineMeetingInfo": nil, "viewpoint": nil, "isHiddenForAllMembers": false,
+		}
+		data, _ := json.Marshal(chat)
+		if err := tx.InsertObject(ctx, &store.Object{Tenant: p.TenantID, Kind: KindChat, ID: id, Data: data, Created: c.Now, Updated: c.Now}); err != nil {
+			return err
+		}
+		for _, uid := range ids {
+			doc := docs[uid]
+			mdoc := map[string]any{
+				"@odata.type": "#microsoft.graph.aadUserConversationMember",
+				"id":          base64.StdEncoding.EncodeToString([]byte("1#" + id + "#" + uid)),
+				"roles":       roles[uid], "displayName": doc["displayName"],
+				"visibleHistoryStartDateTime": "0001-01-01T00:00:00Z",
+				"userId":                      uid, "email": doc["mail"], "tenantId": p.TenantID,
+			}
+			data, _ := json.Marshal(mdoc)
+			if err := tx.InsertObject(ctx, &store.Object{Tenant: p.TenantID, Kind: KindChatMember, ID: chatMemberID(id, uid), Owner: id, Parent: uid, Data: data, Created: c.Now, Updated: c.Now}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	chat["@odata.context"] = c.ContextURL("chats/$entity")
+	return c.JSON(http.StatusCreated, chat)
+}
+
+func (w *Workload) getChat(c *httpapi.Ctx) error {
+	p := c.Principal
+	if err := authorize(p, chatRead); err != nil {
+		return err
+	}
+	var chat map[string]any
+	err := w.st.View(c.R.Context(), func(tx store.Tx) error {
+		ctx := c.R.Context()
+		if u := c.Param("user"); u != "" {
+			o, _, err := userDoc(ctx, tx, p.TenantID, u)
+			if err != nil {
+				return err
+			}
+			if p.Type.Delegated() && o.ID != p.UserID {
+				return graph.Errorf(http.StatusForbidden, codeForbidden, "A delegated caller can only read its own chats.")
+			}
+			if _, err := tx.GetObject(ctx, p.TenantID, KindChatMember, chatMemberID(c.Param("chat"), o.ID)); errors.Is(err, store.ErrNotFound) {
+				return graph.Errorf(http.StatusNotFound, codeNotFound, "Chat '%s' was not found for user '%s'.", c.Param("chat"), u)
+			}
+		}
+		var err error
+		chat, err = w.chatAccess(ctx, tx, p, c.Param("chat"))
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	chat["@odata.context"] = c.ContextURL("chats/$entity")
+	return c.JSON(http.StatusOK, chat)
+}
+
+func (w *Workload) listChatMembers(c *httpapi.Ctx) error {
+	p := c.Principal
+	if err := authorize(p, chatRead); err != nil {
+		return err
+	}
+	var value []map[string]any
+	err := w.st.View(c.R.Context(), func(tx store.Tx) error {
+		ctx := c.R.Context()
+		if _, err := w.chatAccess(ctx, tx, p, c.Param("chat")); err != nil {
+			return err
+		}
+		objs, err := tx.ListObjects(ctx, store.ObjectQuery{Tenant: p.TenantID, Kind: KindChatMember, Owner: c.Param("chat")})
+		if err != nil {
+			return err
+		}
+		for _, o := range objs {
+			doc, err := decode(o.Data)
+			if err != nil {
+				return err
+			}
+			value = append(value, doc)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"@odata.context": c.ContextURL("chats('" + c.Param("chat") + "')/members"), "@odata.count": len(value), "value": value})
+}
+
+// listMyChats serves GET /chats: the signed-in user's chats. Graph offers it to
+// delegated callers only; applications list a user's chats under /users/{id}/chats.
+func (w *Workload) listMyChats(c *httpapi.Ctx) error {
+	p := c.Principal
+	if err := authorize(p, perms{delegated: chatRead.delegated}); err != nil {
+		return err
+	}
+	return w.serveUserChats(c, p.UserID)
+}
+
+func (w *Workload) listUserChats(c *httpapi.Ctx) error {
+	p := c.Principal
+	if err := authorize(p, chatRead); err != nil {
+		return err
+	}
+	return w.serveUserChats(c, c.Param("user"))
+}
+
+func (w *Workload) serveUserChats(c *httpapi.Ctx, user string) error {
+	p := c.Principal
+	var value []map[string]any
+	err := w.st.View(c.R.Context(), func(tx store.Tx) error {
+		ctx := c.R.Context()
+		u, _, err := userDoc(ctx, tx, p.TenantID, user)
+		if err != nil {
+			return err
+		}
+		if p.Type.Delegated() && u.ID != p.UserID {
+			return graph.Errorf(http.StatusForbidden, codeForbidden, "A delegated caller can only list its own chats.")
+		}
+		memberships, err := tx.ListObjects(ctx, store.ObjectQuery{Tenant: p.TenantID, Kind: KindChatMember, Parent: u.ID})
+		if err != nil {
+			return err
+		}
+		for _, m := range memberships {
+			chat, err := w.loadChat(ctx, tx, p.TenantID, m.Owner)
+			if err != nil {
+				return err
+			}
+			value = append(value, chat)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if value == nil {
+		value = []map[string]any{}
+	}
+	slices.SortStableFunc(value, func(a, b map[string]any) int {
+		return strings.Compare(str(b["lastUpdatedDateTime"]), str(a["lastUpdatedDateTime"]))
+	})
+	return c.JSON(http.StatusOK, map[string]any{"@odata.context": c.ContextURL("chats"), "@odata.count": len(value), "value": value})
+}
+
+// chatRef names a chat the caller may use, with its members (whose topics a message
+// change touches).
+type chatRef struct {
+	tenant, chat string
+	members      []string
+}
+
+func (r chatRef) topics() []string {
+	t := []string{change.ChatMessages(r.chat), change.AllChatMessages()}
+	for _, m := range r.members {
+		t = append(t, change.UserChatMessages(m))
+	}
+	return t
+}
+
+func (r chatRef) resource(id string) string { return "chats('" + r.chat + "')/messages('" + id + "')" }
+
+func (r chatRef) contextFragment() string { return "chats('" + r.chat + "')/messages/$entity" }
+
+func (w *Workload) chatScope(c *httpapi.Ctx, tx store.Tx) (chatRef, error) {
+	p := c.Principal
+	chat, err := w.chatAccess(c.R.Context(), tx, p, c.Param("chat"))
+	if err != nil {
+		return chatRef{}, err
+	}
+	ref := chatRef{tenant: p.TenantID, chat: str(chat["id"])}
+	if u := c.Param("user"); u != "" {
+		o, _, err := userDoc(c.R.Context(), tx, p.TenantID, u)
+		if err != nil {
+			return chatRef{}, err
+		}
+		if p.Type.Delegated() && o.ID != p.UserID {
+			return chatRef{}, graph.Errorf(http.StatusForbidden, codeForbidden, "A delegated caller can only act on its own chats.")
+		}
+	}
+	ref.members, err = chatMembers(c.R.Context(), tx, p.TenantID, ref.chat)
+	return ref, err
+}
+
+func loadChatMessage(ctx context.Context, tx store.Tx, ref chatRef, id string) (store.Object, map[string]any, error) {
+	o, err := tx.GetObject(ctx, ref.tenant, KindChatMessage, id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && o.Owner != ref.chat) {
+		return o, nil, graph.Errorf(http.StatusNotFound, codeNotFound, "Message '%s' was not found in the chat.", id)
+	}
+	if err != nil {
+		return o, nil, err
+	}
+	doc, err := decode(o.Data)
+	return o, doc, err
+}
+
+func (w *Workload) postChatMessage(c *httpapi.Ctx) error {
+	p := c.Principal
+	if err := authorize(p, chatMsgSend); err != nil {
+		return err
+	}
+	body, err := c.DecodeObject()
+	if err != nil {
+		return err
+	}
+	in, err := parseMessage(body, true)
+	if err != nil {
+		return err
+	}
+	var out []byte
+	err = w.st.Update(c.R.Context(), func(tx store.Tx) error {
+		ctx := c.R.Context()
+		ref, err := w.chatScope(c, tx)
+		if err != nil {
+			return err
+		}
+		from, uid, err := w.sender(ctx, tx, p, in)
+		if err != nil {
+			return err
+		}
+		if uid != "" && !slices.Contains(ref.members, uid) {
+			return badRequest("The sender '%s' is not a member of the chat.", uid)
+		}
+		id, created, err := w.nextID(ctx, tx, p.TenantID, KindChatMessage, c.Now)
+		if err != nil {
+			return err
+		}
+		doc := newMessage(id, created, from, in)
+		doc["chatId"] = ref.chat
+		ctxURL := c.ContextURL(ref.contextFragment())
+		err = messageWrite{tenant: p.TenantID, kind: KindChatMessage,
+			obj: &store.Object{Tenant: p.TenantID, Kind: KindChatMessage, ID: id, Owner: ref.chat},
+			doc: doc, changeType: store.Created, topics: ref.topics(), resource: ref.resource(id), context: ctxURL,
+		}.apply(ctx, tx, c.Now)
+		if err != nil {
+			return err
+		}
+		if err := w.touchChat(ctx, tx, p.TenantID, ref.chat, c); err != nil {
+			return err
+		}
+		out, err = getJSON(doc, ctxURL)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return c.Write(http.StatusCreated, "application/json; odata.metadata=minimal; odata.streaming=true; IEEE754Compatible=false; charset=utf-8", out)
+}
+
+// touchChat moves a chat's lastUpdatedDateTime, which orders a user's chat list.
+func (w *Workload) touchChat(ctx context.Context, tx store.Tx, tenant, id string, c *httpapi.Ctx) error {
+	o, err := tx.GetObject(ctx, tenant, KindChat, id)
+	if err != nil {
+		return err
+	}
+	doc, err := decode(o.Data)
+	if err != nil {
+		return err
+	}
+	doc["lastUpdatedDateTime"] = graph.FormatTime(c.Now)
+	o.Data, _ = json.Marshal(doc)
+	o.Updated = c.Now
+	return tx.UpdateObject(ctx, &o)
+}
+
+func (w *Workload) getChatMessage(c *httpapi.Ctx) error {
+	if err := authorize(c.Principal, chatMsgRead); err != nil {
+		return err
+	}
+	var out []byte
+	err := w.st.View(c.R.Context(), func(tx store.Tx) error {
+		ref, err := w.chatScope(c, tx)
+		if err != nil {
+			return err
+		}
+		_, doc, err := loadChatMessage(c.R.Context(), tx, ref, c.Param("id"))
+		if err != nil {
+			return err
+		}
+		out, err = getJSON(doc, c.ContextURL(ref.contextFragment()))
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return c.Write(http.StatusOK, "application/json; odata.metadata=minimal; odata.streaming=true; IEEE754Compatible=false; charset=utf-8", out)
+}
+
+func (w *Workload) listChatMessages(c *httpapi.Ctx) error {
+	if err := authorize(c.Principal, chatMsgRead); err != nil {
+		return err
+	}
+	top, err := parseMessageTop(c)
+	if err != nil {
+		return err
+	}
+	after, err := skipToken(c)
+	if err != nil {
+		return err
+	}
+	var docs []map[string]any
+	var ref chatRef
+	err = w.st.View(c.R.Context(), func(tx store.Tx) error {
+		ref, err = w.chatScope(c, tx)
+		if err != nil {
+			return err
+		}
+		objs, err := tx.ListObjects(c.R.Context(), store.ObjectQuery{Tenant: ref.tenant, Kind: KindChatMessage, Owner: ref.chat, AfterID: after, Limit: top + 1})
+		if err != nil {
+			return err
+		}
+		for _, o := range objs {
+			doc, err := decode(o.Data)
+			if err != nil {
+				return err
+			}
+			docs = append(docs, doc)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return page(c, "chats('"+ref.chat+"')/messages", docs, top)
+}
+
+func (w *Workload) patchChatMessage(c *httpapi.Ctx) error {
+	p := c.Principal
+	if err := authorize(p, chatMsgWrite); err != nil {
+		return err
+	}
+	body, err := c.DecodeObject()
+	if err != nil {
+		return err
+	}
+	in, err := parseMessage(body, false)
+	if err != nil {
+		return err
+	}
+	if in.fromUser != "" {
+		return badRequest("The sender of a message cannot be changed.")
+	}
+	err = w.st.Update(c.R.Context(), func(tx store.Tx) error {
+		ctx := c.R.Context()
+		ref, err := w.chatScope(c, tx)
+		if err != nil {
+			return err
+		}
+		o, doc, err := loadChatMessage(ctx, tx, ref, c.Param("id"))
+		if err != nil {
+			return err
+		}
+		if err := checkEdit(p, doc); err != nil {
+			return err
+		}
+		if doc["deletedDateTime"] != nil {
+			return badRequest("The message has been deleted and cannot be edited.")
+		}
+		ctxURL := c.ContextURL(ref.contextFragment())
+		before, err := getJSON(doc, ctxURL)
+		if err != nil {
+			return err
+		}
+		edit(doc, in, c.Now)
+		return messageWrite{tenant: p.TenantID, kind: KindChatMessage, obj: &o, doc: doc, before: before,
+			changeType: store.Updated, topics: ref.topics(), resource: ref.resource(o.ID), context: ctxURL}.apply(ctx, tx, c.Now)
+	})
+	if err != nil {
+		return err
+	}
+	return c.NoContent()
+}
+
+func (w *Workload) softDeleteChatMessage(del bool) httpapi.HandlerFunc {
+	return func(c *httpapi.Ctx) error {
+		p := c.Principal
+		if err := authorize(p, chatMsgWrite); err != nil {
+			return err
+		}
+		err := w.st.Update(c.R.Context(), func(tx store.Tx) error {
+			ctx := c.R.Context()
+			ref, err := w.chatScope(c, tx)
+			if err != nil {
+				return err
+			}
+			o, doc, err := loadChatMessage(ctx, tx, ref, c.Param("id"))
+			if err != nil {
+				return err
+			}
+			if err := checkEdit(p, doc); err != nil {
+				return err
+			}
+			if (doc["deletedDateTime"] != nil) == del {
+				return nil
+			}
+			ctxURL := c.ContextURL(ref.contextFragment())
+			before, err := getJSON(doc, ctxURL)
+			if err != nil {
+				return err
+			}
+			setDeleted(doc, del, c)
+			return messageWrite{tenant: p.TenantID, kind: KindChatMessage, obj: &o, doc: doc, before: before,
+				changeType: store.Updated, topics: ref.topics(), resource: ref.resource(o.ID), context: ctxURL}.apply(ctx, tx, c.Now)
+		})
+		if err != nil {
+			return err
+		}
+		return c.NoContent()
+	}
+}

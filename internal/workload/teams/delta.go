@@ -1,0 +1,108 @@
+package teams
+
+import (
+	"net/http"
+
+	"github.com/graphhook/graphhook/internal/change"
+	"github.com/graphhook/graphhook/internal/delta"
+	"github.com/graphhook/graphhook/internal/httpapi"
+	"github.com/graphhook/graphhook/internal/store"
+)
+
+// channelMessagesDelta serves /teams/{id}/channels/{id}/messages/delta: the channel's
+// top-level messages (Graph's delta leaves replies out), first every one of them, then
+// those changed since the round's deltaLink. A soft-deleted message comes back in its
+// latest state, with deletedDateTime set, as Graph shows it.
+//
+// An initial round pages through the stored messages by id and ends with a deltaLink
+// at the log position the round began at, so changes made while it paged are served
+// again in the next round rather than lost.
+func (w *Workload) channelMessagesDelta(c *httpapi.Ctx) error {
+	if err := authorize(c.Principal, channelMsgRead); err != nil {
+		return err
+	}
+	top, err := parseMessageTop(c)
+	if err != nil {
+		return err
+	}
+	var out map[string]any
+	err = w.st.View(c.R.Context(), func(tx store.Tx) error {
+		ctx := c.R.Context()
+		ref, err := w.channelScope(c, tx)
+		if err != nil {
+			return err
+		}
+		topic := change.ChannelMessages(ref.team, ref.channel)
+		tok := delta.Token{Topic: topic, Initial: true}
+		raw := c.Query("$deltatoken")
+		if raw == "" {
+			raw = c.Query("$skiptoken")
+		}
+		if raw != "" {
+			if tok, err = delta.Decode(raw, topic); err != nil {
+				return delta.SyncStateNotFound()
+			}
+		} else if tok.Seq, err = delta.Latest(ctx, tx); err != nil {
+			return err
+		}
+		value := []map[string]any{}
+		var next *delta.Token
+		if tok.Initial {
+			objs, err := tx.ListObjects(ctx, store.ObjectQuery{Tenant: ref.tenant, Kind: KindChannelMessage, Owner: ref.team, Parent: ref.channel, AfterID: tok.After})
+			if err != nil {
+				return err
+			}
+			for _, o := range objs {
+				doc, err := decode(o.Data)
+				if err != nil {
+					return err
+				}
+				if doc["replyToId"] != nil {
+					continue
+				}
+				if len(value) == top {
+					next = &delta.Token{Topic: topic, Initial: true, Seq: tok.Seq, After: str(value[top-1]["id"])}
+					break
+				}
+				value = append(value, doc)
+			}
+			if next == nil {
+				tok = delta.Token{Topic: topic, Seq: tok.Seq}
+			}
+		} else {
+			entries, pos, more, err := delta.Page(ctx, tx, ref.tenant, topic, tok.Seq, top)
+			if err != nil {
+				return err
+			}
+			for _, e := range entries {
+				if e.Kind != KindChannelMessage || e.After == nil {
+					continue
+				}
+				doc, err := decode(e.After)
+				if err != nil {
+					return err
+				}
+				if doc["replyToId"] != nil {
+					continue
+				}
+				delete(doc, "@odata.context")
+				value = append(value, doc)
+			}
+			tok = delta.Token{Topic: topic, Seq: pos}
+			if more {
+				next = &tok
+			}
+		}
+		out = map[string]any{"@odata.context": c.ContextURL("Collection(chatMessage)"), "value": value}
+		if next != nil {
+			out["@odata.nextLink"] = c.LinkWith(map[string]string{"$skiptoken": delta.Encode(*next), "$deltatoken": ""})
+		} else {
+			out["@odata.deltaLink"] = c.LinkWith(map[string]string{"$deltatoken": delta.Encode(tok), "$skiptoken": ""})
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
+}

@@ -1,0 +1,481 @@
+package teams
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/graphhook/graphhook/internal/graph"
+	"github.com/graphhook/graphhook/internal/httpapi"
+	"github.com/graphhook/graphhook/internal/identity"
+	"github.com/graphhook/graphhook/internal/store"
+)
+
+// Channel limits, as Teams enforces them.
+const (
+	maxChannelName = 50
+	maxChannels    = 1000 // per team, deleted ones included in Teams; here live ones
+	channelBadChar = "~#%&*{}+/\\:<>?|'\""
+)
+
+// threadID makes a Teams thread id: 19:{32 hex}@{suffix}.
+func threadID(suffix string) string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return "19:" + hex.EncodeToString(b) + "@" + suffix
+}
+
+// teamSettings are the settings objects a team is created with, and Graph's defaults.
+var teamSettings = map[string]map[string]any{
+	"memberSettings": {"allowCreateUpdateChannels": true, "allowDeleteChannels": true, "allowAddRemoveApps": true,
+		"allowCreateUpdateRemoveTabs": true, "allowCreateUpdateRemoveConnectors": true, "allowCreatePrivateChannels": true},
+	"guestSettings":     {"allowCreateUpdateChannels": false, "allowDeleteChannels": false},
+	"messagingSettings": {"allowUserEditMessages": true, "allowUserDeleteMessages": true, "allowOwnerDeleteMessages": true, "allowTeamMentions": true, "allowChannelMentions": true},
+	"funSettings":       {"allowGiphy": true, "giphyContentRating": "moderate", "allowStickersAndMemes": true, "allowCustomMemes": true},
+}
+
+func (w *Workload) loadTeam(ctx context.Context, tx store.Tx, tenant, id string) (map[string]any, error) {
+	o, err := tx.GetObject(ctx, tenant, KindTeam, strings.ToLower(id))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, graph.Errorf(http.StatusNotFound, codeNotFound, "No team found with Group Id %s", id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return decode(o.Data)
+}
+
+// teamAccess loads a team and checks that a delegated caller is on its roster.
+func (w *Workload) teamAccess(ctx context.Context, tx store.Tx, p *identity.Principal, team string) (map[string]any, error) {
+	doc, err := w.loadTeam(ctx, tx, p.TenantID, team)
+	if err != nil {
+		return nil, err
+	}
+	if p.Type.Delegated() {
+		ok, err := isGroupMember(ctx, tx, p.TenantID, str(doc["id"]), p.UserID)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, notMember("team")
+		}
+	}
+	return doc, nil
+}
+
+// createTeam makes the team of a Unified group and its General channel.
+func (w *Workload) createTeam(ctx context.Context, tx store.Tx, p *identity.Principal, group string, settings map[string]any, now time.Time) (map[string]any, error) {
+	gid := strings.ToLower(group)
+	g, err := tx.GetObject(ctx, p.TenantID, identity.KindGroup, gid)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && g.Deleted) {
+		return nil, graph.Errorf(http.StatusNotFound, codeNotFound, "Group '%s' was not found.", group)
+	}
+	if err != nil {
+		return nil, err
+	}
+	gdoc, err := decode(g.Data)
+	if err != nil {
+		return nil, err
+	}
+	types, _ := gdoc["groupTypes"].([]any)
+	if !slices.ContainsFunc(types, func(t any) bool { return strings.EqualFold(str(t), "Unified") }) {
+		return nil, badRequest("Group '%s' is not a Microsoft 365 (Unified) group; only those can have a team.", group)
+	}
+	if p.Type.Delegated() {
+		ok, err := isGroupMember(ctx, tx, p.TenantID, gid, p.UserID)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, notMember("group")
+		}
+	}
+	general := threadID("thread.tacv2")
+	visibility := strings.ToLower(str(gdoc["visibility"]))
+	if visibility == "" {
+		visibility = "public"
+	}
+	team := map[string]any{
+		"id":                          gid,
+		"createdDateTime":             graph.FormatTime(now),
+		"displayName":                 gdoc["displayName"],
+		"description":                 gdoc["description"],
+		"internalId":                  general,
+		"classification":              nil,
+		"specialization":              "none",
+		"visibility":                  visibility,
+		"webUrl":                      "https://teams.microsoft.com/l/team/" + url.PathEscape(general) + "/conversations?groupId=" + gid + "&tenantId=" + p.TenantID,
+		"isArchived":                  false,
+		"isMembershipLimitedToOwners": false,
+		"tenantId":                    p.TenantID,
+		"summary":                     nil,
+	}
+	for name, defaults := range teamSettings {
+		merged := map[string]any{}
+		for k, v := range defaults {
+			merged[k] = v
+		}
+		if given, ok := settings[name]; ok {
+			m, ok := given.(map[string]any)
+			if !ok {
+				return nil, badRequest("Invalid value for '%s': an object expected.", name)
+			}
+			for k, v := range m {
+				if _, known := defaults[k]; !known {
+					return nil, badRequest("Property '%s' does not exist on '%s'.", k, name)
+				}
+				merged[k] = v
+			}
+		}
+		team[name] = merged
+	}
+	data, _ := json.Marshal(team)
+	err = tx.InsertObject(ctx, &store.Object{Tenant: p.TenantID, Kind: KindTeam, ID: gid, Data: data, Created: now, Updated: now})
+	if errors.Is(err, store.ErrConflict) {
+		return nil, graph.Errorf(http.StatusConflict, graph.CodeConflict, "The group '%s' already has a team.", group)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if _, err := w.insertChannel(ctx, tx, p.TenantID, gid, general, "General", "", now); err != nil {
+		return nil, err
+	}
+	return team, nil
+}
+
+func (w *Workload) putGroupTeam(c *httpapi.Ctx) error {
+	p := c.Principal
+	if err := authorize(p, teamCreate); err != nil {
+		return err
+	}
+	body := map[string]any{}
+	if c.R.ContentLength != 0 {
+		var err error
+		if body, err = c.DecodeObject(); err != nil {
+			return err
+		}
+	}
+	body = httpapi.StripAnnotations(body)
+	var team map[string]any
+	err := w.st.Update(c.R.Context(), func(tx store.Tx) error {
+		var err error
+		team, err = w.createTeam(c.R.Context(), tx, p, c.Param("group"), body, c.Now)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	team["@odata.context"] = c.ContextURL("teams/$entity")
+	return c.JSON(http.StatusCreated, team)
+}
+
+// postTeam creates a team from an existing group with a template, the way Graph's
+// POST /teams does: 202 Accepted with the operation to poll in Location.
+func (w *Workload) postTeam(c *httpapi.Ctx) error {
+	p := c.Principal
+	if err := authorize(p, teamCreate); err != nil {
+		return err
+	}
+	body, err := c.DecodeObject()
+	if err != nil {
+		return err
+	}
+	if _, ok := bindID(body["template@odata.bind"], "teamsTemplates"); !ok {
+		return badRequest("'template@odata.bind' is required, for example \"https://graph.microsoft.com/v1.0/teamsTemplates('standard')\".")
+	}
+	group, ok := bindID(body["group@odata.bind"], "groups")
+	if !ok {
+		return badRequest("'group@odata.bind' naming an existing Microsoft 365 group is required; graphhook creates teams from groups only.")
+	}
+	settings := httpapi.StripAnnotations(body)
+	err = w.st.Update(c.R.Context(), func(tx store.Tx) error {
+		_, err := w.createTeam(c.R.Context(), tx, p, group, settings, c.Now)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	gid := strings.ToLower(group)
+	c.W.Header().Set("Location", "/teams('"+gid+"')/operations('"+uuid.NewString()+"')")
+	c.W.Header().Set("Content-Location", "/teams('"+gid+"')")
+	return c.Write(http.StatusAccepted, "", nil)
+}
+
+// getOperation reports a team operation. Creation is synchronous here, so every
+// operation of an existing team has succeeded.
+func (w *Workload) getOperation(c *httpapi.Ctx) error {
+	p := c.Principal
+	if err := authorize(p, teamRead); err != nil {
+		return err
+	}
+	var team map[string]any
+	err := w.st.View(c.R.Context(), func(tx store.Tx) error {
+		var err error
+		team, err = w.teamAccess(c.R.Context(), tx, p, c.Param("team"))
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{
+		"@odata.context": c.ContextURL("teams('" + str(team["id"]) + "')/operations/$entity"),
+		"id":             c.Param("op"), "operationType": "createTeam", "status": "succeeded",
+		"createdDateTime": team["createdDateTime"], "lastActionDateTime": team["createdDateTime"], "attemptsCount": 1,
+		"targetResourceId": team["id"], "targetResourceLocation": "/teams('" + str(team["id"]) + "')", "error": nil,
+	})
+}
+
+func (w *Workload) getTeam(c *httpapi.Ctx) error { return w.serveTeam(c, c.Param("team")) }
+
+func (w *Workload) getGroupTeam(c *httpapi.Ctx) error { return w.serveTeam(c, c.Param("group")) }
+
+func (w *Workload) serveTeam(c *httpapi.Ctx, id string) error {
+	p := c.Principal
+	if err := authorize(p, teamRead); err != nil {
+		return err
+	}
+	var team map[string]any
+	err := w.st.View(c.R.Context(), func(tx store.Tx) error {
+		var err error
+		team, err = w.teamAccess(c.R.Context(), tx, p, id)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	team["@odata.context"] = c.ContextURL("teams/$entity")
+	return c.JSON(http.StatusOK, team)
+}
+
+func (w *Workload) joinedTeams(c *httpapi.Ctx) error {
+	p := c.Principal
+	if err := authorize(p, teamRead); err != nil {
+		return err
+	}
+	var value []map[string]any
+	err := w.st.View(c.R.Context(), func(tx store.Tx) error {
+		ctx := c.R.Context()
+		u, _, err := userDoc(ctx, tx, p.TenantID, c.Param("user"))
+		if err != nil {
+			return err
+		}
+		if p.Type.Delegated() && u.ID != p.UserID {
+			return graph.Errorf(http.StatusForbidden, codeForbidden, "A delegated caller can only list its own joined teams.")
+		}
+		teams, err := tx.ListObjects(ctx, store.ObjectQuery{Tenant: p.TenantID, Kind: KindTeam})
+		if err != nil {
+			return err
+		}
+		for _, t := range teams {
+			ok, err := isGroupMember(ctx, tx, p.TenantID, t.ID, u.ID)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				continue
+			}
+			doc, err := decode(t.Data)
+			if err != nil {
+				return err
+			}
+			value = append(value, map[string]any{"id": doc["id"], "displayName": doc["displayName"], "description": doc["description"],
+				"isArchived": doc["isArchived"], "tenantId": doc["tenantId"]})
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if value == nil {
+		value = []map[string]any{}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"@odata.context": c.ContextURL("teams"), "@odata.count": len(value), "value": value})
+}
+
+func (w *Workload) insertChannel(ctx context.Context, tx store.Tx, tenant, team, id, name, description string, now time.Time) (map[string]any, error) {
+	ch := map[string]any{
+		"id":                  id,
+		"createdDateTime":     graph.FormatTime(now),
+		"displayName":         name,
+		"description":         nilIfEmpty(description),
+		"isFavoriteByDefault": nil,
+		"email":               "",
+		"tenantId":            tenant,
+		"webUrl":              "https://teams.microsoft.com/l/channel/" + url.PathEscape(id) + "/" + url.PathEscape(name) + "?groupId=" + team + "&tenantId=" + tenant,
+		"membershipType":      "standard",
+		"isArchived":          false,
+	}
+	data, _ := json.Marshal(ch)
+	return ch, tx.InsertObject(ctx, &store.Object{Tenant: tenant, Kind: KindChannel, ID: id, Owner: team, Data: data, Created: now, Updated: now})
+}
+
+func nilIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// loadChannel loads a channel of a team; 404 when it is not there.
+func (w *Workload) loadChannel(ctx context.Context, tx store.Tx, tenant, team, id string) (map[string]any, error) {
+	o, err := tx.GetObject(ctx, tenant, KindChannel, id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !strings.EqualFold(o.Owner, team)) {
+		return nil, graph.Errorf(http.StatusNotFound, codeNotFound, "Channel '%s' was not found in team '%s'.", id, team)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return decode(o.Data)
+}
+
+func (w *Workload) listChannels(c *httpapi.Ctx) error {
+	p := c.Principal
+	if err := authorize(p, channelRead); err != nil {
+		return err
+	}
+	var value []map[string]any
+	var teamID string
+	err := w.st.View(c.R.Context(), func(tx store.Tx) error {
+		team, err := w.teamAccess(c.R.Context(), tx, p, c.Param("team"))
+		if err != nil {
+			return err
+		}
+		teamID = str(team["id"])
+		objs, err := tx.ListObjects(c.R.Context(), store.ObjectQuery{Tenant: p.TenantID, Kind: KindChannel, Owner: teamID})
+		if err != nil {
+			return err
+		}
+		for _, o := range objs {
+			doc, err := decode(o.Data)
+			if err != nil {
+				return err
+			}
+			value = append(value, doc)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	slices.SortStableFunc(value, func(a, b map[string]any) int {
+		return strings.Compare(str(a["createdDateTime"]), str(b["createdDateTime"]))
+	})
+	return c.JSON(http.StatusOK, map[string]any{"@odata.context": c.ContextURL("teams('" + teamID + "')/channels"), "@odata.count": len(value), "value": value})
+}
+
+func (w *Workload) getChannel(c *httpapi.Ctx) error {
+	p := c.Principal
+	if err := authorize(p, channelRead); err != nil {
+		return err
+	}
+	var ch map[string]any
+	var teamID string
+	err := w.st.View(c.R.Context(), func(tx store.Tx) error {
+		team, err := w.teamAccess(c.R.Context(), tx, p, c.Param("team"))
+		if err != nil {
+			return err
+		}
+		teamID = str(team["id"])
+		ch, err = w.loadChannel(c.R.Context(), tx, p.TenantID, teamID, c.Param("channel"))
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	ch["@odata.context"] = c.ContextURL("teams('" + teamID + "')/channels/$entity")
+	return c.JSON(http.StatusOK, ch)
+}
+
+func (w *Workload) getPrimaryChannel(c *httpapi.Ctx) error {
+	p := c.Principal
+	if err := authorize(p, channelRead); err != nil {
+		return err
+	}
+	var ch map[string]any
+	var teamID string
+	err := w.st.View(c.R.Context(), func(tx store.Tx) error {
+		team, err := w.teamAccess(c.R.Context(), tx, p, c.Param("team"))
+		if err != nil {
+			return err
+		}
+		teamID = str(team["id"])
+		ch, err = w.loadChannel(c.R.Context(), tx, p.TenantID, teamID, str(team["internalId"]))
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	ch["@odata.context"] = c.ContextURL("teams('" + teamID + "')/primaryChannel/$entity")
+	return c.JSON(http.StatusOK, ch)
+}
+
+func (w *Workload) createChannel(c *httpapi.Ctx) error {
+	p := c.Principal
+	if err := authorize(p, channelCreate); err != nil {
+		return err
+	}
+	body, err := c.DecodeObject()
+	if err != nil {
+		return err
+	}
+	body = httpapi.StripAnnotations(body)
+	name, ok := body["displayName"].(string)
+	name = strings.TrimSpace(name)
+	switch {
+	case !ok || name == "":
+		return badRequest("The channel's displayName is required.")
+	case len([]rune(name)) > maxChannelName:
+		return badRequest("The channel's displayName can have at most %d characters.", maxChannelName)
+	case strings.ContainsAny(name, channelBadChar):
+		return badRequest("The channel's displayName cannot contain any of %s.", channelBadChar)
+	}
+	desc, _ := body["description"].(string)
+	if v, ok := body["description"]; ok && v != nil && desc == "" && v != "" {
+		return badRequest("Invalid value for 'description': a string expected.")
+	}
+	if mt, ok := body["membershipType"]; ok && mt != nil && !strings.EqualFold(str(mt), "standard") {
+		return graph.Errorf(http.StatusBadRequest, graph.CodeNotSupported, "graphhook supports standard channels only; membershipType '%v' is not supported.", mt)
+	}
+	var ch map[string]any
+	var teamID string
+	err = w.st.Update(c.R.Context(), func(tx store.Tx) error {
+		ctx := c.R.Context()
+		team, err := w.teamAccess(ctx, tx, p, c.Param("team"))
+		if err != nil {
+			return err
+		}
+		teamID = str(team["id"])
+		existing, err := tx.ListObjects(ctx, store.ObjectQuery{Tenant: p.TenantID, Kind: KindChannel, Owner: teamID})
+		if err != nil {
+			return err
+		}
+		if len(existing) >= maxChannels {
+			return badRequest("The team already has the maximum of %d channels.", maxChannels)
+		}
+		for _, o := range existing {
+			doc, err := decode(o.Data)
+			if err != nil {
+				return err
+			}
+			if strings.EqualFold(str(doc["displayName"]), name) {
+				return graph.Errorf(http.StatusBadRequest, "NameAlreadyExists", "Channel name already existed, please use other name.")
+			}
+		}
+		ch, err = w.insertChannel(ctx, tx, p.TenantID, teamID, threadID("thread.tacv2"), name, desc, c.Now)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	ch["@odata.context"] = c.ContextURL("teams('" + teamID + "')/channels/$entity")
+	return c.JSON(http.StatusCreated, ch)
+}
