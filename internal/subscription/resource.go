@@ -355,6 +355,7 @@ type resolver struct {
 	tx  store.Tx
 	p   *identity.Principal
 	op  string // Create, Update, …: the ExtensionError's operation
+	raw string // the resource as the client sent it
 }
 
 func (r *resolver) notFound(format string, args ...any) error {
@@ -470,7 +471,7 @@ func (r *resolver) driveFolder(d, item string) (string, error) {
 	}
 	var doc map[string]any
 	if json.Unmarshal(o.Data, &doc) != nil || doc["folder"] == nil {
-		return "", invalidRequest("resource 'drives/%s/items/%s' is not supported: only folders can be watched, not files.", d, item)
+		return "", invalidRequest("resource '%s' is not supported: only folders can be watched, not files.", r.raw)
 	}
 	return change.DriveFolder(d, o.ID), nil
 }
@@ -503,7 +504,7 @@ func (pr *parsedResource) resolve(ctx context.Context, tx store.Tx, p *identity.
 	if p.Type.Delegated() && pt.ownUser >= 0 && !ownsUser(p, pr.ids[pt.ownUser]) {
 		return Target{}, accessDenied(op)
 	}
-	r := &resolver{ctx: ctx, tx: tx, p: p, op: op}
+	r := &resolver{ctx: ctx, tx: tx, p: p, op: op, raw: pr.raw}
 	t, err := pt.resolve(r, pr.ids)
 	if err != nil {
 		return Target{}, err
