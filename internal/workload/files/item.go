@@ -1,0 +1,841 @@
+package files
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"path"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/graphhook/graphhook/internal/change"
+	"github.com/graphhook/graphhook/internal/graph"
+	"github.com/graphhook/graphhook/internal/httpapi"
+	"github.com/graphhook/graphhook/internal/odata"
+	"github.com/graphhook/graphhook/internal/store"
+	"github.com/graphhook/graphhook/internal/workload/sites"
+)
+
+// storedItem is a driveItem object's data: the item's own properties. Computed ones
+// (path, childCount, folder size, webUrl, eTag) are derived when rendering.
+type storedItem struct {
+	Name        string         `json:"name"`
+	Folder      bool           `json:"folder,omitempty"`
+	Size        int64          `json:"size,omitempty"`
+	MimeType    string         `json:"mimeType,omitempty"`
+	QuickXor    string         `json:"quickXorHash,omitempty"`
+	SHA256      string         `json:"sha256Hash,omitempty"`
+	Blob        string         `json:"blob,omitempty"`
+	Description string         `json:"description,omitempty"`
+	Created     time.Time      `json:"created"`
+	Modified    time.Time      `json:"modified"`
+	CreatedBy   map[string]any `json:"createdBy"`
+	ModifiedBy  map[string]any `json:"modifiedBy"`
+}
+
+// Limits on names, as OneDrive for Business applies them.
+const (
+	maxNameLength = 255
+	maxPathLength = 400
+	maxDepth      = 64 // guards the ancestor walk against a corrupt parent cycle
+)
+
+func itemNotFound() error {
+	return graph.Errorf(http.StatusNotFound, graph.CodeItemNotFound, "The resource could not be found.")
+}
+
+func invalidRequest(format string, args ...any) error {
+	return graph.Errorf(http.StatusBadRequest, "invalidRequest", format, args...)
+}
+
+func nameExists() error {
+	return graph.Errorf(http.StatusConflict, "nameAlreadyExists", "The specified item name already exists.")
+}
+
+var reservedName = regexp.MustCompile(`(?i)^(\.lock|con|prn|aux|nul|com[0-9]|lpt[0-9]|desktop\.ini|_vti_)$`)
+
+// checkName refuses names OneDrive refuses.
+func checkName(name string) error {
+	switch {
+	case name == "" || strings.TrimSpace(name) == "":
+		return invalidRequest("The item name must not be empty.")
+	case len([]rune(name)) > maxNameLength:
+		return invalidRequest("The item name is longer than %d characters.", maxNameLength)
+	case strings.ContainsAny(name, `"*:<>?/\|`) || strings.ContainsFunc(name, func(r rune) bool { return r < 32 }):
+		return invalidRequest("The provided name cannot contain any illegal characters: \" * : < > ? / \\ |")
+	case name != strings.TrimSpace(name) || strings.HasSuffix(name, "."):
+		return invalidRequest("The provided name cannot begin or end with a space or end with a period.")
+	case reservedName.MatchString(name) || strings.Contains(name, "_vti_"):
+		return invalidRequest("The provided name '%s' is reserved.", name)
+	}
+	return nil
+}
+
+// newItemID makes a OneDrive-style item id: "01" and 32 base32 characters.
+func newItemID() string {
+	b := make([]byte, 20)
+	rand.Read(b)
+	return "01" + base32.StdEncoding.EncodeToString(b)
+}
+
+func decodeItem(o store.Object) (storedItem, error) {
+	var si storedItem
+	err := json.Unmarshal(o.Data, &si)
+	return si, err
+}
+
+// getItemObj reads a live item of the drive; "root" names the root.
+func getItemObj(ctx context.Context, tx store.Tx, d drive, id string) (store.Object, error) {
+	if strings.EqualFold(id, "root") {
+		id = d.rootID()
+	}
+	o, err := tx.GetObject(ctx, d.Tenant, KindDriveItem, id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && (o.Owner != d.ID || o.Deleted)) {
+		return o, itemNotFound()
+	}
+	return o, err
+}
+
+// childByName finds a child of parent by name, ignoring case as OneDrive does.
+func childByName(ctx context.Context, tx store.Tx, d drive, parent, name string) (store.Object, bool, error) {
+	kids, err := tx.ListObjects(ctx, store.ObjectQuery{Tenant: d.Tenant, Kind: KindDriveItem, Parent: parent})
+	if err != nil {
+		return store.Object{}, false, err
+	}
+	for _, k := range kids {
+		si, err := decodeItem(k)
+		if err != nil {
+			return k, false, err
+		}
+		if strings.EqualFold(si.Name, name) {
+			return k, true, nil
+		}
+	}
+	return store.Object{}, false, nil
+}
+
+// splitPath turns "a/b/c.txt" into its names, refusing empty and dot segments.
+func splitPath(p string) ([]string, error) {
+	p = strings.Trim(p, "/")
+	if p == "" {
+		return nil, nil
+	}
+	if len(p) > maxPathLength {
+		return nil, invalidRequest("The path is longer than %d characters.", maxPathLength)
+	}
+	parts := strings.Split(p, "/")
+	for _, s := range parts {
+		if s == "" || s == "." || s == ".." {
+			return nil, invalidRequest("The path '%s' is not valid.", p)
+		}
+	}
+	return parts, nil
+}
+
+// walkPath follows names from the item start; it fails with itemNotFound at the first
+// missing name.
+func walkPath(ctx context.Context, tx store.Tx, d drive, start store.Object, names []string) (store.Object, error) {
+	cur := start
+	for _, n := range names {
+		next, ok, err := childByName(ctx, tx, d, cur.ID, n)
+		if err != nil {
+			return cur, err
+		}
+		if !ok {
+			return cur, itemNotFound()
+		}
+		cur = next
+	}
+	return cur, nil
+}
+
+// target resolves the item a request addresses: {item}, root, root:/{path}, or
+// {item}:/{path}.
+func target(c *httpapi.Ctx, tx store.Tx, d drive) (store.Object, error) {
+	ctx := c.R.Context()
+	start := "root"
+	if id := c.Param("item"); id != "" {
+		start = id
+	}
+	o, err := getItemObj(ctx, tx, d, start)
+	if err != nil {
+		return o, err
+	}
+	names, err := splitPath(c.Param("path"))
+	if err != nil {
+		return o, err
+	}
+	return walkPath(ctx, tx, d, o, names)
+}
+
+// ancestors returns the ids of o's ancestors, root first.
+func ancestors(ctx context.Context, tx store.Tx, d drive, o store.Object) ([]store.Object, error) {
+	var chain []store.Object
+	for cur := o; cur.Parent != ""; {
+		if len(chain) > maxDepth {
+			return nil, fmt.Errorf("files: item %s: parent chain too deep", o.ID)
+		}
+		p, err := tx.GetObject(ctx, d.Tenant, KindDriveItem, cur.Parent)
+		if err != nil {
+			return nil, err
+		}
+		chain = append(chain, p)
+		cur = p
+	}
+	for i, j := 0, len(chain)-1; i < j; i, j = i+1, j-1 {
+		chain[i], chain[j] = chain[j], chain[i]
+	}
+	return chain, nil
+}
+
+func ids(objs []store.Object) []string {
+	out := make([]string, len(objs))
+	for i, o := range objs {
+		out[i] = o.ID
+	}
+	return out
+}
+
+// renderer renders items of one drive, caching paths of the folders it walks.
+type renderer struct {
+	ctx   context.Context
+	tx    store.Tx
+	d     drive
+	paths map[string]string // folder id → path below root ("" for root)
+}
+
+func newRenderer(ctx context.Context, tx store.Tx, d drive) *renderer {
+	return &renderer{ctx: ctx, tx: tx, d: d, paths: map[string]string{d.rootID(): ""}}
+}
+
+// pathOf is the item's path below the root ("/a/b"), "" for the root.
+func (r *renderer) pathOf(o store.Object) (string, error) {
+	if p, ok := r.paths[o.ID]; ok {
+		return p, nil
+	}
+	if o.Parent == "" {
+		return "", nil
+	}
+	parent, err := r.tx.GetObject(r.ctx, r.d.Tenant, KindDriveItem, o.Parent)
+	if err != nil {
+		return "", err
+	}
+	pp, err := r.pathOf(parent)
+	if err != nil {
+		return "", err
+	}
+	si, err := decodeItem(o)
+	if err != nil {
+		return "", err
+	}
+	p := pp + "/" + si.Name
+	r.paths[o.ID] = p
+	return p, nil
+}
+
+// folderSize sums the sizes of the files below a folder.
+func (r *renderer) folderSize(id string, depth int) (int64, int, error) {
+	kids, err := r.tx.ListObjects(r.ctx, store.ObjectQuery{Tenant: r.d.Tenant, Kind: KindDriveItem, Parent: id})
+	if err != nil || depth > maxDepth {
+		return 0, 0, err
+	}
+	var total int64
+	for _, k := range kids {
+		si, err := decodeItem(k)
+		if err != nil {
+			return 0, 0, err
+		}
+		if si.Folder {
+			n, _, err := r.folderSize(k.ID, depth+1)
+			if err != nil {
+				return 0, 0, err
+			}
+			total += n
+		} else {
+			total += si.Size
+		}
+	}
+	return total, len(kids), nil
+}
+
+func escapePath(p string) string {
+	parts := strings.Split(p, "/")
+	for i, s := range parts {
+		parts[i] = url.PathEscape(s)
+	}
+	return strings.Join(parts, "/")
+}
+
+// render is the API form of an item.
+func (r *renderer) render(o store.Object) (map[string]any, error) {
+	si, err := decodeItem(o)
+	if err != nil {
+		return nil, err
+	}
+	p, err := r.pathOf(o)
+	if err != nil {
+		return nil, err
+	}
+	doc := map[string]any{
+		"id":                   o.ID,
+		"name":                 si.Name,
+		"eTag":                 fmt.Sprintf(`"{%s},%d"`, o.ID, o.Version),
+		"cTag":                 fmt.Sprintf(`"c:{%s},%d"`, o.ID, o.Version),
+		"createdDateTime":      graph.FormatTime(si.Created),
+		"lastModifiedDateTime": graph.FormatTime(si.Modified),
+		"createdBy":            si.CreatedBy,
+		"lastModifiedBy":       si.ModifiedBy,
+		"webUrl":               r.d.WebURL + escapePath(p),
+		"fileSystemInfo":       map[string]any{"createdDateTime": graph.FormatTime(si.Created), "lastModifiedDateTime": graph.FormatTime(si.Modified)},
+		"size":                 si.Size,
+	}
+	if si.Description != "" {
+		doc["description"] = si.Description
+	}
+	ref := map[string]any{"driveId": r.d.ID, "driveType": r.d.Type}
+	if r.d.SiteID != "" {
+		ref["siteId"] = r.d.SiteID
+	}
+	if o.Parent != "" {
+		pp := path.Dir(p)
+		if pp == "/" {
+			pp = ""
+		}
+		ref["id"] = o.Parent
+		ref["path"] = "/drives/" + r.d.ID + "/root:" + pp
+		if pp == "" {
+			ref["name"] = "root"
+		} else {
+			ref["name"] = path.Base(pp)
+		}
+	} else {
+		doc["root"] = map[string]any{}
+	}
+	doc["parentReference"] = ref
+	if si.Folder {
+		size, n, err := r.folderSize(o.ID, 0)
+		if err != nil {
+			return nil, err
+		}
+		doc["size"] = size
+		doc["folder"] = map[string]any{"childCount": n}
+	} else {
+		doc["file"] = map[string]any{"mimeType": si.MimeType, "hashes": map[string]any{"quickXorHash": si.QuickXor, "sha256Hash": si.SHA256}}
+	}
+	return doc, nil
+}
+
+func (r *renderer) renderJSON(o store.Object) ([]byte, map[string]any, error) {
+	doc, err := r.render(o)
+	if err != nil {
+		return nil, nil, err
+	}
+	data, err := json.Marshal(doc)
+	return data, doc, err
+}
+
+// record appends a driveItem change record. chain lists the ancestors whose folder
+// topics the change touches on a personal drive (old and new ones for a move).
+func record(ctx context.Context, tx store.Tx, d drive, id, changeType string, chain []string, before, after []byte, at time.Time) error {
+	topics := []string{change.DriveRoot(d.ID)}
+	if d.Type == typePersonal {
+		seen := map[string]bool{}
+		for _, a := range chain {
+			if !seen[a] {
+				seen[a] = true
+				topics = append(topics, change.DriveFolder(d.ID, a))
+			}
+		}
+	}
+	n := change.Notice{RootResource: true, Resource: change.DriveRoot(d.ID), ODataType: "#Microsoft.Graph.driveItem", ID: id, SiteURL: d.SiteURL, WebID: d.WebID}
+	return change.Record(ctx, tx, d.Tenant, KindDriveItem, id, changeType, topics, before, after, n, at)
+}
+
+// conflictBehavior reads @microsoft.graph.conflictBehavior from the body or the query.
+func conflictBehavior(c *httpapi.Ctx, body map[string]any, def string) (string, error) {
+	v, _ := body["@microsoft.graph.conflictBehavior"].(string)
+	if v == "" {
+		v = c.Query("@microsoft.graph.conflictBehavior")
+	}
+	if v == "" {
+		return def, nil
+	}
+	switch strings.ToLower(v) {
+	case "fail", "replace", "rename":
+		return strings.ToLower(v), nil
+	}
+	return "", invalidRequest("Invalid value '%s' for @microsoft.graph.conflictBehavior: use fail, replace or rename.", v)
+}
+
+// freeName finds the name "name 1.ext", "name 2.ext", … that no child of parent has.
+func freeName(ctx context.Context, tx store.Tx, d drive, parent, name string) (string, error) {
+	ext := path.Ext(name)
+	base := strings.TrimSuffix(name, ext)
+	for i := 1; i < 10000; i++ {
+		cand := fmt.Sprintf("%s %d%s", base, i, ext)
+		_, taken, err := childByName(ctx, tx, d, parent, cand)
+		if err != nil || !taken {
+			return cand, err
+		}
+	}
+	return "", nameExists()
+}
+
+func (w *Workload) getItem(c *httpapi.Ctx) error {
+	d, err := w.open(c, false)
+	if err != nil {
+		return err
+	}
+	var doc map[string]any
+	err = w.st.View(c.R.Context(), func(tx store.Tx) error {
+		o, err := target(c, tx, d)
+		if err != nil {
+			return err
+		}
+		doc, err = newRenderer(c.R.Context(), tx, d).render(o)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if s := c.Query("$select"); s != "" {
+		fields, err := odata.ParseSelect(s)
+		if err != nil {
+			return invalidRequest("%s", err.Error())
+		}
+		doc = odata.Select(doc, fields)
+	}
+	doc["@odata.context"] = c.ContextURL("drives('" + d.ID + "')/items/$entity")
+	return c.JSON(http.StatusOK, doc)
+}
+
+const (
+	defaultPage = 200
+	maxPage     = 1000
+)
+
+func pageSize(c *httpapi.Ctx) (int, error) {
+	s := c.Query("$top")
+	if s == "" {
+		return defaultPage, nil
+	}
+	n, err := odata.ParseTop(s, maxPage)
+	if err != nil {
+		return 0, invalidRequest("%s", err.Error())
+	}
+	return n, nil
+}
+
+func (w *Workload) listChildren(c *httpapi.Ctx) error {
+	d, err := w.open(c, false)
+	if err != nil {
+		return err
+	}
+	top, err := pageSize(c)
+	if err != nil {
+		return err
+	}
+	var after string
+	if s := c.Query("$skiptoken"); s != "" {
+		if err := odata.DecodeSkipToken(s, &after); err != nil {
+			return invalidRequest("%s", err.Error())
+		}
+	}
+	out := map[string]any{}
+	value := []map[string]any{}
+	err = w.st.View(c.R.Context(), func(tx store.Tx) error {
+		ctx := c.R.Context()
+		parent, err := target(c, tx, d)
+		if err != nil {
+			return err
+		}
+		out["@odata.context"] = c.ContextURL("drives('" + d.ID + "')/items('" + parent.ID + "')/children")
+		kids, err := tx.ListObjects(ctx, store.ObjectQuery{Tenant: d.Tenant, Kind: KindDriveItem, Parent: parent.ID, AfterID: after, Limit: top + 1})
+		if err != nil {
+			return err
+		}
+		if len(kids) > top {
+			kids = kids[:top]
+			out["@odata.nextLink"] = c.LinkWith(map[string]string{"$skiptoken": odata.EncodeSkipToken(kids[top-1].ID)})
+		}
+		r := newRenderer(ctx, tx, d)
+		for _, k := range kids {
+			doc, err := r.render(k)
+			if err != nil {
+				return err
+			}
+			value = append(value, doc)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	out["value"] = value
+	return c.JSON(http.StatusOK, out)
+}
+
+// createFolder serves POST …/children: a folder facet is required (files are
+// created by uploading content).
+func (w *Workload) createFolder(c *httpapi.Ctx) error {
+	p := c.Principal
+	d, err := w.open(c, true)
+	if err != nil {
+		return err
+	}
+	body, err := c.DecodeObject()
+	if err != nil {
+		return err
+	}
+	behavior, err := conflictBehavior(c, body, "fail")
+	if err != nil {
+		return err
+	}
+	name, _ := body["name"].(string)
+	if err := checkName(name); err != nil {
+		return err
+	}
+	if _, ok := body["folder"].(map[string]any); !ok {
+		return invalidRequest("The request must include a 'folder' facet; files are created by uploading their content.")
+	}
+	by, err := sites.IdentitySet(c.R.Context(), w.ident, w.st, p)
+	if err != nil {
+		return err
+	}
+	var doc map[string]any
+	status := http.StatusCreated
+	err = w.st.Update(c.R.Context(), func(tx store.Tx) error {
+		ctx := c.R.Context()
+		parent, err := target(c, tx, d)
+		if err != nil {
+			return err
+		}
+		if ps, err := decodeItem(parent); err != nil || !ps.Folder {
+			if err != nil {
+				return err
+			}
+			return invalidRequest("The parent item is not a folder.")
+		}
+		existing, taken, err := childByName(ctx, tx, d, parent.ID, name)
+		if err != nil {
+			return err
+		}
+		if taken {
+			es, err := decodeItem(existing)
+			if err != nil {
+				return err
+			}
+			switch {
+			case behavior == "fail":
+				return nameExists()
+			case behavior == "rename":
+				if name, err = freeName(ctx, tx, d, parent.ID, name); err != nil {
+					return err
+				}
+			case es.Folder:
+				// Graph answers replace on an existing folder with that folder, unchanged.
+				status = http.StatusOK
+				doc, err = newRenderer(ctx, tx, d).render(existing)
+				return err
+			default:
+				if err := w.removeTree(ctx, tx, d, existing, c.Now); err != nil {
+					return err
+				}
+			}
+		}
+		desc, _ := body["description"].(string)
+		si := storedItem{Name: name, Folder: true, Description: desc, Created: c.Now, Modified: c.Now, CreatedBy: by, ModifiedBy: by}
+		o, err := w.insertItem(ctx, tx, d, parent, si)
+		if err != nil {
+			return err
+		}
+		doc, err = w.recordNew(ctx, tx, d, o, c.Now)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	doc["@odata.context"] = c.ContextURL("drives('" + d.ID + "')/items/$entity")
+	return c.JSON(status, doc)
+}
+
+func (w *Workload) insertItem(ctx context.Context, tx store.Tx, d drive, parent store.Object, si storedItem) (store.Object, error) {
+	data, err := json.Marshal(si)
+	if err != nil {
+		return store.Object{}, err
+	}
+	o := store.Object{Tenant: d.Tenant, Kind: KindDriveItem, ID: newItemID(), Owner: d.ID, Parent: parent.ID, Data: data, Created: si.Created, Updated: si.Modified}
+	err = tx.InsertObject(ctx, &o)
+	return o, err
+}
+
+// recordNew renders a just-inserted item and records its creation.
+func (w *Workload) recordNew(ctx context.Context, tx store.Tx, d drive, o store.Object, now time.Time) (map[string]any, error) {
+	chain, err := ancestors(ctx, tx, d, o)
+	if err != nil {
+		return nil, err
+	}
+	after, doc, err := newRenderer(ctx, tx, d).renderJSON(o)
+	if err != nil {
+		return nil, err
+	}
+	return doc, record(ctx, tx, d, o.ID, store.Created, ids(chain), nil, after, now)
+}
+
+// checkIfMatch applies If-Match against the item's eTag or cTag.
+func checkIfMatch(c *httpapi.Ctx, o store.Object) error {
+	m := c.R.Header.Get("If-Match")
+	if m == "" || m == "*" {
+		return nil
+	}
+	if m != fmt.Sprintf(`"{%s},%d"`, o.ID, o.Version) && m != fmt.Sprintf(`"c:{%s},%d"`, o.ID, o.Version) {
+		return graph.Errorf(http.StatusPreconditionFailed, "resourceModified", "ETag does not match current item's value.")
+	}
+	return nil
+}
+
+// updateItem serves PATCH: rename (name), move (parentReference.id or .path), and
+// description.
+func (w *Workload) updateItem(c *httpapi.Ctx) error {
+	p := c.Principal
+	d, err := w.open(c, true)
+	if err != nil {
+		return err
+	}
+	body, err := c.DecodeObject()
+	if err != nil {
+		return err
+	}
+	behavior, err := conflictBehavior(c, body, "fail")
+	if err != nil {
+		return err
+	}
+	by, err := sites.IdentitySet(c.R.Context(), w.ident, w.st, p)
+	if err != nil {
+		return err
+	}
+	var doc map[string]any
+	err = w.st.Update(c.R.Context(), func(tx store.Tx) error {
+		ctx := c.R.Context()
+		o, err := target(c, tx, d)
+		if err != nil {
+			return err
+		}
+		if err := checkIfMatch(c, o); err != nil {
+			return err
+		}
+		if o.Parent == "" {
+			return invalidRequest("The root folder cannot be renamed or moved.")
+		}
+		si, err := decodeItem(o)
+		if err != nil {
+			return err
+		}
+		oldChain, err := ancestors(ctx, tx, d, o)
+		if err != nil {
+			return err
+		}
+		r := newRenderer(ctx, tx, d)
+		before, _, err := r.renderJSON(o)
+		if err != nil {
+			return err
+		}
+		newName, newParent := si.Name, o.Parent
+		if v, ok := body["name"]; ok {
+			s, _ := v.(string)
+			if err := checkName(s); err != nil {
+				return err
+			}
+			newName = s
+		}
+		if v, ok := body["description"]; ok {
+			si.Description, _ = v.(string)
+		}
+		if v, ok := body["parentReference"]; ok {
+			ref, ok := v.(map[string]any)
+			if !ok {
+				return invalidRequest("'parentReference' must be an object.")
+			}
+			if dr, _ := ref["driveId"].(string); dr != "" && dr != d.ID {
+				return invalidRequest("Moving an item to another drive is not supported; copy it instead.")
+			}
+			dest, err := destination(ctx, tx, d, ref)
+			if err != nil {
+				return err
+			}
+			for _, a := range append(mustAncestors(ctx, tx, d, dest), dest) {
+				if a.ID == o.ID {
+					return invalidRequest("An item cannot be moved into itself or one of its descendants.")
+				}
+			}
+			newParent = dest.ID
+		}
+		if newParent != o.Parent || !strings.EqualFold(newName, si.Name) || newName != si.Name {
+			clash, taken, err := childByName(ctx, tx, d, newParent, newName)
+			if err != nil {
+				return err
+			}
+			if taken && clash.ID != o.ID {
+				switch behavior {
+				case "fail":
+					return nameExists()
+				case "rename":
+					if newName, err = freeName(ctx, tx, d, newParent, newName); err != nil {
+						return err
+					}
+				default:
+					if err := w.removeTree(ctx, tx, d, clash, c.Now); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		si.Name, si.Modified, si.ModifiedBy = newName, c.Now, by
+		if o.Data, err = json.Marshal(si); err != nil {
+			return err
+		}
+		o.Parent, o.Updated = newParent, c.Now
+		if err := tx.UpdateObject(ctx, &o); err != nil {
+			return err
+		}
+		newChain, err := ancestors(ctx, tx, d, o)
+		if err != nil {
+			return err
+		}
+		after, full, err := newRenderer(ctx, tx, d).renderJSON(o)
+		if err != nil {
+			return err
+		}
+		doc = full
+		return record(ctx, tx, d, o.ID, store.Updated, append(ids(oldChain), ids(newChain)...), before, after, c.Now)
+	})
+	if err != nil {
+		return err
+	}
+	doc["@odata.context"] = c.ContextURL("drives('" + d.ID + "')/items/$entity")
+	return c.JSON(http.StatusOK, doc)
+}
+
+func mustAncestors(ctx context.Context, tx store.Tx, d drive, o store.Object) []store.Object {
+	chain, _ := ancestors(ctx, tx, d, o)
+	return chain
+}
+
+// destination resolves a parentReference (id, or path "/drive/root:/a/b") to a folder.
+func destination(ctx context.Context, tx store.Tx, d drive, ref map[string]any) (store.Object, error) {
+	var dest store.Object
+	var err error
+	if id, _ := ref["id"].(string); id != "" {
+		dest, err = getItemObj(ctx, tx, d, id)
+	} else if p, _ := ref["path"].(string); p != "" {
+		_, rest, ok := strings.Cut(p, "root:")
+		if !ok {
+			return dest, invalidRequest("parentReference.path '%s' must look like /drive/root:/folder.", p)
+		}
+		names, perr := splitPath(rest)
+		if perr != nil {
+			return dest, perr
+		}
+		dest, err = getItemObj(ctx, tx, d, "root")
+		if err == nil {
+			dest, err = walkPath(ctx, tx, d, dest, names)
+		}
+	} else {
+		return dest, invalidRequest("parentReference needs an 'id' or a 'path'.")
+	}
+	if err != nil {
+		return dest, err
+	}
+	if si, err := decodeItem(dest); err != nil || !si.Folder {
+		if err != nil {
+			return dest, err
+		}
+		return dest, invalidRequest("The destination is not a folder.")
+	}
+	return dest, nil
+}
+
+// subtree returns o and everything below it, parents before children.
+func subtree(ctx context.Context, tx store.Tx, d drive, o store.Object) ([]store.Object, error) {
+	out := []store.Object{o}
+	for i := 0; i < len(out); i++ {
+		kids, err := tx.ListObjects(ctx, store.ObjectQuery{Tenant: d.Tenant, Kind: KindDriveItem, Parent: out[i].ID})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, kids...)
+	}
+	return out, nil
+}
+
+// removeTree deletes an item and everything below it, with their content, recording
+// a deletion for each item so that delta reports every one (OneDrive may report only
+// the folder; reporting all is what an exact mirror needs).
+func (w *Workload) removeTree(ctx context.Context, tx store.Tx, d drive, o store.Object, now time.Time) error {
+	all, err := subtree(ctx, tx, d, o)
+	if err != nil {
+		return err
+	}
+	r := newRenderer(ctx, tx, d)
+	befores := make([][]byte, len(all))
+	chains := make([][]string, len(all))
+	for i, it := range all {
+		if befores[i], _, err = r.renderJSON(it); err != nil {
+			return err
+		}
+		chain, err := ancestors(ctx, tx, d, it)
+		if err != nil {
+			return err
+		}
+		chains[i] = ids(chain)
+	}
+	for i := len(all) - 1; i >= 0; i-- {
+		it := all[i]
+		si, err := decodeItem(it)
+		if err != nil {
+			return err
+		}
+		if si.Blob != "" {
+			if err := tx.DeleteBlob(ctx, si.Blob); err != nil {
+				return err
+			}
+		}
+		if err := tx.DeleteObject(ctx, d.Tenant, KindDriveItem, it.ID); err != nil {
+			return err
+		}
+		if err := record(ctx, tx, d, it.ID, store.Deleted, chains[i], befores[i], nil, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *Workload) deleteItem(c *httpapi.Ctx) error {
+	d, err := w.open(c, true)
+	if err != nil {
+		return err
+	}
+	err = w.st.Update(c.R.Context(), func(tx store.Tx) error {
+		o, err := target(c, tx, d)
+		if err != nil {
+			return err
+		}
+		if err := checkIfMatch(c, o); err != nil {
+			return err
+		}
+		if o.Parent == "" {
+			return invalidRequest("The root folder cannot be deleted.")
+		}
+		return w.removeTree(c.R.Context(), tx, d, o, c.Now)
+	})
+	if err != nil {
+		return err
+	}
+	return c.NoContent()
+}
