@@ -40,7 +40,7 @@ func lifecycleRow(s *store.Subscription, event string, now time.Time) *store.Not
 }
 
 // Reminder decides, for the reauthorization scheduler, whether a subscription whose
-// authorization lapses at authorizedUntil gets a reauthorizationRequired now, and
+// authorization lapses (or which expires) at authorizedUntil gets a reauthorizationRequired now, and
 // when to look at it next (zero: never again until it is reauthorized). Reminders
 // start lead before the lapse and repeat every interval (spec §6's 15-minute
 // cadence) while notifications are held, until the horizon after the lapse, after
@@ -71,7 +71,11 @@ func (p *Pipeline) remind(ctx context.Context) error {
 	}
 	for i := range due {
 		s := due[i]
-		send, next := Reminder(now, s.AuthorizedUntil, p.cfg.ReminderLead, p.cfg.ReminderEvery, p.cfg.Horizon)
+		deadline := s.AuthorizedUntil
+		if !s.Expiration.IsZero() && (deadline.IsZero() || s.Expiration.Before(deadline)) {
+			deadline = s.Expiration
+		}
+		send, next := Reminder(now, deadline, p.cfg.ReminderLead, p.cfg.ReminderEvery, p.cfg.Horizon)
 		err := p.st.Update(ctx, func(tx store.Tx) error {
 			cur, err := tx.GetSubscription(ctx, s.ID)
 			if err != nil {

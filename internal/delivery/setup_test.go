@@ -1,0 +1,299 @@
+package delivery_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/graphhook/graphhook/internal/delivery"
+	"github.com/graphhook/graphhook/internal/graph"
+	"github.com/graphhook/graphhook/internal/store"
+	"github.com/graphhook/graphhook/internal/subscription"
+	"github.com/graphhook/graphhook/internal/testserver"
+	"github.com/graphhook/graphhook/internal/workload/callrecords"
+	"github.com/graphhook/graphhook/internal/workload/directory"
+	"github.com/graphhook/graphhook/internal/workload/outlook"
+	"github.com/graphhook/graphhook/internal/workload/security"
+	"github.com/graphhook/graphhook/internal/workload/sites"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+// harness is a test server with every workload, the subscriptions API and the
+// delivery pipeline, running its services.
+type harness struct {
+	*testserver.Env
+	P   *delivery.Pipeline
+	Reg *prometheus.Registry
+}
+
+// testConfig is fast: retries after milliseconds, short polls.
+func testConfig() delivery.Config {
+	return delivery.Config{
+		Retry:            delivery.RetryPolicy{Base: 20 * time.Millisecond, Max: 100 * time.Millisecond},
+		PollInterval:     20 * time.Millisecond,
+		RescueInterval:   time.Hour,
+		ReminderInterval: time.Hour,
+	}
+}
+
+func setup(t *testing.T, cfg delivery.Config) *harness {
+	t.Helper()
+	h := &harness{Reg: prometheus.NewRegistry()}
+	h.Env = testserver.New(t, func(env *testserver.Env) {
+		g := env.HTTP.Graph()
+		svc, err := subscription.New(env.Store, subscription.Config{Profile: "dev", Clock: env.Clock})
+		if err != nil {
+			t.Fatal(err)
+		}
+		svc.Routes(g)
+		directory.New(env.Store, env.Identity).Routes(g)
+		outlook.New(env.Store).Routes(g)
+		sw := sites.New(env.Store, env.Identity)
+		sw.Routes(g)
+		sw.AdminRoutes(env.HTTP.Admin())
+		sec := security.New(env.Store, env.Identity)
+		sec.Routes(g)
+		sec.AdminRoutes(env.HTTP.Admin())
+		cr := callrecords.New(env.Store, env.Identity)
+		cr.Routes(g)
+		cr.AdminRoutes(env.HTTP.Admin())
+		var err2 error
+		h.P, err2 = delivery.New(cfg, delivery.Options{Store: env.Store, Clock: env.Clock, Signer: env.Identity, Registry: h.Reg})
+		if err2 != nil {
+			t.Fatal(err2)
+		}
+		h.P.Install()
+	})
+	ctx := context.Background()
+	for _, s := range h.P.Services() {
+		if err := s.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(s.Stop)
+	}
+	return h
+}
+
+// receiver is a real loopback webhook: it answers the validation handshake and
+// records every notification POST.
+type receiver struct {
+	*httptest.Server
+	mu     sync.Mutex
+	posts  []received
+	answer func(n int, w http.ResponseWriter) // n counts POSTs from 1; nil = 202
+	signal chan struct{}
+}
+
+type received struct {
+	body   []byte
+	header http.Header
+}
+
+func newReceiver(t *testing.T) *receiver {
+	r := &receiver{signal: make(chan struct{}, 1)}
+	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if tok := req.URL.Query().Get("validationToken"); tok != "" {
+			w.Header().Set("Content-Type", "text/plain")
+			io.WriteString(w, tok)
+			return
+		}
+		body, _ := io.ReadAll(req.Body)
+		r.mu.Lock()
+		r.posts = append(r.posts, received{body, req.Header.Clone()})
+		n := len(r.posts)
+		answer := r.answer
+		r.mu.Unlock()
+		select {
+		case r.signal <- struct{}{}:
+		default:
+		}
+		if answer != nil {
+			answer(n, w)
+			return
+		}
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	t.Cleanup(r.Close)
+	return r
+}
+
+func (r *receiver) setAnswer(fn func(n int, w http.ResponseWriter)) {
+	r.mu.Lock()
+	r.answer = fn
+	r.mu.Unlock()
+}
+
+// items returns every notification item received so far, in arrival order.
+func (r *receiver) items(t *testing.T) []map[string]any {
+	t.Helper()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []map[string]any
+	for _, p := range r.posts {
+		var c struct {
+			Value []map[string]any `json:"value"`
+		}
+		if err := json.Unmarshal(p.body, &c); err != nil {
+			t.Fatalf("notification body is not JSON: %v\n%s", err, p.body)
+		}
+		out = append(out, c.Value...)
+	}
+	return out
+}
+
+func (r *receiver) postCount() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.posts)
+}
+
+func (r *receiver) bodies() [][]byte {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out [][]byte
+	for _, p := range r.posts {
+		out = append(out, p.body)
+	}
+	return out
+}
+
+// waitItems polls until at least n items arrived (deadline 10 s) and returns them.
+func (r *receiver) waitItems(t *testing.T, n int) []map[string]any {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		items := r.items(t)
+		if len(items) >= n {
+			return items
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("received %d notification items, want %d", len(items), n)
+		}
+		select {
+		case <-r.signal:
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// settle waits a little for stray notifications, for tests that assert that
+// nothing more arrives: it waits until the queue holds no waiting or running row.
+func (h *harness) settle(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		c := h.counts(t)
+		if c[store.NotificationAvailable]+c[store.NotificationRunning]+c[store.NotificationRetryable] == 0 {
+			return
+		}
+		time.Sleep(10 * time.Millisecond) // polling with a deadline, not waiting for time to pass
+	}
+	t.Fatalf("queue did not drain: %v", h.counts(t))
+}
+
+func (h *harness) counts(t *testing.T) map[store.NotificationState]int {
+	t.Helper()
+	var c map[store.NotificationState]int
+	err := h.Store.View(context.Background(), func(tx store.Tx) error {
+		var err error
+		c, err = tx.CountNotifications(context.Background())
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// subscribe creates a subscription through POST /v1.0/subscriptions and returns
+// its id.
+func (h *harness) subscribe(t *testing.T, token string, body map[string]any) string {
+	t.Helper()
+	if _, ok := body["expirationDateTime"]; !ok {
+		body["expirationDateTime"] = graph.FormatTime(h.Clock.Now().Add(40 * time.Minute))
+	}
+	resp := h.Do("POST", "/v1.0/subscriptions", token, body)
+	if resp.Status != http.StatusCreated {
+		t.Fatalf("POST /v1.0/subscriptions = %s, want 201", resp)
+	}
+	id, _ := resp.JSON()["id"].(string)
+	return id
+}
+
+var expiryRE = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z$`)
+
+// normalize replaces the values that differ between runs by placeholders, after
+// checking their form.
+func normalize(t *testing.T, item map[string]any, replace map[string]string) []byte {
+	t.Helper()
+	data, _ := json.Marshal(item)
+	for from, to := range replace {
+		if from != "" {
+			data = bytes.ReplaceAll(data, []byte(from), []byte(to))
+		}
+	}
+	var m map[string]any
+	json.Unmarshal(data, &m)
+	if e, _ := m["subscriptionExpirationDateTime"].(string); !expiryRE.MatchString(e) {
+		t.Errorf("subscriptionExpirationDateTime = %q, want 7 fractional digits and Z", e)
+	}
+	m["subscriptionExpirationDateTime"] = "{expiration}"
+	if rd, ok := m["resourceData"].(map[string]any); ok {
+		if _, ok := rd["@odata.etag"]; ok {
+			rd["@odata.etag"] = "{etag}"
+		}
+		if v, ok := rd["eventTime"].(string); ok {
+			if !expiryRE.MatchString(v) {
+				t.Errorf("eventTime = %q, want 7 fractional digits and Z", v)
+			}
+			rd["eventTime"] = "{eventTime}"
+		}
+		if v, ok := rd["sequenceNumber"].(float64); ok {
+			if v <= 0 {
+				t.Errorf("sequenceNumber = %v, want > 0", v)
+			}
+			rd["sequenceNumber"] = 1
+		}
+	}
+	var c graph.ChangeNotification
+	raw, _ := json.Marshal(item)
+	if err := json.Unmarshal(raw, &c); err != nil {
+		t.Errorf("item does not decode as a changeNotification: %v", err)
+	} else if err := c.Validate(); err != nil {
+		t.Errorf("item is not a valid changeNotification: %v", err)
+	}
+	out, _ := json.MarshalIndent(m, "", "  ")
+	return append(out, '\n')
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden.json")
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("golden file: %v (run with -update)", err)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("notification for %s differs from %s (-want +got):\n%s", name, path, diff)
+	}
+}
