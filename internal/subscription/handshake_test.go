@@ -65,7 +65,9 @@ func TestHandshake(t *testing.T) {
 			return func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "hello") }
 		}, "ValidationError", msgMismatch},
 		{"token with a trailing newline", func(t *testing.T, blockRelease chan struct{}) http.HandlerFunc {
-			return func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, r.URL.Query().Get("validationToken")+"\n") }
+			return func(w http.ResponseWriter, r *http.Request) {
+				io.WriteString(w, r.URL.Query().Get("validationToken")+"\n")
+			}
 		}, "ValidationError", msgMismatch},
 		{"202 instead of 200", func(t *testing.T, blockRelease chan struct{}) http.HandlerFunc {
 			return func(w http.ResponseWriter, r *http.Request) {
