@@ -182,9 +182,10 @@ func newListener(cfg ListenConfig, stdout, stderr io.Writer) (*listener, error) 
 		OnNotifications: l.onNotifications,
 		ClientState:     cfg.ClientState,
 		JWKSURL:         cfg.Server + "/" + url.PathEscape(cfg.Tenant) + "/discovery/v2.0/keys",
-		// graphhook signs validation tokens with the v1 issuer by default, as Graph's
-		// own receivers expect; a server configured for v2 issuers is accepted too.
-		CheckIssuer: receiver.IssuerV1OrV2,
+		// The delivery pipeline mints validation tokens with the v1 issuer
+		// https://sts.windows.net/{tenant}/ (delivery.Config.Issuer's default), the
+		// form Graph's own receivers accept; listen holds graphhook to it.
+		CheckIssuer: receiver.IssuerV1,
 		Logger:      slog.New(slog.NewTextHandler(stderr, nil)),
 	}
 	if cfg.IncludeResourceData {
