@@ -937,3 +937,51 @@ func TestListenBinaryRefusedSubscription(t *testing.T) {
 		t.Errorf("output = %q, want it to contain %q", out, want)
 	}
 }
+
+// TestListenTokenGrants checks the token requests: client credentials for an app,
+// the password grant for a user, each with the demo app that fits by default, and a
+// token reused until it nears expiry.
+func TestListenTokenGrants(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name               string
+		username, password string
+		want               url.Values
+	}{
+		{"application", "", "", url.Values{"grant_type": {"client_credentials"}, "client_id": {demoAppID}, "client_secret": {demoAppSecret},
+			"scope": {"https://graph.microsoft.com/.default"}}},
+		{"delegated", "adele@contoso.onmicrosoft.com", "Passw0rd!", url.Values{"grant_type": {"password"}, "client_id": {demoDelegatedAppID},
+			"client_secret": {demoDelegatedSecret}, "username": {"adele@contoso.onmicrosoft.com"}, "password": {"Passw0rd!"},
+			"scope": {"https://graph.microsoft.com/.default"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var forms []url.Values
+			var paths []string
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				r.ParseForm()
+				forms, paths = append(forms, r.PostForm), append(paths, r.URL.Path)
+				io.WriteString(w, `{"token_type":"Bearer","expires_in":3600,"access_token":"t1"}`)
+			}))
+			defer srv.Close()
+			cfg := validListenConfig()
+			cfg.Server, cfg.Tenant, cfg.Username, cfg.Password = srv.URL, "contoso.onmicrosoft.com", tt.username, tt.password
+			cfg.fillDefaults()
+			c := newGraphClient(cfg)
+			for range 2 {
+				if tok, err := c.accessToken(context.Background()); err != nil || tok != "t1" {
+					t.Fatalf("accessToken() = %q, %v; want t1", tok, err)
+				}
+			}
+			if len(forms) != 1 {
+				t.Fatalf("%d token requests for two calls, want 1 (cached)", len(forms))
+			}
+			if paths[0] != "/contoso.onmicrosoft.com/oauth2/v2.0/token" {
+				t.Errorf("token endpoint = %s, want /contoso.onmicrosoft.com/oauth2/v2.0/token", paths[0])
+			}
+			if diff := cmp.Diff(tt.want, forms[0]); diff != "" {
+				t.Errorf("token form (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
