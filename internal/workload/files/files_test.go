@@ -421,4 +421,3 @@ func golden(t *testing.T, name string, doc map[string]any) {
 		t.Errorf("%s shape (-want +got):\n%s", name, diff)
 	}
 }
-
