@@ -76,7 +76,6 @@ func scrub(v any, keys []string) {
 	}
 }
 
-
 var channelIDPattern = regexp.MustCompile(`^19:[0-9a-f]{32}@thread\.tacv2$`)
 
 // volatile keys of Teams documents: generated ids and times.
