@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"flag"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -72,7 +73,8 @@ func setup(t *testing.T, cfg delivery.Config) *harness {
 		cr.Routes(g)
 		cr.AdminRoutes(env.HTTP.Admin())
 		var err2 error
-		h.P, err2 = delivery.New(cfg, delivery.Options{Store: env.Store, Clock: env.Clock, Signer: env.Identity, Registry: h.Reg})
+		h.P, err2 = delivery.New(cfg, delivery.Options{Store: env.Store, Clock: env.Clock, Signer: env.Identity, Registry: h.Reg,
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 		if err2 != nil {
 			t.Fatal(err2)
 		}
