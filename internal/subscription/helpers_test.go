@@ -1,6 +1,7 @@
 package subscription_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -159,14 +160,16 @@ func (e *env) create(t testing.TB, token string, body map[string]any) map[string
 	return r.JSON()
 }
 
-// golden compares v (made deterministic by the caller) with testdata/name.golden.json.
-func golden(t *testing.T, name string, v any) {
+// golden compares a response body (made deterministic by stable, property order
+// kept as sent) with testdata/name.golden.json.
+func golden(t *testing.T, name string, body []byte) {
 	t.Helper()
-	got, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		t.Fatal(err)
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, body, "", "  "); err != nil {
+		t.Fatalf("%s: %v in %s", name, err, body)
 	}
-	got = append(got, '\n')
+	buf.WriteByte('\n')
+	got := buf.Bytes()
 	path := filepath.Join("testdata", name+".golden.json")
 	if *update {
 		if err := os.MkdirAll("testdata", 0o755); err != nil {
@@ -185,25 +188,23 @@ func golden(t *testing.T, name string, v any) {
 	}
 }
 
-// stable replaces the values that change from run to run.
-func (e *env) stable(m map[string]any) map[string]any {
-	for k, v := range m {
-		switch k {
-		case "id":
-			m[k] = "{id}"
-		case "expirationDateTime":
-			m[k] = "{expirationDateTime}"
-		case "notificationUrl", "lifecycleNotificationUrl":
-			if s, ok := v.(string); ok {
-				m[k] = strings.Replace(s, e.hook.URL, "{receiver}", 1)
-			}
-		case "@odata.context", "@odata.nextLink":
-			m[k] = strings.Replace(v.(string), e.URL, "{server}", 1)
-		case "value":
-			for _, x := range v.([]any) {
-				e.stable(x.(map[string]any))
-			}
-		}
+// stable replaces, in raw, the values of decoded that change from run to run: ids,
+// expiration times and the loopback ports of the server and the receiver.
+func (e *env) stable(decoded map[string]any, raw []byte) []byte {
+	items := []any{decoded}
+	if v, ok := decoded["value"].([]any); ok {
+		items = v
 	}
-	return m
+	var pairs []string
+	for _, it := range items {
+		m := it.(map[string]any)
+		pairs = append(pairs, `"`+m["id"].(string)+`"`, `"{id}"`, `"`+m["expirationDateTime"].(string)+`"`, `"{expirationDateTime}"`)
+	}
+	// Longer URL first: one port may be a prefix of the other.
+	if len(e.URL) >= len(e.hook.URL) {
+		pairs = append(pairs, e.URL, "{server}", e.hook.URL, "{receiver}")
+	} else {
+		pairs = append(pairs, e.hook.URL, "{receiver}", e.URL, "{server}")
+	}
+	return []byte(strings.NewReplacer(pairs...).Replace(string(raw)))
 }
