@@ -19,7 +19,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -250,16 +249,4 @@ func newCertificate(t *testing.T, id string) certificate {
 // expiry is an expirationDateTime the given time from now, in Graph's form.
 func expiry(d time.Duration) string {
 	return time.Now().Add(d).UTC().Format("2006-01-02T15:04:05.0000000Z")
-}
-
-// withoutContext drops the response-only @odata.context, which a notification's
-// resource does not carry, so that it compares with a GET body.
-func withoutContext(m map[string]any) map[string]any {
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		if !strings.HasPrefix(k, "@odata.context") {
-			out[k] = v
-		}
-	}
-	return out
 }
