@@ -38,12 +38,16 @@ type column struct {
 	Indexed     bool           `json:"indexed"`
 	ReadOnly    bool           `json:"readOnly"`
 	Required    bool           `json:"required"`
-	Text        map[string]any `json:"text,omitempty"`
-	Number      map[string]any `json:"number,omitempty"`
-	Boolean     map[string]any `json:"boolean,omitempty"`
-	DateTime    map[string]any `json:"dateTime,omitempty"`
-	Choice      map[string]any `json:"choice,omitempty"`
+	Text        *facet `json:"text,omitempty"`
+	Number      *facet `json:"number,omitempty"`
+	Boolean     *facet `json:"boolean,omitempty"`
+	DateTime    *facet `json:"dateTime,omitempty"`
+	Choice      *facet `json:"choice,omitempty"`
 }
+
+// facet is a column type's settings; a pointer, because an empty facet ({"text": {}})
+// still says which type the column has.
+type facet map[string]any
 
 // columnTypes are the column facets graphhook understands.
 var columnTypes = []string{"text", "number", "boolean", "dateTime", "choice"}
@@ -219,7 +223,7 @@ func (w *Workload) listColumns(c *httpapi.Ctx) error {
 
 // parseColumns validates the columns of a create-list body.
 func parseColumns(raw any) ([]column, error) {
-	title := column{ID: "fa564e0f-0c70-4ab9-b863-0177e6ddd247", Name: "Title", DisplayName: "Title", ColumnGroup: "Custom Columns", Text: map[string]any{"allowMultipleLines": false, "appendChangesToExistingText": false, "linesForEditing": 0, "maxLength": 255}}
+	title := column{ID: "fa564e0f-0c70-4ab9-b863-0177e6ddd247", Name: "Title", DisplayName: "Title", ColumnGroup: "Custom Columns", Text: &facet{"allowMultipleLines": false, "appendChangesToExistingText": false, "linesForEditing": 0, "maxLength": 255}}
 	cols := []column{title}
 	if raw == nil {
 		return cols, nil
@@ -258,19 +262,20 @@ func parseColumns(raw any) ([]column, error) {
 				continue
 			}
 			facets++
-			f, ok := v.(map[string]any)
+			m, ok := v.(map[string]any)
+			f := facet(m)
 			if !ok {
 				return nil, invalid("columns[%d].%s must be an object.", i, t)
 			}
 			switch t {
 			case "text":
-				col.Text = f
+				col.Text = &f
 			case "number":
-				col.Number = f
+				col.Number = &f
 			case "boolean":
-				col.Boolean = f
+				col.Boolean = &f
 			case "dateTime":
-				col.DateTime = f
+				col.DateTime = &f
 			case "choice":
 				if choices, ok := f["choices"]; ok {
 					arr, ok := choices.([]any)
@@ -278,7 +283,7 @@ func parseColumns(raw any) ([]column, error) {
 						return nil, invalid("columns[%d].choice.choices must be an array of strings.", i)
 					}
 				}
-				col.Choice = f
+				col.Choice = &f
 			}
 		}
 		if facets != 1 {

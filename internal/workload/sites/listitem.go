@@ -97,7 +97,7 @@ func checkFields(cols []column, in map[string]any, creating bool) (map[string]an
 		case "text":
 			s, isString := v.(string)
 			ok = isString
-			if ok && len([]rune(s)) > maxTextLength && col.Text["allowMultipleLines"] != true {
+			if ok && len([]rune(s)) > maxTextLength && (*col.Text)["allowMultipleLines"] != true {
 				return nil, invalid("Field '%s' is longer than %d characters.", name, maxTextLength)
 			}
 		case "number":
@@ -118,7 +118,7 @@ func checkFields(cols []column, in map[string]any, creating bool) (map[string]an
 		case "choice":
 			s, isString := v.(string)
 			ok = isString
-			if choices, listed := col.Choice["choices"].([]any); ok && listed && len(choices) > 0 && !slices.Contains(choices, any(s)) && col.Choice["allowTextEntry"] != true {
+			if choices, listed := (*col.Choice)["choices"].([]any); ok && listed && len(choices) > 0 && !slices.Contains(choices, any(s)) && (*col.Choice)["allowTextEntry"] != true {
 				return nil, invalid("Value '%s' is not one of the choices of field '%s'.", s, name)
 			}
 		}
