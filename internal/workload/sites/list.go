@@ -29,15 +29,15 @@ type storedList struct {
 
 // column is a columnDefinition; exactly one of the type facets is set.
 type column struct {
-	ID          string         `json:"id"`
-	Name        string         `json:"name"`
-	DisplayName string         `json:"displayName"`
-	Description string         `json:"description"`
-	ColumnGroup string         `json:"columnGroup"`
-	Hidden      bool           `json:"hidden"`
-	Indexed     bool           `json:"indexed"`
-	ReadOnly    bool           `json:"readOnly"`
-	Required    bool           `json:"required"`
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	DisplayName string `json:"displayName"`
+	Description string `json:"description"`
+	ColumnGroup string `json:"columnGroup"`
+	Hidden      bool   `json:"hidden"`
+	Indexed     bool   `json:"indexed"`
+	ReadOnly    bool   `json:"readOnly"`
+	Required    bool   `json:"required"`
 	Text        *facet `json:"text,omitempty"`
 	Number      *facet `json:"number,omitempty"`
 	Boolean     *facet `json:"boolean,omitempty"`
