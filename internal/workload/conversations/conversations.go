@@ -105,6 +105,8 @@ type op struct {
 	sender map[string]any
 	// groupDoc is the group's stored document.
 	groupDoc map[string]any
+	// posts counts the posts this request wrote.
+	posts int
 }
 
 // run opens a transaction, checks the caller's permission and the group, and calls fn.
@@ -258,8 +260,6 @@ func newID(prefix string) string {
 	return prefix + base64.RawURLEncoding.EncodeToString(b)
 }
 
-const timeLayout = "2006-01-02T15:04:05Z"
-
 var tagRE = regexp.MustCompile(`(?s)<[^>]*>`)
 
 // preview is a body's text, whitespace collapsed, at most 255 characters.
@@ -352,7 +352,10 @@ func recipients(name string, v any) ([]any, error) {
 // summaries; the conversation's change ("created" for a new one, else "updated") is
 // recorded by the caller through touch.
 func (o *op) addPost(conv, thread *store.Object, convDoc, threadDoc, post map[string]any) error {
-	now := o.now.Format(timeLayout)
+	// Posts are read in delivery order; posts written by one request get distinct
+	// times so that the order holds within it too.
+	now := graph.FormatTime(o.now.Add(time.Duration(o.posts) * 100 * time.Nanosecond))
+	o.posts++
 	post["id"] = newID("AAMkAG")
 	key := newID("CQAAABYAAAA")[:28]
 	post["changeKey"], post["@odata.etag"] = key, `W/"`+key+`"`
