@@ -985,3 +985,79 @@ func TestListenTokenGrants(t *testing.T) {
 		})
 	}
 }
+
+// TestListenRichEndToEnd: `graphhook listen --include-resource-data` on a chat prints
+// the chat message decrypted, which takes the throwaway certificate being accepted,
+// the validation token verifying against the server's JWKS, and the decryption.
+func TestListenRichEndToEnd(t *testing.T) {
+	t.Parallel()
+	server := start(t, nil, "--addr", "127.0.0.1:0", "--data", t.TempDir())
+	m := listeningRE.FindStringSubmatch(server.line(t))
+	if m == nil {
+		t.Fatal("serve printed no listening line")
+	}
+	base := m[1]
+	tokenURL := base + "/" + demoTenant + "/oauth2/v2.0/token"
+	appTok := tokenFrom(t, tokenURL, url.Values{"grant_type": {"client_credentials"},
+		"client_id": {demoAppID}, "client_secret": {demoAppSecret}, "scope": {"https://graph.microsoft.com/.default"}})
+	adeleTok := tokenFrom(t, tokenURL, url.Values{"grant_type": {"password"}, "client_id": {demoDelegatedAppID}, "client_secret": {demoDelegatedSecret},
+		"username": {"adele@contoso.onmicrosoft.com"}, "password": {"Passw0rd!"}, "scope": {"https://graph.microsoft.com/.default"}})
+	call := func(tok, method, path string, body any, want int) map[string]any {
+		t.Helper()
+		b, _ := json.Marshal(body)
+		req, _ := http.NewRequest(method, base+path, bytes.NewReader(b))
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		json.NewDecoder(resp.Body).Decode(&out)
+		if resp.StatusCode != want {
+			t.Fatalf("%s %s = %d %v, want %d", method, path, resp.StatusCode, out, want)
+		}
+		return out
+	}
+	member := func(id string) map[string]any {
+		return map[string]any{"@odata.type": "#microsoft.graph.aadUserConversationMember", "roles": []string{"owner"},
+			"user@odata.bind": "https://graph.microsoft.com/v1.0/users('" + id + "')"}
+	}
+	chat := call(appTok, "POST", "/v1.0/chats", map[string]any{"chatType": "group", "topic": "listen",
+		"members": []any{member(adeleID), member("22222222-0000-4000-8000-000000000002")}}, http.StatusCreated)
+	chatID, _ := chat["id"].(string)
+
+	resource := "/chats/" + chatID + "/messages"
+	listen := startBinary(t, "listen", "--server", base, "--resource", resource, "--change-type", "created", "--include-resource-data")
+	created := subscriptionCreatedRE.FindStringSubmatch(listen.lineWith(t, "subscription "))
+	if created == nil || created[2] != resource {
+		t.Fatalf("listen printed %q, want %q", created, "subscription <id> created for "+resource)
+	}
+	msg := call(adeleTok, "POST", "/v1.0/chats/"+chatID+"/messages", map[string]any{"body": map[string]any{"content": "decrypt me"}}, http.StatusCreated)
+	msgID, _ := msg["id"].(string)
+
+	head := listen.lineWith(t, "] created ")
+	if !strings.HasSuffix(head, "/messages('"+msgID+"')") {
+		t.Errorf("printed %q, want the created message's resource", head)
+	}
+	listen.lineWith(t, "  data (decrypted):")
+	var data []string
+	for l := listen.line(t); l != "    }"; l = listen.line(t) {
+		data = append(data, l)
+	}
+	text := strings.Join(data, "\n")
+	// The JSON is indented under the block: keys at six spaces, nested ones at eight.
+	for _, want := range []string{"\n        \"content\": \"decrypt me\"", "\n      \"id\": \"" + msgID + "\"", "\n      \"chatId\": \"" + chatID + "\""} {
+		if !strings.Contains(text, want) {
+			t.Errorf("decrypted block lacks %q:\n%s", want, text)
+		}
+	}
+	listen.cmd.Process.Signal(syscall.SIGINT)
+	if l := listen.lineWith(t, "subscription "+created[1]); l != "subscription "+created[1]+" deleted" {
+		t.Errorf("after SIGINT listen printed %q, want the deletion", l)
+	}
+	if err := <-listen.done; err != nil {
+		t.Errorf("listen exit after SIGINT: %v; stderr:\n%s", err, listen.stderr)
+	}
+}
