@@ -98,6 +98,21 @@ func seed(t testing.TB, st store.Store) {
 	}
 }
 
+// seedTenant gives a tenant a SharePoint site with a list.
+func seedTenant(t testing.TB, st store.Store, tenant string) {
+	t.Helper()
+	ctx := context.Background()
+	err := st.Update(ctx, func(tx store.Tx) error {
+		if err := tx.InsertObject(ctx, &store.Object{Tenant: tenant, Kind: "site", ID: siteID, Data: []byte(`{}`)}); err != nil {
+			return err
+		}
+		return tx.InsertObject(ctx, &store.Object{Tenant: tenant, Kind: "list", ID: listID, Owner: siteID, Data: []byte(`{}`)})
+	})
+	if err != nil {
+		t.Fatalf("seed tenant %s: %v", tenant, err)
+	}
+}
+
 // receiver is a webhook endpoint on loopback that answers validation requests with
 // the token and counts them.
 type receiver struct {

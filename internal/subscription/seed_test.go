@@ -1,0 +1,216 @@
+package subscription_test
+
+import (
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/graphhook/graphhook/internal/change"
+	"github.com/graphhook/graphhook/internal/graph"
+	"github.com/graphhook/graphhook/internal/identity"
+	"github.com/graphhook/graphhook/internal/subscription"
+	"github.com/graphhook/graphhook/internal/testserver"
+)
+
+// TestEverySeedPath subscribes to every resource path of the seed's resource table,
+// in the forms spec §8 accepts, with a token the permission table allows, and checks
+// the normalised topic each one is stored under.
+func TestEverySeedPath(t *testing.T) {
+	t.Parallel()
+	e := setup(t, subscription.Config{})
+	app := e.AppToken()
+	adele := e.UserToken(testserver.AdeleUPN)
+	sam := e.PersonalToken()
+	A, S, G := testserver.Adele, testserver.Sam, testserver.SalesGroup
+	inbox := change.WellKnownFolderID(A, "inbox")
+	tests := []struct {
+		token, resource, changeType string
+		typ                         identity.ResourceType
+		topic                       string
+	}{
+		// Outlook message.
+		{app, "/users/" + A + "/messages", "created,updated,deleted", identity.Message, change.UserMessages(A)},
+		{app, "/users/" + A + "/mailFolders('inbox')/messages", "created", identity.Message, change.FolderMessages(A, inbox)},
+		{adele, "me/mailfolders('Inbox')/messages?$filter=isRead eq false&$select=subject", "updated", identity.Message, change.FolderMessages(A, inbox)},
+		{adele, "/me/MailFolders/" + folderID + "/messages", "updated", identity.Message, change.FolderMessages(A, folderID)},
+		{app, "users('" + testserver.AdeleUPN + "')/mailFolders/drafts/messages", "deleted", identity.Message, change.FolderMessages(A, change.WellKnownFolderID(A, "drafts"))},
+		{sam, "me/messages", "created", identity.Message, change.UserMessages(S)},
+		// Outlook event and contact.
+		{app, "/users/" + A + "/events", "created,updated,deleted", identity.Event, change.UserEvents(A)},
+		{sam, "/me/events?$filter=isAllDay eq true", "created", identity.Event, change.UserEvents(S)},
+		{app, "/users/" + A + "/contacts", "created", identity.Contact, change.UserContacts(A)},
+		{adele, "me/contactFolders('" + cFolderID + "')/contacts", "created", identity.Contact, change.FolderContacts(A, cFolderID)},
+		{adele, "me/contactFolders/contacts/contacts", "updated", identity.Contact, change.FolderContacts(A, change.WellKnownContactFolderID(A))},
+		{sam, "me/contacts", "deleted", identity.Contact, change.UserContacts(S)},
+		// user.
+		{app, "/users", "updated,deleted", identity.User, change.Users()},
+		{app, "/users/" + A, "updated", identity.User, change.User(A)},
+		{adele, "users/" + testserver.BrunoUPN, "updated", identity.User, change.User(testserver.Bruno)},
+		// group.
+		{app, "/groups", "updated,deleted", identity.Group, change.Groups()},
+		{app, "/groups/" + G, "updated", identity.Group, change.Group(G)},
+		{app, "/groups/" + G + "/owners", "updated", identity.Group, change.GroupOwners(G)},
+		{adele, "/groups('" + G + "')/members", "updated", identity.Group, change.GroupMembers(G)},
+		// Microsoft 365 group conversation (delegated work or school only).
+		{adele, "groups/" + G + "/conversations", "created,updated,deleted", identity.Conversation, change.GroupConversations(G)},
+		{adele, "groups('" + testserver.EngGroup + "')/conversations", "created", identity.Conversation, change.GroupConversations(testserver.EngGroup)},
+		// driveItem on personal OneDrive: the root or any folder.
+		{sam, "/users/" + S + "/drive/root", "updated", identity.DriveItem, change.DriveRoot(change.PersonalDriveID(S))},
+		{sam, "me/drive/items/" + samFolderID, "updated", identity.DriveItem, change.DriveFolder(change.PersonalDriveID(S), samFolderID)},
+		// driveItem on OneDrive for Business: the root only.
+		{app, "/drives/" + siteDriveID + "/root", "updated", identity.DriveItem, change.DriveRoot(siteDriveID)},
+		{app, "/drives/" + change.UserDriveID(testserver.Bruno) + "/root", "updated", identity.DriveItem, change.DriveRoot(change.UserDriveID(testserver.Bruno))},
+		{app, "/users/" + A + "/drive/root", "updated", identity.DriveItem, change.DriveRoot(change.UserDriveID(A))},
+		{adele, "me/drive/root", "updated", identity.DriveItem, change.DriveRoot(change.UserDriveID(A))},
+		// list under a SharePoint site.
+		{app, "/sites/" + siteID + "/lists/" + listID, "updated", identity.List, change.SiteList(siteID, listID)},
+		{adele, "sites('" + siteID + "')/lists('" + listID + "')", "updated", identity.List, change.SiteList(siteID, listID)},
+		// Security alert.
+		{app, "/security/alerts/" + alertID, "updated", identity.Alert, change.Alert(alertID)},
+		{adele, "/security/alerts/?$filter=status eq 'newAlert'", "created,updated", identity.Alert, change.Alerts()},
+		{app, "security/alerts", "created", identity.Alert, change.Alerts()},
+		// Teams callRecord.
+		{app, "/communications/callRecords?$filter=participants/any(p:p/id eq '" + A + "')", "created,updated", identity.CallRecord, change.CallRecords()},
+		// Teams chatMessage (application only, by the seed).
+		{app, "/teams/getAllMessages", "created,updated,deleted", identity.ChatMessage, change.AllChannelMessages()},
+		{app, "/teams/" + teamID + "/channels/" + channelID + "/messages", "created", identity.ChatMessage, change.ChannelMessages(teamID, channelID)},
+		{app, "/chats/getAllMessages", "created", identity.ChatMessage, change.AllChatMessages()},
+		{app, "/chats/" + chatID + "/messages?$filter=mentions/any(u: u/mentioned/user/id eq '" + A + "')", "created", identity.ChatMessage, change.ChatMessages(chatID)},
+		{app, "/users/" + A + "/chats/getAllMessages", "created", identity.ChatMessage, change.UserChatMessages(A)},
+	}
+	for _, tt := range tests {
+		body := e.body(tt.resource, tt.changeType, "expirationDateTime", graph.FormatTime(e.Clock.Now().Add(time.Hour)))
+		r := e.Do("POST", "/v1.0/subscriptions", tt.token, body)
+		if r.Status != http.StatusCreated {
+			t.Errorf("POST %s = %s, want 201", tt.resource, r)
+			continue
+		}
+		if r.JSON()["resource"] != tt.resource {
+			t.Errorf("POST %s: resource = %v, want it echoed as sent", tt.resource, r.JSON()["resource"])
+		}
+		sub, _ := e.stored(t, r.JSON()["id"].(string))
+		if sub.Topic != tt.topic || sub.ResourceType != string(tt.typ) {
+			t.Errorf("POST %s: stored topic %q type %q, want %q %q", tt.resource, sub.Topic, sub.ResourceType, tt.topic, tt.typ)
+		}
+	}
+}
+
+// samplePaths gives, per resource type and variant, a path a caller of each
+// permission type can name (me/… for delegated callers).
+func samplePaths(typ identity.ResourceType, variant string, pt identity.PermissionType) string {
+	me := "users/" + testserver.Adele
+	if pt.Delegated() {
+		me = "me"
+	}
+	switch typ {
+	case identity.Message:
+		return me + "/messages"
+	case identity.Event:
+		return me + "/events"
+	case identity.Contact:
+		return me + "/contacts"
+	case identity.User:
+		return "users"
+	case identity.Group:
+		return "groups/" + testserver.SalesGroup + "/members"
+	case identity.Conversation:
+		return "groups/" + testserver.SalesGroup + "/conversations"
+	case identity.DriveItem:
+		return me + "/drive/root"
+	case identity.List:
+		return "sites/" + siteID + "/lists/" + listID
+	case identity.Alert:
+		return "security/alerts"
+	case identity.CallRecord:
+		return "communications/callRecords"
+	}
+	switch variant {
+	case identity.VariantChannel:
+		return "teams/" + teamID + "/channels/" + channelID + "/messages"
+	case identity.VariantAllChannels:
+		return "teams/getAllMessages"
+	case identity.VariantChat:
+		return "chats/" + chatID + "/messages"
+	case identity.VariantAllChats:
+		return "chats/getAllMessages"
+	case identity.VariantUserChats:
+		return me + "/chats/getAllMessages"
+	}
+	panic("no sample path for " + string(typ) + "/" + variant)
+}
+
+// TestPermissionTable walks identity's subscription rules (the seed's permission-type
+// table joined with spec §9's names): each permission type the seed rules out is
+// refused even with every permission, and each listed permission name suffices on its
+// own. The drive variants are chosen by the account (personal OneDrive or OneDrive for
+// Business), so a ruled-out drive variant cannot be asked for and is skipped.
+func TestPermissionTable(t *testing.T) {
+	t.Parallel()
+	e := setup(t, subscription.Config{})
+	seedConsumerSite(t, e)
+	full := map[identity.PermissionType]string{
+		identity.Application:       e.AppToken(),
+		identity.DelegatedWork:     e.UserToken(testserver.AdeleUPN),
+		identity.DelegatedPersonal: e.PersonalToken(),
+	}
+	token := func(pt identity.PermissionType, perm string) string {
+		switch pt {
+		case identity.Application:
+			id, secret := e.AddApp([]string{perm}, nil)
+			return e.ClientToken(id, secret)
+		case identity.DelegatedWork:
+			id, secret := e.AddApp(nil, []string{perm})
+			return e.DelegatedToken(id, secret, testserver.Tenant, testserver.AdeleUPN)
+		}
+		id, secret := e.AddApp(nil, []string{perm})
+		return e.DelegatedToken(id, secret, "consumers", testserver.SamUPN)
+	}
+	refused, allowed := 0, 0
+	for _, rule := range identity.SubscriptionRules() {
+		for _, pt := range []identity.PermissionType{identity.Application, identity.DelegatedWork, identity.DelegatedPersonal} {
+			if rule.Resource == identity.DriveItem && (rule.Variant == identity.VariantPersonalDrive) != (pt == identity.DelegatedPersonal) {
+				continue
+			}
+			path := samplePaths(rule.Resource, rule.Variant, pt)
+			names, ok := identity.SubscriptionPermissions(rule.Resource, rule.Variant, pt)
+			body := func() map[string]any {
+				return e.body(path, "updated", "expirationDateTime", graph.FormatTime(e.Clock.Now().Add(time.Hour)))
+			}
+			name := fmt.Sprintf("%s %s (%s)", rule.Resource, rule.Variant, pt)
+			if !ok {
+				r := e.Do("POST", "/v1.0/subscriptions", full[pt], body())
+				if r.Status != http.StatusForbidden || r.ErrorCode() != "ExtensionError" || r.ErrorMessage() != msgDenied {
+					t.Errorf("%s: POST %s = %s, want 403 ExtensionError %q", name, path, r, msgDenied)
+				}
+				refused++
+				continue
+			}
+			for _, perm := range names {
+				r := e.Do("POST", "/v1.0/subscriptions", token(pt, perm), body())
+				if r.Status != http.StatusCreated {
+					t.Errorf("%s with only %s: POST %s = %s, want 201", name, perm, path, r)
+				}
+				allowed++
+			}
+		}
+	}
+	// The seed rules out 17 pairs that can be asked for: personal accounts for user,
+	// group, conversation, alert, callRecord and the five chatMessage paths (10); work
+	// accounts for callRecord and the five chatMessage paths (6); applications for
+	// conversation (1).
+	if refused != 17 {
+		t.Errorf("refused %d (resource, permission type) pairs, want 17", refused)
+	}
+	// Every name the table lists, for every allowed pair (drive variants as above).
+	if allowed != 38 {
+		t.Errorf("checked %d permission names, want 38", allowed)
+	}
+}
+
+// seedConsumerSite gives the consumers tenant a site with a list: the seed lets
+// personal accounts subscribe to lists.
+func seedConsumerSite(t *testing.T, e *env) {
+	t.Helper()
+	seedTenant(t, e.Store, identity.ConsumersTenant)
+}
