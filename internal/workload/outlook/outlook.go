@@ -243,7 +243,7 @@ func (o *op) stamp(doc map[string]any) {
 	key := newChangeKey()
 	doc["changeKey"] = key
 	doc["@odata.etag"] = `W/"` + key + `"`
-	doc["lastModifiedDateTime"] = graph.FormatTime(o.now)
+	doc["lastModifiedDateTime"] = o.now.Format(timeLayout)
 }
 
 // insertItem stores a new item and records its "created" change on topics.
