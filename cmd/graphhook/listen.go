@@ -163,8 +163,9 @@ type listener struct {
 	cert   string
 	certID string
 
-	// lifecycle passes lifecycle events from the receiver to the renewal loop.
-	lifecycle chan string
+	// lifecycle passes the lifecycle notifications that call for action from the
+	// receiver to the renewal loop.
+	lifecycle chan receiver.ChangeNotification
 	url       string // the receiver's notification URL
 }
 
@@ -176,7 +177,7 @@ func newListener(cfg ListenConfig, stdout, stderr io.Writer) (*listener, error) 
 		stderr:    stderr,
 		now:       time.Now,
 		forward:   &http.Client{Timeout: 30 * time.Second},
-		lifecycle: make(chan string, 16),
+		lifecycle: make(chan receiver.ChangeNotification, 16),
 	}
 	rcfg := receiver.Config{
 		OnNotifications: l.onNotifications,
@@ -315,10 +316,12 @@ func (l *listener) keepAlive(ctx context.Context, sub listenSubscription) listen
 		case <-ctx.Done():
 			return sub
 		case <-timer.C:
-		case event = <-l.lifecycle:
-			if event != receiver.LifecycleReauthorizationRequired && event != receiver.LifecycleSubscriptionRemoved {
+		case n := <-l.lifecycle:
+			// Events about a subscription this one replaced are stale.
+			if n.SubscriptionID != sub.ID {
 				continue
 			}
+			event = n.LifecycleEvent
 		}
 		next, err := l.renew(ctx, sub, event)
 		if err != nil {
@@ -416,10 +419,11 @@ func (l *listener) onNotifications(ctx context.Context, batch []receiver.Notific
 	at := l.now()
 	for _, n := range batch {
 		l.out.notification(at, n)
-		if n.IsLifecycle() {
+		switch n.LifecycleEvent {
+		case receiver.LifecycleReauthorizationRequired, receiver.LifecycleSubscriptionRemoved:
 			select {
-			case l.lifecycle <- n.LifecycleEvent:
-			default: // a renewal is already queued; one is enough
+			case l.lifecycle <- n.ChangeNotification:
+			default: // the loop is far behind; the events queued already renew
 			}
 		}
 	}

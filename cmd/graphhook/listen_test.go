@@ -425,16 +425,16 @@ func TestListenLifecycleRenewsAndRecreates(t *testing.T) {
 		t.Errorf("created subscription = %+v, want both URLs %s and clientState state", s, recvURL)
 	}
 
-	lifecycle := func(event string) {
+	lifecycle := func(subID, event string) {
 		resp := postJSON(t, recvURL, graph.ChangeNotificationCollection{Value: []graph.ChangeNotification{{
-			SubscriptionID: "sub-1", SubscriptionExpirationDateTime: graph.FormatTime(time.Now().Add(time.Hour)),
+			SubscriptionID: subID, SubscriptionExpirationDateTime: graph.FormatTime(time.Now().Add(time.Hour)),
 			ClientState: "state", LifecycleEvent: event, TenantID: demoTenant}}})
 		if resp.StatusCode != http.StatusAccepted {
 			t.Fatalf("lifecycle %s answered %d, want 202", event, resp.StatusCode)
 		}
 	}
 	// reauthorizationRequired: renewed by a PATCH of expirationDateTime alone.
-	lifecycle("reauthorizationRequired")
+	lifecycle("sub-1", "reauthorizationRequired")
 	if got := f.waitCall(t); got != "PATCH /v1.0/subscriptions/sub-1" {
 		t.Fatalf("after reauthorizationRequired call = %q, want PATCH /v1.0/subscriptions/sub-1", got)
 	}
@@ -447,18 +447,26 @@ func TestListenLifecycleRenewsAndRecreates(t *testing.T) {
 		t.Errorf("PATCH body = %v, want only expirationDateTime about an hour ahead", f.patchBody)
 	}
 	// missed: printed, nothing to call.
-	lifecycle("missed")
+	lifecycle("sub-1", "missed")
 	waitLine(t, rl.out.lines, "  (some notifications were not delivered", rl.out)
 
 	// subscriptionRemoved: a new subscription replaces the old.
 	f.mu.Lock()
 	delete(f.subs, "sub-1")
 	f.mu.Unlock()
-	lifecycle("subscriptionRemoved")
+	lifecycle("sub-1", "subscriptionRemoved")
 	if got := f.waitCall(t); got != "POST /v1.0/subscriptions" {
 		t.Fatalf("after subscriptionRemoved call = %q, want POST /v1.0/subscriptions", got)
 	}
 	waitLine(t, rl.out.lines, "subscription sub-2 created for /users", rl.out)
+
+	// A late event about the replaced subscription changes nothing: the next call is
+	// the renewal asked for sub-2, not another creation.
+	lifecycle("sub-1", "subscriptionRemoved")
+	lifecycle("sub-2", "reauthorizationRequired")
+	if got := f.waitCall(t); got != "PATCH /v1.0/subscriptions/sub-2" {
+		t.Fatalf("after a stale subscriptionRemoved and a reauthorizationRequired, call = %q, want PATCH /v1.0/subscriptions/sub-2", got)
+	}
 
 	// Ctrl-C deletes the current subscription.
 	if err := rl.stop(t); err != nil {
