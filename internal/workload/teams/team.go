@@ -18,6 +18,7 @@ import (
 	"github.com/graphhook/graphhook/internal/httpapi"
 	"github.com/graphhook/graphhook/internal/identity"
 	"github.com/graphhook/graphhook/internal/store"
+	"github.com/graphhook/graphhook/internal/workload/directory"
 )
 
 // Channel limits, as Teams enforces them.
@@ -178,8 +179,9 @@ func (w *Workload) putGroupTeam(c *httpapi.Ctx) error {
 	return c.JSON(http.StatusCreated, team)
 }
 
-// postTeam creates a team from an existing group with a template, the way Graph's
-// POST /teams does: 202 Accepted with the operation to poll in Location.
+// postTeam creates a team with a template, the way Graph's POST /teams does: from an
+// existing group (group@odata.bind) or with a new Microsoft 365 group; 202 Accepted
+// with the operation to poll in Location.
 func (w *Workload) postTeam(c *httpapi.Ctx) error {
 	p := c.Principal
 	if err := authorize(p, teamCreate); err != nil {
@@ -192,13 +194,28 @@ func (w *Workload) postTeam(c *httpapi.Ctx) error {
 	if _, ok := bindID(body["template@odata.bind"], "teamsTemplates"); !ok {
 		return badRequest("'template@odata.bind' is required, for example \"https://graph.microsoft.com/v1.0/teamsTemplates('standard')\".")
 	}
-	group, ok := bindID(body["group@odata.bind"], "groups")
-	if !ok {
-		return badRequest("'group@odata.bind' naming an existing Microsoft 365 group is required; graphhook creates teams from groups only.")
+	group, fromGroup := bindID(body["group@odata.bind"], "groups")
+	if _, given := body["group@odata.bind"]; given && !fromGroup {
+		return badRequest("Invalid value for 'group@odata.bind': a group URL such as \"https://graph.microsoft.com/v1.0/groups('{id}')\" is expected.")
+	}
+	var fresh *directory.UnifiedGroup
+	if !fromGroup {
+		var err error
+		if fresh, err = w.newTeamGroup(p, body); err != nil {
+			return err
+		}
 	}
 	settings := httpapi.StripAnnotations(body)
 	err = w.st.Update(c.R.Context(), func(tx store.Tx) error {
-		_, err := w.createTeam(c.R.Context(), tx, p, group, settings, c.Now)
+		ctx := c.R.Context()
+		if fresh != nil {
+			id, err := directory.CreateUnifiedGroup(ctx, tx, *fresh, c.Now)
+			if err != nil {
+				return err
+			}
+			group = id
+		}
+		_, err := w.createTeam(ctx, tx, p, group, settings, c.Now)
 		return err
 	})
 	if err != nil {
@@ -208,6 +225,51 @@ func (w *Workload) postTeam(c *httpapi.Ctx) error {
 	c.W.Header().Set("Location", "/teams('"+gid+"')/operations('"+uuid.NewString()+"')")
 	c.W.Header().Set("Content-Location", "/teams('"+gid+"')")
 	return c.Write(http.StatusAccepted, "", nil)
+}
+
+// newTeamGroup reads the group a POST /teams without group@odata.bind creates:
+// displayName and description from the body, owners and members from "members"
+// (conversationMember objects with user@odata.bind and roles). A delegated caller is
+// an owner; an application caller must name at least one owner, as Teams requires.
+func (w *Workload) newTeamGroup(p *identity.Principal, body map[string]any) (*directory.UnifiedGroup, error) {
+	name, _ := body["displayName"].(string)
+	if strings.TrimSpace(name) == "" {
+		return nil, badRequest("'displayName' is required to create a new team (or bind an existing group with 'group@odata.bind').")
+	}
+	desc, _ := body["description"].(string)
+	t, _ := w.ident.Tenant(p.TenantID)
+	g := &directory.UnifiedGroup{Tenant: p.TenantID, Domain: t.Domain, DisplayName: name, Description: desc}
+	if p.Type.Delegated() {
+		g.Owners = append(g.Owners, p.UserID)
+	}
+	list, _ := body["members"].([]any)
+	if v, ok := body["members"]; ok && list == nil && v != nil {
+		return nil, badRequest("Invalid value for 'members': an array of conversationMember objects expected.")
+	}
+	for _, m := range list {
+		mm, _ := m.(map[string]any)
+		user, ok := bindID(mm["user@odata.bind"], "users")
+		if !ok {
+			return nil, badRequest("Each member needs 'user@odata.bind', for example \"https://graph.microsoft.com/v1.0/users('{id}')\".")
+		}
+		owner := false
+		roles, _ := mm["roles"].([]any)
+		for _, r := range roles {
+			owner = owner || strings.EqualFold(str(r), "owner")
+		}
+		if owner {
+			g.Owners = append(g.Owners, user)
+		} else {
+			g.Members = append(g.Members, user)
+		}
+	}
+	// A team's owners are members of its group too.
+	g.Members = append(g.Members, g.Owners...)
+	if len(g.Owners) == 0 {
+		return nil, badRequest("An owner is required: add a member with roles [\"owner\"] when creating a team with application permissions.")
+	}
+	delete(body, "members")
+	return g, nil
 }
 
 // getOperation reports a team operation. Creation is synchronous here, so every

@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/graphhook/graphhook/internal/testserver"
+	"github.com/graphhook/graphhook/internal/workload/directory"
 	"github.com/graphhook/graphhook/internal/workload/teams"
 )
 
@@ -21,6 +22,7 @@ func setup(t *testing.T) *testserver.Env {
 	t.Helper()
 	return testserver.New(t, func(e *testserver.Env) {
 		teams.New(e.Store, e.Identity).Routes(e.HTTP.Graph())
+		directory.New(e.Store, e.Identity).Routes(e.HTTP.Graph())
 	})
 }
 
@@ -122,7 +124,11 @@ func TestTeams(t *testing.T) {
 		{"get as non-member", "GET", "/v1.0/teams/" + testserver.SalesGroup, env.UserToken(chenUPN), nil, 403, "Forbidden"},
 		{"get unknown", "GET", "/v1.0/teams/" + testserver.EngGroup, app, nil, 404, "NotFound"},
 		{"post without template", "POST", "/v1.0/teams", app, map[string]any{"group@odata.bind": "https://graph.microsoft.com/v1.0/groups('" + testserver.EngGroup + "')"}, 400, "BadRequest"},
-		{"post without group", "POST", "/v1.0/teams", app, map[string]any{"template@odata.bind": "https://graph.microsoft.com/v1.0/teamsTemplates('standard')", "displayName": "New"}, 400, "BadRequest"},
+		{"new team by an app without an owner", "POST", "/v1.0/teams", app, map[string]any{"template@odata.bind": "https://graph.microsoft.com/v1.0/teamsTemplates('standard')", "displayName": "New"}, 400, "BadRequest"},
+		{"new team without a name", "POST", "/v1.0/teams", adele, map[string]any{"template@odata.bind": "https://graph.microsoft.com/v1.0/teamsTemplates('standard')"}, 400, "BadRequest"},
+		{"new team with an unknown owner", "POST", "/v1.0/teams", app, map[string]any{"template@odata.bind": "https://graph.microsoft.com/v1.0/teamsTemplates('standard')", "displayName": "New",
+			"members": []any{map[string]any{"roles": []any{"owner"}, "user@odata.bind": "https://graph.microsoft.com/v1.0/users('nobody@contoso.onmicrosoft.com')"}}}, 404, "Request_ResourceNotFound"},
+		{"bad group bind", "POST", "/v1.0/teams", app, map[string]any{"template@odata.bind": "https://graph.microsoft.com/v1.0/teamsTemplates('standard')", "group@odata.bind": "groups"}, 400, "BadRequest"},
 	}
 	for _, tt := range tests {
 		r := env.Do(tt.method, tt.path, tt.token, tt.body)
@@ -140,9 +146,39 @@ func TestTeams(t *testing.T) {
 	if r := env.Do("GET", "/v1.0"+r.Header.Get("Location"), app, nil); r.Status != 200 || r.JSON()["status"] != "succeeded" {
 		t.Errorf("GET operation = %s, want succeeded", r)
 	}
+	// A new team with a new Microsoft 365 group: the app names the owner; a delegated
+	// caller owns it.
+	r = env.Do("POST", "/v1.0/teams", app, map[string]any{
+		"template@odata.bind": "https://graph.microsoft.com/v1.0/teamsTemplates('standard')",
+		"displayName":         "Launch Crew", "description": "Spring launch",
+		"members": []any{map[string]any{"@odata.type": "#microsoft.graph.aadUserConversationMember", "roles": []any{"owner"},
+			"user@odata.bind": "https://graph.microsoft.com/v1.0/users('" + testserver.Adele + "')"}},
+	})
+	if r.Status != http.StatusAccepted {
+		t.Fatalf("POST /teams (new group) = %s", r)
+	}
+	newTeam := strings.TrimSuffix(strings.TrimPrefix(r.Header.Get("Content-Location"), "/teams('"), "')")
+	if r := env.Do("GET", "/v1.0/teams/"+newTeam, adele, nil); r.Status != 200 || r.JSON()["displayName"] != "Launch Crew" {
+		t.Errorf("GET the new team as its owner = %s", r)
+	}
+	if g := env.Do("GET", "/v1.0/groups/"+newTeam, app, nil); g.Status != 200 || g.JSON()["groupTypes"].([]any)[0] != "Unified" {
+		t.Errorf("the new team's group = %s", g)
+	}
+	if ch := env.Changes(testserver.Tenant, "groups/"+newTeam); len(ch) != 1 || ch[0].ChangeType != "created" {
+		t.Errorf("change records of the new group = %d, want 1 created", len(ch))
+	}
+	r = env.Do("POST", "/v1.0/teams", env.UserToken(chenUPN), map[string]any{
+		"template@odata.bind": "https://graph.microsoft.com/v1.0/teamsTemplates('standard')", "displayName": "Chen's team"})
+	if r.Status != http.StatusAccepted {
+		t.Fatalf("POST /teams (delegated, new group) = %s", r)
+	}
 	r = env.Do("GET", "/v1.0/me/joinedTeams", env.UserToken(chenUPN), nil)
-	if r.Status != 200 || len(r.JSON()["value"].([]any)) != 1 || r.JSON()["value"].([]any)[0].(map[string]any)["id"] != testserver.EngGroup {
-		t.Errorf("Chen's joinedTeams = %s, want Engineering only", r)
+	if r.Status != 200 || len(r.JSON()["value"].([]any)) != 2 {
+		t.Errorf("Chen's joinedTeams after creating one = %s, want Engineering and Chen's team", r)
+	}
+	r = env.Do("GET", "/v1.0/me/joinedTeams", env.UserToken(testserver.BrunoUPN), nil)
+	if r.Status != 200 || len(r.JSON()["value"].([]any)) != 1 {
+		t.Errorf("Bruno's joinedTeams = %s, want Sales only", r)
 	}
 }
 
