@@ -117,7 +117,9 @@ func (p *Pipeline) cutoff(ep *endpoint, now time.Time) time.Time {
 }
 
 // work claims batches for one URL while there are due rows, each POST holding one
-// of the URL's slots.
+// of the URL's slots. It claims for every free slot in one statement, so that an
+// endpoint taking one notification per POST still costs one transaction per
+// several POSTs.
 func (p *Pipeline) work(ctx context.Context, ep *endpoint) {
 	var posts sync.WaitGroup
 	defer posts.Wait()
@@ -128,26 +130,41 @@ func (p *Pipeline) work(ctx context.Context, ep *endpoint) {
 			p.idle(ep)
 			return
 		}
-		b, err := p.claim(ctx, ep)
-		if err != nil || b == nil {
+		k := 1
+	more:
+		for k < cap(ep.slots) {
+			select {
+			case ep.slots <- struct{}{}:
+				k++
+			default:
+				break more
+			}
+		}
+		batches, err := p.claim(ctx, ep, k)
+		for i := len(batches); i < k; i++ {
 			<-ep.slots
-			if err != nil && ctx.Err() == nil {
+		}
+		if err != nil {
+			if ctx.Err() == nil {
 				p.log.Error("delivery: claiming notifications", "url", ep.url, "err", err)
 			}
-			if err == nil && p.continueWork(ep) {
+			p.idle(ep)
+			return
+		}
+		if len(batches) == 0 {
+			if p.continueWork(ep) {
 				continue
-			}
-			if err != nil {
-				p.idle(ep)
 			}
 			return
 		}
-		posts.Add(1)
-		go func() {
-			defer posts.Done()
-			defer func() { <-ep.slots }()
-			p.send(ctx, ep, b)
-		}()
+		for _, b := range batches {
+			posts.Add(1)
+			go func() {
+				defer posts.Done()
+				defer func() { <-ep.slots }()
+				p.send(ctx, ep, b)
+			}()
+		}
 	}
 }
 
@@ -176,25 +193,25 @@ type batch struct {
 	infos []*subInfo // per row; nil for lifecycle rows
 }
 
-// claim claims up to a batch for ep and, in the same transaction, settles the
+// claim claims up to k batches for ep and, in the same transaction, settles the
 // rows that must not be sent: subscription gone, endpoint dropping, authorization
-// lapsed (held). It returns nil when nothing is left to send.
-func (p *Pipeline) claim(ctx context.Context, ep *endpoint) (*batch, error) {
+// lapsed (held). It returns no batch when nothing is left to send.
+func (p *Pipeline) claim(ctx context.Context, ep *endpoint, k int) ([]*batch, error) {
 	for {
 		now := p.clock.Now()
 		state := ep.health.State(now)
-		limit, cutoff := p.cfg.BatchSize, now
+		size, cutoff := p.cfg.BatchSize, now
 		switch state {
 		case Slow:
 			cutoff = now.Add(-p.cfg.Health.SlowDelay)
 		case Probing:
-			limit = 1
+			size, k = 1, 1
 		}
 		var b batch
 		claimed := 0
 		err := p.st.Update(ctx, func(tx store.Tx) error {
 			b = batch{}
-			rows, err := tx.ClaimNotifications(ctx, ep.url, cutoff, now, limit)
+			rows, err := tx.ClaimNotifications(ctx, ep.url, cutoff, now, size*k)
 			if err != nil {
 				return err
 			}
@@ -205,7 +222,12 @@ func (p *Pipeline) claim(ctx context.Context, ep *endpoint) (*batch, error) {
 			return nil, err
 		}
 		if len(b.rows) > 0 {
-			return &b, nil
+			var out []*batch
+			for lo := 0; lo < len(b.rows); lo += size {
+				hi := min(lo+size, len(b.rows))
+				out = append(out, &batch{rows: b.rows[lo:hi:hi], infos: b.infos[lo:hi:hi]})
+			}
+			return out, nil
 		}
 		if claimed == 0 {
 			return nil, nil
