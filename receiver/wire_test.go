@@ -4,19 +4,17 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"testing"
 	"testing/cryptotest"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
+	"github.com/graphhook/graphhook/internal/goldenfile"
+
 	"github.com/graphhook/graphhook/internal/graph"
 	"github.com/graphhook/graphhook/receiver"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden.json")
 
 // TestWireGolden pins the wire shape graphhook sends and checks that the receiver
 // reads it back. The content key comes from a seeded crypto/rand, so data and
@@ -75,18 +73,10 @@ func TestWireGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			got = append(got, '\n')
-			path := filepath.Join("testdata", tt.name+".golden.json")
-			if *update {
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
+			goldenfile.Compare(t, tt.name, got)
+			want, err := os.ReadFile(filepath.Join("testdata", tt.name+".golden.json"))
 			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if diff := cmp.Diff(string(want), string(got)); diff != "" {
-				t.Errorf("wire shape of %s changed (-golden +got):\n%s", tt.name, diff)
+				t.Fatal(err)
 			}
 
 			// A batch without rich notifications carries no validationTokens key at all.
@@ -125,7 +115,7 @@ func TestEncryptedContentFixture(t *testing.T) {
 	f := setup(t)
 	const path = "testdata/encrypted_content.json"
 	const plain = `{"id":"1612289765949","body":{"contentType":"text","content":"Hello"}}`
-	if *update {
+	if goldenfile.Updating() {
 		ec, err := referenceEncrypt([]byte(plain), f.appCert, testCertID)
 		if err != nil {
 			t.Fatal(err)

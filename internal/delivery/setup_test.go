@@ -4,19 +4,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"regexp"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
+	"github.com/graphhook/graphhook/internal/goldenfile"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/graphhook/graphhook/internal/delivery"
@@ -30,8 +28,6 @@ import (
 	"github.com/graphhook/graphhook/internal/workload/security"
 	"github.com/graphhook/graphhook/internal/workload/sites"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 // harness is a test server with every workload, the subscriptions API and the
 // delivery pipeline, running its services.
@@ -284,18 +280,5 @@ func normalize(t *testing.T, item map[string]any, replace map[string]string) []b
 
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name+".golden.json")
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("golden file: %v (run with -update)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("notification for %s differs from %s (-want +got):\n%s", name, path, diff)
-	}
+	goldenfile.Compare(t, name, got)
 }

@@ -4,17 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
+	"github.com/graphhook/graphhook/internal/goldenfile"
 
 	"github.com/graphhook/graphhook/internal/change"
 	"github.com/graphhook/graphhook/internal/graph"
@@ -22,8 +19,6 @@ import (
 	"github.com/graphhook/graphhook/internal/subscription"
 	"github.com/graphhook/graphhook/internal/testserver"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 // Objects of workloads the tests insert directly (the store conventions of
 // docs/architecture.md), so that every resource path has something to exist.
@@ -185,22 +180,7 @@ func golden(t *testing.T, name string, body []byte) {
 	}
 	buf.WriteByte('\n')
 	got := buf.Bytes()
-	path := filepath.Join("testdata", name+".golden.json")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden file (run with -update to create it): %v", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s differs from %s (-want +got):\n%s", name, path, diff)
-	}
+	goldenfile.Compare(t, name, got)
 }
 
 // stable replaces, in raw, the values of decoded that change from run to run: ids,

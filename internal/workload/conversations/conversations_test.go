@@ -3,12 +3,11 @@ package conversations_test
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/graphhook/graphhook/internal/goldenfile"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -16,8 +15,6 @@ import (
 	"github.com/graphhook/graphhook/internal/testserver"
 	"github.com/graphhook/graphhook/internal/workload/conversations"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden.json")
 
 func setup(t *testing.T) *testserver.Env {
 	t.Helper()
@@ -229,19 +226,5 @@ func golden(t *testing.T, env *testserver.Env, name string, body []byte) {
 	enc.SetIndent("", "  ")
 	enc.Encode(normalise(v))
 	got := strings.TrimSpace(buf.String())
-	path := filepath.Join("testdata", name+".golden.json")
-	if *update {
-		os.MkdirAll("testdata", 0o755)
-		if err := os.WriteFile(path, []byte(got+"\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("golden %s: %v (run with -update)", name, err)
-	}
-	if diff := cmp.Diff(strings.TrimSpace(string(want)), got); diff != "" {
-		t.Errorf("%s differs from %s (-want +got):\n%s", name, path, diff)
-	}
+	goldenfile.Compare(t, name, []byte(got))
 }

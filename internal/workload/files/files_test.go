@@ -4,14 +4,13 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/json"
-	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/graphhook/graphhook/internal/goldenfile"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -22,8 +21,6 @@ import (
 	"github.com/graphhook/graphhook/internal/workload/files"
 	"github.com/graphhook/graphhook/internal/workload/sites"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 func setup(t *testing.T, cfg files.Config) *testserver.Env {
 	t.Helper()
@@ -405,19 +402,5 @@ func golden(t *testing.T, name string, doc map[string]any) {
 	s = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z`).ReplaceAllString(s, "{time}")
 	s = regexp.MustCompile(`http://127\.0\.0\.1:\d+`).ReplaceAllString(s, "{server}")
 	s = strings.ReplaceAll(s, change.DriveRootID(change.UserDriveID(testserver.Adele)), "{root-id}")
-	path := filepath.Join("testdata", name+".golden.json")
-	if *update {
-		os.MkdirAll("testdata", 0o755)
-		if err := os.WriteFile(path, []byte(s+"\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden (run with -update): %v", err)
-	}
-	if diff := cmp.Diff(strings.TrimSpace(string(want)), s); diff != "" {
-		t.Errorf("%s shape (-want +got):\n%s", name, diff)
-	}
+	goldenfile.Compare(t, name, []byte(s))
 }

@@ -3,11 +3,10 @@ package outlook_test
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/graphhook/graphhook/internal/goldenfile"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -16,8 +15,6 @@ import (
 	"github.com/graphhook/graphhook/internal/testserver"
 	"github.com/graphhook/graphhook/internal/workload/outlook"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden.json")
 
 func setup(t *testing.T) *testserver.Env {
 	t.Helper()
@@ -124,19 +121,5 @@ func golden(t *testing.T, env *testserver.Env, name string, body []byte) {
 	for _, id := range []string{testserver.Adele, testserver.Bruno, testserver.Sam} {
 		got = bytes.ReplaceAll(got, []byte(id), []byte("{user}"))
 	}
-	path := filepath.Join("testdata", name+".golden.json")
-	if *update {
-		os.MkdirAll("testdata", 0o755)
-		if err := os.WriteFile(path, append(got, '\n'), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("golden %s: %v (run with -update)", name, err)
-	}
-	if diff := cmp.Diff(strings.TrimSpace(string(want)), string(got)); diff != "" {
-		t.Errorf("%s differs from %s (-want +got):\n%s", name, path, diff)
-	}
+	goldenfile.Compare(t, name, got)
 }

@@ -3,10 +3,7 @@ package security_test
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -14,12 +11,11 @@ import (
 
 	"github.com/graphhook/graphhook/internal/admin"
 	"github.com/graphhook/graphhook/internal/change"
+	"github.com/graphhook/graphhook/internal/goldenfile"
 	"github.com/graphhook/graphhook/internal/store"
 	"github.com/graphhook/graphhook/internal/testserver"
 	"github.com/graphhook/graphhook/internal/workload/security"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden.json")
 
 func setup(t *testing.T) *testserver.Env {
 	t.Helper()
@@ -43,46 +39,8 @@ func golden(t *testing.T, env *testserver.Env, name string, body []byte, volatil
 	if err := json.Unmarshal(bytes.ReplaceAll(body, []byte(env.URL), []byte("{url}")), &doc); err != nil {
 		t.Fatalf("%s: body is not JSON: %v", name, err)
 	}
-	scrub(doc, volatile)
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	enc.Encode(doc)
-	got := buf.Bytes()
-	path := filepath.Join("testdata", name+".golden.json")
-	if *update {
-		os.MkdirAll("testdata", 0o755)
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", name, diff)
-	}
-}
-
-func scrub(v any, keys []string) {
-	switch vv := v.(type) {
-	case map[string]any:
-		for k, e := range vv {
-			for _, key := range keys {
-				if k == key && e != nil {
-					vv[k] = "<" + key + ">"
-				}
-			}
-			scrub(vv[k], keys)
-		}
-	case []any:
-		for _, e := range vv {
-			scrub(e, keys)
-		}
-	}
+	goldenfile.Scrub(doc, volatile...)
+	goldenfile.Compare(t, name, goldenfile.Indent(t, doc))
 }
 
 const alertsPath = "/_graphhook/tenants/" + testserver.Tenant + "/security/alerts"
