@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -41,6 +42,8 @@ type benchConfig struct {
 	Clients  int
 	Target   string
 	JSON     bool
+	// CPUProfile, when set, names a file for a CPU profile of the whole run.
+	CPUProfile string
 }
 
 func (c *benchConfig) validate() error {
@@ -89,6 +92,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&cfg.Clients, "clients", 0, "concurrent API clients driving changes (default 2×CPUs)")
 	fs.StringVar(&cfg.Target, "target", "", "a running graphhook to measure (default: start one with an embedded store in a temporary folder)")
 	fs.BoolVar(&cfg.JSON, "json", false, "print one JSON object instead of a table")
+	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof reads it)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -100,6 +104,17 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cfg.Clients = cmp.Or(cfg.Clients, 2*runtime.NumCPU())
 	if cfg.Scenario == "fanout" && cfg.Rate == 0 {
 		cfg.Rate = 5 // each change is 1,000 notifications
+	}
+	if cfg.CPUProfile != "" {
+		f, err := os.Create(cfg.CPUProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	res, err := bench(ctx, cfg, stderr)
 	if err != nil {

@@ -59,8 +59,11 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
-	writer.SetMaxOpenConns(1)
-	writer.SetMaxIdleConns(1)
+	// The writer goroutine (group commit) is the only one that begins transactions on
+	// this pool; the second connection only ever prepares statements for the
+	// statement cache, which database/sql then binds to the writing connection.
+	writer.SetMaxOpenConns(2)
+	writer.SetMaxIdleConns(2)
 	writer.SetConnMaxLifetime(0)
 
 	rq := url.Values{}

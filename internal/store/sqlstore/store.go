@@ -14,8 +14,8 @@ import (
 // Config tells New how to use the connections a backend opened.
 type Config struct {
 	Dialect *Dialect
-	// Writer runs read-write transactions. With GroupCommit it must be limited to one
-	// open connection.
+	// Writer runs read-write transactions. With GroupCommit only the writer goroutine
+	// begins transactions on it; keep a second connection for preparing statements.
 	Writer *sql.DB
 	// Reader runs read-only transactions; it may be the same pool as Writer.
 	Reader *sql.DB
@@ -34,6 +34,8 @@ type Store struct {
 	d         *Dialect
 	hook      store.ChangeHook
 	committed chan struct{}
+
+	stmts stmtCache
 
 	reqs      chan *writeReq
 	closing   chan struct{}
@@ -56,6 +58,7 @@ func New(cfg Config) *Store {
 		cfg:       cfg,
 		d:         cfg.Dialect,
 		committed: make(chan struct{}, 1),
+		stmts:     stmtCache{max: 512},
 		reqs:      make(chan *writeReq, cfg.MaxBatch),
 		closing:   make(chan struct{}),
 	}
@@ -99,6 +102,7 @@ func (s *Store) Ping(ctx context.Context) error {
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() { close(s.closing) })
 	s.wg.Wait()
+	s.stmts.close()
 	return nil
 }
 
@@ -232,7 +236,7 @@ func (s *Store) runBatch(batch []*writeReq) {
 				return
 			}
 		}
-		t := &Tx{s: s, q: sqlTx}
+		t := &Tx{s: s, q: sqlTx, cached: true}
 		errs[i] = runFn(r.fn, t)
 		if single {
 			signal = t.signal

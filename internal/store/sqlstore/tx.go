@@ -19,8 +19,11 @@ type querier interface {
 
 // Tx implements store.Tx over one database transaction (or one savepoint of it).
 type Tx struct {
-	s        *Store
-	q        querier
+	s *Store
+	q *sql.Tx
+	// cached marks a transaction of the group-commit writer, whose statements come
+	// from the statement cache (see stmtCache for why only the writer's).
+	cached   bool
 	readOnly bool
 	// signal is set when the transaction wrote something a waiter on Committed cares
 	// about (a change or a queued notification).
@@ -37,17 +40,51 @@ func (t *Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, e
 	if t.readOnly {
 		return nil, ErrReadOnly
 	}
-	return t.q.ExecContext(ctx, t.s.d.Q(query), args...)
+	st, err := t.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if st == nil {
+		return t.q.ExecContext(ctx, t.s.d.Q(query), args...)
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+// stmt returns the cached statement for query bound to this transaction, or nil when
+// the cache is full.
+func (t *Tx) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if !t.cached {
+		return nil, nil
+	}
+	st, err := t.s.stmts.get(ctx, t.s.cfg.Writer, t.s.d.Q(query))
+	if err != nil || st == nil {
+		return nil, err
+	}
+	return t.q.StmtContext(ctx, st), nil
 }
 
 // Query runs a query written with '?' placeholders.
 func (t *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return t.q.QueryContext(ctx, t.s.d.Q(query), args...)
+	st, err := t.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if st == nil {
+		return t.q.QueryContext(ctx, t.s.d.Q(query), args...)
+	}
+	return st.QueryContext(ctx, args...)
 }
 
 // QueryRow runs a one-row query written with '?' placeholders.
 func (t *Tx) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	return t.q.QueryRowContext(ctx, t.s.d.Q(query), args...)
+	st, err := t.stmt(ctx, query)
+	if err != nil {
+		return t.q.QueryRowContext(ctx, t.s.d.Q(query), args...)
+	}
+	if st == nil {
+		return t.q.QueryRowContext(ctx, t.s.d.Q(query), args...)
+	}
+	return st.QueryRowContext(ctx, args...)
 }
 
 // Dialect returns the dialect in use.
