@@ -78,8 +78,15 @@ type benchResult struct {
 	RawPostsPerS      float64            `json:"raw_posts_per_s"`
 	Ratio             float64            `json:"ratio"`
 	SlowEndpointPosts int64              `json:"slow_endpoint_posts,omitempty"`
-	RSSMB             float64            `json:"rss_mb,omitempty"`
-	CPUs              int                `json:"cpus"`
+	// BaselineP99MS is, for slow-endpoint, the other endpoints' p99 in the first half
+	// of the run, when the slow endpoint still answers at once; P99IncreasePct is how
+	// much the second half (slow endpoint answering in 2.5 s) raised it.
+	BaselineP99MS  float64 `json:"baseline_p99_ms,omitempty"`
+	P99IncreasePct float64 `json:"p99_increase_pct,omitempty"`
+	// PostsRatio is POSTs/s over raw POSTs/s (Ratio is notifications/s over raw POSTs/s).
+	PostsRatio float64 `json:"posts_ratio"`
+	RSSMB      float64 `json:"rss_mb,omitempty"`
+	CPUs       int     `json:"cpus"`
 }
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -132,7 +139,10 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(tw, "notifications/s delivered\t%.0f (%d in %d POSTs)\n", res.NotificationsPerS, res.Notifications, res.Posts)
 	fmt.Fprintf(tw, "latency p50 / p90 / p99\t%.1f / %.1f / %.1f ms\n", res.LatencyMS["p50"], res.LatencyMS["p90"], res.LatencyMS["p99"])
 	fmt.Fprintf(tw, "raw loopback POST/s\t%.0f\n", res.RawPostsPerS)
-	fmt.Fprintf(tw, "ratio\t%.3f\n", res.Ratio)
+	fmt.Fprintf(tw, "ratio (notifications/s ÷ raw POST/s)\t%.3f\n", res.Ratio)
+	if res.BaselineP99MS > 0 {
+		fmt.Fprintf(tw, "others' p99: baseline → with slow endpoint\t%.1f → %.1f ms (%+.1f %%)\n", res.BaselineP99MS, res.LatencyMS["p99"], res.P99IncreasePct)
+	}
 	if res.RSSMB > 0 {
 		fmt.Fprintf(tw, "RSS\t%.0f MB\n", res.RSSMB)
 	}
@@ -148,6 +158,7 @@ type benchReceiver struct {
 	items    atomic.Int64
 	posts    atomic.Int64
 	slowPath string
+	slowOn   atomic.Bool // the slow endpoint answers late only while set
 	slowHits atomic.Int64
 	measure  atomic.Bool
 	mu       sync.Mutex
@@ -174,7 +185,9 @@ func (r *benchReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	body, _ := io.ReadAll(req.Body)
 	if r.slowPath != "" && req.URL.Path == r.slowPath {
 		r.slowHits.Add(1)
-		time.Sleep(2500 * time.Millisecond) // the slow endpoint of the scenario
+		if r.slowOn.Load() {
+			time.Sleep(2500 * time.Millisecond) // the slow endpoint of the scenario
+		}
 		w.WriteHeader(http.StatusAccepted)
 		return
 	}
@@ -248,11 +261,72 @@ func bench(ctx context.Context, cfg benchConfig, log io.Writer) (*benchResult, e
 		fmt.Fprintf(log, "RSS with %d subscriptions: %.0f MB\n", cfg.Subs, res.RSSMB)
 	}
 
-	// Drive changes through the public Graph API for the duration.
+	// Drive changes through the public Graph API for the duration. The slow-endpoint
+	// scenario splits it in two: a baseline half with every endpoint fast, then a
+	// half with the slow endpoint answering in 2.5 s; the others' p99 is compared.
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: cfg.Clients * 2}}
+	phase := cfg.Duration
+	if cfg.Scenario == "slow-endpoint" {
+		phase = cfg.Duration / 2
+		recv.measure.Store(true)
+		drive(ctx, cfg, phase, client, base, token, recv)
+		recv.mu.Lock()
+		res.BaselineP99MS = percentiles(recv.lat)["p99"]
+		recv.lat = recv.lat[:0]
+		recv.mu.Unlock()
+		recv.slowOn.Store(true)
+	}
+	recv.items.Store(0)
+	recv.posts.Store(0)
+	recv.slowHits.Store(0)
 	recv.measure.Store(true)
 	start := time.Now()
+	changes := drive(ctx, cfg, phase, client, base, token, recv)
+	elapsed := time.Since(start)
+	// Let the pipeline catch up with what was accepted, up to 10 s more.
+	want := changes * int64(cfg.Subs)
+	if cfg.Scenario == "slow-endpoint" {
+		want = changes * int64(cfg.Subs-1)
+	}
+	drain := time.Now().Add(10 * time.Second)
+	for recv.items.Load() < want && time.Now().Before(drain) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	total := time.Since(start)
+	recv.measure.Store(false)
+	res.DurationS = elapsed.Seconds()
+	res.Changes = changes
+	res.ChangesPerS = float64(res.Changes) / elapsed.Seconds()
+	res.Notifications = recv.items.Load()
+	res.NotificationsPerS = float64(res.Notifications) / total.Seconds()
+	res.Posts = recv.posts.Load()
+	res.SlowEndpointPosts = recv.slowHits.Load()
+	recv.mu.Lock()
+	res.LatencyMS = percentiles(recv.lat)
+	recv.mu.Unlock()
+
+	// The same receiver, fed by a plain Go client: the ceiling of this machine.
+	rawDur := min(cfg.Duration, 5*time.Second)
+	recv.posts.Store(0)
+	res.RawPostsPerS = rawPosts(ctx, recv.url+"/raw", cfg.Clients, rawDur, &recv.posts)
+	if res.RawPostsPerS > 0 {
+		res.Ratio = res.NotificationsPerS / res.RawPostsPerS
+		res.PostsRatio = float64(res.Posts) / total.Seconds() / res.RawPostsPerS
+	}
+	if res.BaselineP99MS > 0 {
+		res.P99IncreasePct = 100 * (res.LatencyMS["p99"] - res.BaselineP99MS) / res.BaselineP99MS
+	}
+	if cfg.Scenario == "memory" && res.RSSMB == 0 {
+		res.RSSMB = rssMB()
+	}
+	return res, nil
+}
+
+// drive sends changes through the Graph API from cfg.Clients clients for d (at
+// cfg.Rate changes per second when set) and returns how many were accepted.
+func drive(ctx context.Context, cfg benchConfig, d time.Duration, client *http.Client, base, token string, recv *benchReceiver) int64 {
 	var changes atomic.Int64
-	runCtx, cancel := context.WithTimeout(ctx, cfg.Duration)
+	runCtx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	var tick <-chan time.Time
 	if cfg.Rate > 0 {
@@ -260,7 +334,6 @@ func bench(ctx context.Context, cfg benchConfig, log io.Writer) (*benchResult, e
 		defer tk.Stop()
 		tick = tk.C
 	}
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: cfg.Clients * 2}}
 	var wg sync.WaitGroup
 	for w := 0; w < cfg.Clients; w++ {
 		wg.Add(1)
@@ -284,41 +357,7 @@ func bench(ctx context.Context, cfg benchConfig, log io.Writer) (*benchResult, e
 		}()
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
-	// Let the pipeline catch up with what was accepted, up to 10 s more.
-	want := changes.Load() * int64(cfg.Subs)
-	if cfg.Scenario == "slow-endpoint" {
-		want = changes.Load() * int64(cfg.Subs-1)
-	}
-	drain := time.Now().Add(10 * time.Second)
-	for recv.items.Load() < want && time.Now().Before(drain) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	total := time.Since(start)
-	recv.measure.Store(false)
-	res.DurationS = elapsed.Seconds()
-	res.Changes = changes.Load()
-	res.ChangesPerS = float64(res.Changes) / elapsed.Seconds()
-	res.Notifications = recv.items.Load()
-	res.NotificationsPerS = float64(res.Notifications) / total.Seconds()
-	res.Posts = recv.posts.Load()
-	res.SlowEndpointPosts = recv.slowHits.Load()
-	recv.mu.Lock()
-	res.LatencyMS = percentiles(recv.lat)
-	recv.mu.Unlock()
-
-	// The same receiver, fed by a plain Go client: the ceiling of this machine.
-	rawDur := min(cfg.Duration, 5*time.Second)
-	recv.posts.Store(0)
-	res.RawPostsPerS = rawPosts(ctx, recv.url+"/raw", cfg.Clients, rawDur, &recv.posts)
-	if res.RawPostsPerS > 0 {
-		perPost := float64(res.Posts) / total.Seconds()
-		res.Ratio = perPost / res.RawPostsPerS
-	}
-	if cfg.Scenario == "memory" && res.RSSMB == 0 {
-		res.RSSMB = rssMB()
-	}
-	return res, nil
+	return changes.Load()
 }
 
 func subscriptionURLs(cfg benchConfig, r *benchReceiver) []string {

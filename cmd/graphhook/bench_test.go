@@ -1,0 +1,54 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// TestBenchReports runs a one-second batched bench in process and checks the JSON
+// object the issue names: every key there, with figures that can only come from
+// notifications that really arrived.
+func TestBenchReports(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"bench", "--scenario", "batched", "--subs", "20", "--duration", "1s", "--json"}, &out, &errOut); code != 0 {
+		t.Fatalf("bench exited %d: %s", code, errOut.String())
+	}
+	var res map[string]any
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+		t.Fatalf("bench --json printed %q: %v", out.String(), err)
+	}
+	for _, k := range []string{"scenario", "duration_s", "changes_per_s", "notifications_per_s", "latency_ms", "raw_posts_per_s", "ratio"} {
+		if _, ok := res[k]; !ok {
+			t.Errorf("bench --json lacks %q: %s", k, out.String())
+		}
+	}
+	changes, _ := res["changes"].(float64)
+	notes, _ := res["notifications"].(float64)
+	if res["scenario"] != "batched" || changes < 1 || notes != 20*changes {
+		t.Errorf("bench: %v changes, %v notifications, want 20 per change", changes, notes)
+	}
+	lat, _ := res["latency_ms"].(map[string]any)
+	if p50, _ := lat["p50"].(float64); p50 <= 0 || lat["p99"].(float64) < p50 {
+		t.Errorf("latency_ms = %v", lat)
+	}
+	if r, _ := res["ratio"].(float64); r <= 0 {
+		t.Errorf("ratio = %v, want > 0", res["ratio"])
+	}
+}
+
+func TestBenchRefusesBadFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"bench", "--scenario", "marathon"},
+		{"bench", "--duration", "0s"},
+		{"bench", "--rate", "-1"},
+		{"bench", "--scenario", "memory", "--target", "http://127.0.0.1:1"},
+	} {
+		var out, errOut bytes.Buffer
+		if code := run(context.Background(), args, &out, &errOut); code != 2 || errOut.Len() == 0 {
+			t.Errorf("%s: exit %d, stderr %q; want 2 with a message", strings.Join(args, " "), code, errOut.String())
+		}
+	}
+}
