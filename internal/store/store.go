@@ -14,8 +14,8 @@
 //     by topic.
 //   - Blobs: file content, addressed by a key.
 //
-// Subscriptions and the notification queue add their own parts of the contract in
-// subscription.go and queue.go.
+// Subscriptions, the notification queue and leases (leader election between nodes)
+// add their own parts of the contract in subscription.go, queue.go and lease.go.
 package store
 
 import (
@@ -72,6 +72,7 @@ type Tx interface {
 	BlobTx
 	SubscriptionTx
 	QueueTx
+	LeaseTx
 }
 
 // Object is one stored document.
