@@ -1,6 +1,10 @@
 package subscription
 
-import "net/netip"
+import (
+	"net/netip"
+
+	"github.com/graphhook/graphhook/internal/egress"
+)
 
 // PublicAddr exposes the strict profile's address rule to the tests.
-func PublicAddr(s string) bool { return publicAddr(netip.MustParseAddr(s)) }
+func PublicAddr(s string) bool { return egress.Public(netip.MustParseAddr(s)) }

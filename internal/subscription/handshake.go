@@ -3,113 +3,51 @@ package subscription
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/graphhook/graphhook/internal/egress"
 	"github.com/graphhook/graphhook/internal/graph"
 )
 
-// TLS versions of latestSupportedTlsVersion.
-var tlsVersions = map[string]uint16{
-	"v1_0": tls.VersionTLS10,
-	"v1_1": tls.VersionTLS11,
-	"v1_2": tls.VersionTLS12,
-	"v1_3": tls.VersionTLS13,
-}
+// tlsVersions are the values latestSupportedTlsVersion accepts.
+var tlsVersions = egress.TLSVersions()
 
 // defaultTLSVersion is latestSupportedTlsVersion when the client sets none.
-const defaultTLSVersion = "v1_2"
+const defaultTLSVersion = egress.DefaultTLSVersion
 
 // Handshaker performs the endpoint validation handshake of spec §3: it POSTs to the
 // URL with a validationToken query parameter and checks that the endpoint answers 200
 // with the decoded token as its body, within the time limit.
 //
-// It follows no redirects (a 3xx is a failed validation, so a subscription cannot be
-// pointed at a host through a redirect), reads at most MaxBody bytes of the answer,
-// connects with at most the subscription's TLS version, and in the strict profile
-// refuses loopback, private and link-local addresses when connecting, after name
-// resolution, so that DNS names pointing inside the network are caught too.
+// Its requests go through the egress package's clients, like every request to an
+// app: no redirect is followed (a 3xx is a failed validation), at most the
+// subscription's TLS version is offered, and in the strict profile loopback, private
+// and link-local addresses are refused when connecting, after name resolution. It
+// reads at most MaxBody bytes of the answer.
 type Handshaker struct {
 	timeout time.Duration
 	maxBody int64
-	// clients by latestSupportedTlsVersion; each keeps its own connection pool.
-	clients map[string]*http.Client
+	clients *egress.Clients
 }
 
 // NewHandshaker returns a handshaker for cfg (defaults applied).
 func NewHandshaker(cfg Config) *Handshaker {
 	cfg = cfg.withDefaults()
-	h := &Handshaker{timeout: cfg.HandshakeTimeout, maxBody: cfg.HandshakeMaxBody, clients: map[string]*http.Client{}}
-	for name, version := range tlsVersions {
-		h.clients[name] = newHandshakeClient(cfg.Profile == ProfileStrict, version, cfg.RootCAs)
-	}
-	return h
-}
-
-func newHandshakeClient(strict bool, maxTLS uint16, roots *x509.CertPool) *http.Client {
-	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
-	if strict {
-		dialer.Control = refusePrivate
-	}
-	transport := &http.Transport{
-		// No proxy: the address check must see the receiver's address, not a proxy's.
-		Proxy:       nil,
-		DialContext: dialer.DialContext,
-		TLSClientConfig: &tls.Config{
-			// Go's client refuses TLS below 1.2 unless told; an endpoint that only
-			// speaks v1_0 and says so must still be reachable.
-			MinVersion: min(tls.VersionTLS10, maxTLS),
-			MaxVersion: maxTLS,
-			RootCAs:    roots,
-		},
-		TLSHandshakeTimeout: 10 * time.Second,
-		MaxIdleConnsPerHost: 4,
-		IdleConnTimeout:     90 * time.Second,
-		ForceAttemptHTTP2:   true,
-	}
-	return &http.Client{
-		Transport: transport,
-		CheckRedirect: func(*http.Request, []*http.Request) error {
-			return http.ErrUseLastResponse
-		},
+	return &Handshaker{
+		timeout: cfg.HandshakeTimeout,
+		maxBody: cfg.HandshakeMaxBody,
+		clients: egress.New(egress.Config{Strict: cfg.Profile == ProfileStrict, RootCAs: cfg.RootCAs}),
 	}
 }
-
-// refusePrivate is the dialer's Control hook in the strict profile: it runs after
-// name resolution, on the address actually being connected to.
-func refusePrivate(network, address string, _ syscall.RawConn) error {
-	ap, err := netip.ParseAddrPort(address)
-	if err != nil {
-		return fmt.Errorf("handshake: cannot check address %q: %w", address, err)
-	}
-	if !publicAddr(ap.Addr()) {
-		return fmt.Errorf("handshake: address %s is not public; the strict profile refuses loopback, private and link-local targets", ap.Addr())
-	}
-	return nil
-}
-
-// publicAddr reports whether a is a routable public unicast address.
-func publicAddr(a netip.Addr) bool {
-	a = a.Unmap()
-	return a.IsValid() && !a.IsLoopback() && !a.IsPrivate() && !a.IsLinkLocalUnicast() &&
-		!a.IsLinkLocalMulticast() && !a.IsInterfaceLocalMulticast() && !a.IsMulticast() && !a.IsUnspecified() &&
-		!sharedAddressSpace.Contains(a)
-}
-
-// sharedAddressSpace is RFC 6598 carrier-grade NAT space, private in all but name.
-var sharedAddressSpace = netip.MustParsePrefix("100.64.0.0/10")
 
 // NewToken returns a validation token in the form Graph sends (spec §3).
 func NewToken() string {
@@ -134,10 +72,7 @@ func ValidationURL(target, token string) string {
 // *graph.Error with the message of spec §1.3 for the failure; internal detail (why
 // the connection failed) is kept in its Err for the log.
 func (h *Handshaker) Validate(ctx context.Context, target, tlsVersion string) error {
-	client := h.clients[tlsVersion]
-	if client == nil {
-		client = h.clients[defaultTLSVersion]
-	}
+	client := h.clients.For(tlsVersion)
 	token := NewToken()
 	ctx, cancel := context.WithTimeout(ctx, h.timeout)
 	defer cancel()
