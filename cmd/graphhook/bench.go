@@ -4,10 +4,17 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"math/big"
 	"net"
 	"net/http"
 	"net/url"
@@ -27,6 +34,7 @@ import (
 	"github.com/graphhook/graphhook/internal/change"
 	"github.com/graphhook/graphhook/internal/identity"
 	"github.com/graphhook/graphhook/internal/store"
+	"github.com/graphhook/graphhook/receiver"
 )
 
 func init() {
@@ -48,9 +56,9 @@ type benchConfig struct {
 
 func (c *benchConfig) validate() error {
 	switch c.Scenario {
-	case "single", "batched", "fanout", "slow-endpoint", "memory":
+	case "single", "batched", "fanout", "slow-endpoint", "memory", "rich":
 	default:
-		return fmt.Errorf("--scenario must be single, batched, fanout, slow-endpoint or memory, not %q", c.Scenario)
+		return fmt.Errorf("--scenario must be single, batched, fanout, slow-endpoint, memory or rich, not %q", c.Scenario)
 	}
 	if c.Duration <= 0 {
 		return errors.New("--duration must be positive")
@@ -60,6 +68,11 @@ func (c *benchConfig) validate() error {
 	}
 	if c.Target != "" && c.Scenario == "memory" {
 		return errors.New("the memory scenario measures this process; it cannot use --target")
+	}
+	if c.Target != "" && c.Scenario == "rich" && c.Subs > 1 {
+		// Against a server the subscriptions go through the API, and Graph takes one
+		// chat message subscription per app per chat.
+		return errors.New("the rich scenario with --target takes --subs 1: Graph allows one subscription per app per chat")
 	}
 	return nil
 }
@@ -78,6 +91,11 @@ type benchResult struct {
 	RawPostsPerS      float64            `json:"raw_posts_per_s"`
 	Ratio             float64            `json:"ratio"`
 	SlowEndpointPosts int64              `json:"slow_endpoint_posts,omitempty"`
+	// RefusedPosts is, for rich, the POSTs the receiver refused: a validation token,
+	// clientState, dataSignature or decryption check failed, or the decrypted
+	// resource was not the one resourceData names. Their items are not counted in
+	// Notifications.
+	RefusedPosts int64 `json:"refused_posts,omitempty"`
 	// BaselineP99MS is, for slow-endpoint, the other endpoints' p99 in the first half
 	// of the run, when the slow endpoint still answers at once; P99IncreasePct is how
 	// much the second half (slow endpoint answering in 2.5 s) raised it.
@@ -92,10 +110,12 @@ type benchResult struct {
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("bench", stderr)
 	var cfg benchConfig
-	fs.StringVar(&cfg.Scenario, "scenario", "single", "single (one subscription per URL, one notification per POST), batched (many subscriptions, one URL), fanout (one change to 1,000 subscriptions), slow-endpoint (one endpoint answers in 2.5 s), memory (RSS with --subs active subscriptions)")
+	fs.StringVar(&cfg.Scenario, "scenario", "single", "single (one subscription per URL, one notification per POST), batched (many subscriptions, one URL), fanout (one change to 1,000 subscriptions), slow-endpoint (one endpoint answers in 2.5 s), memory (RSS with --subs active subscriptions), "+
+		"rich (chat messages posted through the Teams API to --subs includeResourceData subscriptions on one chat, one URL each, "+
+		"encrypted for an RSA-2048 certificate; the receiver checks the validation token and dataSignature and decrypts every notification)")
 	fs.DurationVar(&cfg.Duration, "duration", 30*time.Second, "how long to drive changes")
 	fs.IntVar(&cfg.Rate, "rate", 0, "changes per second (0: as fast as the API accepts them)")
-	fs.IntVar(&cfg.Subs, "subs", 0, "subscriptions (default per scenario: single 1, batched 100, fanout 1000, slow-endpoint 10, memory 100000)")
+	fs.IntVar(&cfg.Subs, "subs", 0, "subscriptions (default per scenario: single 1, batched 100, fanout 1000, slow-endpoint 10, memory 100000, rich 10, or 1 with --target)")
 	fs.IntVar(&cfg.Clients, "clients", 0, "concurrent API clients driving changes (default 2×CPUs)")
 	fs.StringVar(&cfg.Target, "target", "", "a running graphhook to measure (default: start one with an embedded store in a temporary folder)")
 	fs.BoolVar(&cfg.JSON, "json", false, "print one JSON object instead of a table")
@@ -107,7 +127,11 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintln(stderr, err)
 		return errUsage
 	}
-	cfg.Subs = cmp.Or(cfg.Subs, map[string]int{"single": 1, "batched": 100, "fanout": 1000, "slow-endpoint": 10, "memory": 100000}[cfg.Scenario])
+	defaults := map[string]int{"single": 1, "batched": 100, "fanout": 1000, "slow-endpoint": 10, "memory": 100000, "rich": 10}
+	if cfg.Target != "" {
+		defaults["rich"] = 1
+	}
+	cfg.Subs = cmp.Or(cfg.Subs, defaults[cfg.Scenario])
 	cfg.Clients = cmp.Or(cfg.Clients, 2*runtime.NumCPU())
 	if cfg.Scenario == "fanout" && cfg.Rate == 0 {
 		cfg.Rate = 5 // each change is 1,000 notifications
@@ -136,7 +160,11 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(tw, "duration\t%.1f s\n", res.DurationS)
 	fmt.Fprintf(tw, "subscriptions\t%d\n", res.Subscriptions)
 	fmt.Fprintf(tw, "changes/s accepted\t%.0f\n", res.ChangesPerS)
-	fmt.Fprintf(tw, "notifications/s delivered\t%.0f (%d in %d POSTs)\n", res.NotificationsPerS, res.Notifications, res.Posts)
+	if res.Scenario == "rich" {
+		fmt.Fprintf(tw, "rich notifications/s delivered, decrypted\t%.0f (%d in %d POSTs, %d POSTs refused)\n", res.NotificationsPerS, res.Notifications, res.Posts, res.RefusedPosts)
+	} else {
+		fmt.Fprintf(tw, "notifications/s delivered\t%.0f (%d in %d POSTs)\n", res.NotificationsPerS, res.Notifications, res.Posts)
+	}
 	fmt.Fprintf(tw, "latency p50 / p90 / p99\t%.1f / %.1f / %.1f ms\n", res.LatencyMS["p50"], res.LatencyMS["p90"], res.LatencyMS["p99"])
 	fmt.Fprintf(tw, "raw loopback POST/s\t%.0f\n", res.RawPostsPerS)
 	fmt.Fprintf(tw, "ratio (notifications/s ÷ raw POST/s)\t%.3f\n", res.Ratio)
@@ -163,6 +191,14 @@ type benchReceiver struct {
 	measure  atomic.Bool
 	mu       sync.Mutex
 	lat      []time.Duration
+
+	// rich, when set, receives every notification POST as an app would: through the
+	// public receiver package, which checks the validation tokens and clientState,
+	// verifies each dataSignature and decrypts with the certificate's private key.
+	rich     *receiver.Handler
+	refused  atomic.Int64
+	refusal  sync.Once
+	whyFirst string // the first refusal's reason, for the log
 }
 
 func newBenchReceiver() (*benchReceiver, error) {
@@ -197,6 +233,10 @@ func (r *benchReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		w.WriteHeader(http.StatusAccepted)
 		return
 	}
+	if r.rich != nil {
+		r.serveRich(w, req, body)
+		return
+	}
 	var c struct {
 		Value []struct {
 			ResourceData struct {
@@ -217,6 +257,59 @@ func (r *benchReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		r.mu.Unlock()
 	}
 	w.WriteHeader(http.StatusAccepted)
+}
+
+// serveRich authenticates and decrypts a batch of rich notifications. Latency runs
+// to the end of decryption: a notification is of use to the app only then.
+func (r *benchReceiver) serveRich(w http.ResponseWriter, req *http.Request, body []byte) {
+	r.posts.Add(1)
+	c, err := receiver.ParseCollection(bytes.NewReader(body))
+	var batch []receiver.Notification
+	if err == nil {
+		batch, err = r.rich.Verify(req.Context(), c)
+	}
+	if err == nil {
+		err = checkDecrypted(batch)
+	}
+	if err != nil {
+		r.refused.Add(1)
+		r.refusal.Do(func() { r.whyFirst = err.Error() })
+		w.WriteHeader(http.StatusForbidden)
+		return
+	}
+	now := time.Now()
+	r.items.Add(int64(len(batch)))
+	if r.measure.Load() {
+		r.mu.Lock()
+		for _, n := range batch {
+			if t, ok := r.sent.Load(n.ResourceData.ID); ok {
+				r.lat = append(r.lat, now.Sub(t.(time.Time)))
+			}
+		}
+		r.mu.Unlock()
+	}
+	w.WriteHeader(http.StatusAccepted)
+}
+
+// checkDecrypted makes sure every notification of a verified batch was rich and
+// decrypted to the message its resourceData names: a basic notification, or data
+// meant for another message, would make the figures meaningless.
+func checkDecrypted(batch []receiver.Notification) error {
+	for i, n := range batch {
+		if n.Data == nil || n.ResourceData == nil {
+			return fmt.Errorf("value[%d] has no encryptedContent or no resourceData", i)
+		}
+		var doc struct {
+			ID string `json:"id"`
+		}
+		if err := json.Unmarshal(n.Data, &doc); err != nil {
+			return fmt.Errorf("value[%d]: decrypted data is not a JSON object: %v", i, err)
+		}
+		if doc.ID != n.ResourceData.ID {
+			return fmt.Errorf("value[%d]: decrypted message %q, resourceData names %q", i, doc.ID, n.ResourceData.ID)
+		}
+	}
+	return nil
 }
 
 func bench(ctx context.Context, cfg benchConfig, log io.Writer) (*benchResult, error) {
@@ -251,7 +344,13 @@ func bench(ctx context.Context, cfg benchConfig, log io.Writer) (*benchResult, e
 		return nil, err
 	}
 	urls := subscriptionURLs(cfg, recv)
-	if err := benchSubscribe(ctx, m, base, token, urls, cfg.Subs); err != nil {
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: cfg.Clients * 2}}
+	makeChange := func(ctx context.Context) (string, time.Time, error) { return benchChange(ctx, client, base, token) }
+	if cfg.Scenario == "rich" {
+		if makeChange, err = benchRich(ctx, m, client, base, token, recv, urls); err != nil {
+			return nil, err
+		}
+	} else if err := benchSubscribe(ctx, m, base, token, urls, cfg.Subs); err != nil {
 		return nil, err
 	}
 	res := &benchResult{Scenario: cfg.Scenario, Subscriptions: cfg.Subs, CPUs: runtime.NumCPU()}
@@ -264,12 +363,11 @@ func bench(ctx context.Context, cfg benchConfig, log io.Writer) (*benchResult, e
 	// Drive changes through the public Graph API for the duration. The slow-endpoint
 	// scenario splits it in two: a baseline half with every endpoint fast, then a
 	// half with the slow endpoint answering in 2.5 s; the others' p99 is compared.
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: cfg.Clients * 2}}
 	phase := cfg.Duration
 	if cfg.Scenario == "slow-endpoint" {
 		phase = cfg.Duration / 2
 		recv.measure.Store(true)
-		drive(ctx, cfg, phase, client, base, token, recv)
+		drive(ctx, cfg, phase, makeChange, recv)
 		recv.mu.Lock()
 		res.BaselineP99MS = percentiles(recv.lat)["p99"]
 		recv.lat = recv.lat[:0]
@@ -279,9 +377,10 @@ func bench(ctx context.Context, cfg benchConfig, log io.Writer) (*benchResult, e
 	recv.items.Store(0)
 	recv.posts.Store(0)
 	recv.slowHits.Store(0)
+	recv.refused.Store(0)
 	recv.measure.Store(true)
 	start := time.Now()
-	changes := drive(ctx, cfg, phase, client, base, token, recv)
+	changes := drive(ctx, cfg, phase, makeChange, recv)
 	elapsed := time.Since(start)
 	// Let the pipeline catch up with what was accepted, up to 10 s more.
 	want := changes * int64(cfg.Subs)
@@ -301,6 +400,9 @@ func bench(ctx context.Context, cfg benchConfig, log io.Writer) (*benchResult, e
 	res.NotificationsPerS = float64(res.Notifications) / total.Seconds()
 	res.Posts = recv.posts.Load()
 	res.SlowEndpointPosts = recv.slowHits.Load()
+	if res.RefusedPosts = recv.refused.Load(); res.RefusedPosts > 0 {
+		fmt.Fprintf(log, "the receiver refused %d POSTs; the first because: %s\n", res.RefusedPosts, recv.whyFirst)
+	}
 	recv.mu.Lock()
 	res.LatencyMS = percentiles(recv.lat)
 	recv.mu.Unlock()
@@ -322,9 +424,13 @@ func bench(ctx context.Context, cfg benchConfig, log io.Writer) (*benchResult, e
 	return res, nil
 }
 
+// benchChangeFunc makes one change through the Graph API and returns the id its
+// notifications carry in resourceData and when the request was sent.
+type benchChangeFunc func(ctx context.Context) (id string, sent time.Time, err error)
+
 // drive sends changes through the Graph API from cfg.Clients clients for d (at
 // cfg.Rate changes per second when set) and returns how many were accepted.
-func drive(ctx context.Context, cfg benchConfig, d time.Duration, client *http.Client, base, token string, recv *benchReceiver) int64 {
+func drive(ctx context.Context, cfg benchConfig, d time.Duration, makeChange benchChangeFunc, recv *benchReceiver) int64 {
 	var changes atomic.Int64
 	runCtx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
@@ -347,7 +453,7 @@ func drive(ctx context.Context, cfg benchConfig, d time.Duration, client *http.C
 						return
 					}
 				}
-				id, sentAt, err := benchChange(runCtx, client, base, token)
+				id, sentAt, err := makeChange(runCtx)
 				if err != nil {
 					continue
 				}
@@ -372,6 +478,8 @@ func subscriptionURLs(cfg benchConfig, r *benchReceiver) []string {
 			urls[i] = fmt.Sprintf("%s/fanout/%d", r.url, i%10)
 		case "slow-endpoint":
 			urls[i] = fmt.Sprintf("%s/fast/%d", r.url, i)
+		case "rich":
+			urls[i] = fmt.Sprintf("%s/rich/%d", r.url, i)
 		}
 	}
 	if cfg.Scenario == "slow-endpoint" {
@@ -423,10 +531,24 @@ func benchSubscribe(ctx context.Context, m *Main, base, token string, urls []str
 
 const demoAdele = "22222222-0000-4000-8000-000000000001"
 
+// benchToken is an application token of the demo app.
 func benchToken(base string) (string, error) {
 	t := identity.DemoFixture().Tenants[0]
-	resp, err := http.PostForm(base+"/"+t.ID+"/oauth2/v2.0/token", url.Values{"grant_type": {"client_credentials"},
+	return benchTokenFor(base, url.Values{"grant_type": {"client_credentials"},
 		"client_id": {t.Apps[0].ClientID}, "client_secret": {t.Apps[0].ClientSecret}, "scope": {"https://graph.microsoft.com/.default"}})
+}
+
+// benchUserToken is a delegated token of the demo delegated app for the demo tenant's
+// first user, Adele: chat messages are sent by users, as in Graph.
+func benchUserToken(base string) (string, error) {
+	t := identity.DemoFixture().Tenants[0]
+	return benchTokenFor(base, url.Values{"grant_type": {"password"}, "client_id": {t.Apps[1].ClientID}, "client_secret": {t.Apps[1].ClientSecret},
+		"username": {t.Users[0].UserPrincipalName}, "password": {t.Users[0].Password}, "scope": {"https://graph.microsoft.com/.default"}})
+}
+
+func benchTokenFor(base string, form url.Values) (string, error) {
+	t := identity.DemoFixture().Tenants[0]
+	resp, err := http.PostForm(base+"/"+t.ID+"/oauth2/v2.0/token", form)
 	if err != nil {
 		return "", err
 	}
@@ -441,17 +563,145 @@ func benchToken(base string) (string, error) {
 	return out.AccessToken, nil
 }
 
+const (
+	// benchCertID and benchClientState are the rich scenario's encryptionCertificateId
+	// and clientState.
+	benchCertID      = "graphhook-bench"
+	benchClientState = "graphhook-bench-rich"
+)
+
+// benchRich sets up the rich scenario: an RSA-2048 certificate made as an app makes
+// it, a chat created through the Teams API, the receiver holding the private key,
+// and len(urls) subscriptions on the chat's messages. The first subscription goes
+// through the API, so that the handshake, the certificate checks and the stored form
+// are the real ones; on the embedded server the others are copies of its row made
+// straight in the store, since Graph allows one per app per chat. It returns the
+// change: a message posted in the chat by Adele.
+func benchRich(ctx context.Context, m *Main, client *http.Client, base, appToken string, recv *benchReceiver, urls []string) (benchChangeFunc, error) {
+	key, cert, err := benchCertificate()
+	if err != nil {
+		return nil, err
+	}
+	t := identity.DemoFixture().Tenants[0]
+	member := func(u identity.FixtureUser) map[string]any {
+		return map[string]any{"@odata.type": "#microsoft.graph.aadUserConversationMember", "roles": []string{"owner"},
+			"user@odata.bind": "https://graph.microsoft.com/v1.0/users('" + u.ID + "')"}
+	}
+	body, _ := json.Marshal(map[string]any{"chatType": "group", "topic": "graphhook bench",
+		"members": []any{member(t.Users[0]), member(t.Users[1])}})
+	status, out, err := benchDo(ctx, client, "POST", base+"/v1.0/chats", appToken, body)
+	if err != nil || status != http.StatusCreated {
+		return nil, fmt.Errorf("creating the chat: %d %s %v", status, out, err)
+	}
+	var chat struct {
+		ID string `json:"id"`
+	}
+	json.Unmarshal(out, &chat)
+	userToken, err := benchUserToken(base)
+	if err != nil {
+		return nil, err
+	}
+	recv.rich, err = receiver.NewHandler(receiver.Config{
+		// Unused: the receiver calls Verify itself to count refusals.
+		OnNotifications: func(context.Context, []receiver.Notification) error { return nil },
+		ClientState:     benchClientState,
+		DecryptionKeys:  map[string]*rsa.PrivateKey{benchCertID: key},
+		AppIDs:          []string{t.Apps[0].ClientID},
+		JWKSURL:         base + "/" + t.ID + "/discovery/v2.0/keys",
+		Logger:          slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		return nil, err
+	}
+	body, _ = json.Marshal(map[string]any{"changeType": "created", "notificationUrl": urls[0],
+		"resource": "/chats/" + chat.ID + "/messages", "expirationDateTime": time.Now().Add(time.Hour).UTC().Format(time.RFC3339),
+		"clientState": benchClientState, "includeResourceData": true, "encryptionCertificate": cert, "encryptionCertificateId": benchCertID})
+	status, out, err = benchDo(ctx, client, "POST", base+"/v1.0/subscriptions", appToken, body)
+	if err != nil || status != http.StatusCreated {
+		return nil, fmt.Errorf("creating the rich subscription: %d %s %v", status, out, err)
+	}
+	var sub struct {
+		ID string `json:"id"`
+	}
+	json.Unmarshal(out, &sub)
+	if len(urls) > 1 {
+		if err := benchCopySubscription(ctx, m, sub.ID, urls[1:]); err != nil {
+			return nil, err
+		}
+	}
+	msgURL := base + "/v1.0/chats/" + url.PathEscape(chat.ID) + "/messages"
+	return func(ctx context.Context) (string, time.Time, error) {
+		return benchPost(ctx, client, msgURL, userToken, benchChatBody)
+	}, nil
+}
+
+// benchCopySubscription copies subscription id once per URL, straight in the store.
+func benchCopySubscription(ctx context.Context, m *Main, id string, urls []string) error {
+	if m == nil {
+		return errors.New("copies of a subscription need the embedded server")
+	}
+	return m.Store.Update(ctx, func(tx store.Tx) error {
+		orig, err := tx.GetSubscription(ctx, id)
+		if err != nil {
+			return err
+		}
+		var doc map[string]any
+		if err := json.Unmarshal(orig.Data, &doc); err != nil {
+			return err
+		}
+		for _, u := range urls {
+			s := orig
+			s.ID, s.NotificationURL = uuid.NewString(), u
+			doc["id"], doc["notificationUrl"] = s.ID, u
+			if s.Data, err = json.Marshal(doc); err != nil {
+				return err
+			}
+			if err := tx.InsertSubscription(ctx, &s); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// benchCertificate makes an RSA-2048 key and a self-signed certificate for it, and
+// returns the key and the certificate as encryptionCertificate takes it (base64 DER).
+func benchCertificate() (*rsa.PrivateKey, string, error) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return nil, "", err
+	}
+	now := time.Now()
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(now.UnixNano()), Subject: pkix.Name{CommonName: benchCertID},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour), KeyUsage: x509.KeyUsageKeyEncipherment}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return nil, "", err
+	}
+	return key, base64.StdEncoding.EncodeToString(der), nil
+}
+
+// benchChatBody is a chat message of a few sentences, so that what is encrypted is
+// the size of a typical chatMessage (about 1 KB with its properties).
+var benchChatBody = []byte(`{"body":{"contentType":"html","content":"<p>Hello team, the quarterly numbers are in. ` +
+	`Please review the attached deck before Thursday's meeting and add your comments inline. Thanks!</p>"}}`)
+
 var benchBody = []byte(`{"subject":"bench","body":{"contentType":"text","content":"hello"}}`)
 
 // benchChange creates one message in the demo user's mailbox.
 func benchChange(ctx context.Context, c *http.Client, base, token string) (string, time.Time, error) {
+	return benchPost(ctx, c, base+"/v1.0/users/"+demoAdele+"/messages", token, benchBody)
+}
+
+// benchPost creates a resource and returns its id and when the request was sent.
+func benchPost(ctx context.Context, c *http.Client, u, token string, body []byte) (string, time.Time, error) {
 	sent := time.Now()
-	status, out, err := benchDo(ctx, c, "POST", base+"/v1.0/users/"+demoAdele+"/messages", token, benchBody)
+	status, out, err := benchDo(ctx, c, "POST", u, token, body)
 	if err != nil {
 		return "", sent, err
 	}
 	if status != http.StatusCreated {
-		return "", sent, fmt.Errorf("create message: %d", status)
+		return "", sent, fmt.Errorf("POST %s: %d", u, status)
 	}
 	var m struct {
 		ID string `json:"id"`
