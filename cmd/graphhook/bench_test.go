@@ -6,6 +6,9 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/graphhook/graphhook/receiver"
 )
 
 // TestBenchReports runs a one-second batched bench in process and checks the JSON
@@ -45,10 +48,90 @@ func TestBenchRefusesBadFlags(t *testing.T) {
 		{"bench", "--duration", "0s"},
 		{"bench", "--rate", "-1"},
 		{"bench", "--scenario", "memory", "--target", "http://127.0.0.1:1"},
+		{"bench", "--scenario", "rich", "--target", "http://127.0.0.1:1", "--subs", "2"},
 	} {
 		var out, errOut bytes.Buffer
 		if code := run(context.Background(), args, &out, &errOut); code != 2 || errOut.Len() == 0 {
 			t.Errorf("%s: exit %d, stderr %q; want 2 with a message", strings.Join(args, " "), code, errOut.String())
+		}
+	}
+}
+
+// TestBenchRich runs a one-second rich bench: every change must come back as one
+// notification per subscription that the receiver verified and decrypted to the
+// message its resourceData names, with none refused.
+func TestBenchRich(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"bench", "--scenario", "rich", "--subs", "3", "--duration", "1s", "--json"}, &out, &errOut); code != 0 {
+		t.Fatalf("bench --scenario rich exited %d: %s", code, errOut.String())
+	}
+	var res map[string]any
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+		t.Fatalf("bench --json printed %q: %v", out.String(), err)
+	}
+	changes, _ := res["changes"].(float64)
+	notes, _ := res["notifications"].(float64)
+	if res["scenario"] != "rich" || res["subscriptions"] != 3.0 || changes < 1 || notes != 3*changes {
+		t.Errorf("bench rich: scenario %v, %v subscriptions, %v changes, %v notifications; want rich, 3, ≥ 1, 3 per change", res["scenario"], res["subscriptions"], changes, notes)
+	}
+	if refused, ok := res["refused_posts"]; ok {
+		t.Errorf("bench rich: refused_posts = %v, want none; stderr: %s", refused, errOut.String())
+	}
+	lat, _ := res["latency_ms"].(map[string]any)
+	if p50, _ := lat["p50"].(float64); p50 <= 0 || lat["p99"].(float64) < p50 {
+		t.Errorf("latency_ms = %v", lat)
+	}
+	if r, _ := res["ratio"].(float64); r <= 0 {
+		t.Errorf("ratio = %v, want > 0", res["ratio"])
+	}
+}
+
+func TestCheckDecrypted(t *testing.T) {
+	rich := func(id, data string) receiver.Notification {
+		n := receiver.Notification{Data: []byte(data)}
+		n.ResourceData = &receiver.ResourceData{ID: id}
+		if data == "" {
+			n.Data = nil
+		}
+		return n
+	}
+	tests := []struct {
+		name    string
+		batch   []receiver.Notification
+		wantErr string // "" for none
+	}{
+		{"decrypted", []receiver.Notification{rich("1", `{"id":"1"}`), rich("2", `{"id":"2","body":{}}`)}, ""},
+		{"basic", []receiver.Notification{rich("1", `{"id":"1"}`), rich("2", "")}, "value[1] has no encryptedContent"},
+		{"no resourceData", []receiver.Notification{{Data: []byte(`{"id":"1"}`)}}, "value[0] has no encryptedContent or no resourceData"},
+		{"another message", []receiver.Notification{rich("1", `{"id":"2"}`)}, `decrypted message "2", resourceData names "1"`},
+		{"not JSON", []receiver.Notification{rich("1", `garbage`)}, "not a JSON object"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := checkDecrypted(tt.batch)
+			if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
+				t.Errorf("checkDecrypted() = %v, want error containing %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+// TestBenchConfigRichTarget checks the edge of the rich scenario's --subs limit
+// against a running server: one subscription per app per chat.
+func TestBenchConfigRichTarget(t *testing.T) {
+	for _, tt := range []struct {
+		subs    int
+		target  string
+		wantErr bool
+	}{
+		{0, "http://127.0.0.1:1", false}, // the default, 1 with --target
+		{1, "http://127.0.0.1:1", false},
+		{2, "http://127.0.0.1:1", true},
+		{1000, "", false}, // copies in the embedded store
+	} {
+		cfg := benchConfig{Scenario: "rich", Duration: time.Second, Subs: tt.subs, Target: tt.target}
+		if err := cfg.validate(); (err != nil) != tt.wantErr {
+			t.Errorf("validate(rich, --subs %d, --target %q) = %v, want error %v", tt.subs, tt.target, err, tt.wantErr)
 		}
 	}
 }
