@@ -1,5 +1,9 @@
 // Package postgres is graphhook's store for several nodes sharing one PostgreSQL
 // database, through pgx. Claims use FOR UPDATE SKIP LOCKED, so every node can dispatch.
+// Nodes wake each other with LISTEN/NOTIFY: a commit that appended changes or queued
+// notifications is announced on a channel, and every node's Committed signal fires
+// for the commits of the others too (notify.go). Polling stays the fallback when a
+// notification is lost.
 package postgres
 
 import (
@@ -7,6 +11,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
@@ -18,14 +23,17 @@ import (
 type Config struct {
 	// URL is a postgres:// connection URL.
 	URL string
-	// MaxConns caps the pool (default 16).
+	// MaxConns caps the pool (default 16). The LISTEN connection comes on top.
 	MaxConns int
+	// Logger receives the LISTEN/NOTIFY connection's troubles (default: discarded).
+	Logger *slog.Logger
 }
 
 // Store is the PostgreSQL backend.
 type Store struct {
 	*sqlstore.Store
-	db *sql.DB
+	db     *sql.DB
+	notify *notifier
 }
 
 // Open connects, applies migrations and returns the store.
@@ -55,8 +63,18 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	s := &Store{db: db}
-	s.Store = sqlstore.New(sqlstore.Config{Dialect: d, Writer: db, Reader: db, ReadOnlyTx: true})
+	s.notify, err = newNotifier(db, cfg.URL, func() { s.Signal() }, log)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	s.Store = sqlstore.New(sqlstore.Config{Dialect: d, Writer: db, Reader: db, ReadOnlyTx: true, AfterCommit: s.notify.committed})
+	s.notify.start()
 	return s, nil
 }
 
@@ -86,8 +104,9 @@ func isUniqueViolation(err error) bool {
 	return errors.As(err, &pe) && pe.Code == "23505"
 }
 
-// Close closes the pool.
+// Close stops the listener and closes the pool.
 func (s *Store) Close() error {
 	s.Store.Close()
+	s.notify.stop()
 	return s.db.Close()
 }

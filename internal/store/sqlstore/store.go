@@ -26,6 +26,10 @@ type Config struct {
 	MaxBatch int
 	// ReadOnlyTx asks the driver for read-only transactions in View.
 	ReadOnlyTx bool
+	// AfterCommit, when set, is called (after Committed is signalled) for each commit
+	// that appended changes or queued notifications, so that a backend can tell other
+	// processes sharing the database (PostgreSQL NOTIFY). It must not block.
+	AfterCommit func()
 }
 
 // Store implements store.Store over database/sql.
@@ -78,7 +82,8 @@ func (s *Store) SetChangeHook(fn store.ChangeHook) { s.hook = fn }
 // Committed implements store.Store.
 func (s *Store) Committed() <-chan struct{} { return s.committed }
 
-// Signal wakes whoever waits on Committed, without blocking.
+// Signal wakes whoever waits on Committed, without blocking. Backends call it when
+// another process committed; commits of this store signal by themselves.
 func (s *Store) Signal() {
 	select {
 	case s.committed <- struct{}{}:
@@ -158,9 +163,18 @@ func (s *Store) updateOne(ctx context.Context, fn func(store.Tx) error) (err err
 		return fmt.Errorf("commit: %w", err)
 	}
 	if t.signal {
-		s.Signal()
+		s.committedHere()
 	}
 	return nil
+}
+
+// committedHere signals a commit of this store: to local waiters, and through
+// AfterCommit to other processes.
+func (s *Store) committedHere() {
+	s.Signal()
+	if s.cfg.AfterCommit != nil {
+		s.cfg.AfterCommit()
+	}
 }
 
 // runFn calls fn, turning a panic into an error so that one bad request cannot take
@@ -270,7 +284,7 @@ func (s *Store) runBatch(batch []*writeReq) {
 		return
 	}
 	if signal {
-		s.Signal()
+		s.committedHere()
 	}
 	for i, r := range batch {
 		r.done <- errs[i]
