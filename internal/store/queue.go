@@ -110,6 +110,13 @@ type QueueTx interface {
 	// MarkDiscarded moves the running rows among ids to discarded (Finished = at),
 	// recording errText; returns how many moved. Errors: backend errors only.
 	MarkDiscarded(ctx context.Context, ids []int64, at time.Time, errText string) (int, error)
+	// DiscardSubscriptionNotifications moves the available and retryable rows of
+	// subscriptionID queued for url to discarded (Finished = at), recording errText,
+	// and returns how many moved; rows in flight are left to their dispatcher. url
+	// keeps the search within one notification URL's waiting rows (the queue is
+	// indexed by URL), so a subscription's rows take one call per URL it has (its
+	// notification and lifecycle URLs). Errors: backend errors only.
+	DiscardSubscriptionNotifications(ctx context.Context, url, subscriptionID string, at time.Time, errText string) (int, error)
 	// ReleaseNotifications moves the running rows among ids back to available, due
 	// at scheduled, and takes back the attempt their claim counted (used when a
 	// notification is held, not tried). Returns how many moved. Errors: backend

@@ -195,6 +195,20 @@ func (t *Tx) MarkDiscarded(ctx context.Context, ids []int64, at time.Time, errTe
 	return t.guarded(ctx, `UPDATE notifications SET state = 'discarded', finished = ?, error = ? WHERE state = 'running'`, []any{nanos(at), errText}, ids)
 }
 
+// DiscardSubscriptionNotifications implements store.QueueTx.
+func (t *Tx) DiscardSubscriptionNotifications(ctx context.Context, url, subscriptionID string, at time.Time, errText string) (int, error) {
+	if t.readOnly {
+		return 0, ErrReadOnly
+	}
+	res, err := t.Exec(ctx, `UPDATE notifications SET state = 'discarded', finished = ?, error = ?
+		WHERE url = ? AND `+waiting+` AND subscription_id = ?`, nanos(at), errText, url, subscriptionID)
+	if err != nil {
+		return 0, t.translate(err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
+
 // ReleaseNotifications implements store.QueueTx.
 func (t *Tx) ReleaseNotifications(ctx context.Context, ids []int64, scheduled time.Time) (int, error) {
 	return t.guarded(ctx, `UPDATE notifications SET state = 'available', scheduled = ?, attempt = attempt - 1 WHERE state = 'running'`, []any{nanos(scheduled)}, ids)

@@ -15,11 +15,12 @@ import (
 
 func init() {
 	extraSuites = append(extraSuites, map[string]func(t *testing.T, s store.Store){
-		"QueueEnqueueClaim":       testQueueEnqueueClaim,
-		"QueueGuardedStates":      testQueueGuardedStates,
-		"QueueConcurrentClaims":   testQueueConcurrentClaims,
-		"QueueRescuePrune":        testQueueRescuePrune,
-		"SubscriptionsUnderTopic": testSubscriptionsUnderTopic,
+		"QueueEnqueueClaim":        testQueueEnqueueClaim,
+		"QueueGuardedStates":       testQueueGuardedStates,
+		"QueueConcurrentClaims":    testQueueConcurrentClaims,
+		"QueueRescuePrune":         testQueueRescuePrune,
+		"QueueDiscardSubscription": testQueueDiscardSubscription,
+		"SubscriptionsUnderTopic":  testSubscriptionsUnderTopic,
 	})
 }
 
@@ -316,6 +317,63 @@ func testQueueRescuePrune(t *testing.T, s store.Store) {
 		}
 		if diff := cmp.Diff(map[store.NotificationState]int{store.NotificationAvailable: 1, store.NotificationRetryable: 1}, counts); diff != "" {
 			t.Errorf("CountNotifications after prune (-want +got):\n%s", diff)
+		}
+		return nil
+	})
+}
+
+func testQueueDiscardSubscription(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	const url, other = "https://d.test/hook", "https://d.test/lifecycle"
+	running, retryable, available := sampleNotification(url, 0), sampleNotification(url, 0), sampleNotification(url, time.Hour)
+	otherSub := sampleNotification(url, 0)
+	otherSub.SubscriptionID = "s2"
+	otherURL := sampleNotification(other, 0)
+	enqueue(t, s, running, retryable, otherSub, otherURL)
+	update(t, s, func(tx store.Tx) error {
+		if got, err := tx.ClaimNotifications(ctx, url, queueBase, queueBase, 1); err != nil || len(got) != 1 || got[0].ID != running.ID {
+			return fmt.Errorf("ClaimNotifications = %v, %v; want row %d", ids(got), err, running.ID)
+		}
+		got, err := tx.ClaimNotifications(ctx, url, queueBase, queueBase, 1)
+		if err != nil || len(got) != 1 || got[0].ID != retryable.ID {
+			return fmt.Errorf("ClaimNotifications = %v, %v; want row %d", ids(got), err, retryable.ID)
+		}
+		_, err = tx.MarkRetryable(ctx, ids(got), queueBase.Add(time.Minute), "500")
+		return err
+	})
+	enqueue(t, s, available)
+	at := queueBase.Add(2 * time.Minute)
+	discard := func() int {
+		var n int
+		update(t, s, func(tx store.Tx) error {
+			var err error
+			n, err = tx.DiscardSubscriptionNotifications(ctx, url, "s1", at, "subscription deleted")
+			return err
+		})
+		return n
+	}
+	if n := discard(); n != 2 {
+		t.Errorf("DiscardSubscriptionNotifications = %d, want 2 (the retryable and the available row)", n)
+	}
+	if n := discard(); n != 0 {
+		t.Errorf("DiscardSubscriptionNotifications again = %d, want 0", n)
+	}
+	want := map[int64]store.NotificationState{
+		running.ID: store.NotificationRunning, retryable.ID: store.NotificationDiscarded, available.ID: store.NotificationDiscarded,
+		otherSub.ID: store.NotificationAvailable, otherURL.ID: store.NotificationAvailable,
+	}
+	view(t, s, func(tx store.Tx) error {
+		for id, state := range want {
+			n, err := tx.GetNotification(ctx, id)
+			if err != nil {
+				return err
+			}
+			if n.State != state {
+				t.Errorf("row %d: state %q, want %q", id, n.State, state)
+			}
+			if state == store.NotificationDiscarded && (!n.Finished.Equal(at) || n.Error != "subscription deleted") {
+				t.Errorf("row %d: finished %v error %q, want %v and %q", id, n.Finished, n.Error, at, "subscription deleted")
+			}
 		}
 		return nil
 	})
