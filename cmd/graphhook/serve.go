@@ -40,6 +40,8 @@ type Config struct {
 	PublicURL string // base URL the server names itself by (default from Addr)
 	AdminKey  string // admin API key; generated in dev when empty, required in strict
 	LogLevel  string // debug, info (default), warn, error
+	// LeaseTTL is how long the lease of leader-only services lasts on PostgreSQL (default 15s).
+	LeaseTTL time.Duration
 }
 
 func (c *Config) validate() error {
@@ -56,6 +58,9 @@ func (c *Config) validate() error {
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return fmt.Errorf("--public-url must be an absolute http(s) URL, not %q", c.PublicURL)
 		}
+	}
+	if c.LeaseTTL != 0 && c.LeaseTTL < minLeaseTTL {
+		return fmt.Errorf("--lease-ttl must be at least %v, not %v", minLeaseTTL, c.LeaseTTL)
 	}
 	if c.Profile == "strict" && c.AdminKey == "" {
 		return errors.New("the strict profile needs --admin-key (or GRAPHHOOK_ADMIN_KEY)")
@@ -79,6 +84,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.PublicURL, "public-url", "", "base URL the server names itself by in links and token issuers (default http://<addr>)")
 	fs.StringVar(&cfg.AdminKey, "admin-key", "", "key for the admin API under /_graphhook/ (dev: generated and printed when empty)")
 	fs.StringVar(&cfg.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fs.DurationVar(&cfg.LeaseTTL, "lease-ttl", defaultLeaseTTL, "with --database: how long a node leads the sweepers without renewing (another node takes over after it)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -197,7 +203,7 @@ func (m *Main) Run(ctx context.Context) error {
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
 
 	if cfg.Database != "" {
-		m.Store, err = postgres.Open(ctx, postgres.Config{URL: cfg.Database})
+		m.Store, err = postgres.Open(ctx, postgres.Config{URL: cfg.Database, Logger: m.Log.With("part", "store")})
 	} else {
 		m.Store, err = sqlite.Open(ctx, sqlite.Config{Dir: cfg.Data})
 	}
