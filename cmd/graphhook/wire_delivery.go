@@ -30,8 +30,12 @@ func init() {
 			return err
 		}
 		p.Install()
-		for _, s := range p.Services() {
-			m.AddService(s)
+		// Services lists the dispatcher first: it runs on every node, the others
+		// (restartable, so the same instance serves each term) on the leader only.
+		services := p.Services()
+		m.AddService(services[0])
+		for _, s := range services[1:] {
+			m.AddService(m.leaderOnly(func() Service { return s }))
 		}
 		pipelines.Store(m, p)
 		return nil
