@@ -22,6 +22,10 @@ func init() {
 		// With the embedded store this process is the only dispatcher, so whatever
 		// is left running at start was in flight when an earlier process died.
 		cfg.RescueOnStart = m.Config.Database == ""
+		// The strict profile's address rule holds for notification POSTs as it does
+		// for the handshake: a name that resolved to a public address at creation
+		// may point inside the network later.
+		cfg.Strict = m.Config.Profile == "strict"
 		p, err := delivery.New(cfg, delivery.Options{
 			Store: m.Store, Clock: m.Clock, Signer: m.Identity, Registry: m.Registry,
 			Logger: m.Log.With("part", "delivery"),

@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"cmp"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"time"
@@ -57,6 +58,12 @@ type Config struct {
 	// Issuer returns iss of validation tokens for a tenant (default
 	// https://sts.windows.net/{tenant}/).
 	Issuer func(tenant string) string
+	// Strict refuses, when connecting, notification URLs that resolve to loopback,
+	// private, link-local, unspecified or multicast addresses (the strict profile;
+	// default false). Such a POST fails like an unreachable endpoint.
+	Strict bool
+	// RootCAs verifies receivers' certificates (default the system roots).
+	RootCAs *x509.CertPool
 }
 
 // HealthConfig is per-URL endpoint health (spec §5).

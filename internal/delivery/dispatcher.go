@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/graphhook/graphhook/internal/egress"
 	"github.com/graphhook/graphhook/internal/graph"
 	"github.com/graphhook/graphhook/internal/richdata"
 	"github.com/graphhook/graphhook/internal/store"
@@ -191,6 +192,9 @@ func (p *Pipeline) idle(ep *endpoint) {
 type batch struct {
 	rows  []store.Notification
 	infos []*subInfo // per row; nil for lifecycle rows
+	// tls is the latestSupportedTlsVersion the POST offers at most: the lowest of
+	// the batch's subscriptions, all of which point at this endpoint.
+	tls string
 }
 
 // claim claims up to k batches for ep and, in the same transaction, settles the
@@ -225,7 +229,7 @@ func (p *Pipeline) claim(ctx context.Context, ep *endpoint, k int) ([]*batch, er
 			var out []*batch
 			for lo := 0; lo < len(b.rows); lo += size {
 				hi := min(lo+size, len(b.rows))
-				out = append(out, &batch{rows: b.rows[lo:hi:hi], infos: b.infos[lo:hi:hi]})
+				out = append(out, &batch{rows: b.rows[lo:hi:hi], infos: b.infos[lo:hi:hi], tls: b.tls})
 			}
 			return out, nil
 		}
@@ -241,6 +245,17 @@ func (p *Pipeline) settle(ctx context.Context, tx store.Tx, rows []store.Notific
 	var gone, dropped, expired, held []int64
 	missed := map[string]*store.Subscription{}
 	infos := map[string]*subInfo{}
+	lookup := func(id string) (*subInfo, error) {
+		info, ok := infos[id]
+		if !ok {
+			var err error
+			if info, err = p.subs.get(ctx, tx, id); err != nil {
+				return nil, err
+			}
+			infos[id] = info
+		}
+		return info, nil
+	}
 	for i := range rows {
 		n := &rows[i]
 		if n.Lifecycle {
@@ -248,18 +263,22 @@ func (p *Pipeline) settle(ctx context.Context, tx store.Tx, rows []store.Notific
 				dropped = append(dropped, n.ID)
 				continue
 			}
+			// The item is rendered already; the subscription, when it still exists,
+			// only tells the TLS version (a subscriptionRemoved outlives it).
+			info, err := lookup(n.SubscriptionID)
+			if err != nil {
+				return err
+			}
+			if info != nil {
+				b.tls = lowerTLS(b.tls, info.tls)
+			}
 			b.rows = append(b.rows, *n)
 			b.infos = append(b.infos, nil)
 			continue
 		}
-		info, ok := infos[n.SubscriptionID]
-		if !ok {
-			var err error
-			info, err = p.subs.get(ctx, tx, n.SubscriptionID)
-			if err != nil {
-				return err
-			}
-			infos[n.SubscriptionID] = info
+		info, err := lookup(n.SubscriptionID)
+		if err != nil {
+			return err
 		}
 		switch {
 		case info == nil:
@@ -279,6 +298,7 @@ func (p *Pipeline) settle(ctx context.Context, tx store.Tx, rows []store.Notific
 		default:
 			b.rows = append(b.rows, *n)
 			b.infos = append(b.infos, info)
+			b.tls = lowerTLS(b.tls, info.tls)
 		}
 	}
 	if len(gone) > 0 {
@@ -341,7 +361,7 @@ func (p *Pipeline) send(ctx context.Context, ep *endpoint, b *batch) {
 			break
 		}
 	}
-	status, ra, elapsed, err := p.post(ctx, ep.url, body, timeout)
+	status, ra, elapsed, err := p.post(ctx, p.clients.For(b.tls), ep.url, body, timeout)
 	now := p.clock.Now()
 	class := respOK
 	switch {
@@ -395,9 +415,10 @@ func describeFailure(status int, err error, timeout time.Duration) string {
 	}
 }
 
-// post sends body and reports the status, Retry-After (on 429 and 503) and the
-// time it took. A response that does not arrive within timeout is a failure.
-func (p *Pipeline) post(ctx context.Context, url string, body []byte, timeout time.Duration) (status int, ra time.Duration, elapsed time.Duration, err error) {
+// post sends body with client and reports the status, Retry-After (on 429 and 503)
+// and the time it took. A response that does not arrive within timeout is a
+// failure, and so is a connection the strict profile refuses.
+func (p *Pipeline) post(ctx context.Context, client *http.Client, url string, body []byte, timeout time.Duration) (status int, ra time.Duration, elapsed time.Duration, err error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
@@ -406,7 +427,7 @@ func (p *Pipeline) post(ctx context.Context, url string, body []byte, timeout ti
 	}
 	req.Header["Content-Type"] = []string{"application/json; charset=utf-8"}
 	start := time.Now()
-	resp, err := p.client.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		elapsed = time.Since(start)
 		if ctx.Err() == context.DeadlineExceeded {
@@ -506,6 +527,7 @@ func (p *Pipeline) body(b *batch) (body []byte, bad []int64) {
 type subInfo struct {
 	sub    store.Subscription
 	head   subHead
+	tls    string // latestSupportedTlsVersion
 	aud    string // validation token audience
 	cert   *x509.Certificate
 	certID string
@@ -563,15 +585,39 @@ func (c *subCache) get(ctx context.Context, tx store.Tx, id string) (*subInfo, e
 	return info, nil
 }
 
+// lowerTLS returns the lower of two latestSupportedTlsVersion values; "" (not yet
+// known) yields to the other, and an unknown value counts as egress's default.
+func lowerTLS(a, b string) string {
+	if a == "" {
+		return b
+	}
+	if b == "" {
+		return a
+	}
+	va, ok := tlsVersions[a]
+	if !ok {
+		a, va = egress.DefaultTLSVersion, tlsVersions[egress.DefaultTLSVersion]
+	}
+	if vb, ok := tlsVersions[b]; ok && vb < va {
+		return b
+	}
+	return a
+}
+
+var tlsVersions = egress.TLSVersions()
+
 func newSubInfo(s store.Subscription) *subInfo {
 	info := &subInfo{head: renderHead(&s), aud: s.AppID}
+	var d struct {
+		TLS    string `json:"latestSupportedTlsVersion"`
+		Cert   string `json:"encryptionCertificate"`
+		CertID string `json:"encryptionCertificateId"`
+		AppID  string `json:"notificationUrlAppId"`
+	}
+	err := json.Unmarshal(s.Data, &d)
+	info.tls = d.TLS
 	if s.IncludeResourceData {
-		var d struct {
-			Cert   string `json:"encryptionCertificate"`
-			CertID string `json:"encryptionCertificateId"`
-			AppID  string `json:"notificationUrlAppId"`
-		}
-		if err := json.Unmarshal(s.Data, &d); err != nil {
+		if err != nil {
 			info.err = err
 		} else {
 			info.certID = d.CertID
@@ -584,17 +630,29 @@ func newSubInfo(s store.Subscription) *subInfo {
 	return info
 }
 
-// tokenCache keeps validation tokens per (audience, tenant): they live 24 hours and
-// are reused for an hour, so RSA signing stays off the hot path.
+// tokenCache keeps validation tokens per (audience, tenant): minting one is an RSA
+// signature (about 0.7 ms), too dear for every POST. A token is reused for most of
+// its 24-hour life and replaced tokenRenewBefore its expiry, so that the one a
+// receiver gets always has that long left, whatever delays lie between our send and
+// its check.
 type tokenCache struct {
 	mu sync.Mutex
 	m  map[[2]string]cachedToken
 }
 
 type cachedToken struct {
-	token string
-	at    time.Time
+	token   string
+	issued  time.Time // nbf and iat
+	expires time.Time // exp
 }
+
+const (
+	// tokenRenewBefore is how long before its expiry a cached token is replaced.
+	tokenRenewBefore = time.Hour
+	// tokenCacheMax bounds the cache (one entry per app and tenant with rich
+	// subscriptions); past it, it starts again empty.
+	tokenCacheMax = 10000
+)
 
 func (c *tokenCache) get(p *Pipeline, aud, tenant string) (string, error) {
 	if p.signer == nil {
@@ -605,7 +663,8 @@ func (c *tokenCache) get(p *Pipeline, aud, tenant string) (string, error) {
 	c.mu.Lock()
 	t, ok := c.m[key]
 	c.mu.Unlock()
-	if ok && now.Sub(t.at) < time.Hour && !now.Before(t.at) {
+	// A clock set back before the token's nbf makes it not yet valid: mint anew.
+	if ok && !now.Before(t.issued) && now.Before(t.expires.Add(-tokenRenewBefore)) {
 		return t.token, nil
 	}
 	iss := ""
@@ -616,11 +675,13 @@ func (c *tokenCache) get(p *Pipeline, aud, tenant string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	// ValidationToken counts nbf and exp from now in whole seconds.
+	issued := now.Truncate(time.Second)
 	c.mu.Lock()
-	if c.m == nil {
+	if c.m == nil || len(c.m) >= tokenCacheMax {
 		c.m = map[[2]string]cachedToken{}
 	}
-	c.m[key] = cachedToken{tok, now}
+	c.m[key] = cachedToken{token: tok, issued: issued, expires: issued.Add(richdata.TokenLifetime)}
 	c.mu.Unlock()
 	return tok, nil
 }

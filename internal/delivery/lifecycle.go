@@ -31,6 +31,32 @@ func supports(s *store.Subscription, event string) bool {
 	return false
 }
 
+// DiscardQueued discards the notifications of sub still waiting in the queue (to its
+// notification URL and its lifecycle URL); rows in flight finish their POST. It is
+// the subscriptions API's OnDelete hook, so it runs in the transaction that deletes
+// sub (through the API or the expiry sweeper): a deleted subscription's backlog goes
+// with it, instead of lingering until a dispatcher claims and drops it, which for a
+// slow endpoint is ten minutes later.
+func (p *Pipeline) DiscardQueued(ctx context.Context, tx store.Tx, sub store.Subscription) error {
+	now := p.clock.Now()
+	total := 0
+	urls := []string{sub.NotificationURL}
+	if sub.LifecycleURL != "" && sub.LifecycleURL != sub.NotificationURL {
+		urls = append(urls, sub.LifecycleURL)
+	}
+	for _, url := range urls {
+		n, err := tx.DiscardSubscriptionNotifications(ctx, url, sub.ID, now, "subscription deleted")
+		if err != nil {
+			return err
+		}
+		total += n
+	}
+	if total > 0 {
+		p.metrics.notifications.WithLabelValues(outcomeDiscarded).Add(float64(total))
+	}
+	return nil
+}
+
 // lifecycleRow is a queued lifecycle notification for s, rendered in full now.
 func lifecycleRow(s *store.Subscription, event string, now time.Time) *store.Notification {
 	return &store.Notification{

@@ -322,6 +322,9 @@ func (p *Pipeline) removeSubscription(ctx context.Context, tx store.Tx, s *store
 	if err := tx.DeleteSubscription(ctx, s.ID); err != nil {
 		return nil, err
 	}
+	if err := p.DiscardQueued(ctx, tx, *s); err != nil {
+		return nil, err
+	}
 	p.log.Info("delivery: subscription removed", "subscription", s.ID, "reason", why)
 	p.metrics.removed.Inc()
 	if !supports(s, graph.LifecycleSubscriptionRemoved) {

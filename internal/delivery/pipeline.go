@@ -4,14 +4,13 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net"
-	"net/http"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/graphhook/graphhook/internal/clock"
+	"github.com/graphhook/graphhook/internal/egress"
 	"github.com/graphhook/graphhook/internal/richdata"
 	"github.com/graphhook/graphhook/internal/store"
 )
@@ -28,8 +27,6 @@ type Options struct {
 	Registry prometheus.Registerer
 	// Logger (default slog.Default()).
 	Logger *slog.Logger
-	// Client posts notifications (default a client tuned for many small POSTs).
-	Client *http.Client
 }
 
 // Pipeline is the matcher, the dispatcher and the lifecycle services over one store.
@@ -39,7 +36,7 @@ type Pipeline struct {
 	clock   clock.Clock
 	signer  richdata.Signer
 	log     *slog.Logger
-	client  *http.Client
+	clients *egress.Clients // one per latestSupportedTlsVersion
 	metrics *metrics
 
 	filters sync.Map // $filter text → *odata.Filter (nil when it does not parse)
@@ -63,7 +60,7 @@ func New(cfg Config, o Options) (*Pipeline, error) {
 	}
 	cfg = cfg.withDefaults()
 	p := &Pipeline{
-		cfg: cfg, st: o.Store, clock: o.Clock, signer: o.Signer, log: o.Logger, client: o.Client,
+		cfg: cfg, st: o.Store, clock: o.Clock, signer: o.Signer, log: o.Logger,
 		endpoints: map[string]*endpoint{},
 		wake:      make(chan struct{}, 1),
 		acks:      make(chan *ack, 1024),
@@ -74,15 +71,10 @@ func New(cfg Config, o Options) (*Pipeline, error) {
 	if p.log == nil {
 		p.log = slog.Default()
 	}
-	if p.client == nil {
-		p.client = &http.Client{Transport: &http.Transport{
-			DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-			MaxIdleConns:        1024,
-			MaxIdleConnsPerHost: cfg.PerURL * 4,
-			IdleConnTimeout:     90 * time.Second,
-			DisableCompression:  true,
-		}}
-	}
+	p.clients = egress.New(egress.Config{
+		Strict: cfg.Strict, RootCAs: cfg.RootCAs, DialTimeout: 5 * time.Second,
+		MaxIdleConns: 1024, MaxIdleConnsPerHost: cfg.PerURL * 4,
+	})
 	p.subs.init()
 	p.metrics = newMetrics(p, o.Registry)
 	return p, nil

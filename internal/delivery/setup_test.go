@@ -33,8 +33,9 @@ import (
 // delivery pipeline, running its services.
 type harness struct {
 	*testserver.Env
-	P   *delivery.Pipeline
-	Reg *prometheus.Registry
+	P    *delivery.Pipeline
+	Reg  *prometheus.Registry
+	Subs *subscription.Service
 }
 
 // testConfig is fast: retries after milliseconds, short polls.
@@ -52,11 +53,15 @@ func setup(t *testing.T, cfg delivery.Config) *harness {
 	h := &harness{Reg: prometheus.NewRegistry()}
 	h.Env = testserver.New(t, func(env *testserver.Env) {
 		g := env.HTTP.Graph()
-		svc, err := subscription.New(env.Store, subscription.Config{Profile: "dev", Clock: env.Clock})
+		svc, err := subscription.New(env.Store, subscription.Config{Profile: "dev", Clock: env.Clock,
+			OnDelete: func(ctx context.Context, tx store.Tx, sub store.Subscription) error {
+				return h.P.DiscardQueued(ctx, tx, sub)
+			}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		svc.Routes(g)
+		h.Subs = svc
 		directory.New(env.Store, env.Identity).Routes(g)
 		outlook.New(env.Store).Routes(g)
 		sw := sites.New(env.Store, env.Identity)
@@ -281,4 +286,38 @@ func normalize(t *testing.T, item map[string]any, replace map[string]string) []b
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
 	goldenfile.Compare(t, name, got)
+}
+
+// metricValue returns the value of one series of the pipeline's registry (a
+// counter or gauge with the given label, or a histogram's sample count); -1 when
+// the series does not exist.
+func metricValue(t *testing.T, h *harness, name, label, value string) float64 {
+	t.Helper()
+	families, err := h.Reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			match := label == ""
+			for _, l := range m.GetLabel() {
+				match = match || (l.GetName() == label && l.GetValue() == value)
+			}
+			if !match {
+				continue
+			}
+			switch {
+			case m.Counter != nil:
+				return m.Counter.GetValue()
+			case m.Gauge != nil:
+				return m.Gauge.GetValue()
+			case m.Histogram != nil:
+				return float64(m.Histogram.GetSampleCount())
+			}
+		}
+	}
+	return -1
 }
