@@ -453,7 +453,9 @@ func drive(ctx context.Context, cfg benchConfig, d time.Duration, makeChange ben
 						return
 					}
 				}
-				id, sentAt, err := makeChange(runCtx)
+				// The request itself runs on ctx: cancelled at the deadline, a change
+				// the server had already committed would be notified but not counted.
+				id, sentAt, err := makeChange(ctx)
 				if err != nil {
 					continue
 				}
