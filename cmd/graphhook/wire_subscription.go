@@ -23,7 +23,7 @@ func init() {
 			return err
 		}
 		svc.Routes(m.HTTP.Graph())
-		m.AddService(svc.Sweeper())
+		m.AddService(m.leaderOnly(func() Service { return svc.Sweeper() }))
 		return nil
 	}})
 }
