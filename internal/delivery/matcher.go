@@ -171,9 +171,7 @@ func (m *matchState) row(s *store.Subscription, changeType string) *store.Notifi
 		Event: changeType, Resource: m.notice.Resource, Seq: m.c.Seq, Created: m.c.Time,
 	}
 	if m.notice.RootResource {
-		// Drive and list notifications name the subscribed root, which is exactly the
-		// subscription's topic key (drives/{d}/root, sites/{s}/lists/{l}).
-		n.Resource = s.Topic
+		n.Resource = subscribedResource(s)
 	}
 	if m.payload == nil {
 		m.payload = renderResourceData(m.notice, m.c)
@@ -186,6 +184,22 @@ func (m *matchState) row(s *store.Subscription, changeType string) *store.Notifi
 		}
 	}
 	return n
+}
+
+// subscribedResource is the resource a drive or list notification names: the
+// subscribed root as the app wrote it in the subscription (users/{id}/drive/root,
+// me/drive/root, drives/{id}/root, sites/{id}/lists/{id}), without the leading slash
+// or a query, as Graph echoes it (spec §4, driveItem). The topic key stands in when
+// the representation cannot be read.
+func subscribedResource(s *store.Subscription) string {
+	var d struct {
+		Resource string `json:"resource"`
+	}
+	if err := json.Unmarshal(s.Data, &d); err != nil || d.Resource == "" {
+		return s.Topic
+	}
+	path, _, _ := strings.Cut(d.Resource, "?")
+	return strings.TrimPrefix(path, "/")
 }
 
 // filter returns the compiled $filter (cached by text), nil when it does not parse

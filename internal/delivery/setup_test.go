@@ -2,13 +2,17 @@ package delivery_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -23,10 +27,13 @@ import (
 	"github.com/graphhook/graphhook/internal/subscription"
 	"github.com/graphhook/graphhook/internal/testserver"
 	"github.com/graphhook/graphhook/internal/workload/callrecords"
+	"github.com/graphhook/graphhook/internal/workload/conversations"
 	"github.com/graphhook/graphhook/internal/workload/directory"
+	"github.com/graphhook/graphhook/internal/workload/files"
 	"github.com/graphhook/graphhook/internal/workload/outlook"
 	"github.com/graphhook/graphhook/internal/workload/security"
 	"github.com/graphhook/graphhook/internal/workload/sites"
+	"github.com/graphhook/graphhook/internal/workload/teams"
 )
 
 // harness is a test server with every workload, the subscriptions API and the
@@ -73,6 +80,13 @@ func setup(t *testing.T, cfg delivery.Config) *harness {
 		cr := callrecords.New(env.Store, env.Identity)
 		cr.Routes(g)
 		cr.AdminRoutes(env.HTTP.Admin())
+		conversations.New(env.Store, env.Identity).Routes(g)
+		fw, err := files.New(env.Store, env.Identity, sw, files.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fw.Routes(g)
+		teams.New(env.Store, env.Identity).Routes(g)
 		var err2 error
 		h.P, err2 = delivery.New(cfg, delivery.Options{Store: env.Store, Clock: env.Clock, Signer: env.Identity, Registry: h.Reg,
 			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
@@ -244,9 +258,12 @@ var expiryRE = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z$`)
 func normalize(t *testing.T, item map[string]any, replace map[string]string) []byte {
 	t.Helper()
 	data, _ := json.Marshal(item)
-	for from, to := range replace {
+	// Longest first, so that a value containing another is replaced whole.
+	froms := slices.Collect(maps.Keys(replace))
+	slices.SortFunc(froms, func(a, b string) int { return cmp.Or(len(b)-len(a), strings.Compare(a, b)) })
+	for _, from := range froms {
 		if from != "" {
-			data = bytes.ReplaceAll(data, []byte(from), []byte(to))
+			data = bytes.ReplaceAll(data, []byte(from), []byte(replace[from]))
 		}
 	}
 	var m map[string]any
