@@ -14,6 +14,9 @@
 //     current encryption certificate for rich notifications), and records the
 //     outcome. Concurrency is bounded per URL, so a slow endpoint holds only its own
 //     slots.
+//     Every POST goes through the egress package's clients: no redirects, at most
+//     the subscription's latestSupportedTlsVersion, and in the strict profile no
+//     connection to a non-public address (a refused connection is a failed POST).
 //   - endpoint health (health.go) tracks slow and drop windows per URL (spec §5).
 //   - lifecycle notifications (lifecycle.go): missed, subscriptionRemoved,
 //     reauthorizationRequired (spec §6).
@@ -42,6 +45,11 @@
 //	│        └──────── failure / timeout / crash (rescuer) ─▶ retryable
 //	│                                                            │
 //	└─────────────── claim when due (backoff, Retry-After) ──────┘
+//
+// A subscription deleted through the API, expired, or removed by the matcher takes
+// its available and retryable rows to discarded in the deleting transaction
+// (DiscardQueued, the subscriptions API's OnDelete); its running rows finish their
+// POST, and a later claim discards whatever is left of them.
 //
 // # Endpoint health (per notification URL, spec §5)
 //
