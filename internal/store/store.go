@@ -43,9 +43,14 @@ type Store interface {
 	// fn's error is returned unchanged (and the transaction's work is undone); a commit
 	// failure is returned wrapped. fn must do store work only: no network calls, no
 	// sleeping. It may be run in a batch with other transactions (group commit): its own
-	// writes are undone on its error without touching the others'.
+	// writes are undone on its error without touching the others'. Transactions are
+	// serializable: a rule that reads, then writes what it read, holds against
+	// concurrent Updates, on every node. To get there a backend may run fn more than
+	// once (PostgreSQL, after losing a conflict), so fn's effects outside the
+	// transaction must be results it sets anew on each run.
 	Update(ctx context.Context, fn func(Tx) error) error
-	// View runs fn in a read-only snapshot. Write methods of the Tx return an error.
+	// View runs fn in a read-only snapshot (one point in time for all its reads).
+	// Write methods of the Tx return an error.
 	View(ctx context.Context, fn func(Tx) error) error
 	// SetChangeHook installs fn to be called, inside the transaction, for every change
 	// appended with Tx.AppendChange after the change got its sequence number. An error

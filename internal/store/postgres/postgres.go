@@ -73,7 +73,14 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	s.Store = sqlstore.New(sqlstore.Config{Dialect: d, Writer: db, Reader: db, ReadOnlyTx: true, AfterCommit: s.notify.committed})
+	s.Store = sqlstore.New(sqlstore.Config{
+		Dialect: d, Writer: db, Reader: db, ReadOnlyTx: true, AfterCommit: s.notify.committed,
+		// Serializable writes behave like SQLite's single writer (a rule that reads,
+		// then writes, holds across nodes); the price is an occasional retry.
+		WriteIsolation: sql.LevelSerializable, Retryable: isRetryable, RetryUniqueViolations: true,
+		// A View reads one snapshot, as on SQLite.
+		ReadIsolation: sql.LevelRepeatableRead,
+	})
 	s.notify.start()
 	return s, nil
 }
@@ -102,6 +109,13 @@ func Dialect() *sqlstore.Dialect {
 func isUniqueViolation(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && pe.Code == "23505"
+}
+
+// isRetryable reports a transaction that lost to a concurrent one and may be run
+// again: serialization_failure or deadlock_detected.
+func isRetryable(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01")
 }
 
 // Close stops the listener and closes the pool.

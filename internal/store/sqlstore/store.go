@@ -5,8 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	mrand "math/rand/v2"
 	"runtime/debug"
 	"sync"
+	"time"
 
 	"github.com/graphhook/graphhook/internal/store"
 )
@@ -26,6 +28,23 @@ type Config struct {
 	MaxBatch int
 	// ReadOnlyTx asks the driver for read-only transactions in View.
 	ReadOnlyTx bool
+	// WriteIsolation and ReadIsolation are the isolation levels of Update's and
+	// View's transactions (default: the database's own). Without group commit,
+	// writers run concurrently; rules above the store (check, then insert) need them
+	// serializable, as SQLite's single writer makes them.
+	WriteIsolation, ReadIsolation sql.IsolationLevel
+	// Retryable reports whether a transaction that failed with err may simply be run
+	// again (a serialization failure or a deadlock); nil means never. Update then
+	// runs fn again, up to MaxAttempts times in all.
+	Retryable func(err error) bool
+	// MaxAttempts caps the runs of one Update with Retryable (default 10).
+	MaxAttempts int
+	// RetryUniqueViolations runs fn again (twice at most) after a unique violation:
+	// PostgreSQL reports one, not a serialization failure, when two serializable
+	// transactions both found a key absent and both insert it. The run again sees
+	// the committed row and takes its "exists" path; a true duplicate fails the same
+	// way again and is returned.
+	RetryUniqueViolations bool
 	// AfterCommit, when set, is called (after Committed is signalled) for each commit
 	// that appended changes or queued notifications, so that a backend can tell other
 	// processes sharing the database (PostgreSQL NOTIFY). It must not block.
@@ -57,6 +76,9 @@ type writeReq struct {
 func New(cfg Config) *Store {
 	if cfg.MaxBatch <= 0 {
 		cfg.MaxBatch = 256
+	}
+	if cfg.MaxAttempts <= 0 {
+		cfg.MaxAttempts = 10
 	}
 	s := &Store{
 		cfg:       cfg,
@@ -118,7 +140,7 @@ func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
 		return store.ErrClosed
 	default:
 	}
-	sqlTx, err := s.cfg.Reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: s.cfg.ReadOnlyTx})
+	sqlTx, err := s.cfg.Reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: s.cfg.ReadOnlyTx, Isolation: s.cfg.ReadIsolation})
 	if err != nil {
 		return fmt.Errorf("begin read: %w", err)
 	}
@@ -149,23 +171,57 @@ func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
 	return <-r.done
 }
 
-func (s *Store) updateOne(ctx context.Context, fn func(store.Tx) error) (err error) {
-	sqlTx, err := s.cfg.Writer.BeginTx(ctx, nil)
+func (s *Store) updateOne(ctx context.Context, fn func(store.Tx) error) error {
+	uniques := 0
+	for attempt := 1; ; attempt++ {
+		err, cause := s.attempt(ctx, fn)
+		if err == nil || attempt == s.cfg.MaxAttempts {
+			return err
+		}
+		switch {
+		case s.cfg.Retryable != nil && s.cfg.Retryable(cause):
+		case s.cfg.RetryUniqueViolations && s.d.IsUniqueViolation != nil && s.d.IsUniqueViolation(cause) && uniques < 2:
+			uniques++
+		default:
+			return err
+		}
+		// Lost a conflict with a concurrent transaction: run fn again on fresh data,
+		// after a short random pause so that the same two do not collide again.
+		pause := time.Duration(attempt) * time.Duration(1+mrand.IntN(2000)) * time.Microsecond
+		t := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+	}
+}
+
+// attempt runs fn in one transaction. It returns fn's error (or the commit's) and,
+// apart, the database error that decides whether running fn again may help: the
+// first statement error noted as retryable, which fn may have wrapped, translated
+// or swallowed, else fn's or the commit's own.
+func (s *Store) attempt(ctx context.Context, fn func(store.Tx) error) (err, cause error) {
+	sqlTx, err := s.cfg.Writer.BeginTx(ctx, &sql.TxOptions{Isolation: s.cfg.WriteIsolation})
 	if err != nil {
-		return fmt.Errorf("begin: %w", err)
+		return fmt.Errorf("begin: %w", err), nil
 	}
 	t := &Tx{s: s, q: sqlTx}
 	if err := runFn(fn, t); err != nil {
 		sqlTx.Rollback()
-		return err
+		if t.retry != nil {
+			return err, t.retry
+		}
+		return err, err
 	}
 	if err := sqlTx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
+		return fmt.Errorf("commit: %w", err), err
 	}
 	if t.signal {
 		s.committedHere()
 	}
-	return nil
+	return nil, nil
 }
 
 // committedHere signals a commit of this store: to local waiters, and through

@@ -28,6 +28,23 @@ type Tx struct {
 	// signal is set when the transaction wrote something a waiter on Committed cares
 	// about (a change or a queued notification).
 	signal bool
+	// retry keeps the first statement error that may make the whole transaction
+	// worth running again (see Config.Retryable and RetryUniqueViolations), whatever
+	// fn did with it.
+	retry error
+}
+
+// note remembers a statement error that may call for a retry and returns err
+// unchanged.
+func (t *Tx) note(err error) error {
+	if err == nil || t.retry != nil {
+		return err
+	}
+	c := t.s.cfg
+	if (c.Retryable != nil && c.Retryable(err)) || (c.RetryUniqueViolations && t.s.d.IsUniqueViolation != nil && t.s.d.IsUniqueViolation(err)) {
+		t.retry = err
+	}
+	return err
 }
 
 var _ store.Tx = (*Tx)(nil)
@@ -44,10 +61,13 @@ func (t *Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, e
 	if err != nil {
 		return nil, err
 	}
+	var res sql.Result
 	if st == nil {
-		return t.q.ExecContext(ctx, t.s.d.Q(query), args...)
+		res, err = t.q.ExecContext(ctx, t.s.d.Q(query), args...)
+	} else {
+		res, err = st.ExecContext(ctx, args...)
 	}
-	return st.ExecContext(ctx, args...)
+	return res, t.note(err)
 }
 
 // stmt returns the cached statement for query bound to this transaction, or nil when
@@ -69,10 +89,13 @@ func (t *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, e
 	if err != nil {
 		return nil, err
 	}
+	var rows *sql.Rows
 	if st == nil {
-		return t.q.QueryContext(ctx, t.s.d.Q(query), args...)
+		rows, err = t.q.QueryContext(ctx, t.s.d.Q(query), args...)
+	} else {
+		rows, err = st.QueryContext(ctx, args...)
 	}
-	return st.QueryContext(ctx, args...)
+	return rows, t.note(err)
 }
 
 // QueryRow runs a one-row query written with '?' placeholders.
