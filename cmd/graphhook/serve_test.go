@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/graphhook/graphhook/internal/store/pgtest"
 )
 
 var (
@@ -23,7 +25,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := pgtest.Run(m) // stops the PostgreSQL server of the multi-node tests
 	if binPath != "" {
 		os.RemoveAll(filepath.Dir(binPath))
 	}
