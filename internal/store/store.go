@@ -144,7 +144,10 @@ const (
 
 // Change is one record of the change log.
 type Change struct {
-	Seq        int64 // assigned by AppendChange, increasing across the store
+	// Seq is assigned by AppendChange, increasing across the store. Changes become
+	// visible in Seq order: once a reader sees a Seq, no smaller one appears later
+	// (delta tokens rely on it).
+	Seq        int64
 	Tenant     string
 	Kind       string
 	ID         string

@@ -20,6 +20,12 @@ func (t *Tx) AppendChange(ctx context.Context, c *store.Change) error {
 	if err != nil {
 		return err
 	}
+	if lock := t.s.d.ChangeLock; lock != "" && !t.changeLocked {
+		if _, err := t.Exec(ctx, lock); err != nil {
+			return t.translate(err)
+		}
+		t.changeLocked = true
+	}
 	err = t.QueryRow(ctx, `INSERT INTO changes (tenant, kind, id, change_type, topics, time, before, after, extra)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
 		c.Tenant, c.Kind, c.ID, c.ChangeType, string(topics), nanos(c.Time), c.Before, c.After, c.Extra).Scan(&c.Seq)

@@ -21,6 +21,12 @@ type Dialect struct {
 	// SkipLocked is appended to claim sub-selects ("FOR UPDATE SKIP LOCKED" on
 	// PostgreSQL, "" on SQLite where the single writer already serialises claims).
 	SkipLocked string
+	// ChangeLock, when set, runs before a transaction's first AppendChange and holds
+	// until it ends, so that changes become visible in Seq order (PostgreSQL: a
+	// transaction-scoped advisory lock). Without it a reader could see seq 10 before a
+	// slower transaction commits seq 9, and a delta token taken at 10 would skip 9 for
+	// ever. SQLite's single writer needs none.
+	ChangeLock string
 
 	mu    sync.Mutex
 	cache map[string]string

@@ -12,7 +12,8 @@ import (
 
 func init() {
 	extraSuites = append(extraSuites, map[string]func(t *testing.T, s store.Store){
-		"ReadThenWrite": testReadThenWrite,
+		"ReadThenWrite":         testReadThenWrite,
+		"ChangesVisibleInOrder": testChangesVisibleInOrder,
 	})
 }
 
@@ -71,5 +72,59 @@ func testReadThenWrite(t *testing.T, s store.Store) {
 	})
 	if string(c.Data) != fmt.Sprint(n) || c.Version != n {
 		t.Errorf("counter after %d concurrent increments = %s (version %d), want %d (version %d)", n, c.Data, c.Version, n, n)
+	}
+}
+
+// testChangesVisibleInOrder appends changes from concurrent writers while a reader
+// keeps listing them: once the reader has seen a Seq, no smaller Seq may show up in
+// a later read (a delta token taken at the larger one would skip it for ever).
+func testChangesVisibleInOrder(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	const writers, each = 6, 15
+	var wg sync.WaitGroup
+	errs := make(chan error, writers*each)
+	for range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range each {
+				errs <- s.Update(ctx, func(tx store.Tx) error {
+					return tx.AppendChange(ctx, &store.Change{Tenant: "t", Kind: "message", ID: "m", ChangeType: store.Created, Topics: []string{"users/u/messages"}})
+				})
+			}
+		}()
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+
+	seen := map[int64]bool{}
+	var highest int64
+	for finished := false; !finished; {
+		select {
+		case <-done:
+			finished = true // one last read after every writer returned
+		default:
+		}
+		var got []store.Change
+		view(t, s, func(tx store.Tx) (err error) {
+			got, err = tx.ListChanges(ctx, "t", "users/u/messages", 0, 0)
+			return err
+		})
+		for _, c := range got {
+			if !seen[c.Seq] && c.Seq < highest {
+				t.Fatalf("ListChanges: seq %d appeared after seq %d had been read", c.Seq, highest)
+			}
+			seen[c.Seq] = true
+			highest = max(highest, c.Seq)
+		}
+	}
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatalf("AppendChange = %v, want nil", err)
+		}
+	}
+	if len(seen) != writers*each {
+		t.Errorf("changes read = %d, want %d", len(seen), writers*each)
 	}
 }
