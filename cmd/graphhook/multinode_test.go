@@ -466,3 +466,26 @@ func TestMultiNode(t *testing.T) {
 		t.Errorf("errors logged:\n%s", logs)
 	}
 }
+
+func TestLeaseTTLValidation(t *testing.T) {
+	tests := []struct {
+		ttl     time.Duration
+		wantErr bool
+	}{
+		{0, false}, // the default
+		{minLeaseTTL, false},
+		{time.Minute, false},
+		{minLeaseTTL - time.Millisecond, true},
+		{-time.Second, true},
+	}
+	for _, tt := range tests {
+		c := Config{Profile: "dev", LogLevel: "info", LeaseTTL: tt.ttl}
+		err := c.validate()
+		if (err != nil) != tt.wantErr {
+			t.Errorf("Config{LeaseTTL: %v}.validate() = %v, want error %v", tt.ttl, err, tt.wantErr)
+		}
+		if err != nil && !strings.Contains(err.Error(), "--lease-ttl must be at least 100ms") {
+			t.Errorf("Config{LeaseTTL: %v}.validate() = %q, want it to name --lease-ttl and its minimum", tt.ttl, err)
+		}
+	}
+}
