@@ -336,7 +336,7 @@ func TestMultiNode(t *testing.T) {
 	if !a.DemoLoaded || b.DemoLoaded {
 		t.Fatalf("DemoLoaded: A %v, B %v; want the first node to load the demo tenant and the second to find it", a.DemoLoaded, b.DemoLoaded)
 	}
-	const leaderOnlyServices = 4 // reauthorization, rescuer, retention, expiry sweeper
+	const leaderOnlyServices = 5 // reauthorization, rescuer, queue retention, expiry sweeper, change log retention
 	if got := leaderServices(a); got != leaderOnlyServices {
 		t.Errorf("leader-only services running on A (first node) = %d, want %d", got, leaderOnlyServices)
 	}

@@ -176,7 +176,8 @@ type ChangeTx interface {
 	// FirstSeq returns the lowest retained sequence number (0 when empty); delta tokens
 	// older than it can no longer be served.
 	FirstSeq(ctx context.Context) (int64, error)
-	// PruneChanges deletes changes older than before and returns how many went.
+	// PruneChanges deletes changes older than before and returns how many went. The
+	// newest change of the log is never deleted, so LastSeq keeps the log's end.
 	PruneChanges(ctx context.Context, before time.Time) (int, error)
 }
 

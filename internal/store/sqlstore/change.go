@@ -98,10 +98,13 @@ func (t *Tx) FirstSeq(ctx context.Context) (int64, error) {
 
 // PruneChanges implements store.ChangeTx.
 func (t *Tx) PruneChanges(ctx context.Context, before time.Time) (int, error) {
-	if _, err := t.Exec(ctx, `DELETE FROM change_topics WHERE seq IN (SELECT seq FROM changes WHERE time < ?)`, nanos(before)); err != nil {
+	// The newest change always stays: LastSeq reads the log's end from it, and a delta
+	// token taken at that end must stay valid however long the log stays quiet.
+	if _, err := t.Exec(ctx, `DELETE FROM change_topics WHERE seq IN
+		(SELECT seq FROM changes WHERE time < ? AND seq < (SELECT MAX(seq) FROM changes))`, nanos(before)); err != nil {
 		return 0, t.translate(err)
 	}
-	res, err := t.Exec(ctx, `DELETE FROM changes WHERE time < ?`, nanos(before))
+	res, err := t.Exec(ctx, `DELETE FROM changes WHERE time < ? AND seq < (SELECT MAX(seq) FROM changes)`, nanos(before))
 	if err != nil {
 		return 0, t.translate(err)
 	}

@@ -395,6 +395,32 @@ func testPruneChanges(t *testing.T, s store.Store) {
 		}
 		return nil
 	})
+	// Pruning past every change keeps the newest one, and with it the log's end.
+	var last int64
+	update(t, s, func(tx store.Tx) error {
+		var err error
+		if last, err = tx.LastSeq(ctx); err != nil {
+			return err
+		}
+		n, err := tx.PruneChanges(ctx, recent.Add(time.Hour))
+		if err != nil {
+			return err
+		}
+		if n != 0 {
+			t.Errorf("PruneChanges(after the newest) = %d, want 0: the newest change stays", n)
+		}
+		return nil
+	})
+	view(t, s, func(tx store.Tx) error {
+		got, err := tx.LastSeq(ctx)
+		if err != nil {
+			return err
+		}
+		if got != last {
+			t.Errorf("LastSeq after pruning everything = %d, want %d", got, last)
+		}
+		return nil
+	})
 }
 
 func testBlobs(t *testing.T, s store.Store) {
