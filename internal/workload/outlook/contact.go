@@ -1,7 +1,6 @@
 package outlook
 
 import (
-	"errors"
 	"net/http"
 	"strings"
 
@@ -70,27 +69,32 @@ func (o *op) contactFolder(mb mailbox, seg string) (store.Object, map[string]any
 	if strings.EqualFold(seg, "contacts") {
 		id = change.WellKnownContactFolderID(mb.user)
 	}
-	obj, err := o.tx.GetObject(o.ctx, mb.tenant, kindContactFolder, id)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && obj.Owner != mb.user) {
-		return store.Object{}, nil, itemNotFound()
-	}
-	if err != nil {
-		return store.Object{}, nil, err
-	}
-	doc, err := decode(obj.Data)
-	return obj, doc, err
+	return o.getItem(mb, kindContactFolder, id)
 }
 
 // contactParent is the folder a contacts request addresses: {folder} or the default.
 func (o *op) contactParent(c *httpapi.Ctx, mb mailbox) (string, error) {
-	if seg := c.Param("folder"); seg != "" {
-		obj, _, err := o.contactFolder(mb, seg)
-		return obj.ID, err
-	}
-	return change.WellKnownContactFolderID(mb.user), nil
+	return o.contactFolderParam(c, mb, change.WellKnownContactFolderID(mb.user))
 }
 
-func (o *op) newContact(folder string) map[string]any {
+// contactFolderParent is the parent of the contact folders a request lists or
+// creates: {folder}, or the root of the top-level ones.
+func (o *op) contactFolderParent(c *httpapi.Ctx, mb mailbox) (string, error) {
+	return o.contactFolderParam(c, mb, contactRootID(mb.user))
+}
+
+// contactFolderParam loads the {folder} of the path and returns its id, or def when
+// the path has none.
+func (o *op) contactFolderParam(c *httpapi.Ctx, mb mailbox, def string) (string, error) {
+	seg := c.Param("folder")
+	if seg == "" {
+		return def, nil
+	}
+	obj, _, err := o.contactFolder(mb, seg)
+	return obj.ID, err
+}
+
+func (o *op) newContact(_ mailbox, folder string) map[string]any {
 	now := o.now.Format(timeLayout)
 	doc := map[string]any{
 		"id": newID("AAMkAC"), "createdDateTime": now, "lastModifiedDateTime": now, "changeKey": "",
@@ -134,7 +138,6 @@ func (w *Workload) listContacts(c *httpapi.Ctx) error {
 	var docs []map[string]any
 	var fragment string
 	err = w.run(c, false, func(o *op) error {
-		docs = nil
 		mb, err := o.mailbox(c.Param("user"), contactRead)
 		if err != nil {
 			return err
@@ -147,23 +150,13 @@ func (w *Workload) listContacts(c *httpapi.Ctx) error {
 			}
 			fragment = userPath(mb) + "/contactFolders('" + query.Parent + "')/contacts"
 		}
-		objs, err := o.tx.ListObjects(o.ctx, query)
-		if err != nil {
-			return err
-		}
-		for _, obj := range objs {
-			doc, err := decode(obj.Data)
-			if err != nil {
-				return err
-			}
-			docs = append(docs, doc)
-		}
-		return nil
+		docs, err = o.listDocs(query, nil)
+		return err
 	})
 	if err != nil {
 		return err
 	}
-	return writeList(c, fragment, q, docs, func(d map[string]any) map[string]any { return selectFields(d, q.fields) })
+	return writeList(c, fragment, q, docs, selectView(nil, q.fields))
 }
 
 // contact loads a contact; under contactFolders/{folder} it must be in that folder.
@@ -184,121 +177,19 @@ func (o *op) contact(c *httpapi.Ctx, mb mailbox) (store.Object, map[string]any, 
 	return obj, doc, nil
 }
 
-func (w *Workload) getContact(c *httpapi.Ctx) error {
-	fields, err := parseSelect(c)
-	if err != nil {
-		return err
-	}
-	var doc map[string]any
-	var mb mailbox
-	err = w.run(c, false, func(o *op) error {
-		if mb, err = o.mailbox(c.Param("user"), contactRead); err != nil {
-			return err
-		}
-		_, doc, err = o.contact(c, mb)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	return entity(c, http.StatusOK, userPath(mb)+"/contacts/$entity", selectFields(doc, fields))
-}
-
-func (w *Workload) createContact(c *httpapi.Ctx) error {
-	body, err := c.DecodeObject()
-	if err != nil {
-		return err
-	}
-	httpapi.StripAnnotations(body)
-	var doc map[string]any
-	var mb mailbox
-	err = w.run(c, true, func(o *op) error {
-		if mb, err = o.mailbox(c.Param("user"), contactWrite); err != nil {
-			return err
-		}
-		folder, err := o.contactParent(c, mb)
-		if err != nil {
-			return err
-		}
-		doc = o.newContact(folder)
-		if err := applyContact(doc, body); err != nil {
-			return err
-		}
-		return o.insertItem(contactType, mb, folder, doc, contactTopics(mb, folder))
-	})
-	if err != nil {
-		return err
-	}
-	return entity(c, http.StatusCreated, userPath(mb)+"/contacts/$entity", doc)
-}
-
-func (w *Workload) updateContact(c *httpapi.Ctx) error {
-	body, err := c.DecodeObject()
-	if err != nil {
-		return err
-	}
-	httpapi.StripAnnotations(body)
-	var doc map[string]any
-	var mb mailbox
-	err = w.run(c, true, func(o *op) error {
-		if mb, err = o.mailbox(c.Param("user"), contactWrite); err != nil {
-			return err
-		}
-		var obj store.Object
-		if obj, doc, err = o.contact(c, mb); err != nil {
-			return err
-		}
-		if err := checkIfMatch(c, doc); err != nil {
-			return err
-		}
-		if err := applyContact(doc, body); err != nil {
-			return err
-		}
-		return o.updateItem(contactType, mb, obj, doc, contactTopics(mb, obj.Parent))
-	})
-	if err != nil {
-		return err
-	}
-	return entity(c, http.StatusOK, userPath(mb)+"/contacts/$entity", doc)
-}
-
-func (w *Workload) deleteContact(c *httpapi.Ctx) error {
-	err := w.run(c, true, func(o *op) error {
-		mb, err := o.mailbox(c.Param("user"), contactWrite)
-		if err != nil {
-			return err
-		}
-		obj, doc, err := o.contact(c, mb)
-		if err != nil {
-			return err
-		}
-		if err := checkIfMatch(c, doc); err != nil {
-			return err
-		}
-		return o.deleteItem(contactType, mb, obj, contactTopics(mb, obj.Parent))
-	})
-	if err != nil {
-		return err
-	}
-	return c.NoContent()
-}
+func (w *Workload) getContact(c *httpapi.Ctx) error    { return w.getOne(c, contactAPI) }
+func (w *Workload) createContact(c *httpapi.Ctx) error { return w.createOne(c, contactAPI) }
+func (w *Workload) updateContact(c *httpapi.Ctx) error { return w.updateOne(c, contactAPI) }
+func (w *Workload) deleteContact(c *httpapi.Ctx) error { return w.deleteOne(c, contactAPI) }
 
 func (w *Workload) contactsDelta(c *httpapi.Ctx) error {
 	opts, err := deltaSelect(c)
 	if err != nil {
 		return err
 	}
-	var out map[string]any
-	err = w.run(c, false, func(o *op) error {
-		mb, err := o.mailbox(c.Param("user"), contactRead)
-		if err != nil {
-			return err
-		}
+	return w.serveDeltaOf(c, contactRead, opts, func(o *op, mb mailbox) (deltaRound, error) {
 		folder, err := o.contactParent(c, mb)
-		if err != nil {
-			return err
-		}
-		out, err = w.serveDelta(c, o, deltaRound{
+		return deltaRound{
 			topic:     change.FolderContacts(mb.user, folder),
 			odataType: "#microsoft.graph.contact",
 			fragment:  "Collection(contact)",
@@ -306,13 +197,8 @@ func (w *Workload) contactsDelta(c *httpapi.Ctx) error {
 			render: func(doc map[string]any, opts map[string]string) map[string]any {
 				return selectFields(doc, selected(opts))
 			},
-		}, opts)
-		return err
+		}, err
 	})
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, out)
 }
 
 func (w *Workload) listContactFolders(c *httpapi.Ctx) error {
@@ -323,38 +209,25 @@ func (w *Workload) listContactFolders(c *httpapi.Ctx) error {
 	var docs []map[string]any
 	var fragment string
 	err = w.run(c, false, func(o *op) error {
-		docs = nil
 		mb, err := o.mailbox(c.Param("user"), contactRead)
 		if err != nil {
 			return err
 		}
-		parent := contactRootID(mb.user)
-		fragment = userPath(mb) + "/contactFolders"
-		if seg := c.Param("folder"); seg != "" {
-			obj, _, err := o.contactFolder(mb, seg)
-			if err != nil {
-				return err
-			}
-			parent = obj.ID
-			fragment = userPath(mb) + "/contactFolders('" + parent + "')/childFolders"
-		}
-		objs, err := o.tx.ListObjects(o.ctx, store.ObjectQuery{Tenant: mb.tenant, Kind: kindContactFolder, Owner: mb.user, Parent: parent})
+		parent, err := o.contactFolderParent(c, mb)
 		if err != nil {
 			return err
 		}
-		for _, obj := range objs {
-			doc, err := decode(obj.Data)
-			if err != nil {
-				return err
-			}
-			docs = append(docs, doc)
+		fragment = userPath(mb) + "/contactFolders"
+		if c.Param("folder") != "" {
+			fragment = userPath(mb) + "/contactFolders('" + parent + "')/childFolders"
 		}
-		return nil
+		docs, err = o.listDocs(store.ObjectQuery{Tenant: mb.tenant, Kind: kindContactFolder, Owner: mb.user, Parent: parent}, nil)
+		return err
 	})
 	if err != nil {
 		return err
 	}
-	return writeList(c, fragment, q, docs, func(d map[string]any) map[string]any { return selectFields(d, q.fields) })
+	return writeList(c, fragment, q, docs, selectView(nil, q.fields))
 }
 
 func (w *Workload) getContactFolder(c *httpapi.Ctx) error {
@@ -375,24 +248,19 @@ func (w *Workload) getContactFolder(c *httpapi.Ctx) error {
 }
 
 func (w *Workload) createContactFolder(c *httpapi.Ctx) error {
-	body, err := c.DecodeObject()
+	body, err := readBody(c)
 	if err != nil {
 		return err
 	}
-	httpapi.StripAnnotations(body)
 	var doc map[string]any
 	var mb mailbox
 	err = w.run(c, true, func(o *op) error {
 		if mb, err = o.mailbox(c.Param("user"), contactWrite); err != nil {
 			return err
 		}
-		parent := contactRootID(mb.user)
-		if seg := c.Param("folder"); seg != "" {
-			obj, _, err := o.contactFolder(mb, seg)
-			if err != nil {
-				return err
-			}
-			parent = obj.ID
+		parent, err := o.contactFolderParent(c, mb)
+		if err != nil {
+			return err
 		}
 		doc = map[string]any{"id": newID("AAMkAC"), "parentFolderId": parent}
 		if err := contactFolderSchema.apply(doc, body, nil); err != nil {
@@ -401,7 +269,7 @@ func (w *Workload) createContactFolder(c *httpapi.Ctx) error {
 		if doc["displayName"] == nil {
 			return invalidRequest("The property 'displayName' is required to create a contact folder.")
 		}
-		if err := o.checkContactFolderName(mb, parent, "", doc["displayName"].(string)); err != nil {
+		if err := o.checkFolderName(mb, kindContactFolder, parent, "", doc["displayName"].(string)); err != nil {
 			return err
 		}
 		return o.insertIfMissing(&store.Object{Tenant: mb.tenant, Kind: kindContactFolder, ID: doc["id"].(string), Owner: mb.user, Parent: parent}, doc)
@@ -412,29 +280,11 @@ func (w *Workload) createContactFolder(c *httpapi.Ctx) error {
 	return entity(c, http.StatusCreated, userPath(mb)+"/contactFolders/$entity", doc)
 }
 
-func (o *op) checkContactFolderName(mb mailbox, parent, self, name string) error {
-	siblings, err := o.tx.ListObjects(o.ctx, store.ObjectQuery{Tenant: mb.tenant, Kind: kindContactFolder, Owner: mb.user, Parent: parent})
-	if err != nil {
-		return err
-	}
-	for _, s := range siblings {
-		doc, err := decode(s.Data)
-		if err != nil {
-			return err
-		}
-		if n, _ := doc["displayName"].(string); s.ID != self && strings.EqualFold(n, name) {
-			return graph.Errorf(http.StatusConflict, codeFolderExists, "A folder with the specified name already exists.")
-		}
-	}
-	return nil
-}
-
 func (w *Workload) updateContactFolder(c *httpapi.Ctx) error {
-	body, err := c.DecodeObject()
+	body, err := readBody(c)
 	if err != nil {
 		return err
 	}
-	httpapi.StripAnnotations(body)
 	var doc map[string]any
 	var mb mailbox
 	err = w.run(c, true, func(o *op) error {
@@ -451,7 +301,7 @@ func (w *Workload) updateContactFolder(c *httpapi.Ctx) error {
 		if err := contactFolderSchema.apply(doc, body, nil); err != nil {
 			return err
 		}
-		if err := o.checkContactFolderName(mb, obj.Parent, obj.ID, doc["displayName"].(string)); err != nil {
+		if err := o.checkFolderName(mb, kindContactFolder, obj.Parent, obj.ID, doc["displayName"].(string)); err != nil {
 			return err
 		}
 		if obj.Data, err = jsonBytes(doc); err != nil {
@@ -479,32 +329,10 @@ func (w *Workload) deleteContactFolder(c *httpapi.Ctx) error {
 		if obj.Alt != "" {
 			return graph.Errorf(http.StatusForbidden, codeDeleteDistinguished, "Distinguished folders cannot be deleted.")
 		}
-		return o.deleteContactFolderTree(mb, obj.ID)
+		return o.deleteFolderTree(mb, kindContactFolder, contactAPI, obj.ID)
 	})
 	if err != nil {
 		return err
 	}
 	return c.NoContent()
-}
-
-func (o *op) deleteContactFolderTree(mb mailbox, id string) error {
-	children, err := o.tx.ListObjects(o.ctx, store.ObjectQuery{Tenant: mb.tenant, Kind: kindContactFolder, Owner: mb.user, Parent: id})
-	if err != nil {
-		return err
-	}
-	for _, ch := range children {
-		if err := o.deleteContactFolderTree(mb, ch.ID); err != nil {
-			return err
-		}
-	}
-	items, err := o.tx.ListObjects(o.ctx, store.ObjectQuery{Tenant: mb.tenant, Kind: kindContact, Owner: mb.user, Parent: id})
-	if err != nil {
-		return err
-	}
-	for _, it := range items {
-		if err := o.deleteItem(contactType, mb, it, contactTopics(mb, id)); err != nil {
-			return err
-		}
-	}
-	return o.tx.DeleteObject(o.ctx, mb.tenant, kindContactFolder, id)
 }

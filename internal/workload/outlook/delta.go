@@ -172,33 +172,23 @@ func (w *Workload) messagesDelta(c *httpapi.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var out map[string]any
-	err = w.run(c, false, func(o *op) error {
-		mb, err := o.mailbox(c.Param("user"), mailReadBasic)
-		if err != nil {
-			return err
-		}
+	return w.serveDeltaOf(c, mailReadBasic, opts, func(o *op, mb mailbox) (deltaRound, error) {
 		obj, _, err := o.folder(mb, c.Param("folder"))
 		if err != nil {
-			return err
+			return deltaRound{}, err
 		}
 		if obj.ID == "" {
-			return graph.Errorf(http.StatusBadRequest, codeInvalidRequest, "Delta is not supported on the folder root.")
+			return deltaRound{}, graph.Errorf(http.StatusBadRequest, codeInvalidRequest, "Delta is not supported on the folder root.")
 		}
 		view := func(doc map[string]any, opts map[string]string) map[string]any {
 			return messageView(c.Principal, selected(opts))(doc)
 		}
-		out, err = w.serveDelta(c, o, deltaRound{
+		return deltaRound{
 			topic:     messageTopics(mb, obj.ID)[1],
 			odataType: "#microsoft.graph.message",
 			fragment:  "Collection(message)",
 			query:     store.ObjectQuery{Tenant: mb.tenant, Kind: kindMessage, Owner: mb.user, Parent: obj.ID},
 			render:    view,
-		}, opts)
-		return err
+		}, nil
 	})
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, out)
 }

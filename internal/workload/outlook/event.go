@@ -2,7 +2,6 @@ package outlook
 
 import (
 	"fmt"
-	"maps"
 	"net/http"
 	"strings"
 	"time"
@@ -153,7 +152,9 @@ func (w *Workload) eventRoutes(r *httpapi.Router) {
 	r.Handle("GET", "users/{user}/calendar", w.getCalendar)
 }
 
-func eventTopics(mb mailbox) []string { return []string{change.UserEvents(mb.user)} }
+// eventTopics are the topics a change to an event touches; events have no per-folder
+// topic, so the calendar does not matter.
+func eventTopics(mb mailbox, _ string) []string { return []string{change.UserEvents(mb.user)} }
 
 func (w *Workload) getCalendar(c *httpapi.Ctx) error {
 	var mb mailbox
@@ -172,7 +173,7 @@ func (w *Workload) getCalendar(c *httpapi.Ctx) error {
 	})
 }
 
-func (o *op) newEvent(mb mailbox) map[string]any {
+func (o *op) newEvent(mb mailbox, _ string) map[string]any {
 	now := o.now.Format(timeLayout)
 	id := newID("AAMkAD")
 	return map[string]any{
@@ -247,25 +248,12 @@ func (w *Workload) eventDocs(c *httpapi.Ctx, keep func(map[string]any) bool) (ma
 	var mb mailbox
 	var docs []map[string]any
 	err := w.run(c, false, func(o *op) error {
-		docs = nil
 		var err error
 		if mb, err = o.mailbox(c.Param("user"), calRead); err != nil {
 			return err
 		}
-		objs, err := o.tx.ListObjects(o.ctx, store.ObjectQuery{Tenant: mb.tenant, Kind: kindEvent, Owner: mb.user})
-		if err != nil {
-			return err
-		}
-		for _, obj := range objs {
-			doc, err := decode(obj.Data)
-			if err != nil {
-				return err
-			}
-			if keep == nil || keep(doc) {
-				docs = append(docs, doc)
-			}
-		}
-		return nil
+		docs, err = o.listDocs(store.ObjectQuery{Tenant: mb.tenant, Kind: kindEvent, Owner: mb.user}, keep)
+		return err
 	})
 	return mb, docs, err
 }
@@ -279,7 +267,7 @@ func (w *Workload) listEvents(c *httpapi.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return writeList(c, userPath(mb)+"/events", q, docs, func(d map[string]any) map[string]any { return selectFields(d, q.fields) })
+	return writeList(c, userPath(mb)+"/events", q, docs, selectView(nil, q.fields))
 }
 
 // window reads calendarView's startDateTime and endDateTime.
@@ -312,7 +300,7 @@ func (w *Workload) calendarView(c *httpapi.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return writeList(c, userPath(mb)+"/calendarView", q, docs, func(d map[string]any) map[string]any { return selectFields(d, q.fields) })
+	return writeList(c, userPath(mb)+"/calendarView", q, docs, selectView(nil, q.fields))
 }
 
 func (w *Workload) calendarViewDelta(c *httpapi.Ctx) error {
@@ -329,120 +317,29 @@ func (w *Workload) calendarViewDelta(c *httpapi.Ctx) error {
 		to, _ := time.Parse(time.RFC3339Nano, opts["to"])
 		return overlaps(doc, from, to)
 	}
-	var out map[string]any
-	err := w.run(c, false, func(o *op) error {
-		mb, err := o.mailbox(c.Param("user"), calRead)
-		if err != nil {
-			return err
-		}
-		out, err = w.serveDelta(c, o, deltaRound{
+	return w.serveDeltaOf(c, calRead, opts, func(o *op, mb mailbox) (deltaRound, error) {
+		return deltaRound{
 			topic:     change.UserEvents(mb.user),
 			odataType: "#microsoft.graph.event",
 			fragment:  "Collection(event)",
 			query:     store.ObjectQuery{Tenant: mb.tenant, Kind: kindEvent, Owner: mb.user},
 			keep:      keep,
 			render:    func(doc map[string]any, _ map[string]string) map[string]any { return doc },
-		}, opts)
-		return err
+		}, nil
 	})
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, out)
 }
 
-func (w *Workload) getEvent(c *httpapi.Ctx) error {
-	fields, err := parseSelect(c)
-	if err != nil {
-		return err
-	}
-	var doc map[string]any
-	var mb mailbox
-	err = w.run(c, false, func(o *op) error {
-		if mb, err = o.mailbox(c.Param("user"), calRead); err != nil {
-			return err
-		}
-		_, doc, err = o.getItem(mb, kindEvent, c.Param("id"))
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	return entity(c, http.StatusOK, userPath(mb)+"/events/$entity", selectFields(doc, fields))
+// event loads an event of the mailbox.
+func (o *op) event(c *httpapi.Ctx, mb mailbox) (store.Object, map[string]any, error) {
+	return o.getItem(mb, kindEvent, c.Param("id"))
 }
 
-func (w *Workload) createEvent(c *httpapi.Ctx) error {
-	body, err := c.DecodeObject()
-	if err != nil {
-		return err
-	}
-	httpapi.StripAnnotations(body)
-	var doc map[string]any
-	var mb mailbox
-	err = w.run(c, true, func(o *op) error {
-		if mb, err = o.mailbox(c.Param("user"), calWrite); err != nil {
-			return err
-		}
-		doc = o.newEvent(mb)
-		if err := applyEvent(doc, body); err != nil {
-			return err
-		}
-		return o.insertItem(eventType, mb, change.DefaultCalendarID(mb.user), doc, eventTopics(mb))
-	})
-	if err != nil {
-		return err
-	}
-	return entity(c, http.StatusCreated, userPath(mb)+"/events/$entity", doc)
+// calendarParent is where new events go: the default calendar, the only one served.
+func calendarParent(_ *op, _ *httpapi.Ctx, mb mailbox) (string, error) {
+	return change.DefaultCalendarID(mb.user), nil
 }
 
-func (w *Workload) updateEvent(c *httpapi.Ctx) error {
-	body, err := c.DecodeObject()
-	if err != nil {
-		return err
-	}
-	httpapi.StripAnnotations(body)
-	var doc map[string]any
-	var mb mailbox
-	err = w.run(c, true, func(o *op) error {
-		if mb, err = o.mailbox(c.Param("user"), calWrite); err != nil {
-			return err
-		}
-		obj, cur, err := o.getItem(mb, kindEvent, c.Param("id"))
-		if err != nil {
-			return err
-		}
-		if err := checkIfMatch(c, cur); err != nil {
-			return err
-		}
-		doc = maps.Clone(cur)
-		if err := applyEvent(doc, body); err != nil {
-			return err
-		}
-		return o.updateItem(eventType, mb, obj, doc, eventTopics(mb))
-	})
-	if err != nil {
-		return err
-	}
-	return entity(c, http.StatusOK, userPath(mb)+"/events/$entity", doc)
-}
-
-func (w *Workload) deleteEvent(c *httpapi.Ctx) error {
-	err := w.run(c, true, func(o *op) error {
-		mb, err := o.mailbox(c.Param("user"), calWrite)
-		if err != nil {
-			return err
-		}
-		obj, doc, err := o.getItem(mb, kindEvent, c.Param("id"))
-		if err != nil {
-			return err
-		}
-		if err := checkIfMatch(c, doc); err != nil {
-			return err
-		}
-		return o.deleteItem(eventType, mb, obj, eventTopics(mb))
-	})
-	if err != nil {
-		return err
-	}
-	return c.NoContent()
-}
+func (w *Workload) getEvent(c *httpapi.Ctx) error    { return w.getOne(c, eventAPI) }
+func (w *Workload) createEvent(c *httpapi.Ctx) error { return w.createOne(c, eventAPI) }
+func (w *Workload) updateEvent(c *httpapi.Ctx) error { return w.updateOne(c, eventAPI) }
+func (w *Workload) deleteEvent(c *httpapi.Ctx) error { return w.deleteOne(c, eventAPI) }

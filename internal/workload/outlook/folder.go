@@ -2,7 +2,6 @@ package outlook
 
 import (
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strings"
 
@@ -68,15 +67,25 @@ func (o *op) folder(mb mailbox, seg string) (store.Object, map[string]any, error
 	if id == rootFolderID(mb.user) {
 		return store.Object{}, map[string]any{"id": id, "displayName": "Top of Information Store", "parentFolderId": "", "isHidden": false}, nil
 	}
-	obj, err := o.tx.GetObject(o.ctx, mb.tenant, kindMailFolder, id)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && obj.Owner != mb.user) {
-		return store.Object{}, nil, itemNotFound()
-	}
+	return o.getItem(mb, kindMailFolder, id)
+}
+
+// folderParam loads the {folder} of the path and returns its id (the root's too).
+func (o *op) folderParam(c *httpapi.Ctx, mb mailbox) (string, error) {
+	_, doc, err := o.folder(mb, c.Param("folder"))
 	if err != nil {
-		return store.Object{}, nil, err
+		return "", err
 	}
-	doc, err := decode(obj.Data)
-	return obj, doc, err
+	return doc["id"].(string), nil
+}
+
+// folderParent is the parent of the mail folders a request lists or creates:
+// {folder}, or the root of the top-level ones.
+func (o *op) folderParent(c *httpapi.Ctx, mb mailbox) (string, error) {
+	if c.Param("folder") == "" {
+		return rootFolderID(mb.user), nil
+	}
+	return o.folderParam(c, mb)
 }
 
 // folderView adds the counts Graph reports, computed from the folder's contents.
@@ -144,32 +153,20 @@ func (w *Workload) listFolders(c *httpapi.Ctx) error {
 	var mb mailbox
 	var parent string
 	err = w.run(c, false, func(o *op) error {
-		docs = nil
 		var err error
 		if mb, err = o.mailbox(c.Param("user"), mailReadBasic); err != nil {
 			return err
 		}
-		parent = rootFolderID(mb.user)
-		if seg := c.Param("folder"); seg != "" {
-			_, pdoc, err := o.folder(mb, seg)
-			if err != nil {
-				return err
-			}
-			parent = pdoc["id"].(string)
-		}
-		objs, err := o.tx.ListObjects(o.ctx, store.ObjectQuery{Tenant: mb.tenant, Kind: kindMailFolder, Owner: mb.user, Parent: parent})
-		if err != nil {
+		if parent, err = o.folderParent(c, mb); err != nil {
 			return err
 		}
-		for _, obj := range objs {
-			doc, err := decode(obj.Data)
-			if err != nil {
+		if docs, err = o.listDocs(store.ObjectQuery{Tenant: mb.tenant, Kind: kindMailFolder, Owner: mb.user, Parent: parent}, nil); err != nil {
+			return err
+		}
+		for _, doc := range docs {
+			if _, err := o.folderView(mb, doc); err != nil {
 				return err
 			}
-			if doc, err = o.folderView(mb, doc); err != nil {
-				return err
-			}
-			docs = append(docs, doc)
 		}
 		return nil
 	})
@@ -180,15 +177,14 @@ func (w *Workload) listFolders(c *httpapi.Ctx) error {
 	if c.Param("folder") != "" {
 		fragment = userPath(mb) + "/mailFolders('" + parent + "')/childFolders"
 	}
-	return writeList(c, fragment, q, docs, func(d map[string]any) map[string]any { return selectFields(d, q.fields) })
+	return writeList(c, fragment, q, docs, selectView(nil, q.fields))
 }
 
 func (w *Workload) createFolder(c *httpapi.Ctx) error {
-	body, err := c.DecodeObject()
+	body, err := readBody(c)
 	if err != nil {
 		return err
 	}
-	httpapi.StripAnnotations(body)
 	var out map[string]any
 	var mb mailbox
 	err = w.run(c, true, func(o *op) error {
@@ -196,13 +192,9 @@ func (w *Workload) createFolder(c *httpapi.Ctx) error {
 		if mb, err = o.mailbox(c.Param("user"), mailWrite); err != nil {
 			return err
 		}
-		parent := rootFolderID(mb.user)
-		if seg := c.Param("folder"); seg != "" {
-			_, pdoc, err := o.folder(mb, seg)
-			if err != nil {
-				return err
-			}
-			parent = pdoc["id"].(string)
+		parent, err := o.folderParent(c, mb)
+		if err != nil {
+			return err
 		}
 		doc := map[string]any{"id": newID("AAMkAG"), "parentFolderId": parent, "isHidden": false}
 		if err := folderSchema.apply(doc, body, nil); err != nil {
@@ -211,7 +203,7 @@ func (w *Workload) createFolder(c *httpapi.Ctx) error {
 		if doc["displayName"] == nil {
 			return invalidRequest("The property 'displayName' is required to create a mail folder.")
 		}
-		if err := o.checkFolderName(mb, parent, "", doc["displayName"].(string)); err != nil {
+		if err := o.checkFolderName(mb, kindMailFolder, parent, "", doc["displayName"].(string)); err != nil {
 			return err
 		}
 		if err := o.insertIfMissing(&store.Object{Tenant: mb.tenant, Kind: kindMailFolder, ID: doc["id"].(string), Owner: mb.user, Parent: parent}, doc); err != nil {
@@ -227,9 +219,9 @@ func (w *Workload) createFolder(c *httpapi.Ctx) error {
 }
 
 // checkFolderName refuses a second folder of the same name (ignoring case) under one
-// parent, as Exchange does.
-func (o *op) checkFolderName(mb mailbox, parent, self, name string) error {
-	siblings, err := o.tx.ListObjects(o.ctx, store.ObjectQuery{Tenant: mb.tenant, Kind: kindMailFolder, Owner: mb.user, Parent: parent})
+// parent, as Exchange does for mail and contact folders (kind).
+func (o *op) checkFolderName(mb mailbox, kind, parent, self, name string) error {
+	siblings, err := o.tx.ListObjects(o.ctx, store.ObjectQuery{Tenant: mb.tenant, Kind: kind, Owner: mb.user, Parent: parent})
 	if err != nil {
 		return err
 	}
@@ -248,11 +240,10 @@ func (o *op) checkFolderName(mb mailbox, parent, self, name string) error {
 }
 
 func (w *Workload) updateFolder(c *httpapi.Ctx) error {
-	body, err := c.DecodeObject()
+	body, err := readBody(c)
 	if err != nil {
 		return err
 	}
-	httpapi.StripAnnotations(body)
 	var out map[string]any
 	var mb mailbox
 	err = w.run(c, true, func(o *op) error {
@@ -276,7 +267,7 @@ func (w *Workload) updateFolder(c *httpapi.Ctx) error {
 		if err := folderSchema.apply(doc, body, onlyName); err != nil {
 			return err
 		}
-		if err := o.checkFolderName(mb, obj.Parent, obj.ID, doc["displayName"].(string)); err != nil {
+		if err := o.checkFolderName(mb, kindMailFolder, obj.Parent, obj.ID, doc["displayName"].(string)); err != nil {
 			return err
 		}
 		if obj.Data, err = json.Marshal(doc); err != nil {
@@ -308,7 +299,7 @@ func (w *Workload) deleteFolder(c *httpapi.Ctx) error {
 		if obj.ID == "" || obj.Alt != "" {
 			return graph.Errorf(http.StatusForbidden, codeDeleteDistinguished, "Distinguished folders cannot be deleted.")
 		}
-		return o.deleteFolderTree(mb, obj.ID)
+		return o.deleteFolderTree(mb, kindMailFolder, messageAPI, obj.ID)
 	})
 	if err != nil {
 		return err
@@ -316,26 +307,27 @@ func (w *Workload) deleteFolder(c *httpapi.Ctx) error {
 	return c.NoContent()
 }
 
-// deleteFolderTree removes a folder, its subfolders and their messages; each message
-// records its own "deleted" change so folder subscriptions and delta see it go.
-func (o *op) deleteFolderTree(mb mailbox, id string) error {
-	children, err := o.tx.ListObjects(o.ctx, store.ObjectQuery{Tenant: mb.tenant, Kind: kindMailFolder, Owner: mb.user, Parent: id})
+// deleteFolderTree removes a folder of kind, its subfolders and the items of a in
+// them; each item records its own "deleted" change so folder subscriptions and delta
+// see it go.
+func (o *op) deleteFolderTree(mb mailbox, kind string, a *itemAPI, id string) error {
+	children, err := o.tx.ListObjects(o.ctx, store.ObjectQuery{Tenant: mb.tenant, Kind: kind, Owner: mb.user, Parent: id})
 	if err != nil {
 		return err
 	}
 	for _, ch := range children {
-		if err := o.deleteFolderTree(mb, ch.ID); err != nil {
+		if err := o.deleteFolderTree(mb, kind, a, ch.ID); err != nil {
 			return err
 		}
 	}
-	msgs, err := o.tx.ListObjects(o.ctx, store.ObjectQuery{Tenant: mb.tenant, Kind: kindMessage, Owner: mb.user, Parent: id})
+	items, err := o.tx.ListObjects(o.ctx, store.ObjectQuery{Tenant: mb.tenant, Kind: a.t.kind, Owner: mb.user, Parent: id})
 	if err != nil {
 		return err
 	}
-	for _, m := range msgs {
-		if err := o.deleteItem(messageType, mb, m, messageTopics(mb, id)); err != nil {
+	for _, it := range items {
+		if err := o.deleteItem(a.t, mb, it, a.topics(mb, id)); err != nil {
 			return err
 		}
 	}
-	return o.tx.DeleteObject(o.ctx, mb.tenant, kindMailFolder, id)
+	return o.tx.DeleteObject(o.ctx, mb.tenant, kind, id)
 }

@@ -144,6 +144,31 @@ func (o *op) message(c *httpapi.Ctx, mb mailbox) (store.Object, map[string]any, 
 	return obj, doc, nil
 }
 
+// draftParent is the folder a new message goes to: {folder}, or Drafts.
+func (o *op) draftParent(c *httpapi.Ctx, mb mailbox) (string, error) {
+	if c.Param("folder") == "" {
+		return change.WellKnownFolderID(mb.user, "drafts"), nil
+	}
+	return o.folderParam(c, mb)
+}
+
+// applyMessage sets body's properties on a message; once sent, a message keeps its
+// draftOnly properties as Exchange does.
+func applyMessage(doc, body map[string]any) error {
+	sent := doc["isDraft"] != true
+	allowed := func(name string) error {
+		if sent && contains(draftOnly, name) {
+			return invalidRequestCode(codeSentMessageUpdate, "Update operation is invalid for property of a sent message.")
+		}
+		return nil
+	}
+	if err := messageSchema.apply(doc, body, allowed); err != nil {
+		return err
+	}
+	setPreview(doc)
+	return nil
+}
+
 func (w *Workload) listMessages(c *httpapi.Ctx) error {
 	q, err := parseList(c, []odata.OrderKey{{Property: "receivedDateTime", Desc: true}})
 	if err != nil {
@@ -152,33 +177,20 @@ func (w *Workload) listMessages(c *httpapi.Ctx) error {
 	var docs []map[string]any
 	var fragment string
 	err = w.run(c, false, func(o *op) error {
-		docs = nil
 		mb, err := o.mailbox(c.Param("user"), mailReadBasic)
 		if err != nil {
 			return err
 		}
 		query := store.ObjectQuery{Tenant: mb.tenant, Kind: kindMessage, Owner: mb.user}
 		fragment = userPath(mb) + "/messages"
-		if seg := c.Param("folder"); seg != "" {
-			_, fdoc, err := o.folder(mb, seg)
-			if err != nil {
+		if c.Param("folder") != "" {
+			if query.Parent, err = o.folderParam(c, mb); err != nil {
 				return err
 			}
-			query.Parent = fdoc["id"].(string)
 			fragment = userPath(mb) + "/mailFolders('" + query.Parent + "')/messages"
 		}
-		objs, err := o.tx.ListObjects(o.ctx, query)
-		if err != nil {
-			return err
-		}
-		for _, obj := range objs {
-			doc, err := decode(obj.Data)
-			if err != nil {
-				return err
-			}
-			docs = append(docs, doc)
-		}
-		return nil
+		docs, err = o.listDocs(query, nil)
+		return err
 	})
 	if err != nil {
 		return err
@@ -186,117 +198,10 @@ func (w *Workload) listMessages(c *httpapi.Ctx) error {
 	return writeList(c, fragment, q, docs, messageView(c.Principal, q.fields))
 }
 
-func (w *Workload) getMessage(c *httpapi.Ctx) error {
-	fields, err := parseSelect(c)
-	if err != nil {
-		return err
-	}
-	var doc map[string]any
-	var mb mailbox
-	err = w.run(c, false, func(o *op) error {
-		if mb, err = o.mailbox(c.Param("user"), mailReadBasic); err != nil {
-			return err
-		}
-		_, doc, err = o.message(c, mb)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	return entity(c, http.StatusOK, userPath(mb)+"/messages/$entity", messageView(c.Principal, fields)(doc))
-}
-
-func (w *Workload) createMessage(c *httpapi.Ctx) error {
-	body, err := c.DecodeObject()
-	if err != nil {
-		return err
-	}
-	httpapi.StripAnnotations(body)
-	var doc map[string]any
-	var mb mailbox
-	err = w.run(c, true, func(o *op) error {
-		if mb, err = o.mailbox(c.Param("user"), mailWrite); err != nil {
-			return err
-		}
-		folder := change.WellKnownFolderID(mb.user, "drafts")
-		if seg := c.Param("folder"); seg != "" {
-			_, fdoc, err := o.folder(mb, seg)
-			if err != nil {
-				return err
-			}
-			folder = fdoc["id"].(string)
-		}
-		doc = o.newMessage(mb, folder)
-		if err := messageSchema.apply(doc, body, nil); err != nil {
-			return err
-		}
-		setPreview(doc)
-		return o.insertItem(messageType, mb, folder, doc, messageTopics(mb, folder))
-	})
-	if err != nil {
-		return err
-	}
-	return entity(c, http.StatusCreated, userPath(mb)+"/messages/$entity", doc)
-}
-
-func (w *Workload) updateMessage(c *httpapi.Ctx) error {
-	body, err := c.DecodeObject()
-	if err != nil {
-		return err
-	}
-	httpapi.StripAnnotations(body)
-	var doc map[string]any
-	var mb mailbox
-	err = w.run(c, true, func(o *op) error {
-		if mb, err = o.mailbox(c.Param("user"), mailWrite); err != nil {
-			return err
-		}
-		var obj store.Object
-		if obj, doc, err = o.message(c, mb); err != nil {
-			return err
-		}
-		if err := checkIfMatch(c, doc); err != nil {
-			return err
-		}
-		sent := doc["isDraft"] != true
-		allowed := func(name string) error {
-			if sent && contains(draftOnly, name) {
-				return invalidRequestCode(codeSentMessageUpdate, "Update operation is invalid for property of a sent message.")
-			}
-			return nil
-		}
-		if err := messageSchema.apply(doc, body, allowed); err != nil {
-			return err
-		}
-		setPreview(doc)
-		return o.updateItem(messageType, mb, obj, doc, messageTopics(mb, obj.Parent))
-	})
-	if err != nil {
-		return err
-	}
-	return entity(c, http.StatusOK, userPath(mb)+"/messages/$entity", doc)
-}
-
-func (w *Workload) deleteMessage(c *httpapi.Ctx) error {
-	err := w.run(c, true, func(o *op) error {
-		mb, err := o.mailbox(c.Param("user"), mailWrite)
-		if err != nil {
-			return err
-		}
-		obj, doc, err := o.message(c, mb)
-		if err != nil {
-			return err
-		}
-		if err := checkIfMatch(c, doc); err != nil {
-			return err
-		}
-		return o.deleteItem(messageType, mb, obj, messageTopics(mb, obj.Parent))
-	})
-	if err != nil {
-		return err
-	}
-	return c.NoContent()
-}
+func (w *Workload) getMessage(c *httpapi.Ctx) error    { return w.getOne(c, messageAPI) }
+func (w *Workload) createMessage(c *httpapi.Ctx) error { return w.createOne(c, messageAPI) }
+func (w *Workload) updateMessage(c *httpapi.Ctx) error { return w.updateOne(c, messageAPI) }
+func (w *Workload) deleteMessage(c *httpapi.Ctx) error { return w.deleteOne(c, messageAPI) }
 
 // destination reads {"destinationId": "..."} (an id or a well-known name) and loads
 // that folder.
@@ -332,11 +237,10 @@ func (w *Workload) copyMessage(c *httpapi.Ctx) error { return w.relocate(c, fals
 // relocate moves or copies a message to another folder. Both give the message in the
 // destination a new id (see the package doc); a move also removes the original.
 func (w *Workload) relocate(c *httpapi.Ctx, move bool) error {
-	body, err := c.DecodeObject()
+	body, err := readBody(c)
 	if err != nil {
 		return err
 	}
-	httpapi.StripAnnotations(body)
 	var out map[string]any
 	var mb mailbox
 	err = w.run(c, true, func(o *op) error {
