@@ -92,28 +92,23 @@ func target(c *httpapi.Ctx) (id, parent string) {
 	return c.Param("id"), ""
 }
 
-func (w *Workload) getChannelMessage(c *httpapi.Ctx) error {
-	if err := authorize(c.Principal, channelMsgRead); err != nil {
-		return err
-	}
+// locateChannelMessage finds the message or reply the request addresses in its
+// channel.
+func (w *Workload) locateChannelMessage(c *httpapi.Ctx, tx store.Tx) (storedMessage, error) {
 	id, parent := target(c)
-	var out []byte
-	err := w.st.View(c.R.Context(), func(tx store.Tx) error {
-		ref, err := w.channelScope(c, tx)
-		if err != nil {
-			return err
-		}
-		_, doc, err := loadChannelMessage(c.R.Context(), tx, ref, id, parent)
-		if err != nil {
-			return err
-		}
-		out, err = getJSON(doc, c.ContextURL(ref.contextFragment(parent)))
-		return err
-	})
+	ref, err := w.channelScope(c, tx)
 	if err != nil {
-		return err
+		return storedMessage{}, err
 	}
-	return c.Write(http.StatusOK, "application/json; odata.metadata=minimal; odata.streaming=true; IEEE754Compatible=false; charset=utf-8", out)
+	o, doc, err := loadChannelMessage(c.R.Context(), tx, ref, id, parent)
+	if err != nil {
+		return storedMessage{}, err
+	}
+	return storedMessage{obj: o, doc: doc, kind: KindChannelMessage, topics: ref.topics(), resource: ref.resource(id, parent), fragment: ref.contextFragment(parent)}, nil
+}
+
+func (w *Workload) getChannelMessage(c *httpapi.Ctx) error {
+	return w.serveMessage(c, channelMsgRead, w.locateChannelMessage)
 }
 
 func (w *Workload) postChannelMessage(c *httpapi.Ctx) error { return w.postInChannel(c, "") }
@@ -121,21 +116,13 @@ func (w *Workload) postChannelMessage(c *httpapi.Ctx) error { return w.postInCha
 func (w *Workload) postReply(c *httpapi.Ctx) error { return w.postInChannel(c, c.Param("id")) }
 
 func (w *Workload) postInChannel(c *httpapi.Ctx, parent string) error {
-	p := c.Principal
-	if err := authorize(p, channelMsgSend); err != nil {
-		return err
-	}
-	body, err := c.DecodeObject()
-	if err != nil {
-		return err
-	}
-	in, err := parseMessage(body, true)
+	in, err := readPost(c, channelMsgSend)
 	if err != nil {
 		return err
 	}
 	var out []byte
 	err = w.st.Update(c.R.Context(), func(tx store.Tx) error {
-		ctx := c.R.Context()
+		ctx, p := c.R.Context(), c.Principal
 		ref, err := w.channelScope(c, tx)
 		if err != nil {
 			return err
@@ -159,111 +146,21 @@ func (w *Workload) postInChannel(c *httpapi.Ctx, parent string) error {
 		}
 		doc["channelIdentity"] = map[string]any{"teamId": ref.team, "channelId": ref.channel}
 		doc["webUrl"] = channelMessageURL(ref.tenant, ref.team, ref.channel, id, parent, created)
-		ctxURL := c.ContextURL(ref.contextFragment(parent))
-		err = messageWrite{
-			tenant: p.TenantID, kind: KindChannelMessage,
-			obj: &store.Object{Tenant: p.TenantID, Kind: KindChannelMessage, ID: id, Owner: ref.team, Parent: ref.channel},
-			doc: doc, changeType: store.Created, topics: ref.topics(), resource: ref.resource(id, parent), context: ctxURL,
-		}.apply(ctx, tx, c.Now)
-		if err != nil {
-			return err
-		}
-		out, err = getJSON(doc, ctxURL)
+		out, err = insertMessage(c, tx, store.Object{Kind: KindChannelMessage, Owner: ref.team, Parent: ref.channel}, doc, ref.topics(), ref.resource(id, parent), ref.contextFragment(parent))
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	return c.Write(http.StatusCreated, "application/json; odata.metadata=minimal; odata.streaming=true; IEEE754Compatible=false; charset=utf-8", out)
+	return messageJSON(c, http.StatusCreated, out)
 }
 
 func (w *Workload) patchChannelMessage(c *httpapi.Ctx) error {
-	p := c.Principal
-	if err := authorize(p, channelMsgWrite); err != nil {
-		return err
-	}
-	body, err := c.DecodeObject()
-	if err != nil {
-		return err
-	}
-	in, err := parseMessage(body, false)
-	if err != nil {
-		return err
-	}
-	if in.fromUser != "" {
-		return badRequest("The sender of a message cannot be changed.")
-	}
-	id, parent := target(c)
-	err = w.st.Update(c.R.Context(), func(tx store.Tx) error {
-		ctx := c.R.Context()
-		ref, err := w.channelScope(c, tx)
-		if err != nil {
-			return err
-		}
-		o, doc, err := loadChannelMessage(ctx, tx, ref, id, parent)
-		if err != nil {
-			return err
-		}
-		if err := checkEdit(p, doc); err != nil {
-			return err
-		}
-		if doc["deletedDateTime"] != nil {
-			return badRequest("The message has been deleted and cannot be edited.")
-		}
-		ctxURL := c.ContextURL(ref.contextFragment(parent))
-		before, err := getJSON(doc, ctxURL)
-		if err != nil {
-			return err
-		}
-		edit(doc, in, c.Now)
-		return messageWrite{tenant: p.TenantID, kind: KindChannelMessage, obj: &o, doc: doc, before: before,
-			changeType: store.Updated, topics: ref.topics(), resource: ref.resource(id, parent), context: ctxURL}.apply(ctx, tx, c.Now)
-	})
-	if err != nil {
-		return err
-	}
-	return c.NoContent()
+	return w.editMessage(c, channelMsgWrite, w.locateChannelMessage)
 }
 
-// softDeleteChannelMessage serves softDelete (del) and undoSoftDelete (!del). A call
-// that finds the message already in the asked state succeeds without a change.
 func (w *Workload) softDeleteChannelMessage(del bool) httpapi.HandlerFunc {
-	return func(c *httpapi.Ctx) error {
-		p := c.Principal
-		if err := authorize(p, channelMsgWrite); err != nil {
-			return err
-		}
-		id, parent := target(c)
-		err := w.st.Update(c.R.Context(), func(tx store.Tx) error {
-			ctx := c.R.Context()
-			ref, err := w.channelScope(c, tx)
-			if err != nil {
-				return err
-			}
-			o, doc, err := loadChannelMessage(ctx, tx, ref, id, parent)
-			if err != nil {
-				return err
-			}
-			if err := checkEdit(p, doc); err != nil {
-				return err
-			}
-			if (doc["deletedDateTime"] != nil) == del {
-				return nil
-			}
-			ctxURL := c.ContextURL(ref.contextFragment(parent))
-			before, err := getJSON(doc, ctxURL)
-			if err != nil {
-				return err
-			}
-			setDeleted(doc, del, c)
-			return messageWrite{tenant: p.TenantID, kind: KindChannelMessage, obj: &o, doc: doc, before: before,
-				changeType: store.Updated, topics: ref.topics(), resource: ref.resource(id, parent), context: ctxURL}.apply(ctx, tx, c.Now)
-		})
-		if err != nil {
-			return err
-		}
-		return c.NoContent()
-	}
+	return w.softDeleteMessage(channelMsgWrite, w.locateChannelMessage, del)
 }
 
 func setDeleted(doc map[string]any, del bool, c *httpapi.Ctx) {
@@ -282,14 +179,7 @@ func (w *Workload) listReplies(c *httpapi.Ctx) error { return w.listInChannel(c,
 // listInChannel lists the top-level messages of a channel (parent "") or the replies
 // to one, oldest first, paged by id.
 func (w *Workload) listInChannel(c *httpapi.Ctx, parent string) error {
-	if err := authorize(c.Principal, channelMsgRead); err != nil {
-		return err
-	}
-	top, err := parseMessageTop(c)
-	if err != nil {
-		return err
-	}
-	after, err := skipToken(c)
+	top, after, err := pageOptions(c, channelMsgRead)
 	if err != nil {
 		return err
 	}
@@ -310,16 +200,8 @@ func (w *Workload) listInChannel(c *httpapi.Ctx, parent string) error {
 		if err != nil {
 			return err
 		}
-		for _, o := range objs {
-			doc, err := decode(o.Data)
-			if err != nil {
-				return err
-			}
-			if str(doc["replyToId"]) == parent {
-				docs = append(docs, doc)
-			}
-		}
-		return nil
+		docs, err = decodeAll(objs, func(doc map[string]any) bool { return str(doc["replyToId"]) == parent })
+		return err
 	})
 	if err != nil {
 		return err

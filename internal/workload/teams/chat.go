@@ -383,21 +383,13 @@ func loadChatMessage(ctx context.Context, tx store.Tx, ref chatRef, id string) (
 }
 
 func (w *Workload) postChatMessage(c *httpapi.Ctx) error {
-	p := c.Principal
-	if err := authorize(p, chatMsgSend); err != nil {
-		return err
-	}
-	body, err := c.DecodeObject()
-	if err != nil {
-		return err
-	}
-	in, err := parseMessage(body, true)
+	in, err := readPost(c, chatMsgSend)
 	if err != nil {
 		return err
 	}
 	var out []byte
 	err = w.st.Update(c.R.Context(), func(tx store.Tx) error {
-		ctx := c.R.Context()
+		ctx, p := c.R.Context(), c.Principal
 		ref, err := w.chatScope(c, tx)
 		if err != nil {
 			return err
@@ -415,24 +407,16 @@ func (w *Workload) postChatMessage(c *httpapi.Ctx) error {
 		}
 		doc := newMessage(id, created, from, in)
 		doc["chatId"] = ref.chat
-		ctxURL := c.ContextURL(ref.contextFragment())
-		err = messageWrite{tenant: p.TenantID, kind: KindChatMessage,
-			obj: &store.Object{Tenant: p.TenantID, Kind: KindChatMessage, ID: id, Owner: ref.chat},
-			doc: doc, changeType: store.Created, topics: ref.topics(), resource: ref.resource(id), context: ctxURL,
-		}.apply(ctx, tx, c.Now)
+		out, err = insertMessage(c, tx, store.Object{Kind: KindChatMessage, Owner: ref.chat}, doc, ref.topics(), ref.resource(id), ref.contextFragment())
 		if err != nil {
 			return err
 		}
-		if err := w.touchChat(ctx, tx, p.TenantID, ref.chat, c); err != nil {
-			return err
-		}
-		out, err = getJSON(doc, ctxURL)
-		return err
+		return w.touchChat(ctx, tx, p.TenantID, ref.chat, c)
 	})
 	if err != nil {
 		return err
 	}
-	return c.Write(http.StatusCreated, "application/json; odata.metadata=minimal; odata.streaming=true; IEEE754Compatible=false; charset=utf-8", out)
+	return messageJSON(c, http.StatusCreated, out)
 }
 
 // touchChat moves a chat's lastUpdatedDateTime, which orders a user's chat list.
@@ -451,38 +435,25 @@ func (w *Workload) touchChat(ctx context.Context, tx store.Tx, tenant, id string
 	return tx.UpdateObject(ctx, &o)
 }
 
-func (w *Workload) getChatMessage(c *httpapi.Ctx) error {
-	if err := authorize(c.Principal, chatMsgRead); err != nil {
-		return err
-	}
-	var out []byte
-	err := w.st.View(c.R.Context(), func(tx store.Tx) error {
-		ref, err := w.chatScope(c, tx)
-		if err != nil {
-			return err
-		}
-		_, doc, err := loadChatMessage(c.R.Context(), tx, ref, c.Param("id"))
-		if err != nil {
-			return err
-		}
-		out, err = getJSON(doc, c.ContextURL(ref.contextFragment()))
-		return err
-	})
+// locateChatMessage finds the chat message {id} of the request's chat.
+func (w *Workload) locateChatMessage(c *httpapi.Ctx, tx store.Tx) (storedMessage, error) {
+	ref, err := w.chatScope(c, tx)
 	if err != nil {
-		return err
+		return storedMessage{}, err
 	}
-	return c.Write(http.StatusOK, "application/json; odata.metadata=minimal; odata.streaming=true; IEEE754Compatible=false; charset=utf-8", out)
+	o, doc, err := loadChatMessage(c.R.Context(), tx, ref, c.Param("id"))
+	if err != nil {
+		return storedMessage{}, err
+	}
+	return storedMessage{obj: o, doc: doc, kind: KindChatMessage, topics: ref.topics(), resource: ref.resource(o.ID), fragment: ref.contextFragment()}, nil
+}
+
+func (w *Workload) getChatMessage(c *httpapi.Ctx) error {
+	return w.serveMessage(c, chatMsgRead, w.locateChatMessage)
 }
 
 func (w *Workload) listChatMessages(c *httpapi.Ctx) error {
-	if err := authorize(c.Principal, chatMsgRead); err != nil {
-		return err
-	}
-	top, err := parseMessageTop(c)
-	if err != nil {
-		return err
-	}
-	after, err := skipToken(c)
+	top, after, err := pageOptions(c, chatMsgRead)
 	if err != nil {
 		return err
 	}
@@ -497,14 +468,8 @@ func (w *Workload) listChatMessages(c *httpapi.Ctx) error {
 		if err != nil {
 			return err
 		}
-		for _, o := range objs {
-			doc, err := decode(o.Data)
-			if err != nil {
-				return err
-			}
-			docs = append(docs, doc)
-		}
-		return nil
+		docs, err = decodeAll(objs, nil)
+		return err
 	})
 	if err != nil {
 		return err
@@ -513,86 +478,9 @@ func (w *Workload) listChatMessages(c *httpapi.Ctx) error {
 }
 
 func (w *Workload) patchChatMessage(c *httpapi.Ctx) error {
-	p := c.Principal
-	if err := authorize(p, chatMsgWrite); err != nil {
-		return err
-	}
-	body, err := c.DecodeObject()
-	if err != nil {
-		return err
-	}
-	in, err := parseMessage(body, false)
-	if err != nil {
-		return err
-	}
-	if in.fromUser != "" {
-		return badRequest("The sender of a message cannot be changed.")
-	}
-	err = w.st.Update(c.R.Context(), func(tx store.Tx) error {
-		ctx := c.R.Context()
-		ref, err := w.chatScope(c, tx)
-		if err != nil {
-			return err
-		}
-		o, doc, err := loadChatMessage(ctx, tx, ref, c.Param("id"))
-		if err != nil {
-			return err
-		}
-		if err := checkEdit(p, doc); err != nil {
-			return err
-		}
-		if doc["deletedDateTime"] != nil {
-			return badRequest("The message has been deleted and cannot be edited.")
-		}
-		ctxURL := c.ContextURL(ref.contextFragment())
-		before, err := getJSON(doc, ctxURL)
-		if err != nil {
-			return err
-		}
-		edit(doc, in, c.Now)
-		return messageWrite{tenant: p.TenantID, kind: KindChatMessage, obj: &o, doc: doc, before: before,
-			changeType: store.Updated, topics: ref.topics(), resource: ref.resource(o.ID), context: ctxURL}.apply(ctx, tx, c.Now)
-	})
-	if err != nil {
-		return err
-	}
-	return c.NoContent()
+	return w.editMessage(c, chatMsgWrite, w.locateChatMessage)
 }
 
 func (w *Workload) softDeleteChatMessage(del bool) httpapi.HandlerFunc {
-	return func(c *httpapi.Ctx) error {
-		p := c.Principal
-		if err := authorize(p, chatMsgWrite); err != nil {
-			return err
-		}
-		err := w.st.Update(c.R.Context(), func(tx store.Tx) error {
-			ctx := c.R.Context()
-			ref, err := w.chatScope(c, tx)
-			if err != nil {
-				return err
-			}
-			o, doc, err := loadChatMessage(ctx, tx, ref, c.Param("id"))
-			if err != nil {
-				return err
-			}
-			if err := checkEdit(p, doc); err != nil {
-				return err
-			}
-			if (doc["deletedDateTime"] != nil) == del {
-				return nil
-			}
-			ctxURL := c.ContextURL(ref.contextFragment())
-			before, err := getJSON(doc, ctxURL)
-			if err != nil {
-				return err
-			}
-			setDeleted(doc, del, c)
-			return messageWrite{tenant: p.TenantID, kind: KindChatMessage, obj: &o, doc: doc, before: before,
-				changeType: store.Updated, topics: ref.topics(), resource: ref.resource(o.ID), context: ctxURL}.apply(ctx, tx, c.Now)
-		})
-		if err != nil {
-			return err
-		}
-		return c.NoContent()
-	}
+	return w.softDeleteMessage(chatMsgWrite, w.locateChatMessage, del)
 }

@@ -306,3 +306,168 @@ func parseMessageTop(c *httpapi.Ctx) (int, error) {
 	}
 	return n, nil
 }
+
+// storedMessage is a chat or channel message found for a request, with what the
+// shared read and edit paths need to serve it and record its changes.
+type storedMessage struct {
+	obj      store.Object
+	doc      map[string]any
+	kind     string   // KindChatMessage or KindChannelMessage
+	topics   []string // the topics a change to it touches
+	resource string   // notification resource and @odata.id
+	fragment string   // @odata.context fragment of its GET JSON
+}
+
+// locator finds the message a request addresses inside tx.
+type locator func(c *httpapi.Ctx, tx store.Tx) (storedMessage, error)
+
+// messageJSON writes a message as Teams does, with its full OData content type.
+func messageJSON(c *httpapi.Ctx, status int, body []byte) error {
+	return c.Write(status, "application/json; odata.metadata=minimal; odata.streaming=true; IEEE754Compatible=false; charset=utf-8", body)
+}
+
+// serveMessage answers a GET of one message.
+func (w *Workload) serveMessage(c *httpapi.Ctx, need perms, locate locator) error {
+	if err := authorize(c.Principal, need); err != nil {
+		return err
+	}
+	var out []byte
+	err := w.st.View(c.R.Context(), func(tx store.Tx) error {
+		m, err := locate(c, tx)
+		if err != nil {
+			return err
+		}
+		out, err = getJSON(m.doc, c.ContextURL(m.fragment))
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return messageJSON(c, http.StatusOK, out)
+}
+
+// readPost checks the caller may post and reads the new message from the body.
+func readPost(c *httpapi.Ctx, need perms) (messageInput, error) {
+	if err := authorize(c.Principal, need); err != nil {
+		return messageInput{}, err
+	}
+	body, err := c.DecodeObject()
+	if err != nil {
+		return messageInput{}, err
+	}
+	return parseMessage(body, true)
+}
+
+// insertMessage stores a new message as obj (whose owner and parent the caller set),
+// records its "created" change and returns its GET JSON.
+func insertMessage(c *httpapi.Ctx, tx store.Tx, obj store.Object, doc map[string]any, topics []string, resource, fragment string) ([]byte, error) {
+	ctxURL := c.ContextURL(fragment)
+	obj.Tenant, obj.ID = c.Principal.TenantID, str(doc["id"])
+	err := messageWrite{tenant: obj.Tenant, kind: obj.Kind, obj: &obj, doc: doc, changeType: store.Created,
+		topics: topics, resource: resource, context: ctxURL}.apply(c.R.Context(), tx, c.Now)
+	if err != nil {
+		return nil, err
+	}
+	return getJSON(doc, ctxURL)
+}
+
+// editMessage serves a PATCH of a message by its sender.
+func (w *Workload) editMessage(c *httpapi.Ctx, need perms, locate locator) error {
+	if err := authorize(c.Principal, need); err != nil {
+		return err
+	}
+	body, err := c.DecodeObject()
+	if err != nil {
+		return err
+	}
+	in, err := parseMessage(body, false)
+	if err != nil {
+		return err
+	}
+	if in.fromUser != "" {
+		return badRequest("The sender of a message cannot be changed.")
+	}
+	return w.reviseMessage(c, locate, func(doc map[string]any) (bool, error) {
+		if doc["deletedDateTime"] != nil {
+			return false, badRequest("The message has been deleted and cannot be edited.")
+		}
+		edit(doc, in, c.Now)
+		return true, nil
+	})
+}
+
+// softDeleteMessage serves softDelete (del) and undoSoftDelete (!del). A call that
+// finds the message already in the asked state succeeds without a change.
+func (w *Workload) softDeleteMessage(need perms, locate locator, del bool) httpapi.HandlerFunc {
+	return func(c *httpapi.Ctx) error {
+		if err := authorize(c.Principal, need); err != nil {
+			return err
+		}
+		return w.reviseMessage(c, locate, func(doc map[string]any) (bool, error) {
+			if (doc["deletedDateTime"] != nil) == del {
+				return false, nil
+			}
+			setDeleted(doc, del, c)
+			return true, nil
+		})
+	}
+}
+
+// reviseMessage lets the sender change the message locate finds: revise changes doc,
+// or reports that there is nothing to change, and the result is stored and recorded
+// as "updated". It answers 204, as Graph does for edits and soft deletes.
+func (w *Workload) reviseMessage(c *httpapi.Ctx, locate locator, revise func(doc map[string]any) (bool, error)) error {
+	err := w.st.Update(c.R.Context(), func(tx store.Tx) error {
+		m, err := locate(c, tx)
+		if err != nil {
+			return err
+		}
+		if err := checkEdit(c.Principal, m.doc); err != nil {
+			return err
+		}
+		ctxURL := c.ContextURL(m.fragment)
+		before, err := getJSON(m.doc, ctxURL)
+		if err != nil {
+			return err
+		}
+		if changed, err := revise(m.doc); err != nil || !changed {
+			return err
+		}
+		return messageWrite{tenant: c.Principal.TenantID, kind: m.kind, obj: &m.obj, doc: m.doc, before: before,
+			changeType: store.Updated, topics: m.topics, resource: m.resource, context: ctxURL}.apply(c.R.Context(), tx, c.Now)
+	})
+	if err != nil {
+		return err
+	}
+	return c.NoContent()
+}
+
+// pageOptions checks the caller may read messages and reads $top and $skiptoken of a
+// message list.
+func pageOptions(c *httpapi.Ctx, need perms) (top int, after string, err error) {
+	if err := authorize(c.Principal, need); err != nil {
+		return 0, "", err
+	}
+	if top, err = parseMessageTop(c); err != nil {
+		return 0, "", err
+	}
+	if after, err = skipToken(c); err != nil {
+		return 0, "", err
+	}
+	return top, after, nil
+}
+
+// decodeAll decodes objects' documents, keeping those keep accepts (nil keeps all).
+func decodeAll(objs []store.Object, keep func(map[string]any) bool) ([]map[string]any, error) {
+	var docs []map[string]any
+	for _, o := range objs {
+		doc, err := decode(o.Data)
+		if err != nil {
+			return nil, err
+		}
+		if keep == nil || keep(doc) {
+			docs = append(docs, doc)
+		}
+	}
+	return docs, nil
+}
