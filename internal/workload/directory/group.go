@@ -5,7 +5,6 @@ import (
 	"errors"
 	"maps"
 	"net/http"
-	"reflect"
 	"strings"
 
 	"github.com/google/uuid"
@@ -21,23 +20,11 @@ import (
 const maxBindsOnCreate = 20
 
 func (w *Workload) listGroups(c *httpapi.Ctx) error {
-	p := c.Principal
-	if err := inDirectory(p, readGroups); err != nil {
-		return err
-	}
-	q, err := parseListQuery(c, groupSchema)
-	if err != nil {
-		return err
-	}
-	return w.serveList(c, objects(p.TenantID, identity.KindGroup, groupSchema, false), q, "groups")
+	return w.serveKind(c, readGroups, identity.KindGroup, groupSchema, "groups")
 }
 
 func (w *Workload) countGroups(c *httpapi.Ctx) error {
-	p := c.Principal
-	if err := inDirectory(p, readGroups); err != nil {
-		return err
-	}
-	return w.serveCount(c, objects(p.TenantID, identity.KindGroup, groupSchema, false), groupSchema)
+	return w.countKind(c, readGroups, identity.KindGroup, groupSchema)
 }
 
 func (w *Workload) getGroup(c *httpapi.Ctx) error {
@@ -255,11 +242,7 @@ func (w *Workload) updateGroup(c *httpapi.Ctx) error {
 	if err := inDirectory(p, writeGroups); err != nil {
 		return err
 	}
-	body, err := c.DecodeObject()
-	if err != nil {
-		return err
-	}
-	in, err := groupSchema.decode(httpapi.StripAnnotations(body))
+	in, err := readInput(c, groupSchema)
 	if err != nil {
 		return err
 	}
@@ -291,15 +274,8 @@ func (w *Workload) updateGroup(c *httpapi.Ctx) error {
 		if after["mailEnabled"] == true && !isUnified(after) {
 			return badRequest("The service does not currently support writes of mail-enabled groups. Please ensure that the mail-enablement property is unset or is set to false.")
 		}
-		if reflect.DeepEqual(before, after) {
-			return nil
-		}
 		o.Alt = strings.ToLower(after["displayName"].(string))
-		o.Updated = c.Now
-		if _, err := writeObject(ctx, tx, o, after); err != nil {
-			return err
-		}
-		return record(ctx, tx, changeRecord{tenant: p.TenantID, kind: identity.KindGroup, id: o.ID, changeType: store.Updated, before: before, after: after, at: c.Now})
+		return saveUpdate(ctx, tx, o, before, after, c.Now)
 	})
 	if err != nil {
 		return err
@@ -308,26 +284,5 @@ func (w *Workload) updateGroup(c *httpapi.Ctx) error {
 }
 
 func (w *Workload) deleteGroup(c *httpapi.Ctx) error {
-	p := c.Principal
-	if err := inDirectory(p, writeGroups); err != nil {
-		return err
-	}
-	err := w.st.Update(c.R.Context(), func(tx store.Tx) error {
-		ctx := c.R.Context()
-		o, err := resolveGroup(ctx, tx, p.TenantID, c.Param("group"))
-		if err != nil {
-			return err
-		}
-		if err := groupWriter(ctx, tx, p, o); err != nil {
-			return err
-		}
-		if err := checkIfMatch(c, o); err != nil {
-			return err
-		}
-		return softDelete(ctx, tx, o, c.Now)
-	})
-	if err != nil {
-		return err
-	}
-	return c.NoContent()
+	return w.deleteOne(c, writeGroups, resolveGroup, "group", groupWriter)
 }

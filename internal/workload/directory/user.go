@@ -5,7 +5,6 @@ import (
 	"errors"
 	"maps"
 	"net/http"
-	"reflect"
 	"strings"
 	"unicode"
 
@@ -21,23 +20,11 @@ import (
 const createdLayout = "2006-01-02T15:04:05Z"
 
 func (w *Workload) listUsers(c *httpapi.Ctx) error {
-	p := c.Principal
-	if err := inDirectory(p, readAllUsers); err != nil {
-		return err
-	}
-	q, err := parseListQuery(c, userSchema)
-	if err != nil {
-		return err
-	}
-	return w.serveList(c, objects(p.TenantID, identity.KindUser, userSchema, false), q, "users")
+	return w.serveKind(c, readAllUsers, identity.KindUser, userSchema, "users")
 }
 
 func (w *Workload) countUsers(c *httpapi.Ctx) error {
-	p := c.Principal
-	if err := inDirectory(p, readAllUsers); err != nil {
-		return err
-	}
-	return w.serveCount(c, objects(p.TenantID, identity.KindUser, userSchema, false), userSchema)
+	return w.countKind(c, readAllUsers, identity.KindUser, userSchema)
 }
 
 func (w *Workload) getUser(c *httpapi.Ctx) error {
@@ -70,11 +57,7 @@ func (w *Workload) createUser(c *httpapi.Ctx) error {
 	if err := inDirectory(p, writeAllUsers); err != nil {
 		return err
 	}
-	body, err := c.DecodeObject()
-	if err != nil {
-		return err
-	}
-	in, err := userSchema.decode(httpapi.StripAnnotations(body))
+	in, err := readInput(c, userSchema)
 	if err != nil {
 		return err
 	}
@@ -125,11 +108,7 @@ func (w *Workload) updateUser(c *httpapi.Ctx) error {
 	if p.Type == identity.DelegatedPersonal {
 		return accessDenied()
 	}
-	body, err := c.DecodeObject()
-	if err != nil {
-		return err
-	}
-	in, err := userSchema.decode(httpapi.StripAnnotations(body))
+	in, err := readInput(c, userSchema)
 	if err != nil {
 		return err
 	}
@@ -179,14 +158,7 @@ func (w *Workload) updateUser(c *httpapi.Ctx) error {
 				return err
 			}
 		}
-		if reflect.DeepEqual(before, after) {
-			return nil // nothing changed, so nothing to notify
-		}
-		o.Updated = c.Now
-		if _, err := writeObject(ctx, tx, o, after); err != nil {
-			return err
-		}
-		return record(ctx, tx, changeRecord{tenant: p.TenantID, kind: identity.KindUser, id: o.ID, changeType: store.Updated, before: before, after: after, at: c.Now})
+		return saveUpdate(ctx, tx, o, before, after, c.Now)
 	})
 	if err != nil {
 		return err
@@ -198,25 +170,7 @@ func (w *Workload) updateUser(c *httpapi.Ctx) error {
 // it can be restored or deleted for good. Its group memberships are kept for a restore
 // but not listed meanwhile.
 func (w *Workload) deleteUser(c *httpapi.Ctx) error {
-	p := c.Principal
-	if err := inDirectory(p, writeAllUsers); err != nil {
-		return err
-	}
-	err := w.st.Update(c.R.Context(), func(tx store.Tx) error {
-		ctx := c.R.Context()
-		o, err := lookupUser(ctx, tx, p.TenantID, c.Param("user"))
-		if err != nil {
-			return err
-		}
-		if err := checkIfMatch(c, o); err != nil {
-			return err
-		}
-		return softDelete(ctx, tx, o, c.Now)
-	})
-	if err != nil {
-		return err
-	}
-	return c.NoContent()
+	return w.deleteOne(c, writeAllUsers, lookupUser, "user", nil)
 }
 
 // checkUserValues checks the values that have rules beyond their type.
