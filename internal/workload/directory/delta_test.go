@@ -41,13 +41,7 @@ func syncAll(t *testing.T, env *testserver.Env, path, token string, headers ...s
 func TestUsersDeltaRoundTrip(t *testing.T) {
 	t.Parallel()
 	env := setup(t)
-	for _, tc := range []struct {
-		name  string
-		token string
-	}{
-		{"application", env.AppToken()},
-		{"delegated", env.UserToken(testserver.AdeleUPN)},
-	} {
+	for _, tc := range workCallers(env, testserver.AdeleUPN) {
 		t.Run(tc.name, func(t *testing.T) {
 			items, link, pages := syncAll(t, env, "/v1.0/users/delta?$select=displayName,jobTitle", tc.token, "Prefer", "odata.maxpagesize=2")
 			if len(items) < 5 || pages < 3 {

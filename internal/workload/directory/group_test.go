@@ -23,13 +23,7 @@ func newGroupBody(nick string) map[string]any {
 func TestGroupLifecycle(t *testing.T) {
 	t.Parallel()
 	env := setup(t)
-	for _, tc := range []struct {
-		name  string
-		token string
-	}{
-		{"application", env.AppToken()},
-		{"delegated", env.UserToken(testserver.BrunoUPN)},
-	} {
+	for _, tc := range workCallers(env, testserver.BrunoUPN) {
 		t.Run(tc.name, func(t *testing.T) {
 			r := env.Do("POST", "/v1.0/groups", tc.token, newGroupBody("g-"+tc.name))
 			if r.Status != http.StatusCreated {

@@ -112,3 +112,12 @@ func ids(docs []map[string]any) []string {
 	}
 	return out
 }
+
+// tokenCase is one way a work account's caller reaches the directory.
+type tokenCase struct{ name, token string }
+
+// workCallers are the application and a user signed in as upn, the two kinds of
+// caller most directory tests run as.
+func workCallers(env *testserver.Env, upn string) []tokenCase {
+	return []tokenCase{{"application", env.AppToken()}, {"delegated", env.UserToken(upn)}}
+}

@@ -25,13 +25,7 @@ func newUserBody(alias string) map[string]any {
 func TestUserLifecycle(t *testing.T) {
 	t.Parallel()
 	env := setup(t)
-	for _, tc := range []struct {
-		name  string
-		token string
-	}{
-		{"application", env.AppToken()},
-		{"delegated", env.UserToken(testserver.BrunoUPN)},
-	} {
+	for _, tc := range workCallers(env, testserver.BrunoUPN) {
 		t.Run(tc.name, func(t *testing.T) {
 			alias := "new-" + tc.name
 			r := env.Do("POST", "/v1.0/users", tc.token, newUserBody(alias))
