@@ -89,7 +89,18 @@ func (t *Tx) Enqueue(ctx context.Context, ns []*store.Notification) error {
 
 // DueURLs implements store.QueueTx.
 func (t *Tx) DueURLs(ctx context.Context, limit int) ([]store.DueURL, error) {
-	query := `SELECT url, MIN(scheduled) AS next FROM notifications WHERE ` + waiting + ` GROUP BY url ORDER BY next, url`
+	// A loose index scan: hop from one URL to the next through the due index, and
+	// read each URL's earliest row from it, so the cost grows with the number of URLs,
+	// not with the rows waiting (a GROUP BY would read every row of a dead endpoint's
+	// backlog on each dispatcher pass).
+	query := `WITH RECURSIVE urls(url) AS (
+			SELECT MIN(url) FROM notifications WHERE ` + waiting + `
+			UNION ALL
+			SELECT (SELECT MIN(n.url) FROM notifications n WHERE n.` + waiting + ` AND n.url > urls.url)
+			FROM urls WHERE urls.url IS NOT NULL
+		)
+		SELECT url, (SELECT MIN(n.scheduled) FROM notifications n WHERE n.` + waiting + ` AND n.url = urls.url) AS next
+		FROM urls WHERE url IS NOT NULL ORDER BY next, url`
 	var args []any
 	if limit > 0 {
 		query += ` LIMIT ?`
