@@ -464,81 +464,26 @@ func (w *Workload) itemsDelta(c *httpapi.Ctx) error {
 	tokenText := firstNonEmpty(c.Query("token"), c.Query("$deltatoken"), c.Query("$skiptoken"))
 	withFields := expands(c, "fields")
 	out := map[string]any{"@odata.context": c.ContextURL("Collection(listItem)")}
-	value := []map[string]any{}
+	var value []map[string]any
+	var next delta.Link
 	err := w.st.View(c.R.Context(), func(tx store.Tx) error {
 		ctx := c.R.Context()
 		site, lo, _, err := w.listRequest(c, tx)
 		if err != nil {
 			return err
 		}
-		topic := change.SiteList(site.ID, lo.ID)
-		link := func(t delta.Token, key string) {
-			out[key] = c.LinkWith(map[string]string{"token": delta.Encode(t), "$deltatoken": "", "$skiptoken": "", "$top": ""})
-		}
-		var tok delta.Token
-		switch tokenText {
-		case "":
-			seq, err := delta.Latest(ctx, tx)
-			if err != nil {
-				return err
-			}
-			tok = delta.Token{Seq: seq, Topic: topic, Initial: true}
-		case "latest":
-			seq, err := delta.Latest(ctx, tx)
-			if err != nil {
-				return err
-			}
-			link(delta.Token{Seq: seq, Topic: topic}, "@odata.deltaLink")
-			return nil
-		default:
-			if tok, err = delta.Decode(tokenText, topic); err != nil {
-				return delta.SyncStateNotFound()
-			}
-		}
-		if tok.Initial {
-			objs, err := tx.ListObjects(ctx, store.ObjectQuery{Tenant: site.Tenant, Kind: KindListItem, Parent: lo.ID, AfterID: tok.After, Limit: top + 1})
-			if err != nil {
-				return err
-			}
-			more := len(objs) > top
-			if more {
-				objs = objs[:top]
-			}
-			for _, o := range objs {
-				doc, err := itemDoc(o, withFields)
-				if err != nil {
-					return err
-				}
-				value = append(value, doc)
-			}
-			if more {
-				link(delta.Token{Seq: tok.Seq, Topic: topic, Initial: true, After: objs[len(objs)-1].ID}, "@odata.nextLink")
-			} else {
-				link(delta.Token{Seq: tok.Seq, Topic: topic}, "@odata.deltaLink")
-			}
-			return nil
-		}
-		entries, next, more, err := delta.Page(ctx, tx, site.Tenant, topic, tok.Seq, top)
-		if err != nil {
-			return err
-		}
-		for _, e := range entries {
-			doc, err := deltaEntry(ctx, tx, site.Tenant, e, withFields)
-			if err != nil {
-				return err
-			}
-			value = append(value, doc)
-		}
-		key := "@odata.deltaLink"
-		if more {
-			key = "@odata.nextLink"
-		}
-		link(delta.Token{Seq: next, Topic: topic}, key)
-		return nil
+		value, next, err = delta.Round{
+			Tenant: site.Tenant, Topic: change.SiteList(site.ID, lo.ID), Top: top,
+			Objects: store.ObjectQuery{Tenant: site.Tenant, Kind: KindListItem, Parent: lo.ID},
+			Render:  func(o store.Object) (map[string]any, error) { return itemDoc(o, withFields) },
+			Changed: func(e delta.Entry) (map[string]any, error) { return deltaEntry(ctx, tx, site.Tenant, e, withFields) },
+		}.Run(ctx, tx, tokenText)
+		return err
 	})
 	if err != nil {
 		return err
 	}
+	out[next.Key] = c.LinkWith(map[string]string{"token": delta.Encode(next.Token), "$deltatoken": "", "$skiptoken": "", "$top": ""})
 	out["value"] = value
 	return c.JSON(http.StatusOK, out)
 }
