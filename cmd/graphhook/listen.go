@@ -11,6 +11,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +20,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -56,6 +58,7 @@ type ListenConfig struct {
 	ChangeType          string        // comma-separated created, updated, deleted; required
 	ForwardTo           string        // URL every accepted notification request is replayed to
 	IncludeResourceData bool          // rich notifications, with a throwaway certificate
+	KeyOut              string        // with IncludeResourceData: write the throwaway key here (PEM), for --forward-to targets
 	Expiration          time.Duration // lifetime asked for on create and renew (default 60m)
 	ClientState         string        // clientState (default random)
 	Lifecycle           bool          // lifecycleNotificationUrl = the receiver too
@@ -81,6 +84,8 @@ func (c *ListenConfig) validate() error {
 		return fmt.Errorf("--client-state is %d characters; Graph allows at most 128", len(c.ClientState))
 	case (c.Username == "") != (c.Password == ""):
 		return errors.New("--username and --password go together")
+	case c.KeyOut != "" && !c.IncludeResourceData:
+		return errors.New("--key-out writes the key of --include-resource-data's throwaway certificate; add --include-resource-data")
 	case c.Username == "" && c.ClientID != "" && c.ClientSecret == "":
 		return errors.New("--client-secret is required with --client-id for an application token")
 	}
@@ -130,6 +135,7 @@ func runListen(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.StringVar(&cfg.ChangeType, "change-type", "", "comma-separated change types: created, updated, deleted")
 	fs.StringVar(&cfg.ForwardTo, "forward-to", "", "replay every accepted notification request to this URL and answer with its status")
 	fs.BoolVar(&cfg.IncludeResourceData, "include-resource-data", false, "ask for rich notifications (a throwaway certificate is generated) and print them decrypted")
+	fs.StringVar(&cfg.KeyOut, "key-out", "", "with --include-resource-data: write the throwaway private key (PEM) to this file, so a --forward-to app can decrypt")
 	fs.DurationVar(&cfg.Expiration, "expiration", 60*time.Minute, "subscription lifetime asked for on creation and on each renewal")
 	fs.StringVar(&cfg.ClientState, "client-state", "", "clientState of the subscription (default: random)")
 	fs.BoolVar(&cfg.Lifecycle, "lifecycle", false, "also receive lifecycle notifications (reauthorizationRequired, subscriptionRemoved, missed)")
@@ -198,6 +204,12 @@ func newListener(cfg ListenConfig, stdout, stderr io.Writer) (*listener, error) 
 		rand.Read(b)
 		l.cert, l.certID = cert, "graphhook-listen-"+hex.EncodeToString(b)
 		rcfg.DecryptionKeys = map[string]*rsa.PrivateKey{l.certID: key}
+		if cfg.KeyOut != "" {
+			if err := writeKey(cfg.KeyOut, key); err != nil {
+				return nil, err
+			}
+			fmt.Fprintf(stdout, "decryption key of certificate %s written to %s\n", l.certID, cfg.KeyOut)
+		}
 		rcfg.AppIDs = []string{cfg.ClientID}
 	}
 	h, err := receiver.NewHandler(rcfg)
@@ -547,6 +559,19 @@ func (p *printer) notification(at time.Time, n receiver.Notification) {
 // throwawayCertificate makes the RSA-2048 key and self-signed certificate of a rich
 // subscription, which live as long as the process: base64 DER, as Graph expects in
 // encryptionCertificate.
+// writeKey saves a private key as PKCS#8 PEM, readable by its owner only.
+func writeKey(path string, key *rsa.PrivateKey) error {
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return err
+	}
+	data := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		return fmt.Errorf("--key-out: %w", err)
+	}
+	return nil
+}
+
 func throwawayCertificate(now time.Time, lifetime time.Duration) (*rsa.PrivateKey, string, error) {
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {

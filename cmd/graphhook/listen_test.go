@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -16,7 +17,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -68,6 +71,8 @@ func TestListenConfigValidate(t *testing.T) {
 		{"password alone", func(c *ListenConfig) { c.Password = "a" }, "--username and --password go together"},
 		{"client id without secret", func(c *ListenConfig) { c.ClientID = "app" }, "--client-secret is required with --client-id"},
 		{"no tenant", func(c *ListenConfig) { c.Tenant = "" }, "--tenant must not be empty"},
+		{"key out with rich data", func(c *ListenConfig) { c.IncludeResourceData, c.KeyOut = true, "k.pem" }, ""},
+		{"key out without rich data", func(c *ListenConfig) { c.KeyOut = "k.pem" }, "--key-out writes the key of --include-resource-data's throwaway certificate"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -1056,5 +1061,48 @@ func TestListenRichEndToEnd(t *testing.T) {
 	}
 	if err := <-listen.done; err != nil {
 		t.Errorf("listen exit after SIGINT: %v; stderr:\n%s", err, listen.stderr)
+	}
+}
+
+// TestListenKeyOut checks that --key-out writes the private key of exactly the
+// certificate listen subscribes with, so a --forward-to app can decrypt.
+func TestListenKeyOut(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "listen.pem")
+	cfg := validListenConfig()
+	cfg.IncludeResourceData, cfg.KeyOut = true, path
+	cfg.fillDefaults()
+	var out bytes.Buffer
+	l, err := newListener(cfg, &out, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("--key-out file: %v", err)
+	}
+	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
+		t.Errorf("--key-out file mode = %v, want 0600", fi.Mode().Perm())
+	}
+	block, _ := pem.Decode(data)
+	if block == nil || block.Type != "PRIVATE KEY" {
+		t.Fatalf("--key-out file is not a PEM private key: %q", data)
+	}
+	key, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := base64.StdEncoding.DecodeString(l.cert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !key.(*rsa.PrivateKey).PublicKey.Equal(cert.PublicKey) {
+		t.Error("the written key does not belong to the subscription's certificate")
+	}
+	if !strings.Contains(out.String(), "written to "+path) {
+		t.Errorf("listen printed %q, want a line naming the key file", out.String())
 	}
 }
