@@ -188,7 +188,11 @@ func applyUser(ctx context.Context, tx store.Tx, tid string, u FixtureUser, crea
 	}
 	salt := make([]byte, 16)
 	rand.Read(salt)
-	cdoc, _ := json.Marshal(credential{Salt: salt, Hash: hashSecret(salt, u.Password)})
+	var roles []string
+	for _, r := range u.DirectoryRoles {
+		roles = append(roles, roleTemplateIDs[r])
+	}
+	cdoc, _ := json.Marshal(credential{Salt: salt, Hash: hashSecret(salt, u.Password), Roles: roles})
 	return upsert(ctx, tx, &store.Object{Tenant: tid, Kind: KindCredential, ID: uid, Data: cdoc})
 }
 

@@ -52,6 +52,9 @@ type FixtureUser struct {
 	MobilePhone       string   `yaml:"mobilePhone"`
 	BusinessPhones    []string `yaml:"businessPhones"`
 	AccountEnabled    *bool    `yaml:"accountEnabled"`
+	// DirectoryRoles are Microsoft Entra roles of a work or school user; graphhook
+	// knows "Global Administrator" (it widens what Subscription.Read.All shows).
+	DirectoryRoles []string `yaml:"directoryRoles"`
 }
 
 // FixtureGroup is a group with its members and owners (user ids).
@@ -91,7 +94,7 @@ var fixtureKeys = map[string][]string{
 	"root":   {"tenants", "personalAccounts"},
 	"tenant": {"id", "domain", "displayName", "apps", "users", "groups"},
 	"app":    {"clientId", "clientSecret", "displayName", "applicationPermissions", "delegatedPermissions"},
-	"user":   {"id", "userPrincipalName", "password", "displayName", "mail", "givenName", "surname", "jobTitle", "department", "officeLocation", "mobilePhone", "businessPhones", "accountEnabled"},
+	"user":   {"id", "userPrincipalName", "password", "displayName", "mail", "givenName", "surname", "jobTitle", "department", "officeLocation", "mobilePhone", "businessPhones", "accountEnabled", "directoryRoles"},
 	"group":  {"id", "displayName", "description", "mailNickname", "groupTypes", "mailEnabled", "securityEnabled", "visibility", "members", "owners"},
 }
 
@@ -223,6 +226,11 @@ func (p *fixtureParser) validate(root *yaml.Node, f *Fixture) error {
 		}
 		if u.DisplayName == "" {
 			return p.errAt(lineOf(n, "displayName"), "displayName", "required")
+		}
+		for i, r := range u.DirectoryRoles {
+			if _, ok := roleTemplateIDs[r]; !ok {
+				return p.errAt(item(n, "directoryRoles", i), "directoryRoles", "unknown directory role %q (graphhook knows: Global Administrator)", r)
+			}
 		}
 		return nil
 	}

@@ -74,6 +74,7 @@ func TestParseFixtureErrors(t *testing.T) {
 		{"duplicate upn", "userPrincipalName: sam@outlook.com", "userPrincipalName: adele@contoso.onmicrosoft.com", 25, "userPrincipalName", "used twice"},
 		{"personal accounts not a list", "personalAccounts:\n  - id: 44444444-0000-4000-8000-000000000001\n    userPrincipalName: sam@outlook.com\n    password: Passw0rd!\n    displayName: Sam\n", "personalAccounts: sam\n", 23, "personalAccounts", "expected a list"},
 		{"bad domain", "domain: contoso.onmicrosoft.com", "domain: contoso", 3, "domain", "not a domain name"},
+		{"unknown directory role", "        mail: adele@contoso.onmicrosoft.com\n", "        mail: adele@contoso.onmicrosoft.com\n        directoryRoles: [Global Admin]\n", 17, "directoryRoles", "unknown directory role \"Global Admin\""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

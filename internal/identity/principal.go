@@ -63,6 +63,20 @@ type Principal struct {
 	UPN                string
 	// Permissions are the token's roles (application) or scopes (delegated).
 	Permissions []string
+	// RoleTemplateIDs are the signed-in user's directory roles (the token's "wids").
+	RoleTemplateIDs []string
+}
+
+// GlobalAdministratorRole is the role template id of Microsoft Entra's Global
+// Administrator.
+const GlobalAdministratorRole = "62e90394-69f5-4237-9190-012177145e10"
+
+// roleTemplateIDs maps the directory role names a fixture may give to their ids.
+var roleTemplateIDs = map[string]string{"Global Administrator": GlobalAdministratorRole}
+
+// GlobalAdmin reports whether the signed-in user is a Global Administrator.
+func (p *Principal) GlobalAdmin() bool {
+	return p.Type == DelegatedWork && slices.Contains(p.RoleTemplateIDs, GlobalAdministratorRole)
 }
 
 // Has reports whether the caller holds at least one of the named permissions

@@ -76,6 +76,8 @@ type App struct {
 type credential struct {
 	Salt []byte `json:"salt"`
 	Hash []byte `json:"hash"`
+	// Roles are the user's directory role template ids (the token's "wids").
+	Roles []string `json:"roles,omitempty"`
 }
 
 // New loads (or creates) the signing keys and the tenant cache.

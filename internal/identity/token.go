@@ -148,13 +148,14 @@ func (s *Service) Token(ctx context.Context, tenantSeg string, form url.Values, 
 		if err != nil {
 			return nil, oauthErr(400, "invalid_grant", 50126, "Error validating credentials due to invalid username or password.")
 		}
-		if !s.checkPassword(ctx, tid, user.ID, password) {
+		roles, ok := s.checkPassword(ctx, tid, user.ID, password)
+		if !ok {
 			return nil, oauthErr(400, "invalid_grant", 50126, "Error validating credentials due to invalid username or password.")
 		}
 		if user.AccountEnabled != nil && !*user.AccountEnabled {
 			return nil, oauthErr(400, "invalid_grant", 50057, "The user account is disabled.")
 		}
-		return s.delegatedResponse(now, app, tid, user, scopes, offline)
+		return s.delegatedResponse(now, app, tid, user, roles, scopes, offline)
 	default: // refresh_token
 		if e := checkSecret(false); e != nil {
 			return nil, e
@@ -198,7 +199,12 @@ func (s *Service) Token(ctx context.Context, tenantSeg string, form url.Values, 
 			}
 			scopes = asked
 		}
-		return s.delegatedResponse(now, app, tid, user, scopes, true)
+		// Roles are read again, so a refreshed token tells the roles of now.
+		c, err := s.credential(ctx, tid, oid)
+		if err != nil {
+			return nil, oauthErr(400, "invalid_grant", 50034, "The user account does not exist in the directory.")
+		}
+		return s.delegatedResponse(now, app, tid, user, c.Roles, scopes, true)
 	}
 }
 
@@ -296,7 +302,13 @@ func (s *Service) findUser(ctx context.Context, seg string, app App, username st
 	return tid, found, err
 }
 
-func (s *Service) checkPassword(ctx context.Context, tid, uid, password string) bool {
+// checkPassword verifies a user's password and returns the user's directory roles.
+func (s *Service) checkPassword(ctx context.Context, tid, uid, password string) ([]string, bool) {
+	c, err := s.credential(ctx, tid, uid)
+	return c.Roles, err == nil && secretMatches(c.Salt, c.Hash, password)
+}
+
+func (s *Service) credential(ctx context.Context, tid, uid string) (credential, error) {
 	var c credential
 	err := s.st.View(ctx, func(tx store.Tx) error {
 		o, err := tx.GetObject(ctx, tid, KindCredential, uid)
@@ -305,7 +317,7 @@ func (s *Service) checkPassword(ctx context.Context, tid, uid, password string) 
 		}
 		return json.Unmarshal(o.Data, &c)
 	})
-	return err == nil && secretMatches(c.Salt, c.Hash, password)
+	return c, err
 }
 
 func (s *Service) baseClaims(now time.Time, tid string, app App) jwt.MapClaims {
@@ -325,8 +337,11 @@ func (s *Service) baseClaims(now time.Time, tid string, app App) jwt.MapClaims {
 	}
 }
 
-func (s *Service) delegatedResponse(now time.Time, app App, tid string, user storedUser, scopes []string, offline bool) (*TokenResponse, *OAuthError) {
+func (s *Service) delegatedResponse(now time.Time, app App, tid string, user storedUser, roles, scopes []string, offline bool) (*TokenResponse, *OAuthError) {
 	claims := s.baseClaims(now, tid, app)
+	if len(roles) > 0 {
+		claims["wids"] = roles
+	}
 	claims["oid"] = user.ID
 	claims["sub"] = user.ID
 	claims["idtyp"] = "user"
@@ -445,6 +460,11 @@ func (s *Service) Authenticate(ctx context.Context, header string) (*Principal, 
 			p.Type = DelegatedPersonal
 		}
 		p.UserID = str(claims["oid"])
+		if wids, ok := claims["wids"].([]any); ok {
+			for _, w := range wids {
+				p.RoleTemplateIDs = append(p.RoleTemplateIDs, str(w))
+			}
+		}
 		p.UPN = str(claims["upn"])
 		p.Permissions = strings.Fields(str(claims["scp"]))
 	default:

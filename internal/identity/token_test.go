@@ -123,6 +123,15 @@ func TestTokenGrants(t *testing.T) {
 	if status != 200 || claimsOf(t, body["access_token"].(string))["scp"] != "Mail.Read" {
 		t.Fatalf("refresh_token = %d %v", status, body)
 	}
+	// A Global Administrator's token carries the role in wids; others have none.
+	_, admin := postToken(t, env, testserver.Tenant, url.Values{"grant_type": {"password"}, "client_id": {testserver.DelegatedAppID},
+		"username": {"emil@contoso.onmicrosoft.com"}, "password": {testserver.Password}, "scope": {"https://graph.microsoft.com/User.Read"}})
+	if wids, _ := claimsOf(t, admin["access_token"].(string))["wids"].([]any); len(wids) != 1 || wids[0] != "62e90394-69f5-4237-9190-012177145e10" {
+		t.Errorf("Global Administrator token wids = %v", claimsOf(t, admin["access_token"].(string))["wids"])
+	}
+	if w := c["wids"]; w != nil {
+		t.Errorf("Adele's token wids = %v, want none", w)
+	}
 	// A refresh token cannot be used by another app.
 	_, body2 := postToken(t, env, "consumers", url.Values{"grant_type": {"password"}, "client_id": {testserver.DelegatedAppID}, "username": {testserver.SamUPN}, "password": {testserver.Password}, "scope": {"https://graph.microsoft.com/.default offline_access"}})
 	if claimsOf(t, body2["access_token"].(string))["tid"] != "9188040d-6c67-4c5b-b112-36a304b66dad" {

@@ -284,6 +284,9 @@ func TestVisibility(t *testing.T) {
 	sam := e.PersonalToken()
 	otherID, otherSecret := e.AddApp(nil, []string{"Mail.Read"})
 	otherAdele := e.DelegatedToken(otherID, otherSecret, testserver.Tenant, testserver.AdeleUPN)
+	// Emil is a Global Administrator in the demo tenant.
+	emilAll := e.UserToken("emil@contoso.onmicrosoft.com")
+	emilMail := e.UserToken("emil@contoso.onmicrosoft.com", "Mail.Read")
 
 	appSub := e.create(t, app, e.body("users/"+testserver.Adele+"/messages", "created"))["id"].(string)
 	adeleSub := e.create(t, adeleMail, e.body("me/messages", "updated"))["id"].(string)
@@ -314,6 +317,8 @@ func TestVisibility(t *testing.T) {
 		{"another user", bruno, []string{brunoSub}},
 		{"another app", otherAdele, []string{otherSub}},
 		{"personal account in another tenant", sam, nil},
+		{"Global Administrator with Subscription.Read.All: every subscription of the directory", emilAll, sorted(appSub, adeleSub, brunoSub, otherSub)},
+		{"Global Administrator without Subscription.Read.All: its own", emilMail, nil},
 	}
 	for _, tt := range lists {
 		if diff := cmp.Diff(tt.want, ids(tt.token)); diff != "" {
@@ -333,6 +338,9 @@ func TestVisibility(t *testing.T) {
 		{"another app's with Subscription.Read.All", "GET", adele, otherSub, 200, "", ""},
 		{"delete another app's with Subscription.Read.All", "DELETE", adele, otherSub, 403, "ExtensionError", "Operation: Delete; Exception: [Status Code: Forbidden; Reason: Access denied]"},
 		{"app reads a delegated subscription of another app", "GET", app, adeleSub, 404, "ResourceNotFound", "The object was not found."},
+		{"Global Administrator reads another user's", "GET", emilAll, brunoSub, 200, "", ""},
+		{"Global Administrator deletes another user's", "DELETE", emilAll, brunoSub, 403, "ExtensionError", "Operation: Delete; Exception: [Status Code: Forbidden; Reason: Access denied]"},
+		{"Global Administrator without Subscription.Read.All", "GET", emilMail, brunoSub, 404, "ResourceNotFound", "The object was not found."},
 		{"across tenants", "GET", sam, adeleSub, 404, "ResourceNotFound", "The object was not found."},
 		{"without the resource permission", "GET", adeleNoMail, adeleSub, 403, "ExtensionError", "Operation: Get; Exception: [Status Code: Forbidden; Reason: Access denied]"},
 		{"renew without the resource permission", "PATCH", adeleNoMail, adeleSub, 403, "ExtensionError", "Operation: Update; Exception: [Status Code: Forbidden; Reason: Access denied]"},

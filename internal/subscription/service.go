@@ -292,7 +292,8 @@ func (s *Service) checkDuplicate(ctx context.Context, tx store.Tx, p *identity.P
 
 // visible tells whether p may see sub (spec §1.4): applications see their app's
 // subscriptions; delegated callers those created for them, by their app or, with
-// Subscription.Read.All, by any app. Nothing crosses tenants.
+// Subscription.Read.All, by any app; a Global Administrator with Subscription.Read.All
+// sees every subscription of the directory. Nothing crosses tenants.
 func visible(p *identity.Principal, sub *store.Subscription) bool {
 	if sub.Tenant != p.TenantID {
 		return false
@@ -300,7 +301,15 @@ func visible(p *identity.Principal, sub *store.Subscription) bool {
 	if p.Type == identity.Application {
 		return sub.AppID == p.AppID
 	}
+	if seesAll(p) {
+		return true
+	}
 	return sub.CreatorID == p.UserID && (sub.AppID == p.AppID || p.Has(identity.SubscriptionReadAll))
+}
+
+// seesAll is the Global Administrator row of spec §1.4.
+func seesAll(p *identity.Principal) bool {
+	return p.GlobalAdmin() && p.Has(identity.SubscriptionReadAll)
 }
 
 // load reads a subscription for an operation: unknown, expired and invisible ones are
@@ -315,7 +324,7 @@ func (s *Service) load(ctx context.Context, tx store.Tx, c *httpapi.Ctx, op stri
 	if err != nil {
 		return sub, err
 	}
-	if sub.AppID != p.AppID {
+	if sub.AppID != p.AppID || (p.Type.Delegated() && sub.CreatorID != p.UserID) {
 		// Seen through Subscription.Read.All: readable, not manageable.
 		if op == opGet {
 			return sub, nil
@@ -355,7 +364,7 @@ func (s *Service) list(c *httpapi.Ctx) error {
 	q := store.SubscriptionQuery{Tenant: p.TenantID, ActiveAt: c.Now, Limit: s.cfg.PageSize + 1}
 	if p.Type == identity.Application {
 		q.AppID = p.AppID
-	} else {
+	} else if !seesAll(p) {
 		q.CreatorID = p.UserID
 		if !p.Has(identity.SubscriptionReadAll) {
 			q.AppID = p.AppID
