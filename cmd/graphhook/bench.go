@@ -498,8 +498,15 @@ func benchSubscribe(ctx context.Context, m *Main, base, token string, urls []str
 	topic := change.UserMessages(demoAdele)
 	if m == nil {
 		for i := 0; i < n; i++ {
+			// Graph refuses a second subscription of one app to the same resource and
+			// change types (409); a $filter every bench message passes makes each
+			// subscription distinct.
+			resource := "/users/" + demoAdele + "/messages"
+			if i > 0 {
+				resource += fmt.Sprintf("?$filter=subject ne 'not-bench-%d'", i)
+			}
 			body, _ := json.Marshal(map[string]any{"changeType": "created", "notificationUrl": urls[i],
-				"resource": "/users/" + demoAdele + "/messages", "expirationDateTime": time.Now().Add(time.Hour).UTC().Format(time.RFC3339)})
+				"resource": resource, "expirationDateTime": time.Now().Add(time.Hour).UTC().Format(time.RFC3339)})
 			status, out, err := benchDo(ctx, http.DefaultClient, "POST", base+"/v1.0/subscriptions", token, body)
 			if err != nil || status != http.StatusCreated {
 				return fmt.Errorf("creating subscription %d: %d %s %v", i, status, out, err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -133,5 +134,29 @@ func TestBenchConfigRichTarget(t *testing.T) {
 		if err := cfg.validate(); (err != nil) != tt.wantErr {
 			t.Errorf("validate(rich, --subs %d, --target %q) = %v, want error %v", tt.subs, tt.target, err, tt.wantErr)
 		}
+	}
+}
+
+// TestBenchTarget measures a running server through its API only: the subscriptions
+// are created with POST /subscriptions (distinct, so Graph's duplicate rule lets
+// them all in), and every change reaches every one of them.
+func TestBenchTarget(t *testing.T) {
+	m := NewMain(Config{Addr: "127.0.0.1:0", Data: t.TempDir(), LogLevel: "error"}, io.Discard, io.Discard)
+	if err := m.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"bench", "--target", m.URL, "--scenario", "batched", "--subs", "3", "--duration", "1s", "--json"}, &out, &errOut); code != 0 {
+		t.Fatalf("bench --target exited %d: %s", code, errOut.String())
+	}
+	var res map[string]any
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+		t.Fatalf("bench --json printed %q: %v", out.String(), err)
+	}
+	changes, _ := res["changes"].(float64)
+	notes, _ := res["notifications"].(float64)
+	if changes < 1 || notes != 3*changes {
+		t.Errorf("bench --target: %v changes, %v notifications, want 3 per change", changes, notes)
 	}
 }
