@@ -16,6 +16,7 @@ type itemAPI struct {
 	t           itemType
 	read, write []string // permission sets, any one of which suffices
 	collection  string   // the segment under users('id') in @odata.context: messages, events, contacts
+	attachments bool     // a create body may carry "attachments"
 	// load finds the addressed item ({id}), checking the {folder} of the path if any.
 	load func(o *op, c *httpapi.Ctx, mb mailbox) (store.Object, map[string]any, error)
 	// parent is the folder a POST to the collection creates the item in.
@@ -35,7 +36,7 @@ var (
 	messageAPI = &itemAPI{
 		t: messageType, read: mailReadBasic, write: mailWrite, collection: "messages",
 		load: (*op).message, parent: (*op).draftParent, create: (*op).newMessage,
-		apply: applyMessage, topics: messageTopics, view: messageView,
+		apply: applyMessage, topics: messageTopics, view: messageView, attachments: true,
 	}
 	eventAPI = &itemAPI{
 		t: eventType, read: calRead, write: calWrite, collection: "events",
@@ -90,10 +91,17 @@ func (w *Workload) getOne(c *httpapi.Ctx, a *itemAPI) error {
 }
 
 func (w *Workload) createOne(c *httpapi.Ctx, a *itemAPI) error {
-	body, err := readBody(c)
+	body, err := c.DecodeObject()
 	if err != nil {
 		return err
 	}
+	var atts []map[string]any
+	if a.attachments {
+		if atts, err = takeAttachments(body); err != nil {
+			return err
+		}
+	}
+	httpapi.StripAnnotations(body)
 	var doc map[string]any
 	var mb mailbox
 	err = w.run(c, true, func(o *op) error {
@@ -107,6 +115,12 @@ func (w *Workload) createOne(c *httpapi.Ctx, a *itemAPI) error {
 		doc = a.create(o, mb, folder)
 		if err := a.apply(doc, body); err != nil {
 			return err
+		}
+		if a.attachments {
+			doc["hasAttachments"] = hasAttachments(atts)
+			if _, err := o.insertAttachments(mb, doc["id"].(string), atts); err != nil {
+				return err
+			}
 		}
 		return o.insertItem(a.t, mb, folder, doc, a.topics(mb, folder))
 	})

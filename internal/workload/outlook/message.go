@@ -265,8 +265,20 @@ func (w *Workload) relocate(c *httpapi.Ctx, move bool) error {
 		if !move {
 			out["createdDateTime"] = o.now.Format(timeLayout)
 		}
+		// The attachments follow a moved message and are duplicated for a copy.
 		if move {
+			if err := o.moveAttachments(mb, obj.ID, out["id"].(string)); err != nil {
+				return err
+			}
 			if err := o.deleteItem(messageType, mb, obj, messageTopics(mb, obj.Parent)); err != nil {
+				return err
+			}
+		} else {
+			_, atts, err := o.attachments(mb, obj.ID)
+			if err != nil {
+				return err
+			}
+			if _, err := o.insertAttachments(mb, out["id"].(string), atts); err != nil {
 				return err
 			}
 		}

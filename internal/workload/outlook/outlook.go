@@ -30,6 +30,7 @@ func New(st store.Store) *Workload { return &Workload{st: st} }
 func (w *Workload) Routes(r *httpapi.Router) {
 	w.folderRoutes(r)
 	w.messageRoutes(r)
+	w.attachmentRoutes(r)
 	w.sendRoutes(r)
 	w.eventRoutes(r)
 	w.contactRoutes(r)
@@ -275,8 +276,14 @@ func (o *op) updateItem(t itemType, mb mailbox, obj store.Object, doc map[string
 	return o.record(t, mb, obj.ID, store.Updated, topics, before, data)
 }
 
-// deleteItem removes an item and records its "deleted" change on topics.
+// deleteItem removes an item, with a message's attachments, and records its
+// "deleted" change on topics.
 func (o *op) deleteItem(t itemType, mb mailbox, obj store.Object, topics []string) error {
+	if t.kind == kindMessage {
+		if err := o.deleteAttachments(mb, obj.ID); err != nil {
+			return err
+		}
+	}
 	if err := o.tx.DeleteObject(o.ctx, mb.tenant, t.kind, obj.ID); err != nil {
 		return err
 	}

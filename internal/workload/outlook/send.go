@@ -25,11 +25,13 @@ func (w *Workload) sendRoutes(r *httpapi.Router) {
 	}
 }
 
-// deliver sends msg from mb: a copy in the inbox of each recipient that is a mailbox of
-// the same tenant (Bcc hidden from them), and, when save is set, a copy in the
-// sender's Sent Items. Addresses outside the tenant go nowhere.
-func (o *op) deliver(mb mailbox, msg map[string]any, save bool) error {
+// deliver sends msg with its attachments atts from mb: a copy in the inbox of each
+// recipient that is a mailbox of the same tenant (Bcc hidden from them), and, when
+// save is set, a copy in the sender's Sent Items. Addresses outside the tenant go
+// nowhere. Every copy gets its own copy of the attachments.
+func (o *op) deliver(mb mailbox, msg map[string]any, atts []map[string]any, save bool) error {
 	now := o.now.Format(timeLayout)
+	msg["hasAttachments"] = hasAttachments(atts)
 	if msg["from"] == nil {
 		msg["from"] = mb.recipient()
 	}
@@ -67,6 +69,9 @@ func (o *op) deliver(mb mailbox, msg map[string]any, save bool) error {
 			copy["bccRecipients"] = []any{}
 			copy["categories"] = []any{}
 			copy["flag"] = map[string]any{"flagStatus": "notFlagged"}
+			if _, err := o.insertAttachments(to, copy["id"].(string), atts); err != nil {
+				return err
+			}
 			if err := o.insertItem(messageType, to, inbox, copy, messageTopics(to, inbox)); err != nil {
 				return err
 			}
@@ -84,6 +89,9 @@ func (o *op) deliver(mb mailbox, msg map[string]any, save bool) error {
 	copy["parentFolderId"] = sent
 	copy["isRead"] = true
 	copy["createdDateTime"] = now
+	if _, err := o.insertAttachments(mb, copy["id"].(string), atts); err != nil {
+		return err
+	}
 	return o.insertItem(messageType, mb, sent, copy, messageTopics(mb, sent))
 }
 
@@ -134,6 +142,16 @@ func (w *Workload) sendMail(c *httpapi.Ctx) error {
 	if err != nil {
 		return err
 	}
+	// Attachments are taken out before annotations are stripped: their @odata.type
+	// says what they are.
+	var atts []map[string]any
+	for k, v := range body {
+		if m, ok := v.(map[string]any); ok && strings.EqualFold(k, "message") {
+			if atts, err = takeAttachments(m); err != nil {
+				return err
+			}
+		}
+	}
 	httpapi.StripAnnotations(body)
 	save := true
 	var msgBody map[string]any
@@ -168,7 +186,7 @@ func (w *Workload) sendMail(c *httpapi.Ctx) error {
 			return err
 		}
 		setPreview(msg)
-		return o.deliver(mb, msg, save)
+		return o.deliver(mb, msg, atts, save)
 	})
 	if err != nil {
 		return err
@@ -198,10 +216,14 @@ func (w *Workload) sendDraft(c *httpapi.Ctx) error {
 		if doc["isDraft"] != true {
 			return invalidRequest("Only draft messages can be sent; this message has already been sent.")
 		}
+		_, atts, err := o.attachments(mb, obj.ID)
+		if err != nil {
+			return err
+		}
 		if err := o.deleteItem(messageType, mb, obj, messageTopics(mb, obj.Parent)); err != nil {
 			return err
 		}
-		return o.deliver(mb, doc, true)
+		return o.deliver(mb, doc, atts, true)
 	})
 	if err != nil {
 		return err
@@ -253,9 +275,16 @@ func (w *Workload) respond(kind replyKind, create bool) httpapi.HandlerFunc {
 			if mb, err = o.mailbox(c.Param("user"), perms); err != nil {
 				return err
 			}
-			_, orig, err := o.message(c, mb)
+			origObj, orig, err := o.message(c, mb)
 			if err != nil {
 				return err
+			}
+			// A forward carries the original's attachments; a reply does not.
+			var atts []map[string]any
+			if kind == forward {
+				if _, atts, err = o.attachments(mb, origObj.ID); err != nil {
+					return err
+				}
 			}
 			drafts := change.WellKnownFolderID(mb.user, "drafts")
 			draft = o.newMessage(mb, drafts)
@@ -282,9 +311,13 @@ func (w *Workload) respond(kind replyKind, create bool) httpapi.HandlerFunc {
 			}
 			setPreview(draft)
 			if create {
+				draft["hasAttachments"] = hasAttachments(atts)
+				if _, err := o.insertAttachments(mb, draft["id"].(string), atts); err != nil {
+					return err
+				}
 				return o.insertItem(messageType, mb, drafts, draft, messageTopics(mb, drafts))
 			}
-			return o.deliver(mb, draft, true)
+			return o.deliver(mb, draft, atts, true)
 		})
 		if err != nil {
 			return err
