@@ -19,7 +19,22 @@
 // Before and After are what a $filter subscription is evaluated on. Columns follow
 // docs/architecture.md: mailFolder (owner user, parent folder, alt well-known name),
 // message (owner user, parent folder), event (owner user, parent calendar),
-// contactFolder and contact (owner user, parent folder).
+// contactFolder and contact (owner user, parent folder), and attachment (owner user,
+// parent message).
+//
+// # Attachments
+//
+// A message's file attachments are objects of their own (kind "attachment"), each
+// holding its full fileAttachment representation, contentBytes included, so that
+// listing a message, and the change records a $filter is evaluated on, never carry
+// attachment content. Adding or removing one changes the message (change key,
+// hasAttachments, which counts only attachments that are not inline, as in Graph) and
+// is recorded as the message's "updated" in the same transaction: a subscription on
+// hasAttachments eq true sees the message enter and leave its filter. Attachments go
+// with their message: moved with it (the new id inherits them), duplicated by copy,
+// send, sendMail and forward, deleted with it. Only #microsoft.graph.fileAttachment
+// is stored, at most 3 MB each, Graph's limit for one request (upload sessions are
+// not offered).
 //
 // # Moves get new ids
 //
