@@ -345,15 +345,16 @@ func (w *Workload) addAttachment(c *httpapi.Ctx) error {
 	if err != nil {
 		return err
 	}
-	att, err := parseAttachment(body)
-	if err != nil {
-		return err
-	}
 	var out map[string]any
 	var mb mailbox
 	var msgID string
 	err = w.run(c, true, func(o *op) error {
 		if mb, err = o.mailbox(c.Param("user"), mailWrite); err != nil {
+			return err
+		}
+		// Checked after the permission, so a caller without it learns nothing else.
+		att, err := parseAttachment(body)
+		if err != nil {
 			return err
 		}
 		msg, doc, err := o.message(c, mb)
