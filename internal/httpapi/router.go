@@ -18,12 +18,10 @@ type Router struct {
 }
 
 type node struct {
-	literal  map[string]*node // lower-case literal → child
-	param    *node
-	colon    *node // {name}: segment
-	names    []string
-	routes   map[string]*Route // by method
-	patterns string
+	literal map[string]*node // lower-case literal → child
+	param   *node
+	colon   *node             // {name}: segment
+	routes  map[string]*Route // by method
 }
 
 // Route is one registered handler.

@@ -11,12 +11,6 @@ import (
 	"github.com/graphhook/graphhook/internal/store"
 )
 
-type querier interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
 // Tx implements store.Tx over one database transaction (or one savepoint of it).
 type Tx struct {
 	s *Store
