@@ -58,7 +58,8 @@ type Config struct {
 	// Handler serves every request: direct ones unchanged, tunnelled ones with r.Host
 	// set to the Microsoft host. Required.
 	Handler http.Handler
-	// Hosts are the host names intercepted on port 443 (default MicrosoftHosts()).
+	// Hosts are the host names intercepted on port 443 (nil: MicrosoftHosts(); an
+	// empty list intercepts nothing and refuses every proxy request).
 	Hosts []string
 	// Log receives one line per refused request and, at debug level, per tunnel
 	// (default: discarded).
