@@ -124,7 +124,8 @@ func New(cfg Config) (*Proxy, error) {
 		ReadHeaderTimeout: cmp.Or(cfg.ReadHeaderTimeout, 10*time.Second),
 		IdleTimeout:       cmp.Or(cfg.IdleTimeout, 2*time.Minute),
 		ConnContext:       p.connContext,
-		ErrorLog:          slog.NewLogLogger(p.log.Handler(), slog.LevelDebug),
+		// Handshake failures land here: most often an app that does not trust the CA.
+		ErrorLog: slog.NewLogLogger(p.log.Handler(), slog.LevelWarn),
 	}
 	return p, nil
 }

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -371,5 +373,16 @@ func TestVia(t *testing.T) {
 	r = r.WithContext(proxy.WithVia(r.Context(), "graph.microsoft.com"))
 	if host, ok := proxy.Via(r); !ok || host != "graph.microsoft.com" {
 		t.Errorf("Via(marked request) = %q, %v; want graph.microsoft.com, true", host, ok)
+	}
+}
+
+func TestClientMustTrustTheCA(t *testing.T) {
+	f := setup(t)
+	c := f.client(t, true, nil)
+	c.Transport.(*http.Transport).TLSClientConfig.RootCAs = x509.NewCertPool()
+	_, err := c.Get("https://graph.microsoft.com/v1.0/me")
+	var unknown x509.UnknownAuthorityError
+	if !errors.As(err, &unknown) {
+		t.Errorf("GET through the proxy without trusting the CA: err = %v, want x509.UnknownAuthorityError", err)
 	}
 }
