@@ -2,6 +2,7 @@ package delivery_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
@@ -35,15 +36,15 @@ func (h *harness) insertSub(t *testing.T, s store.Subscription) store.Subscripti
 	if s.ID == "" {
 		s.ID = uuid.NewString()
 	}
-	s.Tenant = cmpOr(s.Tenant, testserver.Tenant)
-	s.AppID = cmpOr(s.AppID, testserver.AppID)
-	s.CreatorID = cmpOr(s.CreatorID, identity.ServicePrincipalID(testserver.Tenant, s.AppID))
+	s.Tenant = cmp.Or(s.Tenant, testserver.Tenant)
+	s.AppID = cmp.Or(s.AppID, testserver.AppID)
+	s.CreatorID = cmp.Or(s.CreatorID, identity.ServicePrincipalID(testserver.Tenant, s.AppID))
 	if s.PermissionType == 0 {
 		s.PermissionType = int(identity.Application)
 	}
-	s.ResourceType = cmpOr(s.ResourceType, string(identity.Message))
-	s.Topic = cmpOr(s.Topic, change.UserMessages(testserver.Adele))
-	s.ChangeTypes = cmpOr(s.ChangeTypes, "created,updated,deleted")
+	s.ResourceType = cmp.Or(s.ResourceType, string(identity.Message))
+	s.Topic = cmp.Or(s.Topic, change.UserMessages(testserver.Adele))
+	s.ChangeTypes = cmp.Or(s.ChangeTypes, "created,updated,deleted")
 	if s.Expiration.IsZero() {
 		s.Expiration = now.Add(time.Hour)
 	}
@@ -61,13 +62,6 @@ func (h *harness) insertSub(t *testing.T, s store.Subscription) store.Subscripti
 	return s
 }
 
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}
-
 // record appends message changes for Adele's mailbox the way the outlook workload
 // does, all in one transaction.
 func (h *harness) record(t *testing.T, changes ...store.Change) {
@@ -75,9 +69,9 @@ func (h *harness) record(t *testing.T, changes ...store.Change) {
 	ctx := context.Background()
 	err := h.Store.Update(ctx, func(tx store.Tx) error {
 		for _, c := range changes {
-			c.Tenant = cmpOr(c.Tenant, testserver.Tenant)
-			c.Kind = cmpOr(c.Kind, "message")
-			c.ChangeType = cmpOr(c.ChangeType, store.Created)
+			c.Tenant = cmp.Or(c.Tenant, testserver.Tenant)
+			c.Kind = cmp.Or(c.Kind, "message")
+			c.ChangeType = cmp.Or(c.ChangeType, store.Created)
 			if c.Topics == nil {
 				c.Topics = []string{change.UserMessages(testserver.Adele)}
 			}
