@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/graphhook/graphhook/internal/service"
 	"github.com/graphhook/graphhook/internal/store"
 )
 
@@ -24,17 +25,18 @@ type retryAt struct {
 	at time.Time
 }
 
-// acker writes POST outcomes. It gathers whatever outcomes are waiting into one
-// transaction, so that many small POSTs cost few commits.
-func (p *Pipeline) acker() {
+// acker writes the POST outcomes it receives on acks until acks is closed. It
+// gathers whatever outcomes are waiting into one transaction, so that many small
+// POSTs cost few commits.
+func (p *Pipeline) acker(acks chan *ack) {
 	ctx := context.Background()
 	var pending []*ack
-	for a := range p.acks {
+	for a := range acks {
 		pending = append(pending[:0], a)
 	gather:
 		for len(pending) < 512 {
 			select {
-			case more, ok := <-p.acks:
+			case more, ok := <-acks:
 				if !ok {
 					break gather
 				}
@@ -43,10 +45,14 @@ func (p *Pipeline) acker() {
 				break gather
 			}
 		}
-		if err := p.writeAcks(ctx, pending); err != nil {
+		err := p.writeAcks(ctx, pending)
+		if err != nil {
 			// The rows stay running; the rescuer retries them (a duplicate POST at
 			// worst, which at-least-once allows).
 			p.log.Error("delivery: recording outcomes", "err", err)
+		}
+		if p.onPass != nil {
+			p.onPass(service.Report{Service: "acker", Result: service.Result{N: len(pending)}, Err: err})
 		}
 	}
 }

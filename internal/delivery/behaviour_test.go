@@ -2,6 +2,7 @@ package delivery_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
@@ -24,6 +25,7 @@ import (
 	"github.com/graphhook/graphhook/internal/identity"
 	"github.com/graphhook/graphhook/internal/store"
 	"github.com/graphhook/graphhook/internal/testserver"
+	"github.com/graphhook/graphhook/internal/wait"
 	gh "github.com/graphhook/graphhook/receiver"
 )
 
@@ -35,15 +37,15 @@ func (h *harness) insertSub(t *testing.T, s store.Subscription) store.Subscripti
 	if s.ID == "" {
 		s.ID = uuid.NewString()
 	}
-	s.Tenant = cmpOr(s.Tenant, testserver.Tenant)
-	s.AppID = cmpOr(s.AppID, testserver.AppID)
-	s.CreatorID = cmpOr(s.CreatorID, identity.ServicePrincipalID(testserver.Tenant, s.AppID))
+	s.Tenant = cmp.Or(s.Tenant, testserver.Tenant)
+	s.AppID = cmp.Or(s.AppID, testserver.AppID)
+	s.CreatorID = cmp.Or(s.CreatorID, identity.ServicePrincipalID(testserver.Tenant, s.AppID))
 	if s.PermissionType == 0 {
 		s.PermissionType = int(identity.Application)
 	}
-	s.ResourceType = cmpOr(s.ResourceType, string(identity.Message))
-	s.Topic = cmpOr(s.Topic, change.UserMessages(testserver.Adele))
-	s.ChangeTypes = cmpOr(s.ChangeTypes, "created,updated,deleted")
+	s.ResourceType = cmp.Or(s.ResourceType, string(identity.Message))
+	s.Topic = cmp.Or(s.Topic, change.UserMessages(testserver.Adele))
+	s.ChangeTypes = cmp.Or(s.ChangeTypes, "created,updated,deleted")
 	if s.Expiration.IsZero() {
 		s.Expiration = now.Add(time.Hour)
 	}
@@ -61,13 +63,6 @@ func (h *harness) insertSub(t *testing.T, s store.Subscription) store.Subscripti
 	return s
 }
 
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}
-
 // record appends message changes for Adele's mailbox the way the outlook workload
 // does, all in one transaction.
 func (h *harness) record(t *testing.T, changes ...store.Change) {
@@ -75,9 +70,9 @@ func (h *harness) record(t *testing.T, changes ...store.Change) {
 	ctx := context.Background()
 	err := h.Store.Update(ctx, func(tx store.Tx) error {
 		for _, c := range changes {
-			c.Tenant = cmpOr(c.Tenant, testserver.Tenant)
-			c.Kind = cmpOr(c.Kind, "message")
-			c.ChangeType = cmpOr(c.ChangeType, store.Created)
+			c.Tenant = cmp.Or(c.Tenant, testserver.Tenant)
+			c.Kind = cmp.Or(c.Kind, "message")
+			c.ChangeType = cmp.Or(c.ChangeType, store.Created)
 			if c.Topics == nil {
 				c.Topics = []string{change.UserMessages(testserver.Adele)}
 			}
@@ -220,12 +215,12 @@ func TestSlowReceiverIsAFailure(t *testing.T) {
 	h.insertSub(t, store.Subscription{NotificationURL: r.URL})
 	h.record(t, store.Change{ID: "m1"})
 	r.waitItems(t, 1)
-	deadline := time.Now().Add(5 * time.Second)
-	for h.row(t, 1).State != store.NotificationRetryable && h.row(t, 1).State != store.NotificationDelivered {
-		if time.Now().After(deadline) {
-			t.Fatalf("row state %q, want retryable after the timeout", h.row(t, 1).State)
-		}
-		time.Sleep(5 * time.Millisecond)
+	tried := func() bool {
+		s := h.row(t, 1).State
+		return s == store.NotificationRetryable || s == store.NotificationDelivered
+	}
+	if !h.until(tried) {
+		t.Fatalf("row state %q, want retryable after the timeout", h.row(t, 1).State)
 	}
 	close(release)
 	r.waitItems(t, 2)
@@ -311,12 +306,8 @@ func TestSlowAndDropStates(t *testing.T) {
 
 func waitState(t *testing.T, h *harness, url string, want delivery.HealthState) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for h.P.EndpointState(url) != want {
-		if time.Now().After(deadline) {
-			t.Fatalf("EndpointState(%s) = %v, want %v", url, h.P.EndpointState(url), want)
-		}
-		time.Sleep(5 * time.Millisecond)
+	if !h.until(func() bool { return h.P.EndpointState(url) == want }) {
+		t.Fatalf("EndpointState(%s) = %v, want %v", url, h.P.EndpointState(url), want)
 	}
 }
 
@@ -384,12 +375,8 @@ func TestReauthorizationRequiredAndHeldNotifications(t *testing.T) {
 	}
 	// A change while the authorization lapsed is held, not sent, not dropped.
 	h.record(t, store.Change{ID: "m1"})
-	deadline := time.Now().Add(5 * time.Second)
-	for h.row(t, 2).Scheduled.Before(h.Clock.Now()) {
-		if time.Now().After(deadline) {
-			t.Fatalf("change row = %+v, want held (rescheduled)", h.row(t, 2))
-		}
-		time.Sleep(5 * time.Millisecond)
+	if !h.until(func() bool { return !h.row(t, 2).Scheduled.Before(h.Clock.Now()) }) {
+		t.Fatalf("change row = %+v, want held (rescheduled)", h.row(t, 2))
 	}
 	if row := h.row(t, 2); row.State != store.NotificationAvailable || row.Attempt != 0 {
 		t.Fatalf("held row: state %q attempt %d, want available with no attempt counted", row.State, row.Attempt)
@@ -458,11 +445,13 @@ func TestRichChatMessage(t *testing.T) {
 	var mu sync.Mutex
 	var got []gh.Notification
 	var tokens int
+	accepted := wait.NewSignal()
 	handler, err := gh.NewHandler(gh.Config{
 		OnNotifications: func(ctx context.Context, batch []gh.Notification) error {
 			mu.Lock()
 			got = append(got, batch...)
 			mu.Unlock()
+			accepted.Fire()
 			return nil
 		},
 		ClientState:    "rich",
@@ -494,18 +483,13 @@ func TestRichChatMessage(t *testing.T) {
 	res := "chats('" + chat + "')/messages('1612289765949')"
 	extra, _ := json.Marshal(change.Notice{Resource: res, ODataType: "#Microsoft.Graph.chatMessage", ODataID: res, ID: "1612289765949", Rich: true})
 	h.record(t, store.Change{ID: "1612289765949", Kind: "chatMessage", Topics: []string{change.ChatMessages(chat)}, After: msg, Extra: extra})
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	some := func() bool {
 		mu.Lock()
-		n := len(got)
-		mu.Unlock()
-		if n > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no rich notification accepted by the receiver package; queue %v", h.counts(t))
-		}
-		time.Sleep(10 * time.Millisecond)
+		defer mu.Unlock()
+		return len(got) > 0
+	}
+	if !wait.On(accepted, 10*time.Second, some) {
+		t.Fatalf("no rich notification accepted by the receiver package; queue %v", h.counts(t))
 	}
 	mu.Lock()
 	defer mu.Unlock()

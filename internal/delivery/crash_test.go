@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/graphhook/graphhook/internal/testserver"
+	"github.com/graphhook/graphhook/internal/wait"
 )
 
 // TestCrashRecovery runs the real binary, streams changes through the Graph API,
@@ -63,6 +64,7 @@ func TestCrashRecovery(t *testing.T) {
 	// Stream changes from several clients; kill the server while they run.
 	var acked []string
 	var ackMu sync.Mutex
+	ackedMore := wait.NewSignal()
 	stream := func(base string, n int, stop <-chan struct{}) {
 		var wg sync.WaitGroup
 		for w := 0; w < 4; w++ {
@@ -84,6 +86,7 @@ func TestCrashRecovery(t *testing.T) {
 					ackMu.Lock()
 					acked = append(acked, m["id"].(string))
 					ackMu.Unlock()
+					ackedMore.Fire()
 				}
 			}()
 		}
@@ -92,16 +95,13 @@ func TestCrashRecovery(t *testing.T) {
 	stop := make(chan struct{})
 	done := make(chan struct{})
 	go func() { stream(srv.url, 1000, stop); close(done) }()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	// Kill after 150 acknowledged changes, or after 20 s whatever the count (the
+	// check below then says the test lacked changes before the kill).
+	wait.On(ackedMore, 20*time.Second, func() bool {
 		ackMu.Lock()
-		n := len(acked)
-		ackMu.Unlock()
-		if n >= 150 || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+		defer ackMu.Unlock()
+		return len(acked) >= 150
+	})
 	srv.cmd.Process.Signal(syscall.SIGKILL)
 	srv.cmd.Wait()
 	close(stop)
@@ -112,24 +112,21 @@ func TestCrashRecovery(t *testing.T) {
 	token = appToken(t, srv.url)
 	stream(srv.url, 25, make(chan struct{}))
 
-	deadline = time.Now().Add(30 * time.Second)
-	for {
+	var missing []string
+	allNotified := func() bool {
 		got := collect()
-		var missing []string
+		missing = missing[:0]
 		for _, id := range acked {
 			if got[id] == 0 {
 				missing = append(missing, id)
 			}
 		}
-		if len(missing) == 0 {
-			t.Logf("%d changes acknowledged (%d before the kill), all notified; %d POSTs", len(acked), killedAt, hook.postCount())
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d acknowledged changes never notified (e.g. %s)", len(missing), len(acked), missing[0])
-		}
-		time.Sleep(20 * time.Millisecond)
+		return len(missing) == 0
 	}
+	if !wait.On(hook.signal, 30*time.Second, allNotified) {
+		t.Fatalf("%d of %d acknowledged changes never notified (e.g. %s)", len(missing), len(acked), missing[0])
+	}
+	t.Logf("%d changes acknowledged (%d before the kill), all notified; %d POSTs", len(acked), killedAt, hook.postCount())
 	if killedAt == 0 || len(acked) <= killedAt {
 		t.Errorf("acknowledged %d before the kill and %d in all; the test needs changes on both sides", killedAt, len(acked))
 	}

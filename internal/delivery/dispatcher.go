@@ -3,8 +3,6 @@ package delivery
 import (
 	"bytes"
 	"context"
-	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,7 +12,7 @@ import (
 
 	"github.com/graphhook/graphhook/internal/egress"
 	"github.com/graphhook/graphhook/internal/graph"
-	"github.com/graphhook/graphhook/internal/richdata"
+	"github.com/graphhook/graphhook/internal/service"
 	"github.com/graphhook/graphhook/internal/store"
 )
 
@@ -31,42 +29,33 @@ type endpoint struct {
 	pending bool // new rows arrived while the worker was active
 }
 
-// dispatch is the dispatcher's main loop: on each commit signal, wake-up or poll
-// tick it asks which URLs have due rows and starts a worker for each idle one.
-func (p *Pipeline) dispatch(ctx context.Context) {
-	var wg sync.WaitGroup
-	ackDone := make(chan struct{})
+// The dispatcher is a service.Loop: on each commit signal, wake-up or poll tick it
+// asks which URLs have due rows and starts a worker for each idle one. Workers and
+// the acker belong to one run of the loop, from startDispatch to stopDispatch.
+
+// startDispatch starts the acker of a new run.
+func (p *Pipeline) startDispatch(context.Context) error {
+	acks, done := make(chan *ack, 1024), make(chan struct{})
+	p.acks, p.ackDone = acks, done
 	go func() {
-		defer close(ackDone)
-		p.acker()
+		defer close(done)
+		p.acker(acks)
 	}()
-	timer := time.NewTimer(0)
-	defer timer.Stop()
-	for {
-		next := p.pass(ctx, &wg)
-		wait := p.cfg.PollInterval
-		if !next.IsZero() {
-			if d := next.Sub(p.clock.Now()); d < wait {
-				wait = max(d, time.Millisecond)
-			}
-		}
-		timer.Reset(wait)
-		select {
-		case <-ctx.Done():
-			wg.Wait()
-			close(p.acks)
-			<-ackDone
-			return
-		case <-p.st.Committed():
-		case <-p.wake:
-		case <-timer.C:
-		}
-	}
+	return nil
 }
 
-// pass starts workers for the URLs with due rows and returns the earliest time a
-// not-yet-due row falls due (zero if none).
-func (p *Pipeline) pass(ctx context.Context, wg *sync.WaitGroup) time.Time {
+// stopDispatch waits for the run's workers (which end with the loop's context),
+// then lets the acker write their outcomes and end.
+func (p *Pipeline) stopDispatch() {
+	p.workers.Wait()
+	close(p.acks)
+	<-p.ackDone
+}
+
+// pass starts workers for the URLs with due rows and counts them. Its Wait is how
+// long until the earliest not-yet-due row falls due, when that is sooner than the
+// next poll.
+func (p *Pipeline) pass(ctx context.Context) (service.Result, error) {
 	var due []store.DueURL
 	err := p.st.View(ctx, func(tx store.Tx) error {
 		var err error
@@ -74,12 +63,10 @@ func (p *Pipeline) pass(ctx context.Context, wg *sync.WaitGroup) time.Time {
 		return err
 	})
 	if err != nil {
-		if ctx.Err() == nil {
-			p.log.Error("delivery: listing due notifications", "err", err)
-		}
-		return time.Time{}
+		return service.Result{}, fmt.Errorf("delivery: listing due notifications: %w", err)
 	}
 	now := p.clock.Now()
+	var res service.Result
 	var earliest time.Time
 	for _, d := range due {
 		ep := p.endpoint(d.URL)
@@ -99,13 +86,17 @@ func (p *Pipeline) pass(ctx context.Context, wg *sync.WaitGroup) time.Time {
 		}
 		ep.active = true
 		ep.mu.Unlock()
-		wg.Add(1)
+		res.N++
+		p.workers.Add(1)
 		go func() {
-			defer wg.Done()
+			defer p.workers.Done()
 			p.work(ctx, ep)
 		}()
 	}
-	return earliest
+	if !earliest.IsZero() {
+		res.Wait = max(earliest.Sub(now), time.Millisecond)
+	}
+	return res, nil
 }
 
 // cutoff is the latest Scheduled time a row of ep may have to be claimed now: a
@@ -522,69 +513,6 @@ func (p *Pipeline) body(b *batch) (body []byte, bad []int64) {
 	return append(out, '}'), bad
 }
 
-// subInfo is what the dispatcher needs of a subscription at send time, cached by
-// (id, version).
-type subInfo struct {
-	sub    store.Subscription
-	head   subHead
-	tls    string // latestSupportedTlsVersion
-	aud    string // validation token audience
-	cert   *x509.Certificate
-	certID string
-	err    error // why resource data cannot be encrypted
-}
-
-func (i *subInfo) encrypt(data []byte) ([]byte, error) {
-	if i.err != nil {
-		return nil, i.err
-	}
-	ec, err := richdata.Encrypt(data, i.cert, i.certID)
-	if err != nil {
-		return nil, err
-	}
-	return json.Marshal(ec)
-}
-
-// subCache holds subInfos; it is bounded so that many subscriptions do not pin
-// memory (a miss costs one row read inside the claim transaction anyway).
-type subCache struct {
-	mu sync.Mutex
-	m  map[string]*subInfo
-}
-
-const subCacheMax = 20000
-
-func (c *subCache) init() { c.m = map[string]*subInfo{} }
-
-// get re-reads the subscription (its expiry, clientState and certificate may have
-// changed) and returns its info; nil when it is gone.
-func (c *subCache) get(ctx context.Context, tx store.Tx, id string) (*subInfo, error) {
-	s, err := tx.GetSubscription(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		c.mu.Lock()
-		delete(c.m, id)
-		c.mu.Unlock()
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	c.mu.Lock()
-	info, ok := c.m[id]
-	c.mu.Unlock()
-	if ok && info.sub.Version == s.Version {
-		return info, nil
-	}
-	info = newSubInfo(s)
-	c.mu.Lock()
-	if len(c.m) >= subCacheMax {
-		clear(c.m)
-	}
-	c.m[id] = info
-	c.mu.Unlock()
-	return info, nil
-}
-
 // lowerTLS returns the lower of two latestSupportedTlsVersion values; "" (not yet
 // known) yields to the other, and an unknown value counts as egress's default.
 func lowerTLS(a, b string) string {
@@ -605,83 +533,3 @@ func lowerTLS(a, b string) string {
 }
 
 var tlsVersions = egress.TLSVersions()
-
-func newSubInfo(s store.Subscription) *subInfo {
-	info := &subInfo{head: renderHead(&s), aud: s.AppID}
-	var d struct {
-		TLS    string `json:"latestSupportedTlsVersion"`
-		Cert   string `json:"encryptionCertificate"`
-		CertID string `json:"encryptionCertificateId"`
-		AppID  string `json:"notificationUrlAppId"`
-	}
-	err := json.Unmarshal(s.Data, &d)
-	info.tls = d.TLS
-	if s.IncludeResourceData {
-		if err != nil {
-			info.err = err
-		} else {
-			info.certID = d.CertID
-			info.aud = cmpOr(d.AppID, s.AppID)
-			info.cert, info.err = richdata.ParseCertificate(d.Cert)
-		}
-	}
-	s.Data = nil // not needed after this; keeps the cache small
-	info.sub = s
-	return info
-}
-
-// tokenCache keeps validation tokens per (audience, tenant): minting one is an RSA
-// signature (about 0.7 ms), too dear for every POST. A token is reused for most of
-// its 24-hour life and replaced tokenRenewBefore its expiry, so that the one a
-// receiver gets always has that long left, whatever delays lie between our send and
-// its check.
-type tokenCache struct {
-	mu sync.Mutex
-	m  map[[2]string]cachedToken
-}
-
-type cachedToken struct {
-	token   string
-	issued  time.Time // nbf and iat
-	expires time.Time // exp
-}
-
-const (
-	// tokenRenewBefore is how long before its expiry a cached token is replaced.
-	tokenRenewBefore = time.Hour
-	// tokenCacheMax bounds the cache (one entry per app and tenant with rich
-	// subscriptions); past it, it starts again empty.
-	tokenCacheMax = 10000
-)
-
-func (c *tokenCache) get(p *Pipeline, aud, tenant string) (string, error) {
-	if p.signer == nil {
-		return "", errors.New("no signer configured")
-	}
-	now := p.clock.Now()
-	key := [2]string{aud, tenant}
-	c.mu.Lock()
-	t, ok := c.m[key]
-	c.mu.Unlock()
-	// A clock set back before the token's nbf makes it not yet valid: mint anew.
-	if ok && !now.Before(t.issued) && now.Before(t.expires.Add(-tokenRenewBefore)) {
-		return t.token, nil
-	}
-	iss := ""
-	if p.cfg.Issuer != nil {
-		iss = p.cfg.Issuer(tenant)
-	}
-	tok, err := richdata.ValidationToken(p.signer, aud, tenant, p.cfg.PublisherID, iss, now)
-	if err != nil {
-		return "", err
-	}
-	// ValidationToken counts nbf and exp from now in whole seconds.
-	issued := now.Truncate(time.Second)
-	c.mu.Lock()
-	if c.m == nil || len(c.m) >= tokenCacheMax {
-		c.m = map[[2]string]cachedToken{}
-	}
-	c.m[key] = cachedToken{token: tok, issued: issued, expires: issued.Add(richdata.TokenLifetime)}
-	c.mu.Unlock()
-	return tok, nil
-}

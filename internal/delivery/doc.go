@@ -20,8 +20,10 @@
 //   - endpoint health (health.go) tracks slow and drop windows per URL (spec §5).
 //   - lifecycle notifications (lifecycle.go): missed, subscriptionRemoved,
 //     reauthorizationRequired (spec §6).
-//   - background services (service.go): dispatcher, reauthorization scheduler,
-//     rescuer, retention.
+//   - background services (Pipeline.Services), each a service.Loop: the dispatcher
+//     (dispatcher.go), the reauthorization scheduler (lifecycle.go), the rescuer and
+//     retention (pipeline.go). The dispatcher keeps two caches: subscriptions as
+//     sent (subcache.go) and validation tokens (tokencache.go).
 //
 // # Queue row states
 //

@@ -74,22 +74,19 @@ func TestDeleteDiscardsQueuedRows(t *testing.T) {
 	}
 }
 
-// waitState polls until the queue holds exactly want (deadline 10 s).
+// waitState waits until the queue holds exactly want (deadline 10 s).
 func (h *harness) waitState(t *testing.T, want map[store.NotificationState]int) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		got := h.counts(t)
+	var got map[store.NotificationState]int
+	same := func() bool {
+		got = h.counts(t)
 		same := len(got) == len(want)
 		for k, v := range want {
 			same = same && got[k] == v
 		}
-		if same {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("queue = %v, want %v", got, want)
-		}
-		time.Sleep(5 * time.Millisecond) // polling with a deadline
+		return same
+	}
+	if !h.until(same) {
+		t.Fatalf("queue = %v, want %v", got, want)
 	}
 }

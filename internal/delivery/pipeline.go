@@ -12,6 +12,7 @@ import (
 	"github.com/graphhook/graphhook/internal/clock"
 	"github.com/graphhook/graphhook/internal/egress"
 	"github.com/graphhook/graphhook/internal/richdata"
+	"github.com/graphhook/graphhook/internal/service"
 	"github.com/graphhook/graphhook/internal/store"
 )
 
@@ -27,6 +28,12 @@ type Options struct {
 	Registry prometheus.Registerer
 	// Logger (default slog.Default()).
 	Logger *slog.Logger
+	// OnPass, when set, is called after each pass of the pipeline's services (see
+	// Services for their names) and after each write of POST outcomes (reported as
+	// service "acker"). It is a hook for tests, which wait on it instead of polling:
+	// every change of a queued row is followed by one of these reports, at the
+	// latest by the dispatcher's next poll.
+	OnPass func(service.Report)
 }
 
 // Pipeline is the matcher, the dispatcher and the lifecycle services over one store.
@@ -46,8 +53,13 @@ type Pipeline struct {
 	epMu      sync.Mutex
 	endpoints map[string]*endpoint
 
-	wake chan struct{}
-	acks chan *ack
+	dispatcher, reminder, rescuer, retention *service.Loop
+	onPass                                   func(service.Report)
+
+	// The dispatcher's run: made at its start, drained at its stop.
+	workers sync.WaitGroup
+	acks    chan *ack
+	ackDone chan struct{}
 }
 
 // New returns a pipeline; Install hooks it into the store, Services runs it.
@@ -61,9 +73,7 @@ func New(cfg Config, o Options) (*Pipeline, error) {
 	cfg = cfg.withDefaults()
 	p := &Pipeline{
 		cfg: cfg, st: o.Store, clock: o.Clock, signer: o.Signer, log: o.Logger,
-		endpoints: map[string]*endpoint{},
-		wake:      make(chan struct{}, 1),
-		acks:      make(chan *ack, 1024),
+		endpoints: map[string]*endpoint{}, onPass: o.OnPass,
 	}
 	if p.clock == nil {
 		p.clock = clock.Real{}
@@ -77,7 +87,17 @@ func New(cfg Config, o Options) (*Pipeline, error) {
 	})
 	p.subs.init()
 	p.metrics = newMetrics(p, o.Registry)
+	p.dispatcher = &service.Loop{Name: "dispatcher", Every: cfg.PollInterval, Pass: p.pass,
+		Starting: p.startDispatch, Stopped: p.stopDispatch, Signal: p.st.Committed(), Log: p.log, OnPass: o.OnPass}
+	p.reminder = &service.Loop{Name: "reauthorization", Every: cfg.ReminderInterval, Pass: uncounted(p.remind), Log: p.log, OnPass: o.OnPass}
+	p.rescuer = &service.Loop{Name: "rescuer", Every: cfg.RescueInterval, Pass: uncounted(p.rescue), Starting: p.rescueOnStart, Log: p.log, OnPass: o.OnPass}
+	p.retention = &service.Loop{Name: "retention", Every: cfg.RetentionInterval, Pass: p.prune, Log: p.log, OnPass: o.OnPass}
 	return p, nil
+}
+
+// uncounted adapts a pass that does not count what it did.
+func uncounted(pass func(context.Context) error) func(context.Context) (service.Result, error) {
+	return func(ctx context.Context) (service.Result, error) { return service.Result{}, pass(ctx) }
 }
 
 // Install sets the matcher as the store's change hook. Call it before the store
@@ -86,12 +106,7 @@ func (p *Pipeline) Install() { p.st.SetChangeHook(p.hook) }
 
 // Wake makes the dispatcher look for due notifications now (after the clock moved,
 // for instance).
-func (p *Pipeline) Wake() {
-	select {
-	case p.wake <- struct{}{}:
-	default:
-	}
-}
+func (p *Pipeline) Wake() { p.dispatcher.Wake() }
 
 // EndpointState returns the health of a notification URL.
 func (p *Pipeline) EndpointState(url string) HealthState {
@@ -126,21 +141,12 @@ func (p *Pipeline) countEndpoints(s HealthState) int {
 	return n
 }
 
-// Service is a background service (cmd/graphhook's Main runs them).
-type Service interface {
-	Start(ctx context.Context) error
-	Stop()
-}
-
 // Services returns the dispatcher, the reauthorization scheduler, the rescuer and
-// retention, in start order.
-func (p *Pipeline) Services() []Service {
-	return []Service{
-		&loop{name: "dispatcher", run: p.dispatch},
-		&ticker{name: "reauthorization", every: p.cfg.ReminderInterval, fn: p.remind, log: p.log},
-		&ticker{name: "rescuer", every: p.cfg.RescueInterval, fn: p.rescue, first: p.rescueOnStart, log: p.log},
-		&ticker{name: "retention", every: p.cfg.RetentionInterval, fn: p.prune, log: p.log},
-	}
+// retention (named "dispatcher", "reauthorization", "rescuer" and "retention" in
+// their reports), in start order. Each call returns the same services; each can be
+// started again after Stop.
+func (p *Pipeline) Services() []service.Service {
+	return []service.Service{p.dispatcher, p.reminder, p.rescuer, p.retention}
 }
 
 // rescueOnStart takes back every row an earlier process left running.
@@ -169,8 +175,11 @@ func (p *Pipeline) rescue(ctx context.Context) error {
 	})
 }
 
-func (p *Pipeline) prune(ctx context.Context) error {
+// prune deletes delivered and discarded rows older than Config.Retention, in
+// batches, and counts them.
+func (p *Pipeline) prune(ctx context.Context) (service.Result, error) {
 	before := p.clock.Now().Add(-p.cfg.Retention)
+	var res service.Result
 	for {
 		var n int
 		err := p.st.Update(ctx, func(tx store.Tx) error {
@@ -178,8 +187,12 @@ func (p *Pipeline) prune(ctx context.Context) error {
 			n, err = tx.PruneNotifications(ctx, before, 1000)
 			return err
 		})
-		if err != nil || n < 1000 {
-			return err
+		if err != nil {
+			return res, err
+		}
+		res.N += n
+		if n < 1000 {
+			return res, nil
 		}
 	}
 }

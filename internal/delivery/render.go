@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"cmp"
 	"encoding/json"
 	"strconv"
 	"unicode/utf8"
@@ -44,7 +45,7 @@ func renderResourceData(n *change.Notice, c *store.Change) []byte {
 	b = append(b, `"resourceData":{"@odata.type":`...)
 	b = appendString(b, n.ODataType)
 	b = append(b, `,"@odata.id":`...)
-	b = appendString(b, cmpOr(n.ODataID, n.Resource))
+	b = appendString(b, cmp.Or(n.ODataID, n.Resource))
 	if n.ETag != "" {
 		b = append(b, `,"@odata.etag":`...)
 		b = appendString(b, n.ETag)
@@ -181,11 +182,4 @@ func appendString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }

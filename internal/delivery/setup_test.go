@@ -23,9 +23,11 @@ import (
 
 	"github.com/graphhook/graphhook/internal/delivery"
 	"github.com/graphhook/graphhook/internal/graph"
+	"github.com/graphhook/graphhook/internal/service"
 	"github.com/graphhook/graphhook/internal/store"
 	"github.com/graphhook/graphhook/internal/subscription"
 	"github.com/graphhook/graphhook/internal/testserver"
+	"github.com/graphhook/graphhook/internal/wait"
 	"github.com/graphhook/graphhook/internal/workload/callrecords"
 	"github.com/graphhook/graphhook/internal/workload/conversations"
 	"github.com/graphhook/graphhook/internal/workload/directory"
@@ -43,6 +45,9 @@ type harness struct {
 	P    *delivery.Pipeline
 	Reg  *prometheus.Registry
 	Subs *subscription.Service
+	// passes fires after each pass of the pipeline's services and each write of POST
+	// outcomes: every change to the queue is followed by one.
+	passes wait.Signal
 }
 
 // testConfig is fast: retries after milliseconds, short polls.
@@ -57,7 +62,7 @@ func testConfig() delivery.Config {
 
 func setup(t *testing.T, cfg delivery.Config) *harness {
 	t.Helper()
-	h := &harness{Reg: prometheus.NewRegistry()}
+	h := &harness{Reg: prometheus.NewRegistry(), passes: wait.NewSignal()}
 	h.Env = testserver.New(t, func(env *testserver.Env) {
 		g := env.HTTP.Graph()
 		svc, err := subscription.New(env.Store, subscription.Config{Profile: "dev", Clock: env.Clock,
@@ -89,7 +94,7 @@ func setup(t *testing.T, cfg delivery.Config) *harness {
 		teams.New(env.Store, env.Identity).Routes(g)
 		var err2 error
 		h.P, err2 = delivery.New(cfg, delivery.Options{Store: env.Store, Clock: env.Clock, Signer: env.Identity, Registry: h.Reg,
-			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), OnPass: func(service.Report) { h.passes.Fire() }})
 		if err2 != nil {
 			t.Fatal(err2)
 		}
@@ -188,38 +193,33 @@ func (r *receiver) bodies() [][]byte {
 	return out
 }
 
-// waitItems polls until at least n items arrived (deadline 10 s) and returns them.
+// waitItems waits until at least n items arrived (deadline 10 s) and returns them.
 func (r *receiver) waitItems(t *testing.T, n int) []map[string]any {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		items := r.items(t)
-		if len(items) >= n {
-			return items
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("received %d notification items, want %d", len(items), n)
-		}
-		select {
-		case <-r.signal:
-		case <-time.After(20 * time.Millisecond):
-		}
+	var items []map[string]any
+	if !wait.On(r.signal, 10*time.Second, func() bool { items = r.items(t); return len(items) >= n }) {
+		t.Fatalf("received %d notification items, want %d", len(items), n)
 	}
+	return items
 }
 
-// settle waits a little for stray notifications, for tests that assert that
-// nothing more arrives: it waits until the queue holds no waiting or running row.
+// until reports whether cond held within 10 s, checking it after each pass of the
+// pipeline's services.
+func (h *harness) until(cond func() bool) bool {
+	return wait.On(h.passes, 10*time.Second, cond)
+}
+
+// settle waits for stray notifications, for tests that assert that nothing more
+// arrives: it waits until the queue holds no waiting or running row.
 func (h *harness) settle(t *testing.T) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
+	drained := func() bool {
 		c := h.counts(t)
-		if c[store.NotificationAvailable]+c[store.NotificationRunning]+c[store.NotificationRetryable] == 0 {
-			return
-		}
-		time.Sleep(10 * time.Millisecond) // polling with a deadline, not waiting for time to pass
+		return c[store.NotificationAvailable]+c[store.NotificationRunning]+c[store.NotificationRetryable] == 0
 	}
-	t.Fatalf("queue did not drain: %v", h.counts(t))
+	if !h.until(drained) {
+		t.Fatalf("queue did not drain: %v", h.counts(t))
+	}
 }
 
 func (h *harness) counts(t *testing.T) map[store.NotificationState]int {

@@ -21,17 +21,13 @@ func TestStrictProfileRefusesLoopback(t *testing.T) {
 	r := newReceiver(t)
 	h.insertSub(t, store.Subscription{NotificationURL: r.URL})
 	h.record(t, store.Change{ID: "m1"})
-	deadline := time.Now().Add(10 * time.Second)
 	var row store.Notification
-	for {
+	tried := func() bool {
 		row = h.row(t, 1)
-		if row.State != store.NotificationAvailable && row.State != store.NotificationRunning {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("row state %q after 10 s, want retryable", row.State)
-		}
-		time.Sleep(5 * time.Millisecond) // polling with a deadline
+		return row.State != store.NotificationAvailable && row.State != store.NotificationRunning
+	}
+	if !h.until(tried) {
+		t.Fatalf("row state %q after 10 s, want retryable", row.State)
 	}
 	const refusal = "egress: refusing to connect to 127.0.0.1, a loopback address"
 	if row.State != store.NotificationRetryable || row.Attempt != 1 || !strings.Contains(row.Error, refusal) {

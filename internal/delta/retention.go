@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/graphhook/graphhook/internal/clock"
+	"github.com/graphhook/graphhook/internal/service"
 	"github.com/graphhook/graphhook/internal/store"
 )
 
@@ -22,16 +23,18 @@ type RetentionConfig struct {
 	Clock clock.Clock
 	// Log receives failures (default slog.Default()).
 	Log *slog.Logger
+	// OnPass, when set, is called after each prune the service runs (reported as
+	// service "change log retention", N the changes pruned). It is a hook for tests.
+	OnPass func(service.Report)
 }
 
 // Retention prunes the change log, so that it does not grow without end. It is a
 // background service: Start, then Stop on shutdown; several nodes should run it on
 // the lease holder only (pruning twice is harmless, only wasted).
 type Retention struct {
-	st     store.Store
-	cfg    RetentionConfig
-	cancel context.CancelFunc
-	done   chan struct{}
+	st   store.Store
+	cfg  RetentionConfig
+	loop *service.Loop
 }
 
 // NewRetention returns the change log's retention service.
@@ -44,7 +47,13 @@ func NewRetention(st store.Store, cfg RetentionConfig) *Retention {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	return &Retention{st: st, cfg: cfg}
+	r := &Retention{st: st, cfg: cfg}
+	r.loop = &service.Loop{Name: "change log retention", Every: cfg.Every, Log: cfg.Log, OnPass: cfg.OnPass,
+		Pass: func(ctx context.Context) (service.Result, error) {
+			n, err := r.Prune(ctx)
+			return service.Result{N: n}, err
+		}}
+	return r
 }
 
 // Prune deletes the changes older than MaxAge and returns how many went.
@@ -59,34 +68,8 @@ func (r *Retention) Prune(ctx context.Context) (int, error) {
 }
 
 // Start prunes now and then every Every, until Stop or until ctx ends.
-func (r *Retention) Start(ctx context.Context) error {
-	ctx, r.cancel = context.WithCancel(ctx)
-	r.done = make(chan struct{})
-	go func() {
-		defer close(r.done)
-		t := time.NewTicker(r.cfg.Every)
-		defer t.Stop()
-		for {
-			if _, err := r.Prune(ctx); err != nil && ctx.Err() == nil {
-				r.cfg.Log.Error("change log retention failed", "err", err)
-			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return nil
-}
+func (r *Retention) Start(ctx context.Context) error { return r.loop.Start(ctx) }
 
 // Stop ends the service and waits for a running prune to finish. The service can be
 // started again afterwards (a node that regains the lease does).
-func (r *Retention) Stop() {
-	if r.cancel == nil {
-		return
-	}
-	r.cancel()
-	<-r.done
-	r.cancel = nil
-}
+func (r *Retention) Stop() { r.loop.Stop() }

@@ -9,6 +9,7 @@ import (
 	"github.com/graphhook/graphhook/internal/clock"
 	"github.com/graphhook/graphhook/internal/delta"
 	"github.com/graphhook/graphhook/internal/graph"
+	"github.com/graphhook/graphhook/internal/service"
 	"github.com/graphhook/graphhook/internal/store"
 	"github.com/graphhook/graphhook/internal/store/sqlite"
 )
@@ -48,7 +49,8 @@ func TestRetentionExpiresOldTokens(t *testing.T) {
 		t.Fatalf("Page(after the first change) before pruning = %d entries, %v; want 2", len(entries), err)
 	}
 
-	r := delta.NewRetention(st, delta.RetentionConfig{Clock: clk})
+	passes := make(chan service.Report, 1)
+	r := delta.NewRetention(st, delta.RetentionConfig{Clock: clk, OnPass: func(rep service.Report) { passes <- rep }})
 	clk.Set(start.Add(8*24*time.Hour + time.Minute))
 	n, err := r.Prune(ctx)
 	if err != nil || n != 2 {
@@ -71,17 +73,27 @@ func TestRetentionExpiresOldTokens(t *testing.T) {
 		t.Fatalf("Page(token at the end of a quiet log) = %v", err)
 	}
 
-	// The service prunes at Start and can be started again after Stop.
+	// The service prunes at Start and can be started again after Stop. c and d are
+	// older than 7 days; e, the newest, is not.
 	appendAt("d", start)
-	for i := 0; i < 2; i++ {
+	newest := appendAt("e", clk.Now())
+	for i, want := range []int{2, 0} {
 		if err := r.Start(ctx); err != nil {
 			t.Fatal(err)
+		}
+		select {
+		case rep := <-passes:
+			if rep.N != want || rep.Err != nil {
+				t.Errorf("pass after start %d pruned %d, error %v; want %d, nil", i+1, rep.N, rep.Err, want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no prune within 10 s of start %d", i+1)
 		}
 		r.Stop()
 	}
 	var left int64
 	st.View(ctx, func(tx store.Tx) error { left, _ = tx.FirstSeq(ctx); return nil })
-	if left != last {
-		t.Errorf("FirstSeq after the service ran = %d, want %d (the old change d pruned)", left, last)
+	if left != newest {
+		t.Errorf("FirstSeq after the service ran = %d, want %d (the old changes c and d pruned)", left, newest)
 	}
 }

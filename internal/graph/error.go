@@ -65,7 +65,6 @@ const (
 	CodeItemNotFound               = "itemNotFound"
 	CodeExtensionError             = "ExtensionError"
 	CodeValidationError            = "ValidationError"
-	CodeMethodNotAllowed           = "Request_UnsupportedQuery"
 	CodeRequestEntityTooLarge      = "RequestEntityTooLarge"
 	CodeUnsupportedMediaType       = "UnsupportedMediaType"
 	CodeGeneralException           = "generalException"

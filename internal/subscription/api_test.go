@@ -13,6 +13,7 @@ import (
 
 	"github.com/graphhook/graphhook/internal/change"
 	"github.com/graphhook/graphhook/internal/graph"
+	"github.com/graphhook/graphhook/internal/service"
 	"github.com/graphhook/graphhook/internal/store"
 	"github.com/graphhook/graphhook/internal/subscription"
 	"github.com/graphhook/graphhook/internal/testserver"
@@ -210,7 +211,13 @@ func TestUpdateDeleteReauthorize(t *testing.T) {
 func TestExpiry(t *testing.T) {
 	t.Parallel()
 	var del deletions
-	e := setup(t, subscription.Config{OnDelete: del.hook, SweepInterval: 20 * time.Millisecond})
+	swept := make(chan service.Report, 1)
+	e := setup(t, subscription.Config{OnDelete: del.hook, OnSweep: func(r service.Report) {
+		select {
+		case swept <- r:
+		default:
+		}
+	}})
 	app := e.AppToken()
 	short := e.create(t, app, e.body("groups", "updated", "expirationDateTime", graph.FormatTime(e.Clock.Now())))["id"].(string)
 	long := e.create(t, app, e.body("users", "updated"))["id"].(string)
@@ -239,10 +246,14 @@ func TestExpiry(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sweeper.Stop()
-	poll := time.NewTicker(5 * time.Millisecond)
-	defer poll.Stop()
-	for deadline := time.Now().Add(5 * time.Second); len(del.list()) == 0 && time.Now().Before(deadline); {
-		<-poll.C
+	// The sweeper sweeps once at start.
+	select {
+	case r := <-swept:
+		if r.N != 1 || r.Err != nil {
+			t.Errorf("first sweep deleted %d, error %v; want 1, nil", r.N, r.Err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no sweep within 10 s of Start")
 	}
 	sweeper.Stop()
 	if diff := cmp.Diff([]string{short}, del.list()); diff != "" {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/graphhook/graphhook/internal/clock"
 	"github.com/graphhook/graphhook/internal/identity"
+	"github.com/graphhook/graphhook/internal/service"
 	"github.com/graphhook/graphhook/internal/store"
 )
 
@@ -137,6 +138,10 @@ type Config struct {
 	// most (default 500).
 	SweepBatch int
 
+	// OnSweep, when set, is called after each pass of an expiry sweeper (reported as
+	// service "subscription expiry sweep", N the subscriptions deleted). It is a
+	// hook for tests.
+	OnSweep func(service.Report)
 	// OnDelete, when set, runs in every transaction that deletes a subscription.
 	OnDelete DeleteHook
 }

@@ -3,62 +3,42 @@ package subscription
 import (
 	"context"
 	"errors"
-	"sync"
-	"time"
 
+	"github.com/graphhook/graphhook/internal/service"
 	"github.com/graphhook/graphhook/internal/store"
 )
 
-// Sweeper deletes subscriptions whose expirationDateTime has passed, as Graph does
-// (spec §2.3). It is a background service: Start, then Stop on shutdown. Expired
-// subscriptions are already invisible to the API before it runs; the sweeper frees
-// their rows and, through Config.OnDelete, their queued notifications.
+// Sweeper deletes subscriptions whose expirationDateTime has passed, as Graph does.
+// It is a background service: Start, then Stop on shutdown; it can be started
+// again after Stop. Expired subscriptions are already invisible to the API before
+// it runs; the sweeper frees their rows and, through Config.OnDelete, their queued
+// notifications.
 //
 // Several nodes may sweep at once: a subscription another node deleted first is
 // skipped.
 type Sweeper struct {
-	s      *Service
-	cancel context.CancelFunc
-	done   chan struct{}
-	once   sync.Once
+	s    *Service
+	loop *service.Loop
 }
 
-// Sweeper returns the expiry sweeper of the service.
-func (s *Service) Sweeper() *Sweeper { return &Sweeper{s: s} }
-
-// Start runs the sweeper until Stop or until ctx ends.
-func (w *Sweeper) Start(ctx context.Context) error {
-	ctx, w.cancel = context.WithCancel(ctx)
-	w.done = make(chan struct{})
-	go w.run(ctx)
-	return nil
+// Sweeper returns an expiry sweeper of the service, which sweeps every
+// Config.SweepInterval and reports each sweep to Config.OnSweep.
+func (s *Service) Sweeper() *Sweeper {
+	w := &Sweeper{s: s}
+	w.loop = &service.Loop{Name: "subscription expiry sweep", Every: s.cfg.SweepInterval, Log: s.cfg.Log, OnPass: s.cfg.OnSweep,
+		Pass: func(ctx context.Context) (service.Result, error) {
+			n, err := w.Sweep(ctx)
+			return service.Result{N: n}, err
+		}}
+	return w
 }
+
+// Start sweeps now and then every Config.SweepInterval, until Stop or until ctx
+// ends.
+func (w *Sweeper) Start(ctx context.Context) error { return w.loop.Start(ctx) }
 
 // Stop ends the sweeper and waits for a running sweep to finish.
-func (w *Sweeper) Stop() {
-	w.once.Do(func() {
-		if w.cancel != nil {
-			w.cancel()
-			<-w.done
-		}
-	})
-}
-
-func (w *Sweeper) run(ctx context.Context) {
-	defer close(w.done)
-	t := time.NewTicker(w.s.cfg.SweepInterval)
-	defer t.Stop()
-	for {
-		if _, err := w.Sweep(ctx); err != nil && ctx.Err() == nil {
-			w.s.cfg.Log.Error("subscription expiry sweep failed", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
+func (w *Sweeper) Stop() { w.loop.Stop() }
 
 // Sweep deletes every subscription expired at the clock's now, in batches of
 // Config.SweepBatch, and returns how many it deleted.

@@ -10,13 +10,6 @@ import (
 	"github.com/graphhook/graphhook/internal/store"
 )
 
-func init() {
-	extraSuites = append(extraSuites, map[string]func(t *testing.T, s store.Store){
-		"ReadThenWrite":         testReadThenWrite,
-		"ChangesVisibleInOrder": testChangesVisibleInOrder,
-	})
-}
-
 // testReadThenWrite runs Updates that read, then write on what they read, all at
 // once, as the workloads' rules do (insert if missing, increment a counter). Each
 // must behave as if it ran alone: a backend with concurrent writers has to make

@@ -11,13 +11,6 @@ import (
 	"github.com/graphhook/graphhook/internal/store"
 )
 
-func init() {
-	extraSuites = append(extraSuites, map[string]func(t *testing.T, s store.Store){
-		"LeaseHandover":   testLeaseHandover,
-		"LeaseConcurrent": testLeaseConcurrent,
-	})
-}
-
 // testLeaseHandover walks two holders through one lease: competing for it, renewal
 // keeping it, expiry handing it over (at the exact instant, not before), release.
 func testLeaseHandover(t *testing.T, s store.Store) {

@@ -13,17 +13,6 @@ import (
 	"github.com/graphhook/graphhook/internal/store"
 )
 
-func init() {
-	extraSuites = append(extraSuites, map[string]func(t *testing.T, s store.Store){
-		"QueueEnqueueClaim":        testQueueEnqueueClaim,
-		"QueueGuardedStates":       testQueueGuardedStates,
-		"QueueConcurrentClaims":    testQueueConcurrentClaims,
-		"QueueRescuePrune":         testQueueRescuePrune,
-		"QueueDiscardSubscription": testQueueDiscardSubscription,
-		"SubscriptionsUnderTopic":  testSubscriptionsUnderTopic,
-	})
-}
-
 var queueBase = time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC)
 
 func sampleNotification(url string, offset time.Duration) *store.Notification {

@@ -22,6 +22,7 @@ type Opener func(t *testing.T) store.Store
 // Run runs every conformance test against the backend.
 func Run(t *testing.T, open Opener) {
 	tests := map[string]func(t *testing.T, s store.Store){
+		// Objects, changes and transactions (this file).
 		"Objects":          testObjects,
 		"ObjectQueries":    testObjectQueries,
 		"VersionGuard":     testVersionGuard,
@@ -34,11 +35,24 @@ func Run(t *testing.T, open Opener) {
 		"ConcurrentWrites": testConcurrentWrites,
 		"Committed":        testCommitted,
 		"Closed":           testClosed,
-	}
-	for _, extra := range extraSuites {
-		for name, fn := range extra {
-			tests[name] = fn
-		}
+		// Isolation of concurrent transactions (isolation.go).
+		"ReadThenWrite":         testReadThenWrite,
+		"ChangesVisibleInOrder": testChangesVisibleInOrder,
+		// Leases (lease.go).
+		"LeaseHandover":   testLeaseHandover,
+		"LeaseConcurrent": testLeaseConcurrent,
+		// The notification queue (queue.go).
+		"QueueEnqueueClaim":        testQueueEnqueueClaim,
+		"QueueGuardedStates":       testQueueGuardedStates,
+		"QueueConcurrentClaims":    testQueueConcurrentClaims,
+		"QueueRescuePrune":         testQueueRescuePrune,
+		"QueueDiscardSubscription": testQueueDiscardSubscription,
+		"SubscriptionsUnderTopic":  testSubscriptionsUnderTopic,
+		// Subscriptions (subscription.go).
+		"Subscriptions":        testSubscriptions,
+		"SubscriptionsByTopic": testSubscriptionsByTopic,
+		"SubscriptionTimers":   testSubscriptionTimers,
+		"SubscriptionQueries":  testSubscriptionQueries,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -51,10 +65,6 @@ func Run(t *testing.T, open Opener) {
 		})
 	}
 }
-
-// extraSuites lets other files of this package (subscriptions, queue) register their
-// conformance tests.
-var extraSuites []map[string]func(t *testing.T, s store.Store)
 
 func update(t *testing.T, s store.Store, fn func(tx store.Tx) error) {
 	t.Helper()

@@ -12,15 +12,6 @@ import (
 	"github.com/graphhook/graphhook/internal/store"
 )
 
-func init() {
-	extraSuites = append(extraSuites, map[string]func(t *testing.T, s store.Store){
-		"Subscriptions":        testSubscriptions,
-		"SubscriptionsByTopic": testSubscriptionsByTopic,
-		"SubscriptionTimers":   testSubscriptionTimers,
-		"SubscriptionQueries":  testSubscriptionQueries,
-	})
-}
-
 func sampleSub(id string) store.Subscription {
 	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	return store.Subscription{
