@@ -132,11 +132,22 @@ type Service interface {
 	Stop()
 }
 
-// Services returns the dispatcher, the reauthorization scheduler, the rescuer and
-// retention, in start order.
+// Services returns the dispatcher and the leader services, in start order.
 func (p *Pipeline) Services() []Service {
+	return append([]Service{p.Dispatcher()}, p.LeaderServices()...)
+}
+
+// Dispatcher returns the service that claims due notifications and POSTs them. It
+// runs on every node.
+func (p *Pipeline) Dispatcher() Service {
+	return &loop{name: "dispatcher", run: p.dispatch}
+}
+
+// LeaderServices returns the reauthorization scheduler, the rescuer and retention, in
+// start order. Each needs one node to run it, and each can be started again after
+// Stop, so that one value serves each term the node leads.
+func (p *Pipeline) LeaderServices() []Service {
 	return []Service{
-		&loop{name: "dispatcher", run: p.dispatch},
 		&ticker{name: "reauthorization", every: p.cfg.ReminderInterval, fn: p.remind, log: p.log},
 		&ticker{name: "rescuer", every: p.cfg.RescueInterval, fn: p.rescue, first: p.rescueOnStart, log: p.log},
 		&ticker{name: "retention", every: p.cfg.RetentionInterval, fn: p.prune, log: p.log},
