@@ -126,7 +126,7 @@ func (p *Pipeline) countEndpoints(s HealthState) int {
 	return n
 }
 
-// Service is a background service (cmd/graphhook's Main runs them).
+// Service is a background service (internal/app's Main runs them).
 type Service interface {
 	Start(ctx context.Context) error
 	Stop()
