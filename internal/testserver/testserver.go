@@ -3,6 +3,11 @@
 // folder, the demo tenant and the identity service, built by app's RunParts rather
 // than by a second copy of the wiring. It also gets real tokens from the server's own
 // token endpoint.
+//
+// testserver imports app, and app imports every workload, the subscriptions API and
+// the delivery pipeline; so the tests of those packages that use testserver are
+// external test packages (package directory_test, not package directory), which Go
+// builds after the package itself and without an import cycle.
 package testserver
 
 import (
@@ -66,6 +71,8 @@ func New(t testing.TB, wires ...Wire) *Env {
 	t.Helper()
 	env := &Env{T: t}
 	m := app.New(app.Config{Addr: "127.0.0.1:0", Data: t.TempDir(), Synchronous: "NORMAL", AdminKey: AdminKey, LogLevel: "error"}, io.Discard, io.Discard)
+	// Registered first, so that it also runs when a wire stops the test.
+	t.Cleanup(func() { m.Close() })
 	err := m.RunParts(context.Background(), func(m *app.Main) error {
 		env.URL, env.Store, env.Identity, env.HTTP, env.Clock, env.Main = m.URL, m.Store, m.Identity, m.HTTP, m.Clock, m
 		for _, w := range wires {
@@ -73,7 +80,6 @@ func New(t testing.TB, wires ...Wire) *Env {
 		}
 		return nil
 	})
-	t.Cleanup(func() { m.Close() })
 	if err != nil {
 		t.Fatalf("testserver: %v", err)
 	}
