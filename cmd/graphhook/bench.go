@@ -31,15 +31,13 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/graphhook/graphhook/internal/app"
 	"github.com/graphhook/graphhook/internal/change"
+	"github.com/graphhook/graphhook/internal/delivery"
 	"github.com/graphhook/graphhook/internal/identity"
 	"github.com/graphhook/graphhook/internal/store"
 	"github.com/graphhook/graphhook/receiver"
 )
-
-func init() {
-	commands["bench"] = command{summary: "measure change→notification throughput and latency against loopback receivers", run: runBench}
-}
 
 // benchConfig is what `graphhook bench` can be told.
 type benchConfig struct {
@@ -319,19 +317,18 @@ func bench(ctx context.Context, cfg benchConfig, log io.Writer) (*benchResult, e
 	}
 	defer recv.srv.Close()
 	base := cfg.Target
-	var m *Main
+	var m *app.Main
 	if base == "" {
 		dir, err := os.MkdirTemp("", "graphhook-bench-")
 		if err != nil {
 			return nil, err
 		}
 		defer os.RemoveAll(dir)
-		deliveryConfig.BatchSize = 100
+		deliveryCfg := delivery.Config{BatchSize: 100, PerURL: 8}
 		if cfg.Scenario == "single" {
-			deliveryConfig.BatchSize = 1
+			deliveryCfg.BatchSize = 1
 		}
-		deliveryConfig.PerURL = 8
-		m = NewMain(Config{Addr: "127.0.0.1:0", Data: dir, LogLevel: "error"}, io.Discard, io.Discard)
+		m = app.New(app.Config{Addr: "127.0.0.1:0", Data: dir, LogLevel: "error", Delivery: deliveryCfg}, io.Discard, io.Discard)
 		if err := m.Run(ctx); err != nil {
 			m.Close()
 			return nil, err
@@ -494,7 +491,7 @@ func subscriptionURLs(cfg benchConfig, r *benchReceiver) []string {
 // benchSubscribe creates the subscriptions: through the API against --target, and
 // straight into the store for the embedded server (quotas would refuse thousands of
 // subscriptions per app, and it is delivery that is measured).
-func benchSubscribe(ctx context.Context, m *Main, base, token string, urls []string, n int) error {
+func benchSubscribe(ctx context.Context, m *app.Main, base, token string, urls []string, n int) error {
 	topic := change.UserMessages(demoAdele)
 	if m == nil {
 		for i := 0; i < n; i++ {
@@ -586,7 +583,7 @@ const (
 // are the real ones; on the embedded server the others are copies of its row made
 // straight in the store, since Graph allows one per app per chat. It returns the
 // change: a message posted in the chat by Adele.
-func benchRich(ctx context.Context, m *Main, client *http.Client, base, appToken string, recv *benchReceiver, urls []string) (benchChangeFunc, error) {
+func benchRich(ctx context.Context, m *app.Main, client *http.Client, base, appToken string, recv *benchReceiver, urls []string) (benchChangeFunc, error) {
 	key, cert, err := benchCertificate()
 	if err != nil {
 		return nil, err
@@ -645,7 +642,7 @@ func benchRich(ctx context.Context, m *Main, client *http.Client, base, appToken
 }
 
 // benchCopySubscription copies subscription id once per URL, straight in the store.
-func benchCopySubscription(ctx context.Context, m *Main, id string, urls []string) error {
+func benchCopySubscription(ctx context.Context, m *app.Main, id string, urls []string) error {
 	if m == nil {
 		return errors.New("copies of a subscription need the embedded server")
 	}

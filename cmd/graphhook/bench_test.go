@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/graphhook/graphhook/internal/app"
 	"github.com/graphhook/graphhook/receiver"
 )
 
@@ -141,7 +142,7 @@ func TestBenchConfigRichTarget(t *testing.T) {
 // are created with POST /subscriptions (distinct, so Graph's duplicate rule lets
 // them all in), and every change reaches every one of them.
 func TestBenchTarget(t *testing.T) {
-	m := NewMain(Config{Addr: "127.0.0.1:0", Data: t.TempDir(), LogLevel: "error"}, io.Discard, io.Discard)
+	m := app.New(app.Config{Addr: "127.0.0.1:0", Data: t.TempDir(), LogLevel: "error"}, io.Discard, io.Discard)
 	if err := m.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}

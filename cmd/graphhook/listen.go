@@ -28,10 +28,6 @@ import (
 	"github.com/graphhook/graphhook/receiver"
 )
 
-func init() {
-	commands["listen"] = command{summary: "subscribe to a resource and print (or forward) its notifications, for development", run: runListen}
-}
-
 // The demo fixture's apps, the default identity of `graphhook listen`.
 const (
 	demoTenant          = "6f1c2d3e-0000-4000-8000-000000000001"

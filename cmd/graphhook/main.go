@@ -18,8 +18,12 @@ type command struct {
 	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }
 
-// commands is filled by the files of this package, one per subcommand.
-var commands = map[string]command{}
+// commands are graphhook's subcommands, by name.
+var commands = map[string]command{
+	"serve":  {summary: "run the server (embedded store and demo tenant by default)", run: runServe},
+	"bench":  {summary: "measure change→notification throughput and latency against loopback receivers", run: runBench},
+	"listen": {summary: "subscribe to a resource and print (or forward) its notifications, for development", run: runListen},
+}
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -146,7 +146,18 @@ func (p *Pipeline) countEndpoints(s HealthState) int {
 // their reports), in start order. Each call returns the same services; each can be
 // started again after Stop.
 func (p *Pipeline) Services() []service.Service {
-	return []service.Service{p.dispatcher, p.reminder, p.rescuer, p.retention}
+	return append([]service.Service{p.Dispatcher()}, p.LeaderServices()...)
+}
+
+// Dispatcher returns the service that claims due notifications and POSTs them. It
+// runs on every node.
+func (p *Pipeline) Dispatcher() service.Service { return p.dispatcher }
+
+// LeaderServices returns the reauthorization scheduler, the rescuer and retention, in
+// start order. Each needs one node to run it, and each can be started again after
+// Stop, so that one value serves each term the node leads.
+func (p *Pipeline) LeaderServices() []service.Service {
+	return []service.Service{p.reminder, p.rescuer, p.retention}
 }
 
 // rescueOnStart takes back every row an earlier process left running.

@@ -1,7 +1,13 @@
-// Package testserver runs graphhook's HTTP API for tests: a real SQLite store in a
-// temporary folder, the demo tenant, the identity service and whichever parts a test
-// wires in, served on a loopback port by net/http. It also gets real tokens from the
-// server's own token endpoint.
+// Package testserver runs graphhook's HTTP API for tests, with whichever parts a test
+// wires in: an app.Main on a loopback port with a real SQLite store in a temporary
+// folder, the demo tenant and the identity service, built by app's RunParts rather
+// than by a second copy of the wiring. It also gets real tokens from the server's own
+// token endpoint.
+//
+// testserver imports app, and app imports every workload, the subscriptions API and
+// the delivery pipeline; so the tests of those packages that use testserver are
+// external test packages (package directory_test, not package directory), which Go
+// builds after the package itself and without an import cycle.
 package testserver
 
 import (
@@ -11,18 +17,17 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/google/uuid"
 
+	"github.com/graphhook/graphhook/internal/app"
 	"github.com/graphhook/graphhook/internal/clock"
 	"github.com/graphhook/graphhook/internal/httpapi"
 	"github.com/graphhook/graphhook/internal/identity"
 	"github.com/graphhook/graphhook/internal/store"
-	"github.com/graphhook/graphhook/internal/store/sqlite"
 )
 
 // Demo tenant facts, from the built-in fixture.
@@ -53,7 +58,8 @@ type Env struct {
 	Identity *identity.Service
 	HTTP     *httpapi.Server
 	Clock    *clock.Offset
-	server   *httptest.Server
+	// Main is the server; a wire may add services to it with Main.AddService.
+	Main *app.Main
 }
 
 // Wire connects a part of graphhook (a workload, the subscriptions API, …) to env.
@@ -63,32 +69,20 @@ type Wire func(env *Env)
 // when the test ends.
 func New(t testing.TB, wires ...Wire) *Env {
 	t.Helper()
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, sqlite.Config{Dir: t.TempDir(), Synchronous: "NORMAL"})
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	env := &Env{T: t, Store: st, Clock: &clock.Offset{}}
-	// The listener exists before the identity service, which needs the public URL.
-	env.server = httptest.NewUnstartedServer(nil)
-	env.URL = "http://" + env.server.Listener.Addr().String()
-	env.Identity, err = identity.New(ctx, st, identity.Config{PublicURL: env.URL, Clock: env.Clock})
-	if err != nil {
-		t.Fatalf("identity: %v", err)
-	}
-	if err := env.Identity.ApplyFixture(ctx, identity.DemoFixture()); err != nil {
-		t.Fatalf("fixture: %v", err)
-	}
-	env.HTTP = httpapi.New(httpapi.Config{PublicURL: env.URL, AdminKey: AdminKey, Identity: env.Identity, Ready: st.Ping, Clock: env.Clock})
-	for _, w := range wires {
-		w(env)
-	}
-	env.server.Config.Handler = env.HTTP
-	env.server.Start()
-	t.Cleanup(func() {
-		env.server.Close()
-		st.Close()
+	env := &Env{T: t}
+	m := app.New(app.Config{Addr: "127.0.0.1:0", Data: t.TempDir(), Synchronous: "NORMAL", AdminKey: AdminKey, LogLevel: "error"}, io.Discard, io.Discard)
+	// Registered first, so that it also runs when a wire stops the test.
+	t.Cleanup(func() { m.Close() })
+	err := m.RunParts(context.Background(), func(m *app.Main) error {
+		env.URL, env.Store, env.Identity, env.HTTP, env.Clock, env.Main = m.URL, m.Store, m.Identity, m.HTTP, m.Clock, m
+		for _, w := range wires {
+			w(env)
+		}
+		return nil
 	})
+	if err != nil {
+		t.Fatalf("testserver: %v", err)
+	}
 	return env
 }
 

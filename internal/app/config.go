@@ -1,0 +1,97 @@
+package app
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/graphhook/graphhook/internal/delivery"
+	"github.com/graphhook/graphhook/internal/leader"
+	"github.com/graphhook/graphhook/internal/subscription"
+	"github.com/graphhook/graphhook/internal/workload/files"
+)
+
+// Config is everything a server can be told. `graphhook serve` fills it from its
+// flags; tests and `graphhook bench` fill it directly. The error texts name the
+// flags, since that is how an operator sets these.
+type Config struct {
+	// Addr is the listen address (default 127.0.0.1:8787; port 0 picks a free one).
+	Addr string
+	// Data is the embedded store's data folder (default ./graphhook-data).
+	Data string
+	// Synchronous is the embedded store's SQLite synchronous pragma (default FULL:
+	// a commit survives a power cut). Tests take NORMAL.
+	Synchronous string
+	// Database is "" for the embedded SQLite store, or a postgres:// URL.
+	Database string
+	// Fixture is a tenant fixture file applied at start; "" loads the demo tenant
+	// into an empty store.
+	Fixture string
+	// Profile is dev (default) or strict.
+	Profile string
+	// PublicURL is the base URL the server names itself by (default http://<Addr>).
+	PublicURL string
+	// AdminKey is the admin API key; generated when empty (dev), required in strict.
+	AdminKey string
+	// LogLevel is debug, info (default), warn or error.
+	LogLevel string
+	// LeaseTTL is how long the lease of leader-only services lasts on PostgreSQL
+	// (default leader.DefaultTTL).
+	LeaseTTL time.Duration
+
+	// Delivery configures the delivery pipeline; zero fields take Graph's numbers.
+	// Run sets RescueOnStart (on the embedded store this process is the only
+	// dispatcher) and Strict (from Profile) itself.
+	Delivery delivery.Config
+	// Subscription configures the subscriptions API; zero fields take Graph's
+	// numbers. Run sets Profile, Clock, Log and OnDelete itself.
+	Subscription subscription.Config
+	// Files sets the files workload's limits; zero fields take Graph's.
+	Files files.Config
+	// ExtraWorkloads are built after graphhook's own workloads and served like them:
+	// tests add a resource type of their own this way.
+	ExtraWorkloads []func(Deps) (Workload, error)
+}
+
+// withDefaults fills the fields whose zero value means a default.
+func (c Config) withDefaults() Config {
+	c.Addr = cmp.Or(c.Addr, "127.0.0.1:8787")
+	c.Profile = cmp.Or(c.Profile, "dev")
+	c.LogLevel = cmp.Or(c.LogLevel, "info")
+	if c.Database == "" {
+		c.Data = cmp.Or(c.Data, "./graphhook-data")
+	}
+	return c
+}
+
+func (c *Config) validate() error {
+	switch c.Profile {
+	case "dev", "strict":
+	default:
+		return fmt.Errorf("--profile must be dev or strict, not %q", c.Profile)
+	}
+	if c.Database != "" && !strings.HasPrefix(c.Database, "postgres://") && !strings.HasPrefix(c.Database, "postgresql://") {
+		return fmt.Errorf("--database must be empty (embedded SQLite) or a postgres:// URL")
+	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("--public-url must be an absolute http(s) URL, not %q", c.PublicURL)
+		}
+	}
+	if c.LeaseTTL != 0 && c.LeaseTTL < leader.MinTTL {
+		return fmt.Errorf("--lease-ttl must be at least %v, not %v", leader.MinTTL, c.LeaseTTL)
+	}
+	if c.Profile == "strict" && c.AdminKey == "" {
+		return errors.New("the strict profile needs --admin-key (or GRAPHHOOK_ADMIN_KEY)")
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("--log-level must be debug, info, warn or error")
+	}
+	return nil
+}
