@@ -5,11 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net/http"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/graphhook/graphhook/receiver"
+	"github.com/graphhook/graphhook/internal/graphclient"
 )
 
 // TestBenchReports runs a one-second batched bench in process and checks the JSON
@@ -87,56 +87,6 @@ func TestBenchRich(t *testing.T) {
 	}
 }
 
-func TestCheckDecrypted(t *testing.T) {
-	rich := func(id, data string) receiver.Notification {
-		n := receiver.Notification{Data: []byte(data)}
-		n.ResourceData = &receiver.ResourceData{ID: id}
-		if data == "" {
-			n.Data = nil
-		}
-		return n
-	}
-	tests := []struct {
-		name    string
-		batch   []receiver.Notification
-		wantErr string // "" for none
-	}{
-		{"decrypted", []receiver.Notification{rich("1", `{"id":"1"}`), rich("2", `{"id":"2","body":{}}`)}, ""},
-		{"basic", []receiver.Notification{rich("1", `{"id":"1"}`), rich("2", "")}, "value[1] has no encryptedContent"},
-		{"no resourceData", []receiver.Notification{{Data: []byte(`{"id":"1"}`)}}, "value[0] has no encryptedContent or no resourceData"},
-		{"another message", []receiver.Notification{rich("1", `{"id":"2"}`)}, `decrypted message "2", resourceData names "1"`},
-		{"not JSON", []receiver.Notification{rich("1", `garbage`)}, "not a JSON object"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			err := checkDecrypted(tt.batch)
-			if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
-				t.Errorf("checkDecrypted() = %v, want error containing %q", err, tt.wantErr)
-			}
-		})
-	}
-}
-
-// TestBenchConfigRichTarget checks the edge of the rich scenario's --subs limit
-// against a running server: one subscription per app per chat.
-func TestBenchConfigRichTarget(t *testing.T) {
-	for _, tt := range []struct {
-		subs    int
-		target  string
-		wantErr bool
-	}{
-		{0, "http://127.0.0.1:1", false}, // the default, 1 with --target
-		{1, "http://127.0.0.1:1", false},
-		{2, "http://127.0.0.1:1", true},
-		{1000, "", false}, // copies in the embedded store
-	} {
-		cfg := benchConfig{Scenario: "rich", Duration: time.Second, Subs: tt.subs, Target: tt.target}
-		if err := cfg.validate(); (err != nil) != tt.wantErr {
-			t.Errorf("validate(rich, --subs %d, --target %q) = %v, want error %v", tt.subs, tt.target, err, tt.wantErr)
-		}
-	}
-}
-
 // TestBenchTarget measures a running server through its API only: the subscriptions
 // are created with POST /subscriptions (distinct, so Graph's duplicate rule lets
 // them all in), and every change reaches every one of them.
@@ -159,4 +109,31 @@ func TestBenchTarget(t *testing.T) {
 	if changes < 1 || notes != 3*changes {
 		t.Errorf("bench --target: %v changes, %v notifications, want 3 per change", changes, notes)
 	}
+}
+
+// benchDo sends a JSON body with a bearer token and returns the status and body as
+// they came, for tests that assert on both.
+func benchDo(ctx context.Context, c *http.Client, method, u, token string, body []byte) (int, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body))
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	out, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, out, err
+}
+
+// benchToken is an application token of the demo app from the server at base.
+func benchToken(base string) (string, error) {
+	tok, err := graphclient.FetchToken(context.Background(), nil, graphclient.TokenEndpoint(base, demoTenant), graphclient.ClientCredentials(demoAppID, demoAppSecret))
+	if err != nil {
+		return "", err
+	}
+	return tok.AccessToken, nil
 }

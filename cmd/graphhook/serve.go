@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/graphhook/graphhook/internal/clock"
+	"github.com/graphhook/graphhook/internal/delivery"
 	"github.com/graphhook/graphhook/internal/httpapi"
 	"github.com/graphhook/graphhook/internal/identity"
 	"github.com/graphhook/graphhook/internal/store"
@@ -42,6 +43,9 @@ type Config struct {
 	LogLevel  string // debug, info (default), warn, error
 	// LeaseTTL is how long the lease of leader-only services lasts on PostgreSQL (default 15s).
 	LeaseTTL time.Duration
+	// Delivery configures the delivery pipeline (zero: Graph's numbers); not a flag
+	// of serve, `graphhook bench` sets it for the server it measures.
+	Delivery delivery.Config
 }
 
 func (c *Config) validate() error {

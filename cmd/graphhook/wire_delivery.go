@@ -7,10 +7,6 @@ import (
 	"github.com/graphhook/graphhook/internal/delivery"
 )
 
-// deliveryConfig is the delivery pipeline's configuration; Graph's numbers are the
-// defaults. `graphhook bench` adjusts it before starting its server.
-var deliveryConfig delivery.Config
-
 // pipelines remembers each Main's pipeline, for bench and tests.
 var pipelines sync.Map // *Main → *delivery.Pipeline
 
@@ -18,7 +14,7 @@ var pipelines sync.Map // *Main → *delivery.Pipeline
 // dispatcher, reauthorization scheduler, rescuer and retention as services.
 func init() {
 	wirings = append(wirings, wiring{name: "delivery", wire: func(ctx context.Context, m *Main) error {
-		cfg := deliveryConfig
+		cfg := m.Config.Delivery
 		// With the embedded store this process is the only dispatcher, so whatever
 		// is left running at start was in flight when an earlier process died.
 		cfg.RescueOnStart = m.Config.Database == ""
