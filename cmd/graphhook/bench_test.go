@@ -7,10 +7,8 @@ import (
 	"io"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/graphhook/graphhook/internal/app"
-	"github.com/graphhook/graphhook/receiver"
 )
 
 // TestBenchReports runs a one-second batched bench in process and checks the JSON
@@ -85,56 +83,6 @@ func TestBenchRich(t *testing.T) {
 	}
 	if r, _ := res["ratio"].(float64); r <= 0 {
 		t.Errorf("ratio = %v, want > 0", res["ratio"])
-	}
-}
-
-func TestCheckDecrypted(t *testing.T) {
-	rich := func(id, data string) receiver.Notification {
-		n := receiver.Notification{Data: []byte(data)}
-		n.ResourceData = &receiver.ResourceData{ID: id}
-		if data == "" {
-			n.Data = nil
-		}
-		return n
-	}
-	tests := []struct {
-		name    string
-		batch   []receiver.Notification
-		wantErr string // "" for none
-	}{
-		{"decrypted", []receiver.Notification{rich("1", `{"id":"1"}`), rich("2", `{"id":"2","body":{}}`)}, ""},
-		{"basic", []receiver.Notification{rich("1", `{"id":"1"}`), rich("2", "")}, "value[1] has no encryptedContent"},
-		{"no resourceData", []receiver.Notification{{Data: []byte(`{"id":"1"}`)}}, "value[0] has no encryptedContent or no resourceData"},
-		{"another message", []receiver.Notification{rich("1", `{"id":"2"}`)}, `decrypted message "2", resourceData names "1"`},
-		{"not JSON", []receiver.Notification{rich("1", `garbage`)}, "not a JSON object"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			err := checkDecrypted(tt.batch)
-			if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
-				t.Errorf("checkDecrypted() = %v, want error containing %q", err, tt.wantErr)
-			}
-		})
-	}
-}
-
-// TestBenchConfigRichTarget checks the edge of the rich scenario's --subs limit
-// against a running server: one subscription per app per chat.
-func TestBenchConfigRichTarget(t *testing.T) {
-	for _, tt := range []struct {
-		subs    int
-		target  string
-		wantErr bool
-	}{
-		{0, "http://127.0.0.1:1", false}, // the default, 1 with --target
-		{1, "http://127.0.0.1:1", false},
-		{2, "http://127.0.0.1:1", true},
-		{1000, "", false}, // copies in the embedded store
-	} {
-		cfg := benchConfig{Scenario: "rich", Duration: time.Second, Subs: tt.subs, Target: tt.target}
-		if err := cfg.validate(); (err != nil) != tt.wantErr {
-			t.Errorf("validate(rich, --subs %d, --target %q) = %v, want error %v", tt.subs, tt.target, err, tt.wantErr)
-		}
 	}
 }
 

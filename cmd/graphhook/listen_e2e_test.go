@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os/exec"
 	"regexp"
 	"strings"
@@ -16,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/graphhook/graphhook/internal/graphclient"
 )
 
 // End-to-end tests of graphhook listen: the real binary against the real server.
@@ -97,8 +98,7 @@ func TestListenEndToEnd(t *testing.T) {
 	}
 	subID := created[1]
 
-	appTok := tokenFrom(t, base+"/"+demoTenant+"/oauth2/v2.0/token", url.Values{"grant_type": {"client_credentials"},
-		"client_id": {demoAppID}, "client_secret": {demoAppSecret}, "scope": {"https://graph.microsoft.com/.default"}})
+	appTok := tokenFrom(t, graphclient.TokenEndpoint(base, demoTenant), graphclient.ClientCredentials(demoAppID, demoAppSecret))
 	call := func(method, path string, body any) (int, map[string]any) {
 		var rd io.Reader
 		if body != nil {
@@ -211,11 +211,9 @@ func TestListenRichEndToEnd(t *testing.T) {
 		t.Fatal("serve printed no listening line")
 	}
 	base := m[1]
-	tokenURL := base + "/" + demoTenant + "/oauth2/v2.0/token"
-	appTok := tokenFrom(t, tokenURL, url.Values{"grant_type": {"client_credentials"},
-		"client_id": {demoAppID}, "client_secret": {demoAppSecret}, "scope": {"https://graph.microsoft.com/.default"}})
-	adeleTok := tokenFrom(t, tokenURL, url.Values{"grant_type": {"password"}, "client_id": {demoDelegatedAppID}, "client_secret": {demoDelegatedSecret},
-		"username": {"adele@contoso.onmicrosoft.com"}, "password": {"Passw0rd!"}, "scope": {"https://graph.microsoft.com/.default"}})
+	tokenURL := graphclient.TokenEndpoint(base, demoTenant)
+	appTok := tokenFrom(t, tokenURL, graphclient.ClientCredentials(demoAppID, demoAppSecret))
+	adeleTok := tokenFrom(t, tokenURL, graphclient.Password(demoDelegatedAppID, demoDelegatedSecret, "adele@contoso.onmicrosoft.com", "Passw0rd!"))
 	call := func(tok, method, path string, body any, want int) map[string]any {
 		t.Helper()
 		b, _ := json.Marshal(body)

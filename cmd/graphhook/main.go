@@ -23,6 +23,7 @@ var commands = map[string]command{
 	"serve":  {summary: "run the server (embedded store and demo tenant by default)", run: runServe},
 	"bench":  {summary: "measure change→notification throughput and latency against loopback receivers", run: runBench},
 	"listen": {summary: "subscribe to a resource and print (or forward) its notifications, for development", run: runListen},
+	"ca":     {summary: "show (creating it if needed) graphhook's local CA certificate, how to trust it, and export it", run: runCA},
 }
 
 func main() {

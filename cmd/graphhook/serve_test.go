@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -15,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/graphhook/graphhook/internal/graphclient"
 	"github.com/graphhook/graphhook/internal/store/pgtest"
 )
 
@@ -206,20 +208,14 @@ func TestServeDemoTenantEndToEnd(t *testing.T) {
 	}
 }
 
+// tokenFrom gets an access token from endpoint, failing the test when refused.
 func tokenFrom(t *testing.T, endpoint string, form url.Values) string {
 	t.Helper()
-	resp, err := http.PostForm(endpoint, form)
+	tok, err := graphclient.FetchToken(context.Background(), nil, endpoint, form)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	var body map[string]any
-	json.NewDecoder(resp.Body).Decode(&body)
-	tok, _ := body["access_token"].(string)
-	if resp.StatusCode != 200 || tok == "" {
-		t.Fatalf("token from %s = %d %v", endpoint, resp.StatusCode, body)
-	}
-	return tok
+	return tok.AccessToken
 }
 
 func TestServeRefusesBadInput(t *testing.T) {

@@ -4,13 +4,8 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"crypto/rand"
 	"crypto/rsa"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/base64"
 	"encoding/json"
-	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -20,6 +15,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/graphhook/graphhook/internal/certgen"
 	"github.com/graphhook/graphhook/internal/change"
 	"github.com/graphhook/graphhook/internal/delivery"
 	"github.com/graphhook/graphhook/internal/identity"
@@ -432,13 +428,7 @@ func TestFilterEnteringAndLeaving(t *testing.T) {
 
 func TestRichChatMessage(t *testing.T) {
 	h := setup(t, testConfig())
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "app"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	cert, err := certgen.New(certgen.Options{CommonName: "app"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -455,7 +445,7 @@ func TestRichChatMessage(t *testing.T) {
 			return nil
 		},
 		ClientState:    "rich",
-		DecryptionKeys: map[string]*rsa.PrivateKey{"cert-1": key},
+		DecryptionKeys: map[string]*rsa.PrivateKey{"cert-1": cert.Key},
 		AppIDs:         []string{testserver.AppID},
 		JWKSURL:        h.URL + "/common/discovery/v2.0/keys",
 	})
@@ -476,7 +466,7 @@ func TestRichChatMessage(t *testing.T) {
 	}))
 	defer srv.Close()
 	const chat = "19:abc@thread.v2"
-	data, _ := json.Marshal(map[string]any{"encryptionCertificate": base64.StdEncoding.EncodeToString(der), "encryptionCertificateId": "cert-1"})
+	data, _ := json.Marshal(map[string]any{"encryptionCertificate": cert.Base64(), "encryptionCertificateId": "cert-1"})
 	h.insertSub(t, store.Subscription{NotificationURL: srv.URL, ClientState: "rich", ResourceType: string(identity.ChatMessage),
 		Topic: change.ChatMessages(chat), IncludeResourceData: true, Data: data})
 	msg := []byte(`{"id":"1612289765949","body":{"content":"hello"}}`)

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/graphhook/graphhook/internal/graphclient"
 	"github.com/graphhook/graphhook/internal/testserver"
 	"github.com/graphhook/graphhook/internal/wait"
 )
@@ -164,20 +164,12 @@ func startBinary(t *testing.T, bin, data string) *binary {
 
 func appToken(t *testing.T, base string) string {
 	t.Helper()
-	resp, err := http.PostForm(base+"/"+testserver.Tenant+"/oauth2/v2.0/token", url.Values{"grant_type": {"client_credentials"},
-		"client_id": {testserver.AppID}, "client_secret": {testserver.AppSecret}, "scope": {"https://graph.microsoft.com/.default"}})
+	tok, err := graphclient.FetchToken(context.Background(), nil, graphclient.TokenEndpoint(base, testserver.Tenant),
+		graphclient.ClientCredentials(testserver.AppID, testserver.AppSecret))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	var out struct {
-		AccessToken string `json:"access_token"`
-	}
-	json.NewDecoder(resp.Body).Decode(&out)
-	if out.AccessToken == "" {
-		t.Fatalf("no token (status %d)", resp.StatusCode)
-	}
-	return out.AccessToken
+	return tok.AccessToken
 }
 
 func call(t *testing.T, method, u, token string, body any) (int, []byte) {

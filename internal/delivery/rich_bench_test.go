@@ -17,9 +17,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -29,6 +26,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/graphhook/graphhook/internal/certgen"
 	"github.com/graphhook/graphhook/internal/change"
 	"github.com/graphhook/graphhook/internal/identity"
 	"github.com/graphhook/graphhook/internal/richdata"
@@ -84,9 +82,8 @@ func setupBodyBench(tb testing.TB, size int) *bodyBench {
 		tb.Fatal(err)
 	}
 	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "bench"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &certKey.PublicKey, certKey)
+	cert, err := certgen.New(certgen.Options{CommonName: "bench", Key: certKey, Serial: big.NewInt(1),
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour)})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -96,7 +93,7 @@ func setupBodyBench(tb testing.TB, size int) *bodyBench {
 		Expiration: now.Add(time.Hour), Version: 1}
 	richSub := sub
 	richSub.IncludeResourceData = true
-	richSub.Data, _ = json.Marshal(map[string]any{"encryptionCertificate": base64.StdEncoding.EncodeToString(der),
+	richSub.Data, _ = json.Marshal(map[string]any{"encryptionCertificate": cert.Base64(),
 		"encryptionCertificateId": "bench-cert"})
 	bb := &bodyBench{p: p, key: certKey, basic: newSubInfo(sub), rich: newSubInfo(richSub)}
 	if bb.rich.err != nil {

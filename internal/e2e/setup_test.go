@@ -4,15 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
-	"math/big"
 	"net/http"
 	"net/url"
 	"os"
@@ -22,6 +18,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/graphhook/graphhook/internal/certgen"
+	"github.com/graphhook/graphhook/internal/graphclient"
 )
 
 // Demo tenant facts, from the built-in fixture the server loads into an empty store.
@@ -134,32 +133,21 @@ func startServer(t *testing.T) *server {
 // token gets an access token from the server's token endpoint.
 func (s *server) token(t *testing.T, form url.Values) string {
 	t.Helper()
-	resp, err := http.PostForm(s.URL+"/"+tenant+"/oauth2/v2.0/token", form)
+	tok, err := graphclient.FetchToken(context.Background(), nil, graphclient.TokenEndpoint(s.URL, tenant), form)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("token %v: %v", form.Get("grant_type"), err)
 	}
-	defer resp.Body.Close()
-	var body struct {
-		AccessToken string `json:"access_token"`
-		Description string `json:"error_description"`
-	}
-	json.NewDecoder(resp.Body).Decode(&body)
-	if resp.StatusCode != http.StatusOK || body.AccessToken == "" {
-		t.Fatalf("token %v = %d %s", form.Get("grant_type"), resp.StatusCode, body.Description)
-	}
-	return body.AccessToken
+	return tok.AccessToken
 }
 
 // appToken is an application token of the demo app.
 func (s *server) appToken(t *testing.T) string {
-	return s.token(t, url.Values{"grant_type": {"client_credentials"}, "client_id": {appID}, "client_secret": {appSecret},
-		"scope": {"https://graph.microsoft.com/.default"}})
+	return s.token(t, graphclient.ClientCredentials(appID, appSecret))
 }
 
 // userToken is a delegated token of the demo delegated app for a work user.
 func (s *server) userToken(t *testing.T, upn string) string {
-	return s.token(t, url.Values{"grant_type": {"password"}, "client_id": {delegatedAppID}, "client_secret": {delegatedSecret},
-		"username": {upn}, "password": {password}, "scope": {"https://graph.microsoft.com/.default"}})
+	return s.token(t, graphclient.Password(delegatedAppID, delegatedSecret, upn, password))
 }
 
 // response is one Graph answer.
@@ -231,19 +219,11 @@ type certificate struct {
 // app would with openssl.
 func newCertificate(t *testing.T, id string) certificate {
 	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	c, err := certgen.New(certgen.Options{CommonName: id})
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := time.Now()
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(now.UnixNano()), Subject: pkix.Name{CommonName: id},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour), KeyUsage: x509.KeyUsageKeyEncipherment}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	return certificate{ID: id, Base64: base64.StdEncoding.EncodeToString(der), Cert: cert, Key: key}
+	return certificate{ID: id, Base64: c.Base64(), Cert: c.Cert, Key: c.Key}
 }
 
 // expiry is an expirationDateTime the given time from now, in Graph's form.

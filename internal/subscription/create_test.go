@@ -2,13 +2,7 @@ package subscription_test
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/base64"
 	"encoding/json"
-	"math/big"
 	"net/http"
 	"strings"
 	"testing"
@@ -16,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/graphhook/graphhook/internal/certgen"
 	"github.com/graphhook/graphhook/internal/graph"
 	"github.com/graphhook/graphhook/internal/identity"
 	"github.com/graphhook/graphhook/internal/odata"
@@ -38,17 +33,11 @@ func notFound(reason string) string {
 // certificate returns a base64 DER self-signed certificate with an RSA key of bits.
 func certificate(t testing.TB, bits int) string {
 	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, bits)
+	c, err := certgen.New(certgen.Options{CommonName: "receiver", Bits: bits})
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "receiver"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return base64.StdEncoding.EncodeToString(der)
+	return c.Base64()
 }
 
 // TestCreateRules sends one create per rule and checks status, error.code and

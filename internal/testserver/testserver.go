@@ -25,6 +25,7 @@ import (
 
 	"github.com/graphhook/graphhook/internal/app"
 	"github.com/graphhook/graphhook/internal/clock"
+	"github.com/graphhook/graphhook/internal/graphclient"
 	"github.com/graphhook/graphhook/internal/httpapi"
 	"github.com/graphhook/graphhook/internal/identity"
 	"github.com/graphhook/graphhook/internal/store"
@@ -109,7 +110,7 @@ func (e *Env) AppToken() string { return e.ClientToken(AppID, AppSecret) }
 // ClientToken returns an application token for an app.
 func (e *Env) ClientToken(clientID, secret string) string {
 	e.T.Helper()
-	return e.token(Tenant, url.Values{"grant_type": {"client_credentials"}, "client_id": {clientID}, "client_secret": {secret}, "scope": {"https://graph.microsoft.com/.default"}})
+	return e.token(Tenant, graphclient.ClientCredentials(clientID, secret))
 }
 
 // UserToken returns a delegated token of the demo delegated app for a work user
@@ -142,20 +143,11 @@ func (e *Env) DelegatedToken(clientID, secret, tenant, upn string, scopes ...str
 
 func (e *Env) token(tenant string, form url.Values) string {
 	e.T.Helper()
-	resp, err := http.PostForm(e.URL+"/"+tenant+"/oauth2/v2.0/token", form)
+	tok, err := graphclient.FetchToken(context.Background(), nil, graphclient.TokenEndpoint(e.URL, tenant), form)
 	if err != nil {
 		e.T.Fatalf("token: %v", err)
 	}
-	defer resp.Body.Close()
-	var out struct {
-		AccessToken string `json:"access_token"`
-		Error       string `json:"error_description"`
-	}
-	json.NewDecoder(resp.Body).Decode(&out)
-	if resp.StatusCode != http.StatusOK {
-		e.T.Fatalf("token: %d %s", resp.StatusCode, out.Error)
-	}
-	return out.AccessToken
+	return tok.AccessToken
 }
 
 // Response is a test response.

@@ -1,4 +1,4 @@
-package main
+package listen
 
 import (
 	"bytes"
@@ -23,7 +23,7 @@ import (
 
 // fakeGraph: a stand-in Graph server for listen's unit tests of renewals, lifecycle
 // events and errors that the real server cannot be made to produce on cue (the
-// end-to-end tests in listen_e2e_test.go use the real one).
+// end-to-end tests in cmd/graphhook/listen_e2e_test.go run the real one).
 
 // fakeGraph is a minimal Graph server for listen's own behaviour: a token endpoint,
 // the JWKS, and subscriptions that run the validation handshake. The end-to-end test
@@ -42,7 +42,7 @@ type fakeGraph struct {
 	createError string
 	// tokenError, when set, is the OAuth error the token endpoint answers 400 with.
 	tokenError string
-	subs       map[string]listenSubscription
+	subs       map[string]subscription
 	next       int
 	patchBody  map[string]any
 }
@@ -54,7 +54,7 @@ func newFakeGraph(t *testing.T) *fakeGraph {
 		t.Fatal(err)
 	}
 	f := &fakeGraph{t: t, signer: richdata.RSASigner{Key: key, KeyID: "fake-kid"}, calls: make(chan string, 100),
-		subs: map[string]listenSubscription{}, expiry: func() time.Time { return time.Now().Add(time.Hour) }}
+		subs: map[string]subscription{}, expiry: func() time.Time { return time.Now().Add(time.Hour) }}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
 	return f
@@ -63,7 +63,7 @@ func newFakeGraph(t *testing.T) *fakeGraph {
 func (f *fakeGraph) serve(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	tokenPath := "/" + demoTenant + "/oauth2/v2.0/token"
+	tokenPath := "/" + DemoTenant + "/oauth2/v2.0/token"
 	switch {
 	case r.URL.Path == tokenPath:
 		r.ParseForm()
@@ -74,7 +74,7 @@ func (f *fakeGraph) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		fmt.Fprintf(w, `{"token_type":"Bearer","expires_in":3600,"access_token":"tok-%s-%s"}`, r.PostForm.Get("grant_type"), r.PostForm.Get("client_id"))
 		return
-	case r.URL.Path == "/"+demoTenant+"/discovery/v2.0/keys":
+	case r.URL.Path == "/"+DemoTenant+"/discovery/v2.0/keys":
 		pub := f.signer.Key.PublicKey
 		fmt.Fprintf(w, `{"keys":[{"kty":"RSA","use":"sig","alg":"RS256","kid":%q,"n":%q,"e":%q}]}`, f.signer.KeyID,
 			base64.RawURLEncoding.EncodeToString(pub.N.Bytes()), base64.RawURLEncoding.EncodeToString(big.NewInt(int64(pub.E)).Bytes()))
@@ -93,7 +93,7 @@ func (f *fakeGraph) serve(w http.ResponseWriter, r *http.Request) {
 			io.WriteString(w, f.createError)
 			return
 		}
-		var s listenSubscription
+		var s subscription
 		if err := json.NewDecoder(r.Body).Decode(&s); err != nil {
 			graphErrorTo(w, http.StatusBadRequest, "InvalidRequest", "Could not process subscription creation payload.")
 			return
@@ -158,10 +158,10 @@ func (f *fakeGraph) setExpiry(fn func() time.Time) {
 	f.expiry = fn
 }
 
-func (f *fakeGraph) subscriptions() map[string]listenSubscription {
+func (f *fakeGraph) subscriptions() map[string]subscription {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	out := map[string]listenSubscription{}
+	out := map[string]subscription{}
 	for k, v := range f.subs {
 		out[k] = v
 	}
@@ -189,7 +189,7 @@ type runningListen struct {
 	done   chan error
 }
 
-func startListen(t *testing.T, cfg ListenConfig) *runningListen {
+func startListen(t *testing.T, cfg Config) *runningListen {
 	t.Helper()
 	cfg.fillDefaults()
 	rl := &runningListen{out: newLineWriter(), errOut: newLineWriter(), done: make(chan error, 1)}

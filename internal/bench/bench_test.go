@@ -1,0 +1,119 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/graphhook/graphhook/internal/delivery"
+	"github.com/graphhook/graphhook/receiver"
+)
+
+func TestCheckDecrypted(t *testing.T) {
+	rich := func(id, data string) receiver.Notification {
+		n := receiver.Notification{Data: []byte(data)}
+		n.ResourceData = &receiver.ResourceData{ID: id}
+		if data == "" {
+			n.Data = nil
+		}
+		return n
+	}
+	tests := []struct {
+		name    string
+		batch   []receiver.Notification
+		wantErr string // "" for none
+	}{
+		{"decrypted", []receiver.Notification{rich("1", `{"id":"1"}`), rich("2", `{"id":"2","body":{}}`)}, ""},
+		{"basic", []receiver.Notification{rich("1", `{"id":"1"}`), rich("2", "")}, "value[1] has no encryptedContent"},
+		{"no resourceData", []receiver.Notification{{Data: []byte(`{"id":"1"}`)}}, "value[0] has no encryptedContent or no resourceData"},
+		{"another message", []receiver.Notification{rich("1", `{"id":"2"}`)}, `decrypted message "2", resourceData names "1"`},
+		{"not JSON", []receiver.Notification{rich("1", `garbage`)}, "not a JSON object"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := checkDecrypted(tt.batch)
+			if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
+				t.Errorf("checkDecrypted() = %v, want error containing %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+// TestBenchConfigRichTarget checks the edge of the rich scenario's --subs limit
+// against a running server: one subscription per app per chat.
+func TestBenchConfigRichTarget(t *testing.T) {
+	for _, tt := range []struct {
+		subs    int
+		target  string
+		wantErr bool
+	}{
+		{0, "http://127.0.0.1:1", false}, // the default, 1 with --target
+		{1, "http://127.0.0.1:1", false},
+		{2, "http://127.0.0.1:1", true},
+		{1000, "", false}, // copies in the embedded store
+	} {
+		cfg := Config{Scenario: "rich", Duration: time.Second, Subs: tt.subs, Target: tt.target}
+		if err := cfg.Validate(); (err != nil) != tt.wantErr {
+			t.Errorf("validate(rich, --subs %d, --target %q) = %v, want error %v", tt.subs, tt.target, err, tt.wantErr)
+		}
+	}
+}
+
+// TestRunStartsItsOwnServer checks that without --target bench asks Options.Start for
+// a server with the delivery configuration of the scenario, instead of changing any
+// configuration shared with other servers of the process.
+func TestRunStartsItsOwnServer(t *testing.T) {
+	refused := errors.New("no server today")
+	for _, tt := range []struct {
+		scenario string
+		want     delivery.Config
+	}{
+		{"single", delivery.Config{BatchSize: 1, PerURL: 8}},
+		{"batched", delivery.Config{BatchSize: 100, PerURL: 8}},
+		{"rich", delivery.Config{BatchSize: 100, PerURL: 8}},
+	} {
+		var got []delivery.Config
+		start := func(ctx context.Context, cfg delivery.Config) (*Server, func(), error) {
+			got = append(got, cfg)
+			return nil, nil, refused
+		}
+		_, err := Run(context.Background(), Config{Scenario: tt.scenario, Duration: time.Second}, Options{Start: start})
+		if !errors.Is(err, refused) {
+			t.Errorf("Run(%s) = %v, want Start's error", tt.scenario, err)
+		}
+		if diff := cmp.Diff([]delivery.Config{tt.want}, got); diff != "" {
+			t.Errorf("Run(%s) started servers with (-want +got):\n%s", tt.scenario, diff)
+		}
+	}
+	if _, err := Run(context.Background(), Config{Scenario: "single", Duration: time.Second}, Options{}); err == nil {
+		t.Error("Run() with neither --target nor Start = nil error, want one")
+	}
+}
+
+func TestWriteTable(t *testing.T) {
+	res := &Result{Scenario: "slow-endpoint", DurationS: 2, Subscriptions: 10, Changes: 40, ChangesPerS: 20, Notifications: 360,
+		NotificationsPerS: 150, Posts: 36, LatencyMS: map[string]float64{"p50": 1.25, "p90": 2.5, "p99": 8}, RawPostsPerS: 3000,
+		Ratio: 0.05, BaselineP99MS: 4, P99IncreasePct: 100, RSSMB: 64.4}
+	var b strings.Builder
+	if err := res.WriteTable(&b); err != nil {
+		t.Fatal(err)
+	}
+	want := `scenario                                    slow-endpoint
+duration                                    2.0 s
+subscriptions                               10
+changes/s accepted                          20
+notifications/s delivered                   150 (360 in 36 POSTs)
+latency p50 / p90 / p99                     1.2 / 2.5 / 8.0 ms
+raw loopback POST/s                         3000
+ratio (notifications/s ÷ raw POST/s)        0.050
+others' p99: baseline → with slow endpoint  4.0 → 8.0 ms (+100.0 %)
+RSS                                         64 MB
+`
+	if diff := cmp.Diff(want, b.String()); diff != "" {
+		t.Errorf("WriteTable() (-want +got):\n%s", diff)
+	}
+}

@@ -1,0 +1,77 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"text/tabwriter"
+	"time"
+)
+
+// Result is what a run measured; it is also the --json object.
+type Result struct {
+	Scenario          string             `json:"scenario"`
+	DurationS         float64            `json:"duration_s"`
+	Subscriptions     int                `json:"subscriptions"`
+	Changes           int64              `json:"changes"`
+	ChangesPerS       float64            `json:"changes_per_s"`
+	Notifications     int64              `json:"notifications"`
+	NotificationsPerS float64            `json:"notifications_per_s"`
+	Posts             int64              `json:"posts"`
+	LatencyMS         map[string]float64 `json:"latency_ms"`
+	RawPostsPerS      float64            `json:"raw_posts_per_s"`
+	Ratio             float64            `json:"ratio"`
+	SlowEndpointPosts int64              `json:"slow_endpoint_posts,omitempty"`
+	// RefusedPosts is, for rich, the POSTs the receiver refused: a validation token,
+	// clientState, dataSignature or decryption check failed, or the decrypted
+	// resource was not the one resourceData names. Their items are not counted in
+	// Notifications.
+	RefusedPosts int64 `json:"refused_posts,omitempty"`
+	// BaselineP99MS is, for slow-endpoint, the other endpoints' p99 in the first half
+	// of the run, when the slow endpoint still answers at once; P99IncreasePct is how
+	// much the second half (slow endpoint answering in 2.5 s) raised it.
+	BaselineP99MS  float64 `json:"baseline_p99_ms,omitempty"`
+	P99IncreasePct float64 `json:"p99_increase_pct,omitempty"`
+	// PostsRatio is POSTs/s over raw POSTs/s (Ratio is notifications/s over raw POSTs/s).
+	PostsRatio float64 `json:"posts_ratio"`
+	RSSMB      float64 `json:"rss_mb,omitempty"`
+	CPUs       int     `json:"cpus"`
+}
+
+// WriteTable prints res as the table `graphhook bench` shows without --json.
+func (res *Result) WriteTable(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "scenario\t%s\n", res.Scenario)
+	fmt.Fprintf(tw, "duration\t%.1f s\n", res.DurationS)
+	fmt.Fprintf(tw, "subscriptions\t%d\n", res.Subscriptions)
+	fmt.Fprintf(tw, "changes/s accepted\t%.0f\n", res.ChangesPerS)
+	if res.Scenario == "rich" {
+		fmt.Fprintf(tw, "rich notifications/s delivered, decrypted\t%.0f (%d in %d POSTs, %d POSTs refused)\n", res.NotificationsPerS, res.Notifications, res.Posts, res.RefusedPosts)
+	} else {
+		fmt.Fprintf(tw, "notifications/s delivered\t%.0f (%d in %d POSTs)\n", res.NotificationsPerS, res.Notifications, res.Posts)
+	}
+	fmt.Fprintf(tw, "latency p50 / p90 / p99\t%.1f / %.1f / %.1f ms\n", res.LatencyMS["p50"], res.LatencyMS["p90"], res.LatencyMS["p99"])
+	fmt.Fprintf(tw, "raw loopback POST/s\t%.0f\n", res.RawPostsPerS)
+	fmt.Fprintf(tw, "ratio (notifications/s ÷ raw POST/s)\t%.3f\n", res.Ratio)
+	if res.BaselineP99MS > 0 {
+		fmt.Fprintf(tw, "others' p99: baseline → with slow endpoint\t%.1f → %.1f ms (%+.1f %%)\n", res.BaselineP99MS, res.LatencyMS["p99"], res.P99IncreasePct)
+	}
+	if res.RSSMB > 0 {
+		fmt.Fprintf(tw, "RSS\t%.0f MB\n", res.RSSMB)
+	}
+	return tw.Flush()
+}
+
+func percentiles(d []time.Duration) map[string]float64 {
+	out := map[string]float64{"p50": 0, "p90": 0, "p99": 0}
+	if len(d) == 0 {
+		return out
+	}
+	slices.Sort(d)
+	at := func(q float64) float64 {
+		i := int(q * float64(len(d)-1))
+		return float64(d[i]) / float64(time.Millisecond)
+	}
+	out["p50"], out["p90"], out["p99"] = at(0.50), at(0.90), at(0.99)
+	return out
+}
