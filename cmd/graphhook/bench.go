@@ -34,6 +34,7 @@ import (
 	"github.com/graphhook/graphhook/internal/change"
 	"github.com/graphhook/graphhook/internal/identity"
 	"github.com/graphhook/graphhook/internal/store"
+	"github.com/graphhook/graphhook/internal/workload/outlook"
 	"github.com/graphhook/graphhook/receiver"
 )
 
@@ -522,7 +523,7 @@ func benchSubscribe(ctx context.Context, m *Main, base, token string, urls []str
 			for i := lo; i < min(lo+1000, n); i++ {
 				id := uuid.NewString()
 				s := store.Subscription{ID: id, Tenant: tenant.ID, AppID: app, CreatorID: identity.ServicePrincipalID(tenant.ID, app),
-					PermissionType: int(identity.Application), ResourceType: string(identity.Message), Topic: topic, ChangeTypes: "created",
+					PermissionType: int(identity.Application), ResourceType: outlook.MessageResource, Topic: topic, ChangeTypes: "created",
 					NotificationURL: urls[i], Expiration: now.Add(3 * 24 * time.Hour), AuthorizedUntil: now.Add(24 * time.Hour),
 					Created: now, Data: []byte(`{"id":"` + id + `"}`)}
 				if err := tx.InsertSubscription(ctx, &s); err != nil {

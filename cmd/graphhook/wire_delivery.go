@@ -28,7 +28,7 @@ func init() {
 		cfg.Strict = m.Config.Profile == "strict"
 		p, err := delivery.New(cfg, delivery.Options{
 			Store: m.Store, Clock: m.Clock, Signer: m.Identity, Registry: m.Registry,
-			Logger: m.Log.With("part", "delivery"),
+			Logger: m.Log.With("part", "delivery"), Resources: resources(),
 		})
 		if err != nil {
 			return err

@@ -14,10 +14,11 @@ import (
 func init() {
 	wirings = append(wirings, wiring{name: "subscription", wire: func(ctx context.Context, m *Main) error {
 		svc, err := subscription.New(m.Store, subscription.Config{
-			Profile:  m.Config.Profile,
-			Clock:    m.Clock,
-			Log:      m.Log.With("part", "subscription"),
-			OnDelete: discardQueued(m),
+			Profile:   m.Config.Profile,
+			Clock:     m.Clock,
+			Log:       m.Log.With("part", "subscription"),
+			OnDelete:  discardQueued(m),
+			Resources: resources(),
 		})
 		if err != nil {
 			return err

@@ -1,0 +1,14 @@
+// Package resource describes subscribable resources: one Descriptor per resource type
+// (message, driveItem, chatMessage, …), written by the workload that owns the
+// resource and handed by main to the subscriptions API and the delivery pipeline.
+//
+// A descriptor gathers every fact about a resource that the generic parts of the
+// server need: the resource paths a subscription may name (and how each resolves to
+// a topic key), the change types, the maximum lifetime, who may subscribe with which
+// permission, the quotas, which lifecycle notifications it gets, which subscriptions
+// die with a deleted object, and sample changes. The subscriptions API and the
+// delivery pipeline read only descriptors, so a new resource type touches its
+// workload and the list of workloads in main, nothing else.
+//
+// The package holds data and small pure helpers only; it imports no workload.
+package resource
