@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/graphhook/graphhook/internal/graph"
 	"github.com/graphhook/graphhook/internal/identity"
 	"github.com/graphhook/graphhook/internal/store"
 )
@@ -169,7 +170,7 @@ func (d *Descriptor) CanSubscribe(p *identity.Principal, variant string) bool {
 // Supports reports whether the resource gets lifecycle notifications of event
 // (reauthorizationRequired always).
 func (d *Descriptor) Supports(event string) bool {
-	return event == "reauthorizationRequired" || slices.Contains(d.Lifecycle, event)
+	return event == graph.LifecycleReauthorizationRequired || slices.Contains(d.Lifecycle, event)
 }
 
 // SubscriptionVariant is the permission variant of a stored subscription made with
