@@ -10,5 +10,11 @@
 // delivery pipeline read only descriptors, so a new resource type touches its
 // workload and the list of workloads in main, nothing else.
 //
+// What a notification about a change says (resource, resourceData, whether a
+// creation is reported as "updated", whether resource data may be attached) is
+// decided per change by the change.Notice the workload records with it, so the
+// delivery pipeline renders every resource the same way; a descriptor adds only
+// what depends on the subscription (lifecycle events, permissions, removals).
+//
 // The package holds data and small pure helpers only; it imports no workload.
 package resource
