@@ -76,23 +76,29 @@ func TestPathMe(t *testing.T) {
 	}
 }
 
-// TestWorkloadDescriptors checks what every workload's descriptors promise: each
-// allowed change type has a sample change, each path variant a permission row, and
-// every lifetime is at least the 45-minute floor.
+// TestWorkloadDescriptors checks what every workload's descriptors promise: sample
+// changes of allowed change types, each path variant a permission row, and every
+// lifetime at least the 45-minute floor.
 func TestWorkloadDescriptors(t *testing.T) {
 	c, err := resource.NewCatalog(testserver.Resources())
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, d := range c.Descriptors() {
-		for _, ct := range d.ChangeTypes {
-			if !slices.ContainsFunc(d.Samples, func(s resource.Sample) bool { return s.ChangeType == ct }) {
-				t.Errorf("%s: no sample change for %s", d.Type, ct)
-			}
+		if len(d.Samples) == 0 {
+			t.Errorf("%s: no sample change", d.Type)
 		}
 		for _, s := range d.Samples {
-			if s.Method == "" || s.Path == "" || (!s.Admin && s.Permission == "") {
-				t.Errorf("%s: sample %+v lacks a method, path or permission", d.Type, s)
+			if !slices.Contains(d.ChangeTypes, s.ChangeType) {
+				t.Errorf("%s: sample of change type %q, which the resource does not allow", d.Type, s.ChangeType)
+			}
+			if len(s.Requests) == 0 || (!s.Admin && s.Permission == "") {
+				t.Errorf("%s: sample %+v lacks requests or a permission", d.Type, s)
+			}
+			for _, r := range s.Requests {
+				if r.Method == "" || r.Path == "" {
+					t.Errorf("%s: sample request %+v lacks a method or path", d.Type, r)
+				}
 			}
 		}
 		for _, p := range d.Paths {

@@ -58,7 +58,8 @@ type Descriptor struct {
 	// of kind with id is hard-deleted (a user's mailbox with the user); a prefix
 	// ending in "/" spares the subscription on the object itself. Nil: none.
 	RemovedWith func(kind, id string) []string
-	// Samples are one change per change type, for tests and tools.
+	// Samples are one change per change type that a request can cause, for tests
+	// and tools.
 	Samples []Sample
 }
 
@@ -199,20 +200,32 @@ type Quota struct {
 }
 
 // Sample is one change of a resource, as a test or a tool would make it through
-// the Graph API.
+// the API: the requests to send, in order (the last one makes the change).
 type Sample struct {
 	ChangeType string
-	Method     string
-	// Path is the Graph path (after /v1.0/), with {user} for the acting user's id
-	// and other {…} for ids of objects the caller creates or finds first.
-	Path string
+	Requests   []Request
+	// Permission is a permission that lets the caller make the change ("" for admin
+	// changes): an application permission, or a delegated one when Delegated is set.
+	Permission string
+	// Delegated marks changes only a signed-in user may make (editing a chat
+	// message).
+	Delegated bool
 	// Admin marks changes made through graphhook's admin API (under /_graphhook/,
 	// with the admin key) because Graph offers no call for them: alerts and call
 	// records are created by the service, not by apps.
 	Admin bool
-	// Body is the JSON request body ("" none).
-	Body string
-	// Permission is a permission that lets an application make the change ("" for
-	// admin changes).
-	Permission string
 }
+
+// Request is one request of a sample change.
+type Request struct {
+	Method string
+	// Path is the path after /v1.0/ (or /_graphhook/ for admin changes), with
+	// {user} for the acting or watched user's id, {tenant} for the tenant and other
+	// {…} for ids of objects the caller creates or finds first.
+	Path string
+	// Body is the request body, JSON unless the path uploads content ("" none).
+	Body string
+}
+
+// Req builds a Request.
+func Req(method, path, body string) Request { return Request{Method: method, Path: path, Body: body} }

@@ -64,8 +64,8 @@ func widgetDescriptor() resource.Descriptor {
 		},
 		Permissions: []resource.Permission{{Application: []string{"User.Read.All"}, DelegatedWork: []string{"User.Read.All"}}},
 		Samples: []resource.Sample{
-			{ChangeType: store.Created, Method: "POST", Path: "widgets", Body: `{"color":"red"}`, Permission: "User.Read.All"},
-			{ChangeType: store.Updated, Method: "PATCH", Path: "widgets/{id}", Body: `{"color":"blue"}`, Permission: "User.Read.All"},
+			{ChangeType: store.Created, Requests: []resource.Request{resource.Req("POST", "widgets", `{"color":"red"}`)}, Permission: "User.Read.All"},
+			{ChangeType: store.Updated, Requests: []resource.Request{resource.Req("PATCH", "widgets/{id}", `{"color":"blue"}`)}, Permission: "User.Read.All"},
 		},
 	}
 }

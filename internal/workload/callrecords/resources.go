@@ -36,8 +36,8 @@ func Resources() []resource.Descriptor {
 			}}
 		},
 		Samples: []resource.Sample{
-			{ChangeType: store.Created, Method: "POST", Path: "tenants/{tenant}/communications/callRecords", Admin: true, Body: `{"type":"groupCall","modalities":["audio"]}`},
-			{ChangeType: store.Updated, Method: "PATCH", Path: "tenants/{tenant}/communications/callRecords/{id}", Admin: true, Body: `{"modalities":["audio","video"]}`},
+			{ChangeType: store.Created, Requests: []resource.Request{resource.Req("POST", "tenants/{tenant}/communications/callRecords", `{"type":"groupCall","modalities":["audio"]}`)}, Admin: true},
+			{ChangeType: store.Updated, Requests: []resource.Request{resource.Req("PATCH", "tenants/{tenant}/communications/callRecords/{id}", `{"modalities":["audio","video"]}`)}, Admin: true},
 		},
 	}}
 }

@@ -39,9 +39,9 @@ func Resources() []resource.Descriptor {
 		},
 		Permissions: []resource.Permission{{DelegatedWork: []string{"Group.Read.All"}}},
 		Samples: []resource.Sample{
-			{ChangeType: store.Created, Method: "POST", Path: "groups/{group}/conversations", Body: `{"topic":"Sample","threads":[{"posts":[{"body":{"contentType":"text","content":"Hello"}}]}]}`, Permission: "Group.ReadWrite.All"},
-			{ChangeType: store.Updated, Method: "POST", Path: "groups/{group}/threads/{thread}/reply", Body: `{"post":{"body":{"contentType":"text","content":"Reply"}}}`, Permission: "Group.ReadWrite.All"},
-			{ChangeType: store.Deleted, Method: "DELETE", Path: "groups/{group}/conversations/{id}", Permission: "Group.ReadWrite.All"},
+			{ChangeType: store.Created, Requests: []resource.Request{resource.Req("POST", "groups/{group}/conversations", `{"topic":"Sample","threads":[{"posts":[{"body":{"contentType":"text","content":"Hello"}}]}]}`)}, Permission: "Group.ReadWrite.All"},
+			{ChangeType: store.Updated, Requests: []resource.Request{resource.Req("POST", "groups/{group}/threads/{thread}/reply", `{"post":{"body":{"contentType":"text","content":"Reply"}}}`)}, Permission: "Group.ReadWrite.All"},
+			{ChangeType: store.Deleted, Requests: []resource.Request{resource.Req("DELETE", "groups/{group}/conversations/{id}", "")}, Permission: "Group.ReadWrite.All"},
 		},
 	}}
 }

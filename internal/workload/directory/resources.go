@@ -52,8 +52,10 @@ func Resources() []resource.Descriptor {
 			return []string{change.User(id) + "/", change.DriveRoot(change.UserDriveID(id)), change.DriveRoot(change.PersonalDriveID(id))}
 		},
 		Samples: []resource.Sample{
-			{ChangeType: store.Updated, Method: "PATCH", Path: "users/{user}", Body: `{"jobTitle":"Analyst"}`, Permission: "User.ReadWrite.All"},
-			{ChangeType: store.Deleted, Method: "DELETE", Path: "users/{user}", Permission: "User.ReadWrite.All"},
+			{ChangeType: store.Updated, Requests: []resource.Request{resource.Req("PATCH", "users/{user}", `{"jobTitle":"Analyst"}`)}, Permission: "User.ReadWrite.All"},
+			// Deletion moves the user to the recycle bin, which Graph reports as
+			// "updated"; only purging it is "deleted".
+			{ChangeType: store.Deleted, Requests: []resource.Request{resource.Req("DELETE", "users/{user}", ""), resource.Req("DELETE", "directory/deletedItems/{user}", "")}, Permission: "User.ReadWrite.All"},
 		},
 	}, {
 		Type:        GroupResource,
@@ -89,8 +91,8 @@ func Resources() []resource.Descriptor {
 			return []string{change.Group(id) + "/", change.DriveRoot(change.GroupDriveID(id))}
 		},
 		Samples: []resource.Sample{
-			{ChangeType: store.Updated, Method: "PATCH", Path: "groups/{group}", Body: `{"description":"Changed"}`, Permission: "Group.ReadWrite.All"},
-			{ChangeType: store.Deleted, Method: "DELETE", Path: "groups/{group}", Permission: "Group.ReadWrite.All"},
+			{ChangeType: store.Updated, Requests: []resource.Request{resource.Req("PATCH", "groups/{group}", `{"description":"Changed"}`)}, Permission: "Group.ReadWrite.All"},
+			{ChangeType: store.Deleted, Requests: []resource.Request{resource.Req("DELETE", "groups/{group}", ""), resource.Req("DELETE", "directory/deletedItems/{group}", "")}, Permission: "Group.ReadWrite.All"},
 		},
 	}}
 }

@@ -64,7 +64,7 @@ func Resources() []resource.Descriptor {
 		},
 		PersonalVariant: PersonalDriveVariant,
 		Samples: []resource.Sample{
-			{ChangeType: store.Updated, Method: "PUT", Path: "users/{user}/drive/root:/sample.txt:/content", Body: "sample", Permission: "Files.ReadWrite.All"},
+			{ChangeType: store.Updated, Requests: []resource.Request{resource.Req("PUT", "users/{user}/drive/root:/sample.txt:/content", "sample")}, Permission: "Files.ReadWrite.All"},
 		},
 	}}
 }

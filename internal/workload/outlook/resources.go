@@ -53,9 +53,9 @@ func Resources() []resource.Descriptor {
 	}
 	message.Permissions = []resource.Permission{{DelegatedWork: []string{"Mail.ReadBasic", "Mail.Read"}, DelegatedPersonal: []string{"Mail.ReadBasic", "Mail.Read"}, Application: []string{"Mail.Read"}}}
 	message.Samples = []resource.Sample{
-		{ChangeType: store.Created, Method: "POST", Path: "users/{user}/messages", Body: `{"subject":"Sample"}`, Permission: "Mail.ReadWrite"},
-		{ChangeType: store.Updated, Method: "PATCH", Path: "users/{user}/messages/{id}", Body: `{"isRead":true}`, Permission: "Mail.ReadWrite"},
-		{ChangeType: store.Deleted, Method: "DELETE", Path: "users/{user}/messages/{id}", Permission: "Mail.ReadWrite"},
+		{ChangeType: store.Created, Requests: []resource.Request{resource.Req("POST", "users/{user}/messages", `{"subject":"Sample"}`)}, Permission: "Mail.ReadWrite"},
+		{ChangeType: store.Updated, Requests: []resource.Request{resource.Req("PATCH", "users/{user}/messages/{id}", `{"isRead":true}`)}, Permission: "Mail.ReadWrite"},
+		{ChangeType: store.Deleted, Requests: []resource.Request{resource.Req("DELETE", "users/{user}/messages/{id}", "")}, Permission: "Mail.ReadWrite"},
 	}
 
 	event := common
@@ -68,9 +68,9 @@ func Resources() []resource.Descriptor {
 	}
 	event.Permissions = []resource.Permission{{DelegatedWork: []string{"Calendars.Read"}, DelegatedPersonal: []string{"Calendars.Read"}, Application: []string{"Calendars.Read"}}}
 	event.Samples = []resource.Sample{
-		{ChangeType: store.Created, Method: "POST", Path: "users/{user}/events", Body: `{"subject":"Sample","start":{"dateTime":"2030-01-01T10:00:00","timeZone":"UTC"},"end":{"dateTime":"2030-01-01T11:00:00","timeZone":"UTC"}}`, Permission: "Calendars.ReadWrite"},
-		{ChangeType: store.Updated, Method: "PATCH", Path: "users/{user}/events/{id}", Body: `{"subject":"Changed"}`, Permission: "Calendars.ReadWrite"},
-		{ChangeType: store.Deleted, Method: "DELETE", Path: "users/{user}/events/{id}", Permission: "Calendars.ReadWrite"},
+		{ChangeType: store.Created, Requests: []resource.Request{resource.Req("POST", "users/{user}/events", `{"subject":"Sample","start":{"dateTime":"2030-01-01T10:00:00","timeZone":"UTC"},"end":{"dateTime":"2030-01-01T11:00:00","timeZone":"UTC"}}`)}, Permission: "Calendars.ReadWrite"},
+		{ChangeType: store.Updated, Requests: []resource.Request{resource.Req("PATCH", "users/{user}/events/{id}", `{"subject":"Changed"}`)}, Permission: "Calendars.ReadWrite"},
+		{ChangeType: store.Deleted, Requests: []resource.Request{resource.Req("DELETE", "users/{user}/events/{id}", "")}, Permission: "Calendars.ReadWrite"},
 	}
 
 	contact := common
@@ -91,9 +91,9 @@ func Resources() []resource.Descriptor {
 	}
 	contact.Permissions = []resource.Permission{{DelegatedWork: []string{"Contacts.Read"}, DelegatedPersonal: []string{"Contacts.Read"}, Application: []string{"Contacts.Read"}}}
 	contact.Samples = []resource.Sample{
-		{ChangeType: store.Created, Method: "POST", Path: "users/{user}/contacts", Body: `{"givenName":"Sample"}`, Permission: "Contacts.ReadWrite"},
-		{ChangeType: store.Updated, Method: "PATCH", Path: "users/{user}/contacts/{id}", Body: `{"surname":"Changed"}`, Permission: "Contacts.ReadWrite"},
-		{ChangeType: store.Deleted, Method: "DELETE", Path: "users/{user}/contacts/{id}", Permission: "Contacts.ReadWrite"},
+		{ChangeType: store.Created, Requests: []resource.Request{resource.Req("POST", "users/{user}/contacts", `{"givenName":"Sample"}`)}, Permission: "Contacts.ReadWrite"},
+		{ChangeType: store.Updated, Requests: []resource.Request{resource.Req("PATCH", "users/{user}/contacts/{id}", `{"surname":"Changed"}`)}, Permission: "Contacts.ReadWrite"},
+		{ChangeType: store.Deleted, Requests: []resource.Request{resource.Req("DELETE", "users/{user}/contacts/{id}", "")}, Permission: "Contacts.ReadWrite"},
 	}
 	return []resource.Descriptor{message, event, contact}
 }

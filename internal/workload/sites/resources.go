@@ -34,7 +34,7 @@ func Resources() []resource.Descriptor {
 		},
 		Permissions: []resource.Permission{{DelegatedWork: perms, DelegatedPersonal: perms, Application: perms}},
 		Samples: []resource.Sample{
-			{ChangeType: store.Updated, Method: "POST", Path: "sites/{site}/lists/{list}/items", Body: `{"fields":{"Title":"Sample"}}`, Permission: "Sites.ReadWrite.All"},
+			{ChangeType: store.Updated, Requests: []resource.Request{resource.Req("POST", "sites/{site}/lists/{list}/items", `{"fields":{"Title":"Sample"}}`)}, Permission: "Sites.ReadWrite.All"},
 		},
 	}}
 }

@@ -82,9 +82,10 @@ func Resources() []resource.Descriptor {
 			return nil
 		},
 		Samples: []resource.Sample{
-			{ChangeType: store.Created, Method: "POST", Path: "chats/{chat}/messages", Body: `{"body":{"content":"Hello"}}`, Permission: "ChatMessage.Send"},
-			{ChangeType: store.Updated, Method: "PATCH", Path: "chats/{chat}/messages/{id}", Body: `{"body":{"content":"Changed"}}`, Permission: "Chat.ReadWrite"},
-			{ChangeType: store.Deleted, Method: "POST", Path: "users/{user}/chats/{chat}/messages/{id}/softDelete", Permission: "Chat.ReadWrite"},
+			{ChangeType: store.Created, Requests: []resource.Request{resource.Req("POST", "chats/{chat}/messages", `{"body":{"content":"Hello"}}`)}, Permission: "Chat.ReadWrite.All"},
+			{ChangeType: store.Updated, Requests: []resource.Request{resource.Req("PATCH", "chats/{chat}/messages/{id}", `{"body":{"content":"Changed"}}`)}, Permission: "Chat.ReadWrite", Delegated: true},
+			// Soft deletion is recorded as an update; "deleted" reaches a subscription
+			// whose $filter the message stops matching, so no request has it as such.
 		},
 	}}
 }
