@@ -32,8 +32,8 @@ func Resources() []resource.Descriptor {
 		},
 		Permissions: []resource.Permission{{DelegatedWork: []string{"SecurityEvents.ReadWrite.All"}, Application: []string{"SecurityEvents.ReadWrite.All"}}},
 		Samples: []resource.Sample{
-			{ChangeType: store.Created, Requests: []resource.Request{resource.Req("POST", "tenants/{tenant}/security/alerts", `{"title":"Sample alert","severity":"high"}`)}, Admin: true},
-			{ChangeType: store.Updated, Requests: []resource.Request{resource.Req("PATCH", "security/alerts/{id}", `{"status":"inProgress"}`)}, Permission: "SecurityEvents.ReadWrite.All"},
+			{ChangeType: store.Created, Requests: []resource.Request{resource.Req("POST", "tenants/{tenant}/security/alerts", `{"title":"Sample alert","severity":"high","vendorInformation":{"provider":"Sample","vendor":"Contoso"}}`)}, Admin: true},
+			{ChangeType: store.Updated, Requests: []resource.Request{resource.Req("PATCH", "security/alerts/{id}", `{"status":"inProgress","vendorInformation":{"provider":"Sample","vendor":"Contoso"}}`)}, Permission: "SecurityEvents.ReadWrite.All"},
 		},
 	}}
 }
