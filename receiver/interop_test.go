@@ -19,14 +19,14 @@ import (
 )
 
 // chatMessage is a rich notification's plaintext, shaped like the resource Graph
-// encrypts (spec §4.4).
+// encrypts (the samples of Microsoft's per-resource change-notification pages).
 const chatMessage = `{"id":"1612289765949","replyToId":null,"etag":"1612289765949",` +
 	`"messageType":"message","createdDateTime":"2021-02-02T18:16:05.949Z",` +
 	`"chatId":"19:8ea0e38b-efb3-4757-924a-5f94061cf8c2_97f62344-57dc-409c-88ad-c4af14158ff5@unq.gbl.spaces",` +
 	`"importance":"normal","locale":"en-us","from":{"user":{"id":"8ea0e38b-efb3-4757-924a-5f94061cf8c2",` +
 	`"displayName":"Adele Vance","userIdentityType":"aadUser"}},"body":{"contentType":"text","content":"Hello"}}`
 
-// referenceEncrypt is the sender algorithm of spec §7.2 written out by hand, sharing
+// referenceEncrypt is the sender algorithm of the scheme of Microsoft's "Set up change notifications that include resource data" written out by hand, sharing
 // no code with graphhook, so that the receiver is shown to read what any sender
 // following the documentation produces.
 func referenceEncrypt(plaintext []byte, cert *x509.Certificate, certID string) (receiver.EncryptedContent, error) {

@@ -10,7 +10,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// tokenVerifier checks validation tokens (spec §7.3).
+// tokenVerifier checks validation tokens ("Set up change notifications that include resource data", validation tokens).
 type tokenVerifier struct {
 	keys        *keyset
 	appIDs      []string

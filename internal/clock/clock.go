@@ -4,6 +4,7 @@
 package clock
 
 import (
+	"math"
 	"sync/atomic"
 	"time"
 )
@@ -31,10 +32,21 @@ func (o *Offset) Now() time.Time {
 }
 
 // Advance moves the clock forward by d (negative values are ignored: time never runs
-// backwards here).
+// backwards here). The offset saturates at the largest Duration (about 292 years)
+// instead of wrapping around into the past.
 func (o *Offset) Advance(d time.Duration) {
-	if d > 0 {
-		o.offset.Add(int64(d))
+	if d <= 0 {
+		return
+	}
+	for {
+		old := o.offset.Load()
+		next := old + int64(d)
+		if next < old { // overflow
+			next = math.MaxInt64
+		}
+		if o.offset.CompareAndSwap(old, next) {
+			return
+		}
 	}
 }
 

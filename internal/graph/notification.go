@@ -5,7 +5,7 @@ import (
 	"errors"
 )
 
-// Lifecycle events a lifecycle notification carries in lifecycleEvent (spec §6).
+// Lifecycle events a lifecycle notification carries in lifecycleEvent ("Reduce missing subscriptions and change notifications").
 // Receivers must ignore values they do not know, so more may be added.
 const (
 	LifecycleReauthorizationRequired = "reauthorizationRequired"
@@ -13,7 +13,7 @@ const (
 	LifecycleMissed                  = "missed"
 )
 
-// ChangeNotificationCollection is the body of every notification POST (spec §4.1).
+// ChangeNotificationCollection is the body of every notification POST ("changeNotificationCollection resource type").
 // ValidationTokens is omitted entirely, not sent as [] or null, when the batch holds
 // no rich notification: receivers written against Graph read a present-but-empty
 // array as a failed token check.
@@ -23,8 +23,8 @@ type ChangeNotificationCollection struct {
 }
 
 // ChangeNotification is one item of a collection: a change notification (ChangeType
-// set) or a lifecycle notification (LifecycleEvent set), never both (spec §4.2, §6).
-// The field order follows the documented samples of spec §4.4 and §6.
+// set) or a lifecycle notification (LifecycleEvent set), never both ("changeNotification resource type").
+// The field order follows the samples on Microsoft's change-notification and lifecycle pages.
 type ChangeNotification struct {
 	// ID is the notification id; Graph leaves it out of lifecycle notifications.
 	ID             string `json:"id,omitempty"`
@@ -40,15 +40,15 @@ type ChangeNotification struct {
 	Resource string `json:"resource,omitempty"`
 	TenantID string `json:"tenantId"`
 	// OrganizationID repeats TenantID on lifecycle notifications, for receivers
-	// written against the shape Graph was seen to send (spec §4.2).
+	// written against the shape Graph was seen to send.
 	OrganizationID string `json:"organizationId,omitempty"`
 	// ResourceData is the workload's object (@odata.type, @odata.id, id, ...);
-	// it is kept raw because its keys differ per resource (spec §4.4).
+	// it is kept raw because its keys differ per resource (the samples of Microsoft's per-resource change-notification pages).
 	ResourceData     json.RawMessage   `json:"resourceData,omitempty"`
 	EncryptedContent *EncryptedContent `json:"encryptedContent,omitempty"`
 }
 
-// EncryptedContent carries the resource of a rich notification, encrypted as spec §7.2
+// EncryptedContent carries the resource of a rich notification, encrypted as the scheme of Microsoft's "Set up change notifications that include resource data"
 // describes. Binary values are standard base64 with padding.
 type EncryptedContent struct {
 	Data                            string `json:"data"`

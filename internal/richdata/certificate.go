@@ -12,7 +12,7 @@ import (
 	"github.com/graphhook/graphhook/internal/graph"
 )
 
-// RSA modulus sizes a subscription's encryptionCertificate may carry (spec §7.1).
+// RSA modulus sizes a subscription's encryptionCertificate may carry ("Set up change notifications that include resource data").
 const (
 	MinKeyBits = 2048
 	MaxKeyBits = 4096

@@ -1,5 +1,5 @@
 // Package richdata produces what a rich notification carries beyond a basic one
-// (spec §7): the resource encrypted for the subscriber's certificate, and the
+// (Microsoft's "Set up change notifications that include resource data"): the resource encrypted for the subscriber's certificate, and the
 // validationTokens that let the receiver check who sent the batch.
 //
 // The encryption is fixed by what receivers already implement against Graph, so

@@ -18,7 +18,7 @@ import (
 	"github.com/graphhook/graphhook/internal/richdata"
 )
 
-// referenceDecrypt is the receiver side of spec §7.2 written out by hand, sharing no
+// referenceDecrypt is the receiver side of the scheme of Microsoft's "Set up change notifications that include resource data" written out by hand, sharing no
 // code with richdata or receiver, as an app following the documentation would.
 func referenceDecrypt(ec graph.EncryptedContent, priv *rsa.PrivateKey) ([]byte, error) {
 	ek, _ := base64.StdEncoding.DecodeString(ec.DataKey)

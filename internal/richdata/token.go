@@ -43,13 +43,13 @@ func (s RSASigner) Sign(claims jwt.MapClaims) (string, error) {
 }
 
 // DefaultIssuer is the v1 Entra ID issuer for tenantID, the only form Microsoft's own
-// sample receiver accepts (spec §7.3).
+// sample receiver accepts ("Set up change notifications that include resource data", validation tokens).
 func DefaultIssuer(tenantID string) string {
 	return "https://sts.windows.net/" + tenantID + "/"
 }
 
 // ValidationToken mints the token a collection carries for one (app, tenant) pair of
-// its rich notifications (spec §7.3), valid from now for TokenLifetime.
+// its rich notifications ("Set up change notifications that include resource data", validation tokens), valid from now for TokenLifetime.
 //
 // appID is the audience: the subscription's notificationUrlAppId if set, else its
 // application id. publisherID defaults to DefaultPublisherID and issuer to

@@ -361,6 +361,27 @@ func TestVisibility(t *testing.T) {
 			t.Errorf("%s: %s = %d %s %q, want %d %s %q", tt.name, tt.method, r.Status, r.ErrorCode(), r.ErrorMessage(), tt.status, tt.code, tt.message)
 		}
 	}
+
+	// The shared secret is shown only to the app and user that created the
+	// subscription, never to a reader who sees it through Subscription.Read.All.
+	secrets := []struct {
+		name, token, id string
+		want            any
+	}{
+		{"own", adeleMail, adeleSub, "secretClientValue"},
+		{"app reads its own", app, appSub, "secretClientValue"},
+		{"another app's with Subscription.Read.All", adele, otherSub, nil},
+		{"Global Administrator reads another user's", emilAll, brunoSub, nil},
+	}
+	for _, tt := range secrets {
+		r := e.Do("GET", "/v1.0/subscriptions/"+tt.id, tt.token, nil)
+		if r.Status != http.StatusOK {
+			t.Fatalf("%s: GET = %s, want 200", tt.name, r)
+		}
+		if got := r.JSON()["clientState"]; got != tt.want {
+			t.Errorf("%s: GET clientState = %v, want %v", tt.name, got, tt.want)
+		}
+	}
 }
 
 func TestListPaging(t *testing.T) {

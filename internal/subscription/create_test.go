@@ -1,19 +1,25 @@
 package subscription_test
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
+	"encoding/json"
 	"math/big"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/graphhook/graphhook/internal/graph"
+	"github.com/graphhook/graphhook/internal/identity"
 	"github.com/graphhook/graphhook/internal/odata"
+	"github.com/graphhook/graphhook/internal/store"
 	"github.com/graphhook/graphhook/internal/subscription"
 	"github.com/graphhook/graphhook/internal/testserver"
 )
@@ -56,8 +62,9 @@ func TestCreateRules(t *testing.T) {
 	mailOnlyApp, mailOnlySecret := e.AddApp([]string{"User.Read.All"}, nil)
 	limitedApp := e.ClientToken(mailOnlyApp, mailOnlySecret)
 	writeOnly := e.UserToken(testserver.AdeleUPN, "Mail.ReadWrite")
-	now := e.Clock.Now()
-	at := func(d time.Duration) string { return graph.FormatTime(now.Add(d)) }
+	// at(d) stands for "d from when the request is sent": the table is built long
+	// before its last request on a loaded machine, and the edges are a second wide.
+	at := func(d time.Duration) string { return "now+" + d.String() }
 	badFilter := func(f string) string {
 		_, err := odata.ParseFilter(f)
 		if err == nil {
@@ -170,6 +177,15 @@ func TestCreateRules(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			before := e.hook.count()
+			if b, ok := tt.body.(map[string]any); ok {
+				if v, ok := b["expirationDateTime"].(string); ok && strings.HasPrefix(v, "now+") {
+					d, err := time.ParseDuration(strings.TrimPrefix(v, "now+"))
+					if err != nil {
+						t.Fatal(err)
+					}
+					b["expirationDateTime"] = graph.FormatTime(e.Clock.Now().Add(d))
+				}
+			}
 			r := e.Do("POST", "/v1.0/subscriptions", tt.token, tt.body, "Content-Type", "application/json")
 			if r.Status != tt.status || r.ErrorCode() != tt.code || r.ErrorMessage() != tt.message {
 				t.Errorf("POST /subscriptions = %d %s %q, want %d %s %q", r.Status, r.ErrorCode(), r.ErrorMessage(), tt.status, tt.code, tt.message)
@@ -333,5 +349,36 @@ func TestQuotas(t *testing.T) {
 	// A delegated caller counts against the same mailbox quota as apps.
 	if r := e.Do("POST", "/v1.0/subscriptions", adele, e.body("me/messages", "created")); r.Status != http.StatusCreated {
 		t.Errorf("create on a mailbox under its quota = %s, want 201", r)
+	}
+}
+
+// TestStrictProfileRefusesHTTPRenewal: a subscription whose stored URL is http://
+// (made before the server moved to the strict profile) cannot be renewed under strict.
+func TestStrictProfileRefusesHTTPRenewal(t *testing.T) {
+	t.Parallel()
+	e := setup(t, subscription.Config{Profile: subscription.ProfileStrict})
+	now := e.Clock.Now()
+	for _, tt := range []struct {
+		name, url, lifecycle, message string
+	}{
+		{"http notification URL", "http://127.0.0.1:1/hook", "", "NotificationUrl scheme='http' is not supported."},
+		{"http lifecycle URL", "https://hooks.example.com/hook", "http://127.0.0.1:1/life", "LifecycleNotificationUrl scheme='http' is not supported."},
+	} {
+		id := uuid.NewString()
+		data, _ := json.Marshal(map[string]any{"id": id, "resource": "users", "changeType": "updated", "notificationUrl": tt.url,
+			"lifecycleNotificationUrl": tt.lifecycle, "expirationDateTime": graph.FormatTime(now.Add(time.Hour))})
+		err := e.Store.Update(context.Background(), func(tx store.Tx) error {
+			return tx.InsertSubscription(context.Background(), &store.Subscription{ID: id, Tenant: testserver.Tenant, AppID: testserver.AppID,
+				CreatorID: testserver.AppID, PermissionType: int(identity.Application), ResourceType: "user", Topic: "users", ChangeTypes: "updated",
+				NotificationURL: tt.url, LifecycleURL: tt.lifecycle, Expiration: now.Add(time.Hour), AuthorizedUntil: now.Add(time.Hour),
+				NextReminder: now.Add(time.Hour), Created: now, Data: data})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := e.Do("PATCH", "/v1.0/subscriptions/"+id, e.AppToken(), map[string]any{"expirationDateTime": graph.FormatTime(now.Add(2 * time.Hour))})
+		if r.Status != 400 || r.ErrorCode() != "InvalidRequest" || r.ErrorMessage() != tt.message {
+			t.Errorf("%s: PATCH renewal = %d %s %q, want 400 InvalidRequest %q", tt.name, r.Status, r.ErrorCode(), r.ErrorMessage(), tt.message)
+		}
 	}
 }

@@ -310,6 +310,12 @@ func visible(p *identity.Principal, sub *store.Subscription) bool {
 	return sub.CreatorID == p.UserID && (sub.AppID == p.AppID || p.Has(identity.SubscriptionReadAll))
 }
 
+// manages tells whether p is the app (and, delegated, the user) that created sub:
+// only they may change it or read its clientState.
+func manages(p *identity.Principal, sub *store.Subscription) bool {
+	return sub.AppID == p.AppID && (!p.Type.Delegated() || sub.CreatorID == p.UserID)
+}
+
 // seesAll is the Global Administrator row of spec §1.4.
 func seesAll(p *identity.Principal) bool {
 	return p.GlobalAdmin() && p.Has(identity.SubscriptionReadAll)
@@ -327,7 +333,7 @@ func (s *Service) load(ctx context.Context, tx store.Tx, c *httpapi.Ctx, op stri
 	if err != nil {
 		return sub, err
 	}
-	if sub.AppID != p.AppID || (p.Type.Delegated() && sub.CreatorID != p.UserID) {
+	if !manages(p, &sub) {
 		// Seen through Subscription.Read.All: readable, not manageable.
 		if op == opGet {
 			return sub, nil
@@ -353,6 +359,11 @@ func (s *Service) get(c *httpapi.Ctx) error {
 	res, err := ParseResource(sub.Data)
 	if err != nil {
 		return err
+	}
+	if !manages(c.Principal, &sub) {
+		// A reader through Subscription.Read.All sees the subscription, not the
+		// secret its app shares with its endpoint.
+		res.ClientState = nil
 	}
 	return c.JSON(http.StatusOK, entity{Context: c.ContextURL("subscriptions/$entity"), Resource: res})
 }

@@ -73,6 +73,15 @@ func (s *Service) parsePatch(c *httpapi.Ctx, sub *store.Subscription, res *Resou
 			return nil, err
 		}
 		out.url = &url
+	} else if err := s.checkURL(sub.NotificationURL, notificationURLKind); err != nil {
+		// A renewal keeps the stored URL: it must still pass the profile's rules (a
+		// subscription made under the dev profile is not renewed under strict).
+		return nil, err
+	}
+	if sub.LifecycleURL != "" {
+		if err := s.checkURL(sub.LifecycleURL, lifecycleURLKind); err != nil {
+			return nil, err
+		}
 	}
 	cert, hasCert, err := pl.str(propEncryptionCertificate)
 	if err != nil {
