@@ -201,7 +201,7 @@ func (m *Main) wire() error {
 	deliveryCfg.Strict = cfg.Profile == "strict"
 	m.Delivery, err = delivery.New(deliveryCfg, delivery.Options{
 		Store: m.Store, Clock: m.Clock, Signer: m.Identity, Registry: m.Registry,
-		Logger: m.Log.With("part", "delivery"),
+		Logger: m.Log.With("part", "delivery"), Resources: resources(m.Workloads),
 	})
 	if err != nil {
 		return err
@@ -214,6 +214,7 @@ func (m *Main) wire() error {
 	subscriptionCfg.Log = m.Log.With("part", "subscription")
 	// A deleted subscription's backlog goes in the transaction that deletes it.
 	subscriptionCfg.OnDelete = m.Delivery.DiscardQueued
+	subscriptionCfg.Resources = resources(m.Workloads)
 	m.Subscriptions, err = subscription.New(m.Store, subscriptionCfg)
 	if err != nil {
 		return err

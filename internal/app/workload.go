@@ -1,11 +1,13 @@
 package app
 
 import (
+	"fmt"
 	"log/slog"
 
 	"github.com/graphhook/graphhook/internal/clock"
 	"github.com/graphhook/graphhook/internal/httpapi"
 	"github.com/graphhook/graphhook/internal/identity"
+	"github.com/graphhook/graphhook/internal/resource"
 	"github.com/graphhook/graphhook/internal/store"
 	"github.com/graphhook/graphhook/internal/workload/callrecords"
 	"github.com/graphhook/graphhook/internal/workload/conversations"
@@ -18,9 +20,12 @@ import (
 )
 
 // Workload is one part of Graph's API: it serves its resources on the Graph router
-// and, when it has test hooks (alerts, call records, sites), on the admin router.
+// and, when it has test hooks (alerts, call records, sites), on the admin router, and
+// describes the resources apps may subscribe to (handed to the subscriptions API and
+// the delivery pipeline).
 type Workload interface {
 	Routes(graph, admin *httpapi.Router)
+	Resources() []resource.Descriptor
 }
 
 // Deps are what a workload is built from.
@@ -31,23 +36,58 @@ type Deps struct {
 	Log      *slog.Logger
 }
 
-// workloads builds graphhook's workloads, one a line, then cfg.ExtraWorkloads.
-func workloads(d Deps, cfg Config) ([]Workload, error) {
-	// files resolves site document libraries through sites.
-	sitesW := sites.New(d.Store, d.Identity)
-	filesW, err := files.New(d.Store, d.Identity, sitesW, cfg.Files)
-	if err != nil {
-		return nil, err
+// builtin lists graphhook's workloads, one a line: how each is built, and the
+// resources it lets apps subscribe to. Adding a workload is adding its line here.
+func builtin() []part {
+	return []part{
+		{callrecords.Resources, func(d Deps, _ Config) (any, error) { return callrecords.New(d.Store, d.Identity), nil }},
+		{conversations.Resources, func(d Deps, _ Config) (any, error) { return conversations.New(d.Store, d.Identity), nil }},
+		{directory.Resources, func(d Deps, _ Config) (any, error) { return directory.New(d.Store, d.Identity), nil }},
+		// files resolves site document libraries through a sites value of its own
+		// (it holds nothing but a cache of which tenants' root sites are stored).
+		{files.Resources, func(d Deps, cfg Config) (any, error) {
+			return files.New(d.Store, d.Identity, sites.New(d.Store, d.Identity), cfg.Files)
+		}},
+		{outlook.Resources, func(d Deps, _ Config) (any, error) { return outlook.New(d.Store), nil }},
+		{security.Resources, func(d Deps, _ Config) (any, error) { return security.New(d.Store, d.Identity), nil }},
+		{sites.Resources, func(d Deps, _ Config) (any, error) { return sites.New(d.Store, d.Identity), nil }},
+		{teams.Resources, func(d Deps, _ Config) (any, error) { return teams.New(d.Store, d.Identity), nil }},
 	}
-	ws := []Workload{
-		withAdmin{callrecords.New(d.Store, d.Identity)},
-		graphOnly{conversations.New(d.Store, d.Identity)},
-		graphOnly{directory.New(d.Store, d.Identity)},
-		graphOnly{filesW},
-		graphOnly{outlook.New(d.Store)},
-		withAdmin{security.New(d.Store, d.Identity)},
-		withAdmin{sitesW},
-		graphOnly{teams.New(d.Store, d.Identity)},
+}
+
+// part is one built-in workload.
+type part struct {
+	resources func() []resource.Descriptor
+	build     func(Deps, Config) (any, error)
+}
+
+// Resources returns the subscribable resources of graphhook's built-in workloads,
+// as a Main hands them to the subscriptions API and the delivery pipeline (tests that
+// assemble those parts themselves use it too).
+func Resources() []resource.Descriptor {
+	var out []resource.Descriptor
+	for _, p := range builtin() {
+		out = append(out, p.resources()...)
+	}
+	return out
+}
+
+// workloads builds the built-in workloads, then cfg.ExtraWorkloads.
+func workloads(d Deps, cfg Config) ([]Workload, error) {
+	var ws []Workload
+	for _, p := range builtin() {
+		v, err := p.build(d, cfg)
+		if err != nil {
+			return nil, err
+		}
+		switch v := v.(type) {
+		case adminRouter:
+			ws = append(ws, withAdmin{v, p.resources()})
+		case graphRouter:
+			ws = append(ws, graphOnly{v, p.resources()})
+		default:
+			return nil, fmt.Errorf("workload %T has no Routes method", v)
+		}
 	}
 	for _, build := range cfg.ExtraWorkloads {
 		w, err := build(d)
@@ -64,10 +104,15 @@ type graphRouter interface {
 	Routes(graph *httpapi.Router)
 }
 
-// graphOnly adapts a graphRouter to Workload.
-type graphOnly struct{ graphRouter }
+// graphOnly adapts a graphRouter and its package's resources to Workload.
+type graphOnly struct {
+	graphRouter
+	resources []resource.Descriptor
+}
 
 func (w graphOnly) Routes(graph, _ *httpapi.Router) { w.graphRouter.Routes(graph) }
+
+func (w graphOnly) Resources() []resource.Descriptor { return w.resources }
 
 // adminRouter is a workload package's Workload with Graph and admin routes.
 type adminRouter interface {
@@ -75,10 +120,24 @@ type adminRouter interface {
 	AdminRoutes(admin *httpapi.Router)
 }
 
-// withAdmin adapts an adminRouter to Workload.
-type withAdmin struct{ adminRouter }
+// withAdmin adapts an adminRouter and its package's resources to Workload.
+type withAdmin struct {
+	adminRouter
+	resources []resource.Descriptor
+}
+
+func (w withAdmin) Resources() []resource.Descriptor { return w.resources }
 
 func (w withAdmin) Routes(graph, admin *httpapi.Router) {
 	w.adminRouter.Routes(graph)
 	w.adminRouter.AdminRoutes(admin)
+}
+
+// resources collects the subscribable resources of ws, in order.
+func resources(ws []Workload) []resource.Descriptor {
+	var out []resource.Descriptor
+	for _, w := range ws {
+		out = append(out, w.Resources()...)
+	}
+	return out
 }

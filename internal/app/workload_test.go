@@ -6,10 +6,13 @@ import (
 
 	"github.com/graphhook/graphhook/internal/app"
 	"github.com/graphhook/graphhook/internal/httpapi"
+	"github.com/graphhook/graphhook/internal/resource"
 )
 
 // pingWorkload is a workload of the test's own: GET /v1.0/pings and an admin route.
 type pingWorkload struct{ deps app.Deps }
+
+func (w *pingWorkload) Resources() []resource.Descriptor { return nil }
 
 func (w *pingWorkload) Routes(graph, admin *httpapi.Router) {
 	graph.Handle("GET", "pings", func(c *httpapi.Ctx) error {

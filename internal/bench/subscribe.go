@@ -14,6 +14,7 @@ import (
 	"github.com/graphhook/graphhook/internal/graphclient"
 	"github.com/graphhook/graphhook/internal/identity"
 	"github.com/graphhook/graphhook/internal/store"
+	"github.com/graphhook/graphhook/internal/workload/outlook"
 )
 
 // demoAdele is the demo tenant's first user, in whose mailbox the changes are made.
@@ -68,7 +69,7 @@ func subscribe(ctx context.Context, srv *Server, app *graphclient.Client, urls [
 			for i := lo; i < min(lo+1000, n); i++ {
 				id := uuid.NewString()
 				s := store.Subscription{ID: id, Tenant: tenant.ID, AppID: appID, CreatorID: identity.ServicePrincipalID(tenant.ID, appID),
-					PermissionType: int(identity.Application), ResourceType: string(identity.Message), Topic: topic, ChangeTypes: "created",
+					PermissionType: int(identity.Application), ResourceType: outlook.MessageResource, Topic: topic, ChangeTypes: "created",
 					NotificationURL: urls[i], Expiration: now.Add(3 * 24 * time.Hour), AuthorizedUntil: now.Add(24 * time.Hour),
 					Created: now, Data: []byte(`{"id":"` + id + `"}`)}
 				if err := tx.InsertSubscription(ctx, &s); err != nil {

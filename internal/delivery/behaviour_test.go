@@ -22,6 +22,8 @@ import (
 	"github.com/graphhook/graphhook/internal/store"
 	"github.com/graphhook/graphhook/internal/testserver"
 	"github.com/graphhook/graphhook/internal/wait"
+	"github.com/graphhook/graphhook/internal/workload/outlook"
+	"github.com/graphhook/graphhook/internal/workload/teams"
 	gh "github.com/graphhook/graphhook/receiver"
 )
 
@@ -39,7 +41,7 @@ func (h *harness) insertSub(t *testing.T, s store.Subscription) store.Subscripti
 	if s.PermissionType == 0 {
 		s.PermissionType = int(identity.Application)
 	}
-	s.ResourceType = cmp.Or(s.ResourceType, string(identity.Message))
+	s.ResourceType = cmp.Or(s.ResourceType, outlook.MessageResource)
 	s.Topic = cmp.Or(s.Topic, change.UserMessages(testserver.Adele))
 	s.ChangeTypes = cmp.Or(s.ChangeTypes, "created,updated,deleted")
 	if s.Expiration.IsZero() {
@@ -467,7 +469,7 @@ func TestRichChatMessage(t *testing.T) {
 	defer srv.Close()
 	const chat = "19:abc@thread.v2"
 	data, _ := json.Marshal(map[string]any{"encryptionCertificate": cert.Base64(), "encryptionCertificateId": "cert-1"})
-	h.insertSub(t, store.Subscription{NotificationURL: srv.URL, ClientState: "rich", ResourceType: string(identity.ChatMessage),
+	h.insertSub(t, store.Subscription{NotificationURL: srv.URL, ClientState: "rich", ResourceType: teams.ChatMessageResource,
 		Topic: change.ChatMessages(chat), IncludeResourceData: true, Data: data})
 	msg := []byte(`{"id":"1612289765949","body":{"content":"hello"}}`)
 	res := "chats('" + chat + "')/messages('1612289765949')"

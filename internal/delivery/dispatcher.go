@@ -322,7 +322,7 @@ func (p *Pipeline) settle(ctx context.Context, tx store.Tx, rows []store.Notific
 func (p *Pipeline) enqueueMissed(ctx context.Context, tx store.Tx, subs map[string]*store.Subscription, now time.Time) error {
 	var rows []*store.Notification
 	for _, s := range subs {
-		if supports(s, graph.LifecycleMissed) {
+		if p.supports(s, graph.LifecycleMissed) {
 			rows = append(rows, lifecycleRow(s, graph.LifecycleMissed, now))
 		}
 	}

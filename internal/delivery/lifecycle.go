@@ -6,29 +6,20 @@ import (
 	"time"
 
 	"github.com/graphhook/graphhook/internal/graph"
-	"github.com/graphhook/graphhook/internal/identity"
 	"github.com/graphhook/graphhook/internal/store"
 )
 
-// supports reports whether s gets lifecycle notifications of this kind (spec §6):
-// reauthorizationRequired for every resource; subscriptionRemoved for Outlook
-// messages, events, contacts and Teams chat messages; missed for the Outlook three.
-// None without a lifecycleNotificationUrl.
-func supports(s *store.Subscription, event string) bool {
+// supports reports whether s gets lifecycle notifications of this kind:
+// reauthorizationRequired for every resource, the others as the resource's
+// descriptor lists them. None without a lifecycleNotificationUrl.
+func (p *Pipeline) supports(s *store.Subscription, event string) bool {
 	if s.LifecycleURL == "" {
 		return false
 	}
-	rt := identity.ResourceType(s.ResourceType)
-	outlook := rt == identity.Message || rt == identity.Event || rt == identity.Contact
-	switch event {
-	case graph.LifecycleReauthorizationRequired:
-		return true
-	case graph.LifecycleSubscriptionRemoved:
-		return outlook || rt == identity.ChatMessage
-	case graph.LifecycleMissed:
-		return outlook
+	if d := p.catalog.Lookup(s.ResourceType); d != nil {
+		return d.Supports(event)
 	}
-	return false
+	return event == graph.LifecycleReauthorizationRequired
 }
 
 // DiscardQueued discards the notifications of sub still waiting in the queue (to its

@@ -4,12 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 
 	"github.com/graphhook/graphhook/internal/change"
 	"github.com/graphhook/graphhook/internal/graph"
 	"github.com/graphhook/graphhook/internal/identity"
 	"github.com/graphhook/graphhook/internal/odata"
+	"github.com/graphhook/graphhook/internal/resource"
 	"github.com/graphhook/graphhook/internal/store"
 )
 
@@ -21,7 +23,7 @@ func (p *Pipeline) hook(ctx context.Context, tx store.Tx, c *store.Change) error
 	if err != nil {
 		return err
 	}
-	removal := removalPrefixes(c)
+	removal := p.removalPrefixes(c)
 	if len(subs) == 0 && removal == nil {
 		return nil
 	}
@@ -44,7 +46,7 @@ func (p *Pipeline) hook(ctx context.Context, tx store.Tx, c *store.Change) error
 		if err != nil {
 			return err
 		}
-		if !g.allows(s) {
+		if !g.allows(s, p.catalog.Lookup(s.ResourceType)) {
 			lc, err := p.removeSubscription(ctx, tx, s, "the app lost the permission")
 			if err != nil {
 				return err
@@ -245,9 +247,10 @@ func (p *Pipeline) grant(ctx context.Context, tx store.Tx, cache map[string]*app
 }
 
 // allows re-checks, at each change, that the app still holds a permission that
-// lets it subscribe to s's resource (an admin may have revoked it since).
-func (g *appGrant) allows(s *store.Subscription) bool {
-	if !g.found {
+// lets it subscribe to s's resource, described by d (an admin may have revoked it
+// since). A resource no descriptor describes is not allowed.
+func (g *appGrant) allows(s *store.Subscription, d *resource.Descriptor) bool {
+	if !g.found || d == nil {
 		return false
 	}
 	pt := identity.PermissionType(s.PermissionType)
@@ -256,53 +259,28 @@ func (g *appGrant) allows(s *store.Subscription) bool {
 		perms = g.application
 	}
 	pr := identity.Principal{Type: pt, Permissions: perms}
-	return identity.CanSubscribe(&pr, identity.ResourceType(s.ResourceType), variant(s))
-}
-
-// variant tells apart the paths of one resource type that need different
-// permissions, from the subscription's topic key.
-func variant(s *store.Subscription) string {
-	switch identity.ResourceType(s.ResourceType) {
-	case identity.ChatMessage:
-		t := s.Topic
-		switch {
-		case t == change.AllChannelMessages():
-			return identity.VariantAllChannels
-		case t == change.AllChatMessages():
-			return identity.VariantAllChats
-		case strings.HasPrefix(t, "teams/"):
-			return identity.VariantChannel
-		case strings.HasPrefix(t, "users/"):
-			return identity.VariantUserChats
-		default:
-			return identity.VariantChat
-		}
-	case identity.DriveItem:
-		if identity.PermissionType(s.PermissionType) == identity.DelegatedPersonal {
-			return identity.VariantPersonalDrive
-		}
-	}
-	return identity.VariantNone
+	return d.CanSubscribe(&pr, d.SubscriptionVariant(pt, s.Topic))
 }
 
 // removalPrefixes returns the topic prefixes whose subscriptions die with the
-// object c hard-deleted: a user's mailbox, chats and drive; a group's members,
-// owners, conversations and drive; a team's channels; a chat's messages.
-func removalPrefixes(c *store.Change) []string {
+// object c hard-deleted, as the descriptors say (a user's mailbox, chats and drive;
+// a group's members, owners, conversations and drive; …).
+func (p *Pipeline) removalPrefixes(c *store.Change) []string {
 	if c.ChangeType != store.Deleted || c.After != nil {
 		return nil
 	}
-	switch c.Kind {
-	case identity.KindUser:
-		return []string{change.User(c.ID) + "/", change.DriveRoot(change.UserDriveID(c.ID)), change.DriveRoot(change.PersonalDriveID(c.ID))}
-	case identity.KindGroup:
-		return []string{change.Group(c.ID) + "/", change.DriveRoot(change.GroupDriveID(c.ID))}
-	case "team":
-		return []string{"teams/" + c.ID}
-	case "chat":
-		return []string{"chats/" + c.ID}
+	var out []string
+	for _, d := range p.catalog.Descriptors() {
+		if d.RemovedWith == nil {
+			continue
+		}
+		for _, prefix := range d.RemovedWith(c.Kind, c.ID) {
+			if !slices.Contains(out, prefix) {
+				out = append(out, prefix)
+			}
+		}
 	}
-	return nil
+	return out
 }
 
 // removeUnder removes the subscriptions on topics under prefix. A prefix ending in
@@ -341,7 +319,7 @@ func (p *Pipeline) removeSubscription(ctx context.Context, tx store.Tx, s *store
 	}
 	p.log.Info("delivery: subscription removed", "subscription", s.ID, "reason", why)
 	p.metrics.removed.Inc()
-	if !supports(s, graph.LifecycleSubscriptionRemoved) {
+	if !p.supports(s, graph.LifecycleSubscriptionRemoved) {
 		return nil, nil
 	}
 	return lifecycleRow(s, graph.LifecycleSubscriptionRemoved, p.clock.Now()), nil

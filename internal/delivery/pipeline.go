@@ -11,6 +11,7 @@ import (
 
 	"github.com/graphhook/graphhook/internal/clock"
 	"github.com/graphhook/graphhook/internal/egress"
+	"github.com/graphhook/graphhook/internal/resource"
 	"github.com/graphhook/graphhook/internal/richdata"
 	"github.com/graphhook/graphhook/internal/service"
 	"github.com/graphhook/graphhook/internal/store"
@@ -34,6 +35,12 @@ type Options struct {
 	// every change of a queued row is followed by one of these reports, at the
 	// latest by the dispatcher's next poll.
 	OnPass func(service.Report)
+
+	// Resources are the subscribable resources, as their workloads describe them:
+	// what permissions a subscription keeps needing, which lifecycle events it gets,
+	// and which subscriptions die with a deleted object. A subscription on a
+	// resource type not listed here loses its permission at its next change.
+	Resources []resource.Descriptor
 }
 
 // Pipeline is the matcher, the dispatcher and the lifecycle services over one store.
@@ -45,6 +52,7 @@ type Pipeline struct {
 	log     *slog.Logger
 	clients *egress.Clients // one per latestSupportedTlsVersion
 	metrics *metrics
+	catalog *resource.Catalog
 
 	filters sync.Map // $filter text → *odata.Filter (nil when it does not parse)
 	subs    subCache
@@ -71,7 +79,11 @@ func New(cfg Config, o Options) (*Pipeline, error) {
 		return nil, errors.New("delivery: no store")
 	}
 	cfg = cfg.withDefaults()
-	p := &Pipeline{
+	catalog, err := resource.NewCatalog(o.Resources)
+	if err != nil {
+		return nil, err
+	}
+	p := &Pipeline{catalog: catalog,
 		cfg: cfg, st: o.Store, clock: o.Clock, signer: o.Signer, log: o.Logger,
 		endpoints: map[string]*endpoint{}, onPass: o.OnPass,
 	}

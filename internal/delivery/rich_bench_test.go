@@ -28,10 +28,10 @@ import (
 
 	"github.com/graphhook/graphhook/internal/certgen"
 	"github.com/graphhook/graphhook/internal/change"
-	"github.com/graphhook/graphhook/internal/identity"
 	"github.com/graphhook/graphhook/internal/richdata"
 	"github.com/graphhook/graphhook/internal/store"
 	"github.com/graphhook/graphhook/internal/store/sqlite"
+	"github.com/graphhook/graphhook/internal/workload/teams"
 	"github.com/graphhook/graphhook/receiver"
 )
 
@@ -76,7 +76,7 @@ func setupBodyBench(tb testing.TB, size int) *bodyBench {
 		tb.Fatal(err)
 	}
 	signKey, certKey := keys[0], keys[1]
-	p, err := New(Config{}, Options{Store: st, Signer: richdata.RSASigner{Key: signKey, KeyID: "bench"},
+	p, err := New(Config{}, Options{Store: st, Signer: richdata.RSASigner{Key: signKey, KeyID: "bench"}, Resources: teams.Resources(),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		tb.Fatal(err)
@@ -88,7 +88,7 @@ func setupBodyBench(tb testing.TB, size int) *bodyBench {
 		tb.Fatal(err)
 	}
 	sub := store.Subscription{ID: "7f105c7d-2dc5-4530-97cd-4e7ae6534c07", Tenant: benchTenant, AppID: benchApp,
-		ResourceType: string(identity.ChatMessage), Topic: change.ChatMessages(benchChat), ChangeTypes: "created",
+		ResourceType: teams.ChatMessageResource, Topic: change.ChatMessages(benchChat), ChangeTypes: "created",
 		NotificationURL: "https://webhook.example.com/api/notify", ClientState: "secretClientValue",
 		Expiration: now.Add(time.Hour), Version: 1}
 	richSub := sub

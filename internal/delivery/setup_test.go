@@ -65,7 +65,7 @@ func setup(t *testing.T, cfg delivery.Config) *harness {
 	h := &harness{Reg: prometheus.NewRegistry(), passes: wait.NewSignal()}
 	h.Env = testserver.New(t, func(env *testserver.Env) {
 		g := env.HTTP.Graph()
-		svc, err := subscription.New(env.Store, subscription.Config{Profile: "dev", Clock: env.Clock,
+		svc, err := subscription.New(env.Store, subscription.Config{Profile: "dev", Clock: env.Clock, Resources: testserver.Resources(),
 			OnDelete: func(ctx context.Context, tx store.Tx, sub store.Subscription) error {
 				return h.P.DiscardQueued(ctx, tx, sub)
 			}})
@@ -93,7 +93,7 @@ func setup(t *testing.T, cfg delivery.Config) *harness {
 		fw.Routes(g)
 		teams.New(env.Store, env.Identity).Routes(g)
 		var err2 error
-		h.P, err2 = delivery.New(cfg, delivery.Options{Store: env.Store, Clock: env.Clock, Signer: env.Identity, Registry: h.Reg,
+		h.P, err2 = delivery.New(cfg, delivery.Options{Store: env.Store, Clock: env.Clock, Signer: env.Identity, Registry: h.Reg, Resources: testserver.Resources(),
 			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), OnPass: func(service.Report) { h.passes.Fire() }})
 		if err2 != nil {
 			t.Fatal(err2)

@@ -16,10 +16,10 @@ type Subscription struct {
 	CreatorID string
 	// PermissionType is the identity.PermissionType the subscription was created with.
 	PermissionType int
-	// ResourceType is the identity.ResourceType of the watched resource.
+	// ResourceType is the watched resource's type name (resource.Descriptor.Type).
 	ResourceType string
-	// Variant is the identity path variant (identity.Variant*) the permission check of
-	// the resource uses; "" for most resources.
+	// Variant is the path variant (resource.Path.Variant) whose permission row the
+	// resource's permission check uses; "" for most resources.
 	Variant string
 	// Topic is the normalised topic key (internal/change); the matcher's index.
 	Topic string

@@ -7,11 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"time"
 
 	"github.com/graphhook/graphhook/internal/clock"
-	"github.com/graphhook/graphhook/internal/identity"
+	"github.com/graphhook/graphhook/internal/resource"
 	"github.com/graphhook/graphhook/internal/service"
 	"github.com/graphhook/graphhook/internal/store"
 )
@@ -27,60 +26,9 @@ const (
 	ProfileStrict = "strict"
 )
 
-// DefaultLifetimes are the maximum subscription lifetimes of spec §2.1, current values.
-var DefaultLifetimes = map[identity.ResourceType]time.Duration{
-	identity.Alert:        43200 * time.Minute,
-	identity.CallRecord:   4230 * time.Minute,
-	identity.ChatMessage:  4320 * time.Minute,
-	identity.Conversation: 4230 * time.Minute,
-	identity.DriveItem:    42300 * time.Minute,
-	identity.List:         42300 * time.Minute,
-	identity.Message:      10080 * time.Minute,
-	identity.Event:        10080 * time.Minute,
-	identity.Contact:      10080 * time.Minute,
-	identity.User:         41760 * time.Minute,
-	identity.Group:        41760 * time.Minute,
-}
-
-// Quotas are the subscription limits of spec §2.4. A zero field takes its default.
-type Quotas struct {
-	// PerMailbox caps message, event and contact subscriptions on one mailbox, all
-	// apps together (default 1000).
-	PerMailbox int
-	// DirectoryPerAppTenant caps user and group subscriptions of one app in one
-	// tenant (default 100).
-	DirectoryPerAppTenant int
-	// DirectoryPerTenant caps user and group subscriptions of one tenant, all apps
-	// together (default 1000).
-	DirectoryPerTenant int
-	// DirectoryPerApp caps user and group subscriptions of one app, all tenants
-	// together (default 50000).
-	DirectoryPerApp int
-	// CallRecordsPerTenant caps callRecord subscriptions of one organization
-	// (default 100).
-	CallRecordsPerTenant int
-	// ChatMessagesPerAppTarget caps chat message subscriptions of one app on one
-	// channel or chat (default 1).
-	ChatMessagesPerAppTarget int
-	// ChatMessagesPerUser caps /users/{id}/chats/getAllMessages subscriptions on one
-	// user (default 10).
-	ChatMessagesPerUser int
-	// TeamsPerTenant caps Teams subscriptions of one organization, every kind
-	// together (default 10000).
-	TeamsPerTenant int
-}
-
-func (q Quotas) withDefaults() Quotas {
-	q.PerMailbox = cmp.Or(q.PerMailbox, 1000)
-	q.DirectoryPerAppTenant = cmp.Or(q.DirectoryPerAppTenant, 100)
-	q.DirectoryPerTenant = cmp.Or(q.DirectoryPerTenant, 1000)
-	q.DirectoryPerApp = cmp.Or(q.DirectoryPerApp, 50000)
-	q.CallRecordsPerTenant = cmp.Or(q.CallRecordsPerTenant, 100)
-	q.ChatMessagesPerAppTarget = cmp.Or(q.ChatMessagesPerAppTarget, 1)
-	q.ChatMessagesPerUser = cmp.Or(q.ChatMessagesPerUser, 10)
-	q.TeamsPerTenant = cmp.Or(q.TeamsPerTenant, 10000)
-	return q
-}
+// Quotas are the subscription limits (see resource.Quotas). A zero field takes its
+// default.
+type Quotas = resource.Quotas
 
 // DeleteHook runs inside the transaction that deletes a subscription (through the API
 // or the expiry sweeper). The delivery pipeline uses it to drop the subscription's
@@ -108,9 +56,12 @@ type Config struct {
 	// it to trust their own https receivers.
 	RootCAs *x509.CertPool
 
-	// Lifetimes overrides maximum lifetimes per resource type (default
-	// DefaultLifetimes, spec §2.1).
-	Lifetimes map[identity.ResourceType]time.Duration
+	// Resources are the subscribable resources, as their workloads describe them
+	// (default none: every resource path is refused).
+	Resources []resource.Descriptor
+	// Lifetimes overrides maximum lifetimes per resource type name (default each
+	// descriptor's MaxLifetime).
+	Lifetimes map[string]time.Duration
 	// MinLifetime is the floor expirations are raised to (default 45 minutes, spec
 	// §2.2).
 	MinLifetime time.Duration
@@ -156,9 +107,6 @@ func (c Config) withDefaults() Config {
 	}
 	c.HandshakeTimeout = cmp.Or(c.HandshakeTimeout, 10*time.Second)
 	c.HandshakeMaxBody = cmp.Or(c.HandshakeMaxBody, 1<<20)
-	lifetimes := maps.Clone(DefaultLifetimes)
-	maps.Copy(lifetimes, c.Lifetimes)
-	c.Lifetimes = lifetimes
 	c.MinLifetime = cmp.Or(c.MinLifetime, 45*time.Minute)
 	if c.ClockSkew == 0 {
 		c.ClockSkew = time.Minute
@@ -168,21 +116,33 @@ func (c Config) withDefaults() Config {
 	c.TeamsLifecycleAfter = cmp.Or(c.TeamsLifecycleAfter, time.Hour)
 	c.Authorization = cmp.Or(c.Authorization, 60*time.Minute)
 	c.ReminderLead = cmp.Or(c.ReminderLead, 15*time.Minute)
-	c.Quotas = c.Quotas.withDefaults()
+	c.Quotas = c.Quotas.WithDefaults()
 	c.PageSize = cmp.Or(c.PageSize, 100)
 	c.SweepInterval = cmp.Or(c.SweepInterval, 30*time.Second)
 	c.SweepBatch = cmp.Or(c.SweepBatch, 500)
 	return c
 }
 
-func (c Config) validate() error {
+// lifetime is the maximum lifetime of subscriptions on d's resource (zero for an
+// unknown resource, so that nothing passes).
+func (c Config) lifetime(d *resource.Descriptor) time.Duration {
+	if d == nil {
+		return 0
+	}
+	if l, ok := c.Lifetimes[d.Type]; ok {
+		return l
+	}
+	return d.MaxLifetime
+}
+
+func (c Config) validate(catalog *resource.Catalog) error {
 	var errs []error
 	if c.Profile != ProfileDev && c.Profile != ProfileStrict {
 		errs = append(errs, fmt.Errorf("subscription: profile must be %q or %q, not %q", ProfileDev, ProfileStrict, c.Profile))
 	}
-	for rt, d := range c.Lifetimes {
-		if d < c.MinLifetime {
-			errs = append(errs, fmt.Errorf("subscription: the maximum lifetime of %s (%v) is below the minimum lifetime (%v)", rt, d, c.MinLifetime))
+	for _, d := range catalog.Descriptors() {
+		if l := c.lifetime(d); l < c.MinLifetime {
+			errs = append(errs, fmt.Errorf("subscription: the maximum lifetime of %s (%v) is below the minimum lifetime (%v)", d.Type, l, c.MinLifetime))
 		}
 	}
 	if c.HandshakeTimeout < 0 || c.HandshakeMaxBody < 0 || c.PageSize < 0 || c.SweepInterval < 0 || c.SweepBatch < 0 {

@@ -9,7 +9,8 @@
 //
 //	body syntax → resource path and query options → changeType → URLs → expiration,
 //	clientState, TLS version, rich-data fields → permission type and names →
-//	(delegated) own data only → resource exists → duplicate → quotas →
+//	(delegated) own data only → the resource's read-access rule → resource
+//	exists → duplicate → quotas →
 //	handshake(notificationUrl) → handshake(lifecycleNotificationUrl) →
 //	checks again and insert, in one transaction
 //
@@ -19,11 +20,14 @@
 //
 // # Normalisation
 //
-// Each accepted resource path (resource.go lists them as a table of patterns) is
+// The package knows no resource: Config.Resources hands it the workloads'
+// resource.Descriptors, whose paths are the accepted resource paths. Each is
 // normalised once, at creation, into a Target: the resource type and permission
-// variant of identity's tables, the topic key built by internal/change (the
-// matcher's index), and the $filter text. me is resolved to the caller then; the
-// stored representation keeps the resource string exactly as it was sent.
+// variant of its descriptor, the topic key its resolve function builds with
+// internal/change (the matcher's index), and the $filter text. me is resolved to
+// the caller then; the stored representation keeps the resource string exactly as
+// it was sent. Lifetimes, quotas, the Teams lifecycle URL rule and whether rich
+// data is allowed come from the descriptor too.
 //
 // # Visibility
 //

@@ -51,6 +51,9 @@ func setup(t testing.TB, cfg subscription.Config) *env {
 	e := &env{hook: newReceiver(t)}
 	e.Env = testserver.New(t, func(ts *testserver.Env) {
 		cfg.Clock = ts.Clock
+		if cfg.Resources == nil {
+			cfg.Resources = testserver.Resources()
+		}
 		svc, err := subscription.New(ts.Store, cfg)
 		if err != nil {
 			t.Fatalf("subscription.New: %v", err)

@@ -14,7 +14,7 @@ import (
 
 	"github.com/graphhook/graphhook/internal/graph"
 	"github.com/graphhook/graphhook/internal/httpapi"
-	"github.com/graphhook/graphhook/internal/identity"
+	"github.com/graphhook/graphhook/internal/resource"
 	"github.com/graphhook/graphhook/internal/richdata"
 )
 
@@ -171,13 +171,13 @@ func (s *Service) checkURL(raw string, kind urlKind) error {
 // expiration reads and bounds an expirationDateTime: over the resource's maximum
 // (plus the skew allowance) is refused, under the floor is raised to it (spec §2.1,
 // §2.2). Times keep Graph's precision of 100 ns.
-func (s *Service) expiration(raw string, typ identity.ResourceType, now time.Time, op string) (time.Time, error) {
+func (s *Service) expiration(raw string, d *resource.Descriptor, now time.Time, op string) (time.Time, error) {
 	t, err := graph.ParseTime(raw)
 	if err != nil {
 		return time.Time{}, invalidRequest(msgExpirationRequired)
 	}
 	t = t.Truncate(100 * time.Nanosecond)
-	limit := s.cfg.Lifetimes[typ]
+	limit := s.cfg.lifetime(d)
 	if t.After(now.Add(limit + s.cfg.ClockSkew)) {
 		return time.Time{}, graph.Errorf(http.StatusBadRequest, graph.CodeExtensionError,
 			"Subscription expiration can only be %d minutes in the future.", int(limit/time.Minute))

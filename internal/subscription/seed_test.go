@@ -11,6 +11,14 @@ import (
 	"github.com/graphhook/graphhook/internal/identity"
 	"github.com/graphhook/graphhook/internal/subscription"
 	"github.com/graphhook/graphhook/internal/testserver"
+	"github.com/graphhook/graphhook/internal/workload/callrecords"
+	"github.com/graphhook/graphhook/internal/workload/conversations"
+	"github.com/graphhook/graphhook/internal/workload/directory"
+	"github.com/graphhook/graphhook/internal/workload/files"
+	"github.com/graphhook/graphhook/internal/workload/outlook"
+	"github.com/graphhook/graphhook/internal/workload/security"
+	"github.com/graphhook/graphhook/internal/workload/sites"
+	"github.com/graphhook/graphhook/internal/workload/teams"
 )
 
 // TestEverySeedPath subscribes to every resource path of the seed's resource table,
@@ -26,58 +34,58 @@ func TestEverySeedPath(t *testing.T) {
 	inbox := change.WellKnownFolderID(A, "inbox")
 	tests := []struct {
 		token, resource, changeType string
-		typ                         identity.ResourceType
+		typ                         string
 		topic                       string
 	}{
 		// Outlook message.
-		{app, "/users/" + A + "/messages", "created,updated,deleted", identity.Message, change.UserMessages(A)},
-		{app, "/users/" + A + "/mailFolders('inbox')/messages", "created", identity.Message, change.FolderMessages(A, inbox)},
-		{adele, "me/mailfolders('Inbox')/messages?$filter=isRead eq false&$select=subject", "updated", identity.Message, change.FolderMessages(A, inbox)},
-		{adele, "/me/MailFolders/" + folderID + "/messages", "updated", identity.Message, change.FolderMessages(A, folderID)},
-		{app, "users('" + testserver.AdeleUPN + "')/mailFolders/drafts/messages", "deleted", identity.Message, change.FolderMessages(A, change.WellKnownFolderID(A, "drafts"))},
-		{sam, "me/messages", "created", identity.Message, change.UserMessages(S)},
+		{app, "/users/" + A + "/messages", "created,updated,deleted", outlook.MessageResource, change.UserMessages(A)},
+		{app, "/users/" + A + "/mailFolders('inbox')/messages", "created", outlook.MessageResource, change.FolderMessages(A, inbox)},
+		{adele, "me/mailfolders('Inbox')/messages?$filter=isRead eq false&$select=subject", "updated", outlook.MessageResource, change.FolderMessages(A, inbox)},
+		{adele, "/me/MailFolders/" + folderID + "/messages", "updated", outlook.MessageResource, change.FolderMessages(A, folderID)},
+		{app, "users('" + testserver.AdeleUPN + "')/mailFolders/drafts/messages", "deleted", outlook.MessageResource, change.FolderMessages(A, change.WellKnownFolderID(A, "drafts"))},
+		{sam, "me/messages", "created", outlook.MessageResource, change.UserMessages(S)},
 		// Outlook event and contact.
-		{app, "/users/" + A + "/events", "created,updated,deleted", identity.Event, change.UserEvents(A)},
-		{sam, "/me/events?$filter=isAllDay eq true", "created", identity.Event, change.UserEvents(S)},
-		{app, "/users/" + A + "/contacts", "created", identity.Contact, change.UserContacts(A)},
-		{adele, "me/contactFolders('" + cFolderID + "')/contacts", "created", identity.Contact, change.FolderContacts(A, cFolderID)},
-		{adele, "me/contactFolders/contacts/contacts", "updated", identity.Contact, change.FolderContacts(A, change.WellKnownContactFolderID(A))},
-		{sam, "me/contacts", "deleted", identity.Contact, change.UserContacts(S)},
+		{app, "/users/" + A + "/events", "created,updated,deleted", outlook.EventResource, change.UserEvents(A)},
+		{sam, "/me/events?$filter=isAllDay eq true", "created", outlook.EventResource, change.UserEvents(S)},
+		{app, "/users/" + A + "/contacts", "created", outlook.ContactResource, change.UserContacts(A)},
+		{adele, "me/contactFolders('" + cFolderID + "')/contacts", "created", outlook.ContactResource, change.FolderContacts(A, cFolderID)},
+		{adele, "me/contactFolders/contacts/contacts", "updated", outlook.ContactResource, change.FolderContacts(A, change.WellKnownContactFolderID(A))},
+		{sam, "me/contacts", "deleted", outlook.ContactResource, change.UserContacts(S)},
 		// user.
-		{app, "/users", "updated,deleted", identity.User, change.Users()},
-		{app, "/users/" + A, "updated", identity.User, change.User(A)},
-		{adele, "users/" + testserver.BrunoUPN, "updated", identity.User, change.User(testserver.Bruno)},
+		{app, "/users", "updated,deleted", directory.UserResource, change.Users()},
+		{app, "/users/" + A, "updated", directory.UserResource, change.User(A)},
+		{adele, "users/" + testserver.BrunoUPN, "updated", directory.UserResource, change.User(testserver.Bruno)},
 		// group.
-		{app, "/groups", "updated,deleted", identity.Group, change.Groups()},
-		{app, "/groups/" + G, "updated", identity.Group, change.Group(G)},
-		{app, "/groups/" + G + "/owners", "updated", identity.Group, change.GroupOwners(G)},
-		{adele, "/groups('" + G + "')/members", "updated", identity.Group, change.GroupMembers(G)},
+		{app, "/groups", "updated,deleted", directory.GroupResource, change.Groups()},
+		{app, "/groups/" + G, "updated", directory.GroupResource, change.Group(G)},
+		{app, "/groups/" + G + "/owners", "updated", directory.GroupResource, change.GroupOwners(G)},
+		{adele, "/groups('" + G + "')/members", "updated", directory.GroupResource, change.GroupMembers(G)},
 		// Microsoft 365 group conversation (delegated work or school only).
-		{adele, "groups/" + G + "/conversations", "created,updated,deleted", identity.Conversation, change.GroupConversations(G)},
-		{adele, "groups('" + testserver.EngGroup + "')/conversations", "created", identity.Conversation, change.GroupConversations(testserver.EngGroup)},
+		{adele, "groups/" + G + "/conversations", "created,updated,deleted", conversations.ConversationResource, change.GroupConversations(G)},
+		{adele, "groups('" + testserver.EngGroup + "')/conversations", "created", conversations.ConversationResource, change.GroupConversations(testserver.EngGroup)},
 		// driveItem on personal OneDrive: the root or any folder.
-		{sam, "/users/" + S + "/drive/root", "updated", identity.DriveItem, change.DriveRoot(change.PersonalDriveID(S))},
-		{sam, "me/drive/items/" + samFolderID, "updated", identity.DriveItem, change.DriveFolder(change.PersonalDriveID(S), samFolderID)},
+		{sam, "/users/" + S + "/drive/root", "updated", files.DriveItemResource, change.DriveRoot(change.PersonalDriveID(S))},
+		{sam, "me/drive/items/" + samFolderID, "updated", files.DriveItemResource, change.DriveFolder(change.PersonalDriveID(S), samFolderID)},
 		// driveItem on OneDrive for Business: the root only.
-		{app, "/drives/" + siteDriveID + "/root", "updated", identity.DriveItem, change.DriveRoot(siteDriveID)},
-		{app, "/drives/" + change.UserDriveID(testserver.Bruno) + "/root", "updated", identity.DriveItem, change.DriveRoot(change.UserDriveID(testserver.Bruno))},
-		{app, "/users/" + A + "/drive/root", "updated", identity.DriveItem, change.DriveRoot(change.UserDriveID(A))},
-		{adele, "me/drive/root", "updated", identity.DriveItem, change.DriveRoot(change.UserDriveID(A))},
+		{app, "/drives/" + siteDriveID + "/root", "updated", files.DriveItemResource, change.DriveRoot(siteDriveID)},
+		{app, "/drives/" + change.UserDriveID(testserver.Bruno) + "/root", "updated", files.DriveItemResource, change.DriveRoot(change.UserDriveID(testserver.Bruno))},
+		{app, "/users/" + A + "/drive/root", "updated", files.DriveItemResource, change.DriveRoot(change.UserDriveID(A))},
+		{adele, "me/drive/root", "updated", files.DriveItemResource, change.DriveRoot(change.UserDriveID(A))},
 		// list under a SharePoint site.
-		{app, "/sites/" + siteID + "/lists/" + listID, "updated", identity.List, change.SiteList(siteID, listID)},
-		{adele, "sites('" + siteID + "')/lists('" + listID + "')", "updated", identity.List, change.SiteList(siteID, listID)},
+		{app, "/sites/" + siteID + "/lists/" + listID, "updated", sites.ListResource, change.SiteList(siteID, listID)},
+		{adele, "sites('" + siteID + "')/lists('" + listID + "')", "updated", sites.ListResource, change.SiteList(siteID, listID)},
 		// Security alert.
-		{app, "/security/alerts/" + alertID, "updated", identity.Alert, change.Alert(alertID)},
-		{adele, "/security/alerts/?$filter=status eq 'newAlert'", "created,updated", identity.Alert, change.Alerts()},
-		{app, "security/alerts", "created", identity.Alert, change.Alerts()},
+		{app, "/security/alerts/" + alertID, "updated", security.AlertResource, change.Alert(alertID)},
+		{adele, "/security/alerts/?$filter=status eq 'newAlert'", "created,updated", security.AlertResource, change.Alerts()},
+		{app, "security/alerts", "created", security.AlertResource, change.Alerts()},
 		// Teams callRecord.
-		{app, "/communications/callRecords?$filter=participants/any(p:p/id eq '" + A + "')", "created,updated", identity.CallRecord, change.CallRecords()},
+		{app, "/communications/callRecords?$filter=participants/any(p:p/id eq '" + A + "')", "created,updated", callrecords.CallRecordResource, change.CallRecords()},
 		// Teams chatMessage (application only, by the seed).
-		{app, "/teams/getAllMessages", "created,updated,deleted", identity.ChatMessage, change.AllChannelMessages()},
-		{app, "/teams/" + teamID + "/channels/" + channelID + "/messages", "created", identity.ChatMessage, change.ChannelMessages(teamID, channelID)},
-		{app, "/chats/getAllMessages", "created", identity.ChatMessage, change.AllChatMessages()},
-		{app, "/chats/" + chatID + "/messages?$filter=mentions/any(u: u/mentioned/user/id eq '" + A + "')", "created", identity.ChatMessage, change.ChatMessages(chatID)},
-		{app, "/users/" + A + "/chats/getAllMessages", "created", identity.ChatMessage, change.UserChatMessages(A)},
+		{app, "/teams/getAllMessages", "created,updated,deleted", teams.ChatMessageResource, change.AllChannelMessages()},
+		{app, "/teams/" + teamID + "/channels/" + channelID + "/messages", "created", teams.ChatMessageResource, change.ChannelMessages(teamID, channelID)},
+		{app, "/chats/getAllMessages", "created", teams.ChatMessageResource, change.AllChatMessages()},
+		{app, "/chats/" + chatID + "/messages?$filter=mentions/any(u: u/mentioned/user/id eq '" + A + "')", "created", teams.ChatMessageResource, change.ChatMessages(chatID)},
+		{app, "/users/" + A + "/chats/getAllMessages", "created", teams.ChatMessageResource, change.UserChatMessages(A)},
 	}
 	for _, tt := range tests {
 		body := e.body(tt.resource, tt.changeType, "expirationDateTime", graph.FormatTime(e.Clock.Now().Add(time.Hour)))
@@ -90,7 +98,7 @@ func TestEverySeedPath(t *testing.T) {
 			t.Errorf("POST %s: resource = %v, want it echoed as sent", tt.resource, r.JSON()["resource"])
 		}
 		sub, _ := e.stored(t, r.JSON()["id"].(string))
-		if sub.Topic != tt.topic || sub.ResourceType != string(tt.typ) {
+		if sub.Topic != tt.topic || sub.ResourceType != tt.typ {
 			t.Errorf("POST %s: stored topic %q type %q, want %q %q", tt.resource, sub.Topic, sub.ResourceType, tt.topic, tt.typ)
 		}
 	}
@@ -98,46 +106,46 @@ func TestEverySeedPath(t *testing.T) {
 
 // samplePaths gives, per resource type and variant, a path a caller of each
 // permission type can name (me/… for delegated callers).
-func samplePaths(typ identity.ResourceType, variant string, pt identity.PermissionType) string {
+func samplePaths(typ string, variant string, pt identity.PermissionType) string {
 	me := "users/" + testserver.Adele
 	if pt.Delegated() {
 		me = "me"
 	}
 	switch typ {
-	case identity.Message:
+	case outlook.MessageResource:
 		return me + "/messages"
-	case identity.Event:
+	case outlook.EventResource:
 		return me + "/events"
-	case identity.Contact:
+	case outlook.ContactResource:
 		return me + "/contacts"
-	case identity.User:
+	case directory.UserResource:
 		return "users"
-	case identity.Group:
+	case directory.GroupResource:
 		return "groups/" + testserver.SalesGroup + "/members"
-	case identity.Conversation:
+	case conversations.ConversationResource:
 		return "groups/" + testserver.SalesGroup + "/conversations"
-	case identity.DriveItem:
+	case files.DriveItemResource:
 		return me + "/drive/root"
-	case identity.List:
+	case sites.ListResource:
 		return "sites/" + siteID + "/lists/" + listID
-	case identity.Alert:
+	case security.AlertResource:
 		return "security/alerts"
-	case identity.CallRecord:
+	case callrecords.CallRecordResource:
 		return "communications/callRecords"
 	}
 	switch variant {
-	case identity.VariantChannel:
+	case teams.VariantChannel:
 		return "teams/" + teamID + "/channels/" + channelID + "/messages"
-	case identity.VariantAllChannels:
+	case teams.VariantAllChannels:
 		return "teams/getAllMessages"
-	case identity.VariantChat:
+	case teams.VariantChat:
 		return "chats/" + chatID + "/messages"
-	case identity.VariantAllChats:
+	case teams.VariantAllChats:
 		return "chats/getAllMessages"
-	case identity.VariantUserChats:
+	case teams.VariantUserChats:
 		return me + "/chats/getAllMessages"
 	}
-	panic("no sample path for " + string(typ) + "/" + variant)
+	panic("no sample path for " + typ + "/" + variant)
 }
 
 // TestPermissionTable walks identity's subscription rules (the seed's permission-type
@@ -167,13 +175,13 @@ func TestPermissionTable(t *testing.T) {
 		return e.DelegatedToken(id, secret, "consumers", testserver.SamUPN)
 	}
 	refused, allowed := 0, 0
-	for _, rule := range identity.SubscriptionRules() {
+	for _, rule := range permissionRules() {
 		for _, pt := range []identity.PermissionType{identity.Application, identity.DelegatedWork, identity.DelegatedPersonal} {
-			if rule.Resource == identity.DriveItem && (rule.Variant == identity.VariantPersonalDrive) != (pt == identity.DelegatedPersonal) {
+			if rule.Resource == files.DriveItemResource && (rule.Variant == files.PersonalDriveVariant) != (pt == identity.DelegatedPersonal) {
 				continue
 			}
 			path := samplePaths(rule.Resource, rule.Variant, pt)
-			names, ok := identity.SubscriptionPermissions(rule.Resource, rule.Variant, pt)
+			names, ok := rule.desc.Names(rule.Variant, pt)
 			body := func() map[string]any {
 				return e.body(path, "updated", "expirationDateTime", graph.FormatTime(e.Clock.Now().Add(time.Hour)))
 			}

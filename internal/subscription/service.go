@@ -14,23 +14,26 @@ import (
 	"github.com/graphhook/graphhook/internal/httpapi"
 	"github.com/graphhook/graphhook/internal/identity"
 	"github.com/graphhook/graphhook/internal/odata"
+	"github.com/graphhook/graphhook/internal/resource"
 	"github.com/graphhook/graphhook/internal/store"
 )
 
 // Service serves /subscriptions and owns the subscription rules.
 type Service struct {
-	cfg Config
-	st  store.Store
-	hs  *Handshaker
+	cfg     Config
+	st      store.Store
+	hs      *Handshaker
+	catalog *resource.Catalog
 }
 
 // New returns the subscriptions API over st.
 func New(st store.Store, cfg Config) (*Service, error) {
 	cfg = cfg.withDefaults()
-	if err := cfg.validate(); err != nil {
+	catalog, err := resource.NewCatalog(cfg.Resources)
+	if err := errors.Join(err, cfg.validate(catalog)); err != nil {
 		return nil, err
 	}
-	return &Service{cfg: cfg, st: st, hs: NewHandshaker(cfg)}, nil
+	return &Service{cfg: cfg, st: st, hs: NewHandshaker(cfg), catalog: catalog}, nil
 }
 
 // Routes registers the subscription endpoints (served under /v1.0 and /beta).
@@ -71,10 +74,10 @@ func (s *Service) parseCreate(c *httpapi.Ctx) (*createRequest, error) {
 	if !ok || strings.TrimSpace(rawResource) == "" {
 		return nil, invalidRequest("resource is a required property for subscription creation")
 	}
-	if req.resource, err = parseResource(rawResource, p); err != nil {
+	if req.resource, err = s.parseResource(rawResource, p); err != nil {
 		return nil, err
 	}
-	pt := req.resource.pattern
+	d := req.resource.desc
 	ct, ok, err := pl.str(propChangeType)
 	if err != nil {
 		return nil, err
@@ -82,7 +85,7 @@ func (s *Service) parseCreate(c *httpapi.Ctx) (*createRequest, error) {
 	if !ok {
 		return nil, invalidRequest("changeType is a required property for subscription creation")
 	}
-	if req.changeType, err = parseChangeTypes(ct, pt.allowedChangeTypes()); err != nil {
+	if req.changeType, err = parseChangeTypes(ct, d.AllowedChangeTypes(req.resource.path)); err != nil {
 		return nil, err
 	}
 	nurl, ok, err := pl.str(propNotificationURL)
@@ -113,10 +116,10 @@ func (s *Service) parseCreate(c *httpapi.Ctx) (*createRequest, error) {
 	if !ok {
 		return nil, invalidRequest(msgExpirationRequired)
 	}
-	if req.exp, err = s.expiration(rawExp, pt.typ, c.Now, opCreate); err != nil {
+	if req.exp, err = s.expiration(rawExp, d, c.Now, opCreate); err != nil {
 		return nil, err
 	}
-	if isTeams(pt.typ) && !hasLifecycle && req.exp.After(c.Now.Add(s.cfg.TeamsLifecycleAfter)) {
+	if d.Teams && !hasLifecycle && req.exp.After(c.Now.Add(s.cfg.TeamsLifecycleAfter)) {
 		return nil, invalidRequest(msgTeamsLifecycle)
 	}
 	if cs, ok, err := pl.str(propClientState); err != nil {
@@ -149,7 +152,7 @@ func (s *Service) parseCreate(c *httpapi.Ctx) (*createRequest, error) {
 		}
 		res.NotificationURLAppID = ptr(v)
 	}
-	if err := s.parseRich(pl, req, pt.typ); err != nil {
+	if err := s.parseRich(pl, req, d); err != nil {
 		return nil, err
 	}
 	res.Resource = rawResource
@@ -162,7 +165,7 @@ func (s *Service) parseCreate(c *httpapi.Ctx) (*createRequest, error) {
 }
 
 // parseRich reads includeResourceData and the certificate fields (spec §7.1).
-func (s *Service) parseRich(pl payload, req *createRequest, typ identity.ResourceType) error {
+func (s *Service) parseRich(pl payload, req *createRequest, d *resource.Descriptor) error {
 	rich, hasRich, err := pl.boolean(propIncludeResourceData)
 	if err != nil {
 		return err
@@ -179,8 +182,8 @@ func (s *Service) parseRich(pl payload, req *createRequest, typ identity.Resourc
 		req.res.IncludeResourceData = ptr(rich)
 	}
 	if rich {
-		if !richCapable(typ) {
-			return invalidRequest("%s workload is not enabled for rich notifications.", workloadNames[typ])
+		if !d.RichData {
+			return invalidRequest("%s workload is not enabled for rich notifications.", d.Workload)
 		}
 		if !hasCert || cert == "" {
 			return invalidRequest("encryptionCertificate is a required property when includeResourceData is true.")
@@ -240,7 +243,7 @@ func (s *Service) create(c *httpapi.Ctx) error {
 	}
 	sub := store.Subscription{
 		ID: req.res.ID, Tenant: p.TenantID, AppID: p.AppID, CreatorID: p.CreatorID(), PermissionType: int(p.Type),
-		ResourceType: string(target.Type), Variant: target.Variant, Topic: target.Topic,
+		ResourceType: target.Desc.Type, Variant: target.Variant, Topic: target.Topic,
 		ChangeTypes: req.res.ChangeType, Filter: target.Filter,
 		NotificationURL: req.res.NotificationURL, LifecycleURL: req.lifecycle, ClientState: req.clientSt,
 		IncludeResourceData: req.rich, Expiration: req.exp, Created: c.Now, Data: data,
@@ -337,7 +340,7 @@ func (s *Service) load(ctx context.Context, tx store.Tx, c *httpapi.Ctx, op stri
 		}
 		return sub, accessDenied(op)
 	}
-	if !identity.CanSubscribe(p, identity.ResourceType(sub.ResourceType), sub.Variant) {
+	if d := s.catalog.Lookup(sub.ResourceType); d == nil || !d.CanSubscribe(p, sub.Variant) {
 		return sub, accessDenied(op)
 	}
 	return sub, nil

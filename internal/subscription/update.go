@@ -8,7 +8,6 @@ import (
 
 	"github.com/graphhook/graphhook/internal/graph"
 	"github.com/graphhook/graphhook/internal/httpapi"
-	"github.com/graphhook/graphhook/internal/identity"
 	"github.com/graphhook/graphhook/internal/store"
 )
 
@@ -58,13 +57,13 @@ func (s *Service) parsePatch(c *httpapi.Ctx, sub *store.Subscription, res *Resou
 	if !hasExp && !hasURL {
 		return nil, invalidRequest(msgPatchNeedsProperty)
 	}
-	typ := identity.ResourceType(sub.ResourceType)
+	d := s.catalog.Lookup(sub.ResourceType)
 	if hasExp {
-		exp, err := s.expiration(rawExp, typ, c.Now, opUpdate)
+		exp, err := s.expiration(rawExp, d, c.Now, opUpdate)
 		if err != nil {
 			return nil, err
 		}
-		if isTeams(typ) && sub.LifecycleURL == "" && exp.After(c.Now.Add(s.cfg.TeamsLifecycleAfter)) {
+		if d != nil && d.Teams && sub.LifecycleURL == "" && exp.After(c.Now.Add(s.cfg.TeamsLifecycleAfter)) {
 			return nil, invalidRequest(msgTeamsLifecycle)
 		}
 		out.exp, out.renewal = &exp, true

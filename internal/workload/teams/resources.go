@@ -1,0 +1,133 @@
+package teams
+
+import (
+	"strings"
+	"time"
+
+	"github.com/graphhook/graphhook/internal/change"
+	"github.com/graphhook/graphhook/internal/graph"
+	"github.com/graphhook/graphhook/internal/identity"
+	"github.com/graphhook/graphhook/internal/resource"
+	"github.com/graphhook/graphhook/internal/store"
+	"github.com/graphhook/graphhook/internal/workload/directory"
+)
+
+// ChatMessageResource is the resource type name of channel and chat messages.
+const ChatMessageResource = "chatMessage"
+
+// Permission variants of chat message paths: each needs its own permissions.
+const (
+	VariantChannel     = "channel"     // /teams/{id}/channels/{id}/messages
+	VariantAllChannels = "allChannels" // /teams/getAllMessages
+	VariantChat        = "chat"        // /chats/{id}/messages
+	VariantAllChats    = "allChats"    // /chats/getAllMessages
+	VariantUserChats   = "userChats"   // /users/{id}/chats/getAllMessages
+)
+
+// Resources describes the subscribable Teams messages, after "Change
+// notifications for messages in Teams channels and chats": application callers only,
+// with resource data allowed.
+func Resources() []resource.Descriptor {
+	return []resource.Descriptor{{
+		Type:        ChatMessageResource,
+		Workload:    "Microsoft Teams",
+		Kinds:       []string{KindChannelMessage, KindChatMessage},
+		ChangeTypes: []string{store.Created, store.Updated, store.Deleted},
+		MaxLifetime: 4320 * time.Minute,
+		RichData:    true,
+		Teams:       true,
+		Lifecycle:   []string{graph.LifecycleSubscriptionRemoved},
+		Paths: []resource.Path{
+			{Pattern: "users/{user}/chats/getAllMessages", OwnUser: true, Variant: VariantUserChats, Options: resource.AllowFilter, Resolve: func(r *resource.Resolver, ids []string) (resource.Target, error) {
+				u, err := directory.SubscribedUser(r, ids[0])
+				return resource.Target{Topic: change.UserChatMessages(u), User: u}, err
+			}},
+			{Pattern: "teams/getAllMessages", Variant: VariantAllChannels, Resolve: func(r *resource.Resolver, _ []string) (resource.Target, error) {
+				return resource.Target{Topic: change.AllChannelMessages()}, nil
+			}},
+			{Pattern: "teams/{team}/channels/{channel}/messages", Variant: VariantChannel, Options: resource.AllowFilter, Resolve: func(r *resource.Resolver, ids []string) (resource.Target, error) {
+				team, err := r.Object(KindTeam, ids[0], "", "Team '%s' does not exist.")
+				if err != nil {
+					return resource.Target{}, err
+				}
+				ch, err := r.Object(KindChannel, ids[1], team.ID, "Channel '%s' does not exist in the team.")
+				return resource.Target{Topic: change.ChannelMessages(team.ID, ch.ID)}, err
+			}},
+			{Pattern: "chats/getAllMessages", Variant: VariantAllChats, Resolve: func(r *resource.Resolver, _ []string) (resource.Target, error) {
+				return resource.Target{Topic: change.AllChatMessages()}, nil
+			}},
+			{Pattern: "chats/{chat}/messages", Variant: VariantChat, Options: resource.AllowFilter, Resolve: func(r *resource.Resolver, ids []string) (resource.Target, error) {
+				c, err := r.Object(KindChat, ids[0], "", "Chat '%s' does not exist.")
+				return resource.Target{Topic: change.ChatMessages(c.ID)}, err
+			}},
+		},
+		Permissions: []resource.Permission{
+			{Variant: VariantChannel, Application: []string{"ChannelMessage.Read.Group", "ChannelMessage.Read.All"}},
+			{Variant: VariantAllChannels, Application: []string{"ChannelMessage.Read.All"}},
+			{Variant: VariantChat, Application: []string{"Chat.Read.All"}},
+			{Variant: VariantAllChats, Application: []string{"Chat.Read.All"}},
+			{Variant: VariantUserChats, Application: []string{"Chat.Read.All", "Chat.ReadWrite.All"}},
+		},
+		VariantOf: chatMessageVariant,
+		Quotas:    teamsQuotas,
+		// A deleted team takes its channels' subscriptions with it, a deleted chat its
+		// messages' subscriptions.
+		RemovedWith: func(kind, id string) []string {
+			switch kind {
+			case KindTeam:
+				return []string{"teams/" + id}
+			case KindChat:
+				return []string{"chats/" + id}
+			}
+			return nil
+		},
+		Samples: []resource.Sample{
+			{ChangeType: store.Created, Requests: []resource.Request{resource.Req("POST", "chats/{chat}/messages", `{"body":{"content":"Hello"}}`)}, Permission: "Chat.ReadWrite.All"},
+			{ChangeType: store.Updated, Requests: []resource.Request{resource.Req("PATCH", "chats/{chat}/messages/{id}", `{"body":{"content":"Changed"}}`)}, Permission: "Chat.ReadWrite", Delegated: true},
+			// Soft deletion is recorded as an update; "deleted" reaches a subscription
+			// whose $filter the message stops matching, so no request has it as such.
+		},
+	}}
+}
+
+// chatMessageVariant tells a stored chat message subscription's path variant from
+// its topic key.
+func chatMessageVariant(topic string) string {
+	switch {
+	case topic == change.AllChannelMessages():
+		return VariantAllChannels
+	case topic == change.AllChatMessages():
+		return VariantAllChats
+	case strings.HasPrefix(topic, "teams/"):
+		return VariantChannel
+	case strings.HasPrefix(topic, "users/"):
+		return VariantUserChats
+	default:
+		return VariantChat
+	}
+}
+
+// teamsQuotas: Teams subscriptions per organization, every kind together; and one
+// app's subscriptions on one channel or chat, or anyone's on one user's chats.
+func teamsQuotas(p *identity.Principal, t resource.Target, q resource.Quotas) []resource.Quota {
+	out := []resource.Quota{{
+		Query:   store.SubscriptionQuery{Tenant: p.TenantID, ResourceTypes: []string{ChatMessageResource}},
+		Limit:   q.TeamsPerTenant,
+		Message: "The limit of %d Teams subscriptions per organization has been reached.",
+	}}
+	switch t.Variant {
+	case VariantChannel, VariantChat:
+		out = append(out, resource.Quota{
+			Query:   store.SubscriptionQuery{Tenant: p.TenantID, AppID: p.AppID, Topic: t.Topic},
+			Limit:   q.ChatMessagesPerAppTarget,
+			Message: "The limit of %d chat message subscriptions per application per channel or chat has been reached.",
+		})
+	case VariantUserChats:
+		out = append(out, resource.Quota{
+			Query:   store.SubscriptionQuery{Tenant: p.TenantID, Topic: t.Topic},
+			Limit:   q.ChatMessagesPerUser,
+			Message: "The limit of %d subscriptions per user to /users/{id}/chats/getAllMessages has been reached.",
+		})
+	}
+	return out
+}
