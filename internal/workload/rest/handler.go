@@ -76,3 +76,12 @@ func Collection(c *httpapi.Ctx, fragment string, value []map[string]any, next st
 	}
 	return c.JSON(http.StatusOK, out)
 }
+
+// Counted writes a whole collection with its @odata.count, the way the Teams APIs
+// answer lists they do not page.
+func Counted(c *httpapi.Ctx, fragment string, value []map[string]any) error {
+	if value == nil {
+		value = []map[string]any{}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"@odata.context": c.ContextURL(fragment), "@odata.count": len(value), "value": value})
+}

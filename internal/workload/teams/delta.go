@@ -1,12 +1,14 @@
 package teams
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/graphhook/graphhook/internal/change"
 	"github.com/graphhook/graphhook/internal/delta"
 	"github.com/graphhook/graphhook/internal/httpapi"
 	"github.com/graphhook/graphhook/internal/store"
+	"github.com/graphhook/graphhook/internal/workload/rest"
 )
 
 // channelMessagesDelta serves /teams/{id}/channels/{id}/messages/delta: the channel's
@@ -18,7 +20,7 @@ import (
 // at the log position the round began at, so changes made while it paged are served
 // again in the next round rather than lost.
 func (w *Workload) channelMessagesDelta(c *httpapi.Ctx) error {
-	if err := authorize(c.Principal, channelMsgRead); err != nil {
+	if err := channelMsgRead.Check(c.Principal); err != nil {
 		return err
 	}
 	top, err := parseMessageTop(c)
@@ -26,8 +28,7 @@ func (w *Workload) channelMessagesDelta(c *httpapi.Ctx) error {
 		return err
 	}
 	var out map[string]any
-	err = w.st.View(c.R.Context(), func(tx store.Tx) error {
-		ctx := c.R.Context()
+	err = rest.View(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		ref, err := w.channelScope(c, tx)
 		if err != nil {
 			return err
@@ -53,7 +54,7 @@ func (w *Workload) channelMessagesDelta(c *httpapi.Ctx) error {
 				return err
 			}
 			for _, o := range objs {
-				doc, err := decode(o.Data)
+				doc, err := rest.Decode(o.Data)
 				if err != nil {
 					return err
 				}
@@ -61,7 +62,7 @@ func (w *Workload) channelMessagesDelta(c *httpapi.Ctx) error {
 					continue
 				}
 				if len(value) == top {
-					next = &delta.Token{Topic: topic, Initial: true, Seq: tok.Seq, After: str(value[top-1]["id"])}
+					next = &delta.Token{Topic: topic, Initial: true, Seq: tok.Seq, After: rest.Str(value[top-1]["id"])}
 					break
 				}
 				value = append(value, doc)
@@ -78,7 +79,7 @@ func (w *Workload) channelMessagesDelta(c *httpapi.Ctx) error {
 				if e.Kind != KindChannelMessage || e.After == nil {
 					continue
 				}
-				doc, err := decode(e.After)
+				doc, err := rest.Decode(e.After)
 				if err != nil {
 					return err
 				}
