@@ -51,10 +51,15 @@ const (
 	kindPost         = "post"
 )
 
+// Permissions. Personal Microsoft accounts have no groups.
 var (
-	readPerms  = []string{"Group.Read.All", "Group.ReadWrite.All"}
-	writePerms = []string{"Group.ReadWrite.All"}
+	readPerms  = rest.Permissions{Personal: noPersonal, Delegated: readList, Application: readList}
+	writePerms = rest.Permissions{Personal: noPersonal, Delegated: writeList, Application: writeList}
+	readList   = []string{"Group.Read.All", "Group.ReadWrite.All"}
+	writeList  = []string{"Group.ReadWrite.All"}
 )
+
+const noPersonal = "Group conversations are not available for personal Microsoft accounts."
 
 // Routes registers the workload's Graph routes.
 func (w *Workload) Routes(r *httpapi.Router) {
@@ -96,7 +101,7 @@ func (w *Workload) run(c *httpapi.Ctx, write bool, fn func(o *op) error) error {
 	if write {
 		perms = writePerms
 	}
-	if p.Type == identity.DelegatedPersonal || !p.Has(perms...) {
+	if !perms.Allows(p) {
 		return graph.ExchangeAccessDenied()
 	}
 	body := func(ctx context.Context, tx store.Tx) error {

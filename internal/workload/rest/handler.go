@@ -65,11 +65,9 @@ func Entity(c *httpapi.Ctx, status int, fragment string, doc map[string]any) err
 }
 
 // Collection writes a page of a collection: its @odata.context, the values and, when
-// next is not empty, the @odata.nextLink.
+// next is not empty, the @odata.nextLink. value is written as given: pass an empty
+// slice, not nil, for an empty page.
 func Collection(c *httpapi.Ctx, fragment string, value []map[string]any, next string) error {
-	if value == nil {
-		value = []map[string]any{}
-	}
 	out := map[string]any{"@odata.context": c.ContextURL(fragment), "value": value}
 	if next != "" {
 		out["@odata.nextLink"] = next

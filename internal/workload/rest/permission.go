@@ -48,6 +48,20 @@ func (ps Permissions) Check(p *identity.Principal) error {
 	return nil
 }
 
+// Allows reports whether the rule lets the caller in. Services that answer every
+// refusal with their own access-denied error (Exchange, SharePoint) use it instead of
+// Check.
+func (ps Permissions) Allows(p *identity.Principal) bool {
+	if ps.Personal != "" && p.Type == identity.DelegatedPersonal {
+		return false
+	}
+	need := ps.Application
+	if p.Type.Delegated() {
+		need = ps.Delegated
+	}
+	return len(need) > 0 && p.Has(need...)
+}
+
 // Both is the rule of an operation that takes the same permissions with either
 // permission type.
 func Both(perms ...string) Permissions {

@@ -141,6 +141,9 @@ func (w *Workload) list(c *httpapi.Ctx) error {
 		docs = docs[:top]
 		next = rest.NextToken(c, offset+top)
 	}
+	if docs == nil {
+		docs = []map[string]any{}
+	}
 	return rest.Collection(c, "security/alerts", docs, next)
 }
 

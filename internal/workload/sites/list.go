@@ -16,6 +16,7 @@ import (
 	"github.com/graphhook/graphhook/internal/httpapi"
 	"github.com/graphhook/graphhook/internal/identity"
 	"github.com/graphhook/graphhook/internal/store"
+	"github.com/graphhook/graphhook/internal/workload/rest"
 )
 
 // storedList is a list object's data: the API document, the column definitions
@@ -145,12 +146,12 @@ func (w *Workload) listLists(c *httpapi.Ctx) error {
 		return err
 	}
 	value := []map[string]any{}
-	err := w.st.View(c.R.Context(), func(tx store.Tx) error {
+	err := rest.View(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		site, err := w.siteRequest(c, tx, c.Param("site"))
 		if err != nil {
 			return err
 		}
-		objs, err := tx.ListObjects(c.R.Context(), store.ObjectQuery{Tenant: p.TenantID, Kind: KindList, Owner: site.ID})
+		objs, err := tx.ListObjects(ctx, store.ObjectQuery{Tenant: p.TenantID, Kind: KindList, Owner: site.ID})
 		if err != nil {
 			return err
 		}
@@ -166,7 +167,7 @@ func (w *Workload) listLists(c *httpapi.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"@odata.context": c.ContextURL("sites('" + c.Param("site") + "')/lists"), "value": value})
+	return rest.Collection(c, sitePath(c)+"lists", value, "")
 }
 
 func (w *Workload) getList(c *httpapi.Ctx) error {
@@ -178,12 +179,12 @@ func (w *Workload) getList(c *httpapi.Ctx) error {
 		return err
 	}
 	var out map[string]any
-	err := w.st.View(c.R.Context(), func(tx store.Tx) error {
+	err := rest.View(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		site, err := w.siteRequest(c, tx, c.Param("site"))
 		if err != nil {
 			return err
 		}
-		o, sl, err := resolveList(c.R.Context(), tx, site, c.Param("list"))
+		o, sl, err := resolveList(ctx, tx, site, c.Param("list"))
 		if err != nil {
 			return err
 		}
@@ -193,8 +194,7 @@ func (w *Workload) getList(c *httpapi.Ctx) error {
 	if err != nil {
 		return err
 	}
-	out["@odata.context"] = c.ContextURL("sites('" + c.Param("site") + "')/lists/$entity")
-	return c.JSON(http.StatusOK, out)
+	return rest.Entity(c, http.StatusOK, "sites('"+c.Param("site")+"')/lists/$entity", out)
 }
 
 func (w *Workload) listColumns(c *httpapi.Ctx) error {
@@ -206,19 +206,19 @@ func (w *Workload) listColumns(c *httpapi.Ctx) error {
 		return err
 	}
 	var cols []column
-	err := w.st.View(c.R.Context(), func(tx store.Tx) error {
+	err := rest.View(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		site, err := w.siteRequest(c, tx, c.Param("site"))
 		if err != nil {
 			return err
 		}
-		_, sl, err := resolveList(c.R.Context(), tx, site, c.Param("list"))
+		_, sl, err := resolveList(ctx, tx, site, c.Param("list"))
 		cols = sl.Columns
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"@odata.context": c.ContextURL("sites('" + c.Param("site") + "')/lists('" + c.Param("list") + "')/columns"), "value": cols})
+	return c.JSON(http.StatusOK, map[string]any{"@odata.context": c.ContextURL(listPath(c) + "columns"), "value": cols})
 }
 
 // parseColumns validates the columns of a create-list body.
@@ -331,8 +331,7 @@ func (w *Workload) createList(c *httpapi.Ctx) error {
 		return err
 	}
 	var out map[string]any
-	err = w.st.Update(c.R.Context(), func(tx store.Tx) error {
-		ctx := c.R.Context()
+	err = rest.Update(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		site, err := w.siteRequest(c, tx, c.Param("site"))
 		if err != nil {
 			return err
@@ -377,8 +376,7 @@ func (w *Workload) createList(c *httpapi.Ctx) error {
 	if err != nil {
 		return err
 	}
-	out["@odata.context"] = c.ContextURL("sites('" + c.Param("site") + "')/lists/$entity")
-	return c.JSON(http.StatusCreated, out)
+	return rest.Entity(c, http.StatusCreated, "sites('"+c.Param("site")+"')/lists/$entity", out)
 }
 
 // IdentitySet is the createdBy / lastModifiedBy value for the caller: the signed-in
@@ -411,4 +409,12 @@ func IdentitySet(ctx context.Context, ident *identity.Service, st store.Store, p
 		app["displayName"] = a.DisplayName
 	}
 	return map[string]any{"application": app}, nil
+}
+
+// sitePath is the @odata.context prefix of the request's site: sites('id')/.
+func sitePath(c *httpapi.Ctx) string { return "sites('" + c.Param("site") + "')/" }
+
+// listPath is the @odata.context prefix of the request's list: sites('id')/lists('id')/.
+func listPath(c *httpapi.Ctx) string {
+	return sitePath(c) + "lists('" + c.Param("list") + "')/"
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/graphhook/graphhook/internal/httpapi"
 	"github.com/graphhook/graphhook/internal/odata"
 	"github.com/graphhook/graphhook/internal/store"
+	"github.com/graphhook/graphhook/internal/workload/rest"
 )
 
 // Limits of list items.
@@ -180,8 +181,7 @@ func (w *Workload) createItem(c *httpapi.Ctx) error {
 		return err
 	}
 	var out map[string]any
-	err = w.st.Update(c.R.Context(), func(tx store.Tx) error {
-		ctx := c.R.Context()
+	err = rest.Update(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		site, lo, sl, err := w.listRequest(c, tx)
 		if err != nil {
 			return err
@@ -232,8 +232,7 @@ func (w *Workload) createItem(c *httpapi.Ctx) error {
 	if err != nil {
 		return err
 	}
-	out["@odata.context"] = c.ContextURL("sites('" + c.Param("site") + "')/lists('" + c.Param("list") + "')/items/$entity")
-	return c.JSON(http.StatusCreated, out)
+	return rest.Entity(c, http.StatusCreated, "sites('"+c.Param("site")+"')/lists('"+c.Param("list")+"')/items/$entity", out)
 }
 
 // loadItem reads item {item} of the request's list.
@@ -259,7 +258,7 @@ func (w *Workload) getFields(c *httpapi.Ctx) error {
 		return err
 	}
 	var out map[string]any
-	err := w.st.View(c.R.Context(), func(tx store.Tx) error {
+	err := rest.View(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		_, _, _, o, err := w.loadItem(c, tx)
 		if err != nil {
 			return err
@@ -271,8 +270,7 @@ func (w *Workload) getFields(c *httpapi.Ctx) error {
 	if err != nil {
 		return err
 	}
-	out["@odata.context"] = c.ContextURL("sites('" + c.Param("site") + "')/lists('" + c.Param("list") + "')/items('" + c.Param("item") + "')/fields/$entity")
-	return c.JSON(http.StatusOK, out)
+	return rest.Entity(c, http.StatusOK, "sites('"+c.Param("site")+"')/lists('"+c.Param("list")+"')/items('"+c.Param("item")+"')/fields/$entity", out)
 }
 
 func (w *Workload) serveItem(c *httpapi.Ctx, withFields bool, fragment string) error {
@@ -280,7 +278,7 @@ func (w *Workload) serveItem(c *httpapi.Ctx, withFields bool, fragment string) e
 		return err
 	}
 	var out map[string]any
-	err := w.st.View(c.R.Context(), func(tx store.Tx) error {
+	err := rest.View(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		_, _, _, o, err := w.loadItem(c, tx)
 		if err != nil {
 			return err
@@ -291,8 +289,7 @@ func (w *Workload) serveItem(c *httpapi.Ctx, withFields bool, fragment string) e
 	if err != nil {
 		return err
 	}
-	out["@odata.context"] = c.ContextURL("sites('" + c.Param("site") + "')/lists('" + c.Param("list") + "')/" + fragment)
-	return c.JSON(http.StatusOK, out)
+	return rest.Entity(c, http.StatusOK, "sites('"+c.Param("site")+"')/lists('"+c.Param("list")+"')/"+fragment, out)
 }
 
 func (w *Workload) updateFields(c *httpapi.Ctx) error {
@@ -309,8 +306,7 @@ func (w *Workload) updateFields(c *httpapi.Ctx) error {
 		return err
 	}
 	var out map[string]any
-	err = w.st.Update(c.R.Context(), func(tx store.Tx) error {
-		ctx := c.R.Context()
+	err = rest.Update(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		site, _, sl, o, err := w.loadItem(c, tx)
 		if err != nil {
 			return err
@@ -364,16 +360,14 @@ func (w *Workload) updateFields(c *httpapi.Ctx) error {
 	if err != nil {
 		return err
 	}
-	out["@odata.context"] = c.ContextURL("sites('" + c.Param("site") + "')/lists('" + c.Param("list") + "')/items('" + c.Param("item") + "')/fields/$entity")
-	return c.JSON(http.StatusOK, out)
+	return rest.Entity(c, http.StatusOK, "sites('"+c.Param("site")+"')/lists('"+c.Param("list")+"')/items('"+c.Param("item")+"')/fields/$entity", out)
 }
 
 func (w *Workload) deleteItem(c *httpapi.Ctx) error {
 	if err := w.prepare(c, true); err != nil {
 		return err
 	}
-	err := w.st.Update(c.R.Context(), func(tx store.Tx) error {
-		ctx := c.R.Context()
+	err := rest.Update(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		site, _, _, o, err := w.loadItem(c, tx)
 		if err != nil {
 			return err
@@ -401,12 +395,9 @@ func (w *Workload) listItems(c *httpapi.Ctx) error {
 	if err := w.prepare(c, false); err != nil {
 		return err
 	}
-	top := defaultTop
-	if s := c.Query("$top"); s != "" {
-		var err error
-		if top, err = odata.ParseTop(s, maxTop); err != nil {
-			return invalid("%s", err.Error())
-		}
+	top, err := parseTop(c)
+	if err != nil {
+		return err
 	}
 	var after string
 	if s := c.Query("$skiptoken"); s != "" {
@@ -415,20 +406,20 @@ func (w *Workload) listItems(c *httpapi.Ctx) error {
 		}
 	}
 	withFields := expands(c, "fields")
-	out := map[string]any{"@odata.context": c.ContextURL("sites('" + c.Param("site") + "')/lists('" + c.Param("list") + "')/items")}
+	next := ""
 	value := []map[string]any{}
-	err := w.st.View(c.R.Context(), func(tx store.Tx) error {
+	err = rest.View(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		site, lo, _, err := w.listRequest(c, tx)
 		if err != nil {
 			return err
 		}
-		objs, err := tx.ListObjects(c.R.Context(), store.ObjectQuery{Tenant: site.Tenant, Kind: KindListItem, Parent: lo.ID, AfterID: after, Limit: top + 1})
+		objs, err := tx.ListObjects(ctx, store.ObjectQuery{Tenant: site.Tenant, Kind: KindListItem, Parent: lo.ID, AfterID: after, Limit: top + 1})
 		if err != nil {
 			return err
 		}
 		if len(objs) > top {
 			objs = objs[:top]
-			out["@odata.nextLink"] = c.LinkWith(map[string]string{"$skiptoken": odata.EncodeSkipToken(objs[top-1].ID)})
+			next = rest.NextToken(c, objs[top-1].ID)
 		}
 		for _, o := range objs {
 			doc, err := itemDoc(o, withFields)
@@ -442,8 +433,20 @@ func (w *Workload) listItems(c *httpapi.Ctx) error {
 	if err != nil {
 		return err
 	}
-	out["value"] = value
-	return c.JSON(http.StatusOK, out)
+	return rest.Collection(c, listPath(c)+"items", value, next)
+}
+
+// parseTop reads $top of an item list, with SharePoint's error code.
+func parseTop(c *httpapi.Ctx) (int, error) {
+	s := c.Query("$top")
+	if s == "" {
+		return defaultTop, nil
+	}
+	top, err := odata.ParseTop(s, maxTop)
+	if err != nil {
+		return 0, invalid("%s", err.Error())
+	}
+	return top, nil
 }
 
 // itemsDelta serves /sites/{site}/lists/{list}/items/delta: a first round lists every
@@ -454,20 +457,16 @@ func (w *Workload) itemsDelta(c *httpapi.Ctx) error {
 	if err := w.prepare(c, false); err != nil {
 		return err
 	}
-	top := defaultTop
-	if s := c.Query("$top"); s != "" {
-		var err error
-		if top, err = odata.ParseTop(s, maxTop); err != nil {
-			return invalid("%s", err.Error())
-		}
+	top, err := parseTop(c)
+	if err != nil {
+		return err
 	}
 	tokenText := firstNonEmpty(c.Query("token"), c.Query("$deltatoken"), c.Query("$skiptoken"))
 	withFields := expands(c, "fields")
 	out := map[string]any{"@odata.context": c.ContextURL("Collection(listItem)")}
 	var value []map[string]any
 	var next delta.Link
-	err := w.st.View(c.R.Context(), func(tx store.Tx) error {
-		ctx := c.R.Context()
+	err = rest.View(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		site, lo, _, err := w.listRequest(c, tx)
 		if err != nil {
 			return err
