@@ -17,6 +17,7 @@ import (
 	"github.com/graphhook/graphhook/internal/graph"
 	"github.com/graphhook/graphhook/internal/httpapi"
 	"github.com/graphhook/graphhook/internal/store"
+	"github.com/graphhook/graphhook/internal/workload/rest"
 	"github.com/graphhook/graphhook/internal/workload/sites"
 )
 
@@ -194,7 +195,7 @@ func (w *Workload) uploadByID(c *httpapi.Ctx) error {
 		return err
 	}
 	var doc map[string]any
-	err = w.st.Update(c.R.Context(), func(tx store.Tx) error {
+	err = rest.Update(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		o, err := target(c, tx, d)
 		if err != nil {
 			return err
@@ -202,14 +203,13 @@ func (w *Workload) uploadByID(c *httpapi.Ctx) error {
 		if err := checkIfMatch(c, o); err != nil {
 			return err
 		}
-		doc, err = w.replaceContent(c.R.Context(), tx, d, o, data, by, c.Now)
+		doc, err = w.replaceContent(ctx, tx, d, o, data, by, c.Now)
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	doc["@odata.context"] = c.ContextURL("drives('" + d.ID + "')/items/$entity")
-	return c.JSON(http.StatusOK, doc)
+	return rest.Entity(c, http.StatusOK, itemEntity(d.ID), doc)
 }
 
 // uploadByPath serves PUT /root:/{path}:/content and /items/{parent}:/{name}:/content.
@@ -239,8 +239,7 @@ func (w *Workload) uploadByPath(c *httpapi.Ctx) error {
 	}
 	var doc map[string]any
 	status := 0
-	err = w.st.Update(c.R.Context(), func(tx store.Tx) error {
-		ctx := c.R.Context()
+	err = rest.Update(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		start, err := getItemObj(ctx, tx, d, firstNonEmpty(c.Param("item"), "root"))
 		if err != nil {
 			return err
@@ -255,8 +254,7 @@ func (w *Workload) uploadByPath(c *httpapi.Ctx) error {
 	if err != nil {
 		return err
 	}
-	doc["@odata.context"] = c.ContextURL("drives('" + d.ID + "')/items/$entity")
-	return c.JSON(status, doc)
+	return rest.Entity(c, status, itemEntity(d.ID), doc)
 }
 
 func firstNonEmpty(s ...string) string {
@@ -279,7 +277,7 @@ func (w *Workload) download(c *httpapi.Ctx) error {
 	var si storedItem
 	var data []byte
 	var tag string
-	err = w.st.View(c.R.Context(), func(tx store.Tx) error {
+	err = rest.View(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		o, err := target(c, tx, d)
 		if err != nil {
 			return err
@@ -291,7 +289,7 @@ func (w *Workload) download(c *httpapi.Ctx) error {
 			return invalidRequest("A folder has no content to download.")
 		}
 		tag = fmt.Sprintf(`"c:{%s},%d"`, o.ID, o.Version)
-		data, err = tx.GetBlob(c.R.Context(), si.Blob)
+		data, err = tx.GetBlob(ctx, si.Blob)
 		return err
 	})
 	if err != nil {

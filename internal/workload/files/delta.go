@@ -8,6 +8,7 @@ import (
 	"github.com/graphhook/graphhook/internal/delta"
 	"github.com/graphhook/graphhook/internal/httpapi"
 	"github.com/graphhook/graphhook/internal/store"
+	"github.com/graphhook/graphhook/internal/workload/rest"
 )
 
 // delta serves root/delta. A round without a token lists every item of the drive
@@ -29,8 +30,7 @@ func (w *Workload) delta(c *httpapi.Ctx) error {
 	out := map[string]any{"@odata.context": c.ContextURL("Collection(driveItem)")}
 	var value []map[string]any
 	var next delta.Link
-	err = w.st.View(c.R.Context(), func(tx store.Tx) error {
-		ctx := c.R.Context()
+	err = rest.View(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		r := newRenderer(ctx, tx, d)
 		var err error
 		value, next, err = delta.Round{

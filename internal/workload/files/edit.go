@@ -11,6 +11,7 @@ import (
 	"github.com/graphhook/graphhook/internal/graph"
 	"github.com/graphhook/graphhook/internal/httpapi"
 	"github.com/graphhook/graphhook/internal/store"
+	"github.com/graphhook/graphhook/internal/workload/rest"
 	"github.com/graphhook/graphhook/internal/workload/sites"
 )
 
@@ -49,8 +50,7 @@ func (w *Workload) updateItem(c *httpapi.Ctx) error {
 		return err
 	}
 	var doc map[string]any
-	err = w.st.Update(c.R.Context(), func(tx store.Tx) error {
-		ctx := c.R.Context()
+	err = rest.Update(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		o, err := target(c, tx, d)
 		if err != nil {
 			return err
@@ -146,8 +146,7 @@ func (w *Workload) updateItem(c *httpapi.Ctx) error {
 	if err != nil {
 		return err
 	}
-	doc["@odata.context"] = c.ContextURL("drives('" + d.ID + "')/items/$entity")
-	return c.JSON(http.StatusOK, doc)
+	return rest.Entity(c, http.StatusOK, itemEntity(d.ID), doc)
 }
 
 func mustAncestors(ctx context.Context, tx store.Tx, d drive, o store.Object) []store.Object {
@@ -249,7 +248,7 @@ func (w *Workload) deleteItem(c *httpapi.Ctx) error {
 	if err != nil {
 		return err
 	}
-	err = w.st.Update(c.R.Context(), func(tx store.Tx) error {
+	err = rest.Update(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		o, err := target(c, tx, d)
 		if err != nil {
 			return err
@@ -260,7 +259,7 @@ func (w *Workload) deleteItem(c *httpapi.Ctx) error {
 		if o.Parent == "" {
 			return invalidRequest("The root folder cannot be deleted.")
 		}
-		return w.removeTree(c.R.Context(), tx, d, o, c.Now)
+		return w.removeTree(ctx, tx, d, o, c.Now)
 	})
 	if err != nil {
 		return err

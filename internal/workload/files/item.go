@@ -19,6 +19,7 @@ import (
 	"github.com/graphhook/graphhook/internal/httpapi"
 	"github.com/graphhook/graphhook/internal/odata"
 	"github.com/graphhook/graphhook/internal/store"
+	"github.com/graphhook/graphhook/internal/workload/rest"
 	"github.com/graphhook/graphhook/internal/workload/sites"
 )
 
@@ -393,12 +394,12 @@ func (w *Workload) getItem(c *httpapi.Ctx) error {
 		return err
 	}
 	var doc map[string]any
-	err = w.st.View(c.R.Context(), func(tx store.Tx) error {
+	err = rest.View(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		o, err := target(c, tx, d)
 		if err != nil {
 			return err
 		}
-		doc, err = newRenderer(c.R.Context(), tx, d).render(o)
+		doc, err = newRenderer(ctx, tx, d).render(o)
 		return err
 	})
 	if err != nil {
@@ -411,8 +412,7 @@ func (w *Workload) getItem(c *httpapi.Ctx) error {
 		}
 		doc = odata.Select(doc, fields)
 	}
-	doc["@odata.context"] = c.ContextURL("drives('" + d.ID + "')/items/$entity")
-	return c.JSON(http.StatusOK, doc)
+	return rest.Entity(c, http.StatusOK, itemEntity(d.ID), doc)
 }
 
 const (
@@ -449,8 +449,7 @@ func (w *Workload) listChildren(c *httpapi.Ctx) error {
 	}
 	out := map[string]any{}
 	value := []map[string]any{}
-	err = w.st.View(c.R.Context(), func(tx store.Tx) error {
-		ctx := c.R.Context()
+	err = rest.View(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		parent, err := target(c, tx, d)
 		if err != nil {
 			return err
@@ -510,8 +509,7 @@ func (w *Workload) createFolder(c *httpapi.Ctx) error {
 	}
 	var doc map[string]any
 	status := http.StatusCreated
-	err = w.st.Update(c.R.Context(), func(tx store.Tx) error {
-		ctx := c.R.Context()
+	err = rest.Update(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		parent, err := target(c, tx, d)
 		if err != nil {
 			return err
@@ -561,8 +559,7 @@ func (w *Workload) createFolder(c *httpapi.Ctx) error {
 	if err != nil {
 		return err
 	}
-	doc["@odata.context"] = c.ContextURL("drives('" + d.ID + "')/items/$entity")
-	return c.JSON(status, doc)
+	return rest.Entity(c, status, itemEntity(d.ID), doc)
 }
 
 func (w *Workload) insertItem(ctx context.Context, tx store.Tx, d drive, parent store.Object, si storedItem) (store.Object, error) {

@@ -13,6 +13,7 @@ import (
 	"github.com/graphhook/graphhook/internal/graph"
 	"github.com/graphhook/graphhook/internal/httpapi"
 	"github.com/graphhook/graphhook/internal/store"
+	"github.com/graphhook/graphhook/internal/workload/rest"
 	"github.com/graphhook/graphhook/internal/workload/sites"
 )
 
@@ -80,8 +81,7 @@ func (w *Workload) createSession(c *httpapi.Ctx) error {
 	b := make([]byte, 24)
 	rand.Read(b)
 	id := hex.EncodeToString(b)
-	err = w.st.Update(c.R.Context(), func(tx store.Tx) error {
-		ctx := c.R.Context()
+	err = rest.Update(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		if c.Param("path") == "" {
 			o, err := target(c, tx, d)
 			if err != nil {
@@ -190,8 +190,7 @@ func (w *Workload) uploadChunk(c *httpapi.Ctx) error {
 	var doc map[string]any
 	var s session
 	status := http.StatusAccepted
-	err = w.st.Update(c.R.Context(), func(tx store.Tx) error {
-		ctx := c.R.Context()
+	err = rest.Update(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		var err error
 		if s, err = loadSession(c, tx); err != nil {
 			return err
@@ -226,8 +225,7 @@ func (w *Workload) uploadChunk(c *httpapi.Ctx) error {
 	if status == http.StatusAccepted {
 		return c.JSON(status, sessionStatus(s))
 	}
-	doc["@odata.context"] = c.ContextURL("drives('" + s.Drive + "')/items/$entity")
-	return c.JSON(status, doc)
+	return rest.Entity(c, status, itemEntity(s.Drive), doc)
 }
 
 // commitSession assembles the fragments and writes the file.
@@ -277,7 +275,7 @@ func (w *Workload) commitSession(ctx context.Context, tx store.Tx, id string, s 
 
 func (w *Workload) getSession(c *httpapi.Ctx) error {
 	var s session
-	err := w.st.View(c.R.Context(), func(tx store.Tx) error {
+	err := rest.View(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		var err error
 		s, err = loadSession(c, tx)
 		return err
@@ -289,22 +287,22 @@ func (w *Workload) getSession(c *httpapi.Ctx) error {
 }
 
 func (w *Workload) cancelSession(c *httpapi.Ctx) error {
-	err := w.st.Update(c.R.Context(), func(tx store.Tx) error {
+	err := rest.Update(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		s, err := loadSession(c, tx)
 		if err != nil {
 			return err
 		}
 		for off := int64(0); off < s.Received; {
-			part, err := tx.GetBlob(c.R.Context(), chunkKey(c.Param("session"), off))
+			part, err := tx.GetBlob(ctx, chunkKey(c.Param("session"), off))
 			if err != nil {
 				return err
 			}
-			if err := tx.DeleteBlob(c.R.Context(), chunkKey(c.Param("session"), off)); err != nil {
+			if err := tx.DeleteBlob(ctx, chunkKey(c.Param("session"), off)); err != nil {
 				return err
 			}
 			off += int64(len(part))
 		}
-		return tx.DeleteBlob(c.R.Context(), sessionKey(c.Param("session")))
+		return tx.DeleteBlob(ctx, sessionKey(c.Param("session")))
 	})
 	if err != nil {
 		return err
