@@ -61,3 +61,8 @@ func ExchangeInvalidRequest(format string, args ...any) *Error {
 func SharePointAccessDenied() *Error {
 	return Errorf(http.StatusForbidden, CodeAccessDenied, "Access denied. You do not have permission to perform this action or access this resource.")
 }
+
+// SharePointInvalidRequest is the 400 of the SharePoint and OneDrive APIs.
+func SharePointInvalidRequest(format string, args ...any) *Error {
+	return Errorf(http.StatusBadRequest, "invalidRequest", format, args...)
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/graphhook/graphhook/internal/httpapi"
 	"github.com/graphhook/graphhook/internal/odata"
 	"github.com/graphhook/graphhook/internal/store"
+	"github.com/graphhook/graphhook/internal/workload/rest"
 )
 
 var tagRE = regexp.MustCompile(`(?s)<[^>]*>`)
@@ -175,7 +176,7 @@ func (w *Workload) reply(c *httpapi.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return accepted(c)
+	return rest.Accepted(c)
 }
 
 func (w *Workload) getPost(c *httpapi.Ctx) error {

@@ -1,12 +1,12 @@
 package conversations
 
 import (
-	"net/http"
 	"strings"
 
 	"github.com/graphhook/graphhook/internal/graph"
 	"github.com/graphhook/graphhook/internal/httpapi"
 	"github.com/graphhook/graphhook/internal/store"
+	"github.com/graphhook/graphhook/internal/workload/rest"
 )
 
 // newThread reads {"topic", "posts": [...]} into a thread of conv with its posts.
@@ -89,13 +89,7 @@ func (w *Workload) createThread(c *httpapi.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return accepted(c)
-}
-
-func accepted(c *httpapi.Ctx) error {
-	c.W.Header().Set("Content-Length", "0")
-	c.W.WriteHeader(http.StatusAccepted)
-	return nil
+	return rest.Accepted(c)
 }
 
 func (w *Workload) getThread(c *httpapi.Ctx) error {

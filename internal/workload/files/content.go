@@ -104,7 +104,7 @@ func (w *Workload) putFile(ctx context.Context, tx store.Tx, d drive, parent sto
 		if err != nil {
 			return nil, 0, err
 		}
-		return nil, 0, invalidRequest("The parent item is not a folder.")
+		return nil, 0, graph.SharePointInvalidRequest("The parent item is not a folder.")
 	}
 	existing, taken, err := childByName(ctx, tx, d, parent.ID, name)
 	if err != nil {
@@ -151,7 +151,7 @@ func (w *Workload) replaceContent(ctx context.Context, tx store.Tx, d drive, o s
 		return nil, err
 	}
 	if si.Folder {
-		return nil, invalidRequest("Content cannot be uploaded to a folder.")
+		return nil, graph.SharePointInvalidRequest("Content cannot be uploaded to a folder.")
 	}
 	r := newRenderer(ctx, tx, d)
 	before, _, err := r.renderJSON(o)
@@ -227,7 +227,7 @@ func (w *Workload) uploadByPath(c *httpapi.Ctx) error {
 		return err
 	}
 	if len(names) == 0 {
-		return invalidRequest("The upload path names no file.")
+		return graph.SharePointInvalidRequest("The upload path names no file.")
 	}
 	data, err := c.Body()
 	if err != nil {
@@ -286,7 +286,7 @@ func (w *Workload) download(c *httpapi.Ctx) error {
 			return err
 		}
 		if si.Folder {
-			return invalidRequest("A folder has no content to download.")
+			return graph.SharePointInvalidRequest("A folder has no content to download.")
 		}
 		tag = fmt.Sprintf(`"c:{%s},%d"`, o.ID, o.Version)
 		data, err = tx.GetBlob(ctx, si.Blob)

@@ -41,7 +41,7 @@ func (w *Workload) copyItem(c *httpapi.Ctx) error {
 	}
 	ref, _ := body["parentReference"].(map[string]any)
 	if v, ok := body["parentReference"]; ok && ref == nil && v != nil {
-		return invalidRequest("'parentReference' must be an object.")
+		return graph.SharePointInvalidRequest("'parentReference' must be an object.")
 	}
 	dst := src
 	if id, _ := ref["driveId"].(string); id != "" && id != src.ID {
@@ -70,7 +70,7 @@ func (w *Workload) copyItem(c *httpapi.Ctx) error {
 			return err
 		}
 		if o.Parent == "" {
-			return invalidRequest("The root folder cannot be copied.")
+			return graph.SharePointInvalidRequest("The root folder cannot be copied.")
 		}
 		si, err := decodeItem(o)
 		if err != nil {
@@ -103,7 +103,7 @@ func (w *Workload) copyItem(c *httpapi.Ctx) error {
 				}
 			default:
 				if clash.ID == o.ID {
-					return invalidRequest("An item cannot replace itself.")
+					return graph.SharePointInvalidRequest("An item cannot replace itself.")
 				}
 				if err := w.removeTree(ctx, tx, dst, clash, c.Now); err != nil {
 					return err

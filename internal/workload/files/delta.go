@@ -6,6 +6,7 @@ import (
 
 	"github.com/graphhook/graphhook/internal/change"
 	"github.com/graphhook/graphhook/internal/delta"
+	"github.com/graphhook/graphhook/internal/graph"
 	"github.com/graphhook/graphhook/internal/httpapi"
 	"github.com/graphhook/graphhook/internal/store"
 	"github.com/graphhook/graphhook/internal/workload/rest"
@@ -21,7 +22,7 @@ func (w *Workload) delta(c *httpapi.Ctx) error {
 	if err != nil {
 		return err
 	}
-	top, err := pageSize(c)
+	top, err := rest.TopAs(c, defaultPage, maxPage, graph.SharePointInvalidRequest)
 	if err != nil {
 		return err
 	}

@@ -59,7 +59,7 @@ func (w *Workload) updateItem(c *httpapi.Ctx) error {
 			return err
 		}
 		if o.Parent == "" {
-			return invalidRequest("The root folder cannot be renamed or moved.")
+			return graph.SharePointInvalidRequest("The root folder cannot be renamed or moved.")
 		}
 		si, err := decodeItem(o)
 		if err != nil {
@@ -88,10 +88,10 @@ func (w *Workload) updateItem(c *httpapi.Ctx) error {
 		if v, ok := body["parentReference"]; ok {
 			ref, ok := v.(map[string]any)
 			if !ok {
-				return invalidRequest("'parentReference' must be an object.")
+				return graph.SharePointInvalidRequest("'parentReference' must be an object.")
 			}
 			if dr, _ := ref["driveId"].(string); dr != "" && dr != d.ID {
-				return invalidRequest("Moving an item to another drive is not supported; copy it instead.")
+				return graph.SharePointInvalidRequest("Moving an item to another drive is not supported; copy it instead.")
 			}
 			dest, err := destination(ctx, tx, d, ref)
 			if err != nil {
@@ -99,7 +99,7 @@ func (w *Workload) updateItem(c *httpapi.Ctx) error {
 			}
 			for _, a := range append(mustAncestors(ctx, tx, d, dest), dest) {
 				if a.ID == o.ID {
-					return invalidRequest("An item cannot be moved into itself or one of its descendants.")
+					return graph.SharePointInvalidRequest("An item cannot be moved into itself or one of its descendants.")
 				}
 			}
 			newParent = dest.ID
@@ -163,7 +163,7 @@ func destination(ctx context.Context, tx store.Tx, d drive, ref map[string]any) 
 	} else if p, _ := ref["path"].(string); p != "" {
 		_, rest, ok := strings.Cut(p, "root:")
 		if !ok {
-			return dest, invalidRequest("parentReference.path '%s' must look like /drive/root:/folder.", p)
+			return dest, graph.SharePointInvalidRequest("parentReference.path '%s' must look like /drive/root:/folder.", p)
 		}
 		names, perr := splitPath(rest)
 		if perr != nil {
@@ -174,7 +174,7 @@ func destination(ctx context.Context, tx store.Tx, d drive, ref map[string]any) 
 			dest, err = walkPath(ctx, tx, d, dest, names)
 		}
 	} else {
-		return dest, invalidRequest("parentReference needs an 'id' or a 'path'.")
+		return dest, graph.SharePointInvalidRequest("parentReference needs an 'id' or a 'path'.")
 	}
 	if err != nil {
 		return dest, err
@@ -183,7 +183,7 @@ func destination(ctx context.Context, tx store.Tx, d drive, ref map[string]any) 
 		if err != nil {
 			return dest, err
 		}
-		return dest, invalidRequest("The destination is not a folder.")
+		return dest, graph.SharePointInvalidRequest("The destination is not a folder.")
 	}
 	return dest, nil
 }
@@ -257,7 +257,7 @@ func (w *Workload) deleteItem(c *httpapi.Ctx) error {
 			return err
 		}
 		if o.Parent == "" {
-			return invalidRequest("The root folder cannot be deleted.")
+			return graph.SharePointInvalidRequest("The root folder cannot be deleted.")
 		}
 		return w.removeTree(ctx, tx, d, o, c.Now)
 	})

@@ -64,7 +64,7 @@ func (w *Workload) createSession(c *httpapi.Ctx) error {
 	if n, ok := item["fileSize"].(json.Number); ok {
 		size, err := n.Int64()
 		if err != nil || size < 0 {
-			return invalidRequest("item.fileSize must be a non-negative integer.")
+			return graph.SharePointInvalidRequest("item.fileSize must be a non-negative integer.")
 		}
 		if size > w.cfg.MaxFileSize {
 			return w.tooLarge(size)
@@ -91,7 +91,7 @@ func (w *Workload) createSession(c *httpapi.Ctx) error {
 				if err != nil {
 					return err
 				}
-				return invalidRequest("An upload session replaces a file's content; this item is a folder.")
+				return graph.SharePointInvalidRequest("An upload session replaces a file's content; this item is a folder.")
 			}
 			s.Item = o.ID
 		} else {
@@ -100,7 +100,7 @@ func (w *Workload) createSession(c *httpapi.Ctx) error {
 				return err
 			}
 			if len(names) == 0 {
-				return invalidRequest("The upload path names no file.")
+				return graph.SharePointInvalidRequest("The upload path names no file.")
 			}
 			if err := checkName(names[len(names)-1]); err != nil {
 				return err
@@ -169,7 +169,7 @@ func rangeError(format string, args ...any) error {
 func (w *Workload) uploadChunk(c *httpapi.Ctx) error {
 	m := contentRange.FindStringSubmatch(c.R.Header.Get("Content-Range"))
 	if m == nil {
-		return invalidRequest("A Content-Range header of the form 'bytes {start}-{end}/{total}' is required.")
+		return graph.SharePointInvalidRequest("A Content-Range header of the form 'bytes {start}-{end}/{total}' is required.")
 	}
 	start, _ := strconv.ParseInt(m[1], 10, 64)
 	end, _ := strconv.ParseInt(m[2], 10, 64)
@@ -185,7 +185,7 @@ func (w *Workload) uploadChunk(c *httpapi.Ctx) error {
 		return err
 	}
 	if int64(len(data)) != end-start+1 {
-		return invalidRequest("The Content-Range header length does not match the provided number of bytes.")
+		return graph.SharePointInvalidRequest("The Content-Range header length does not match the provided number of bytes.")
 	}
 	var doc map[string]any
 	var s session
@@ -196,7 +196,7 @@ func (w *Workload) uploadChunk(c *httpapi.Ctx) error {
 			return err
 		}
 		if s.Total != 0 && s.Total != total {
-			return invalidRequest("The Content-Range total %d does not match the file size %d of the upload session.", total, s.Total)
+			return graph.SharePointInvalidRequest("The Content-Range total %d does not match the file size %d of the upload session.", total, s.Total)
 		}
 		s.Total = total
 		switch {

@@ -193,14 +193,7 @@ func (w *Workload) sendMail(c *httpapi.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return accepted(c)
-}
-
-// accepted answers 202 with no body, as Graph's send actions do.
-func accepted(c *httpapi.Ctx) error {
-	c.W.Header().Set("Content-Length", "0")
-	c.W.WriteHeader(http.StatusAccepted)
-	return nil
+	return rest.Accepted(c)
 }
 
 // sendDraft sends a draft; the draft leaves Drafts (its change is "deleted") and the
@@ -230,7 +223,7 @@ func (w *Workload) sendDraft(c *httpapi.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return accepted(c)
+	return rest.Accepted(c)
 }
 
 // replyKind is reply, replyAll or forward.
@@ -327,7 +320,7 @@ func (w *Workload) respond(kind replyKind, create bool) httpapi.HandlerFunc {
 		if create {
 			return rest.Entity(c, http.StatusCreated, userPath(mb)+"/messages/$entity", draft)
 		}
-		return accepted(c)
+		return rest.Accepted(c)
 	}
 }
 

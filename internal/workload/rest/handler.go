@@ -83,3 +83,10 @@ func Counted(c *httpapi.Ctx, fragment string, value []map[string]any) error {
 	}
 	return c.JSON(http.StatusOK, map[string]any{"@odata.context": c.ContextURL(fragment), "@odata.count": len(value), "value": value})
 }
+
+// Accepted answers 202 with no body, as Graph's actions that finish later do.
+func Accepted(c *httpapi.Ctx) error {
+	c.W.Header().Set("Content-Length", "0")
+	c.W.WriteHeader(http.StatusAccepted)
+	return nil
+}

@@ -22,13 +22,19 @@ func QueryError(err error) error {
 
 // Top reads $top: def when absent, otherwise an integer from 1 to limit.
 func Top(c *httpapi.Ctx, def, limit int) (int, error) {
+	return TopAs(c, def, limit, graph.BadRequest)
+}
+
+// TopAs is Top for services that answer a bad query option with their own 400, such
+// as graph.SharePointInvalidRequest.
+func TopAs(c *httpapi.Ctx, def, limit int, bad func(format string, args ...any) *graph.Error) (int, error) {
 	s := c.Query("$top")
 	if s == "" {
 		return def, nil
 	}
 	n, err := odata.ParseTop(s, limit)
 	if err != nil {
-		return 0, QueryError(err)
+		return 0, bad("%s", err.Error())
 	}
 	return n, nil
 }
@@ -49,12 +55,17 @@ func Skip(c *httpapi.Ctx) (int, error) {
 // SkipToken decodes $skiptoken into v, a pointer, and reports whether the request
 // carried one; v is left alone when it did not.
 func SkipToken(c *httpapi.Ctx, v any) (bool, error) {
+	return SkipTokenAs(c, v, graph.BadRequest)
+}
+
+// SkipTokenAs is SkipToken answering a malformed token with bad (see TopAs).
+func SkipTokenAs(c *httpapi.Ctx, v any, bad func(format string, args ...any) *graph.Error) (bool, error) {
 	s := c.Query("$skiptoken")
 	if s == "" {
 		return false, nil
 	}
 	if err := odata.DecodeSkipToken(s, v); err != nil {
-		return true, QueryError(err)
+		return true, bad("%s", err.Error())
 	}
 	return true, nil
 }

@@ -230,19 +230,19 @@ func parseColumns(raw any) ([]column, error) {
 	}
 	list, ok := raw.([]any)
 	if !ok {
-		return nil, invalid("'columns' must be an array of column definitions.")
+		return nil, graph.SharePointInvalidRequest("'columns' must be an array of column definitions.")
 	}
 	if len(list) > maxColumns {
-		return nil, invalid("A list can be created with at most %d columns; the request has %d.", maxColumns, len(list))
+		return nil, graph.SharePointInvalidRequest("A list can be created with at most %d columns; the request has %d.", maxColumns, len(list))
 	}
 	for i, r := range list {
 		m, ok := r.(map[string]any)
 		if !ok {
-			return nil, invalid("columns[%d] must be an object.", i)
+			return nil, graph.SharePointInvalidRequest("columns[%d] must be an object.", i)
 		}
 		name, _ := m["name"].(string)
 		if !columnName.MatchString(name) {
-			return nil, invalid("columns[%d].name '%s' is not a valid column name: use 1 to 64 letters, digits or '_', not starting with a digit.", i, name)
+			return nil, graph.SharePointInvalidRequest("columns[%d].name '%s' is not a valid column name: use 1 to 64 letters, digits or '_', not starting with a digit.", i, name)
 		}
 		if slices.ContainsFunc(cols, func(c column) bool { return strings.EqualFold(c.Name, name) }) || slices.ContainsFunc(readOnlyFields, func(f string) bool { return strings.EqualFold(f, name) }) {
 			return nil, graph.Errorf(http.StatusConflict, codeNameExists, "A duplicate field name \"%s\" was found.", name)
@@ -265,7 +265,7 @@ func parseColumns(raw any) ([]column, error) {
 			m, ok := v.(map[string]any)
 			f := facet(m)
 			if !ok {
-				return nil, invalid("columns[%d].%s must be an object.", i, t)
+				return nil, graph.SharePointInvalidRequest("columns[%d].%s must be an object.", i, t)
 			}
 			switch t {
 			case "text":
@@ -280,14 +280,14 @@ func parseColumns(raw any) ([]column, error) {
 				if choices, ok := f["choices"]; ok {
 					arr, ok := choices.([]any)
 					if !ok || slices.ContainsFunc(arr, func(v any) bool { _, s := v.(string); return !s }) {
-						return nil, invalid("columns[%d].choice.choices must be an array of strings.", i)
+						return nil, graph.SharePointInvalidRequest("columns[%d].choice.choices must be an array of strings.", i)
 					}
 				}
 				col.Choice = &f
 			}
 		}
 		if facets != 1 {
-			return nil, invalid("columns[%d] must have exactly one type facet (%s).", i, strings.Join(columnTypes, ", "))
+			return nil, graph.SharePointInvalidRequest("columns[%d] must have exactly one type facet (%s).", i, strings.Join(columnTypes, ", "))
 		}
 		cols = append(cols, col)
 	}
@@ -307,7 +307,7 @@ func (w *Workload) createList(c *httpapi.Ctx) error {
 	display, _ := body["displayName"].(string)
 	display = strings.TrimSpace(display)
 	if display == "" || len(display) > maxListNameLength {
-		return invalid("The list needs a 'displayName' of 1 to %d characters.", maxListNameLength)
+		return graph.SharePointInvalidRequest("The list needs a 'displayName' of 1 to %d characters.", maxListNameLength)
 	}
 	template := "genericList"
 	if l, ok := body["list"].(map[string]any); ok {

@@ -17,7 +17,6 @@ import (
 	"github.com/graphhook/graphhook/internal/delta"
 	"github.com/graphhook/graphhook/internal/graph"
 	"github.com/graphhook/graphhook/internal/httpapi"
-	"github.com/graphhook/graphhook/internal/odata"
 	"github.com/graphhook/graphhook/internal/store"
 	"github.com/graphhook/graphhook/internal/workload/rest"
 )
@@ -71,7 +70,7 @@ func itemDoc(o store.Object, withFields bool) (map[string]any, error) {
 // refused as SharePoint does; null clears a field.
 func checkFields(cols []column, in map[string]any, creating bool) (map[string]any, error) {
 	if len(in) > maxFields {
-		return nil, invalid("At most %d fields can be set in one request.", maxFields)
+		return nil, graph.SharePointInvalidRequest("At most %d fields can be set in one request.", maxFields)
 	}
 	out := map[string]any{}
 	for name, v := range in {
@@ -79,16 +78,16 @@ func checkFields(cols []column, in map[string]any, creating bool) (map[string]an
 			continue
 		}
 		if slices.Contains(readOnlyFields, name) {
-			return nil, invalid("Field '%s' is read-only.", name)
+			return nil, graph.SharePointInvalidRequest("Field '%s' is read-only.", name)
 		}
 		i := slices.IndexFunc(cols, func(c column) bool { return c.Name == name })
 		if i < 0 {
-			return nil, invalid("Field '%s' is not recognized", name)
+			return nil, graph.SharePointInvalidRequest("Field '%s' is not recognized", name)
 		}
 		col := cols[i]
 		if v == nil {
 			if col.Required {
-				return nil, invalid("Field '%s' is required.", name)
+				return nil, graph.SharePointInvalidRequest("Field '%s' is required.", name)
 			}
 			out[name] = nil
 			continue
@@ -99,7 +98,7 @@ func checkFields(cols []column, in map[string]any, creating bool) (map[string]an
 			s, isString := v.(string)
 			ok = isString
 			if ok && len([]rune(s)) > maxTextLength && (*col.Text)["allowMultipleLines"] != true {
-				return nil, invalid("Field '%s' is longer than %d characters.", name, maxTextLength)
+				return nil, graph.SharePointInvalidRequest("Field '%s' is longer than %d characters.", name, maxTextLength)
 			}
 		case "number":
 			n, isNumber := v.(json.Number)
@@ -120,18 +119,18 @@ func checkFields(cols []column, in map[string]any, creating bool) (map[string]an
 			s, isString := v.(string)
 			ok = isString
 			if choices, listed := (*col.Choice)["choices"].([]any); ok && listed && len(choices) > 0 && !slices.Contains(choices, any(s)) && (*col.Choice)["allowTextEntry"] != true {
-				return nil, invalid("Value '%s' is not one of the choices of field '%s'.", s, name)
+				return nil, graph.SharePointInvalidRequest("Value '%s' is not one of the choices of field '%s'.", s, name)
 			}
 		}
 		if !ok {
-			return nil, invalid("Invalid value for field '%s': a %s value is expected.", name, col.kind())
+			return nil, graph.SharePointInvalidRequest("Invalid value for field '%s': a %s value is expected.", name, col.kind())
 		}
 		out[name] = v
 	}
 	if creating {
 		for _, col := range cols {
 			if _, set := out[col.Name]; col.Required && !set {
-				return nil, invalid("Field '%s' is required.", col.Name)
+				return nil, graph.SharePointInvalidRequest("Field '%s' is required.", col.Name)
 			}
 		}
 	}
@@ -174,7 +173,7 @@ func (w *Workload) createItem(c *httpapi.Ctx) error {
 	}
 	fieldsIn, ok := body["fields"].(map[string]any)
 	if !ok && body["fields"] != nil {
-		return invalid("'fields' must be an object.")
+		return graph.SharePointInvalidRequest("'fields' must be an object.")
 	}
 	by, err := IdentitySet(c.R.Context(), w.ident, w.st, p)
 	if err != nil {
@@ -395,15 +394,13 @@ func (w *Workload) listItems(c *httpapi.Ctx) error {
 	if err := w.prepare(c, false); err != nil {
 		return err
 	}
-	top, err := parseTop(c)
+	top, err := rest.TopAs(c, defaultTop, maxTop, graph.SharePointInvalidRequest)
 	if err != nil {
 		return err
 	}
 	var after string
-	if s := c.Query("$skiptoken"); s != "" {
-		if err := odata.DecodeSkipToken(s, &after); err != nil {
-			return invalid("%s", err.Error())
-		}
+	if _, err := rest.SkipTokenAs(c, &after, graph.SharePointInvalidRequest); err != nil {
+		return err
 	}
 	withFields := expands(c, "fields")
 	next := ""
@@ -436,19 +433,6 @@ func (w *Workload) listItems(c *httpapi.Ctx) error {
 	return rest.Collection(c, listPath(c)+"items", value, next)
 }
 
-// parseTop reads $top of an item list, with SharePoint's error code.
-func parseTop(c *httpapi.Ctx) (int, error) {
-	s := c.Query("$top")
-	if s == "" {
-		return defaultTop, nil
-	}
-	top, err := odata.ParseTop(s, maxTop)
-	if err != nil {
-		return 0, invalid("%s", err.Error())
-	}
-	return top, nil
-}
-
 // itemsDelta serves /sites/{site}/lists/{list}/items/delta: a first round lists every
 // item (paged by store id) and ends with a deltaLink at the log position the round
 // began; later rounds replay the list's change records after that position, each
@@ -457,7 +441,7 @@ func (w *Workload) itemsDelta(c *httpapi.Ctx) error {
 	if err := w.prepare(c, false); err != nil {
 		return err
 	}
-	top, err := parseTop(c)
+	top, err := rest.TopAs(c, defaultTop, maxTop, graph.SharePointInvalidRequest)
 	if err != nil {
 		return err
 	}

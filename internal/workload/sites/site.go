@@ -101,17 +101,12 @@ func (s Site) SiteURL() string { return s.Path }
 
 // Error codes SharePoint answers with.
 const (
-	codeItemNotFound   = graph.CodeItemNotFound
-	codeInvalidRequest = "invalidRequest"
-	codeNameExists     = "nameAlreadyExists"
+	codeItemNotFound = graph.CodeItemNotFound
+	codeNameExists   = "nameAlreadyExists"
 )
 
 func siteNotFound(ref string) error {
 	return graph.Errorf(http.StatusNotFound, codeItemNotFound, "Requested site could not be found: '%s'.", ref)
-}
-
-func invalid(format string, args ...any) error {
-	return graph.Errorf(http.StatusBadRequest, codeInvalidRequest, format, args...)
 }
 
 // Permissions. Graph's list APIs need Sites.Manage.All to create lists; graphhook
