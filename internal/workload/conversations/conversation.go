@@ -47,11 +47,10 @@ func (w *Workload) createConversation(c *httpapi.Ctx) error {
 		for k, v := range body {
 			switch strings.ToLower(k) {
 			case "topic":
-				s, ok := v.(string)
-				if !ok {
-					return graph.ExchangeInvalidProperty("Invalid value for property 'topic': a string is expected.")
+				var err error
+				if topic, err = topicOf(v); err != nil {
+					return err
 				}
-				topic = s
 			case "threads":
 				var ok bool
 				if threads, ok = v.([]any); !ok {

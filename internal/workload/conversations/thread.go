@@ -9,6 +9,15 @@ import (
 	"github.com/graphhook/graphhook/internal/workload/rest"
 )
 
+// topicOf reads the topic property of a conversation or thread.
+func topicOf(v any) (string, error) {
+	s, ok := v.(string)
+	if !ok {
+		return "", graph.ExchangeInvalidProperty("Invalid value for property 'topic': a string is expected.")
+	}
+	return s, nil
+}
+
 // newThread reads {"topic", "posts": [...]} into a thread of conv with its posts.
 func (o *op) newThread(conv *store.Object, convDoc map[string]any, v any) error {
 	m, ok := v.(map[string]any)
@@ -20,11 +29,10 @@ func (o *op) newThread(conv *store.Object, convDoc map[string]any, v any) error 
 	for k, val := range m {
 		switch strings.ToLower(k) {
 		case "topic":
-			s, ok := val.(string)
-			if !ok {
-				return graph.ExchangeInvalidProperty("Invalid value for property 'topic': a string is expected.")
+			var err error
+			if topic, err = topicOf(val); err != nil {
+				return err
 			}
-			topic = s
 		case "posts":
 			if posts, ok = val.([]any); !ok {
 				return graph.ExchangeInvalidProperty("Invalid value for property 'posts': an array of posts is expected.")

@@ -64,6 +64,16 @@ func (f *folderAPI) parent(o *op, c *httpapi.Ctx, mb mailbox) (string, error) {
 	return doc["id"].(string), nil
 }
 
+// open resolves the mailbox of {user}, checking perms, and loads its {folder}.
+func (f *folderAPI) open(o *op, c *httpapi.Ctx, perms []string) (mailbox, store.Object, map[string]any, error) {
+	mb, err := o.mailbox(c.Param("user"), perms)
+	if err != nil {
+		return mb, store.Object{}, nil, err
+	}
+	obj, doc, err := f.load(o, mb, c.Param("folder"))
+	return mb, obj, doc, err
+}
+
 func (f *folderAPI) render(o *op, mb mailbox, doc map[string]any) (map[string]any, error) {
 	if f.view == nil {
 		return doc, nil
@@ -87,12 +97,9 @@ func (w *Workload) getFolder(f *folderAPI) httpapi.HandlerFunc {
 		var out map[string]any
 		var mb mailbox
 		err := w.run(c, false, func(o *op) error {
+			var doc map[string]any
 			var err error
-			if mb, err = o.mailbox(c.Param("user"), f.read); err != nil {
-				return err
-			}
-			_, doc, err := f.load(o, mb, c.Param("folder"))
-			if err != nil {
+			if mb, _, doc, err = f.open(o, c, f.read); err != nil {
 				return err
 			}
 			out, err = f.render(o, mb, doc)
@@ -215,12 +222,10 @@ func (w *Workload) updateFolder(f *folderAPI) httpapi.HandlerFunc {
 		var out map[string]any
 		var mb mailbox
 		err = w.run(c, true, func(o *op) error {
+			var obj store.Object
+			var doc map[string]any
 			var err error
-			if mb, err = o.mailbox(c.Param("user"), f.write); err != nil {
-				return err
-			}
-			obj, doc, err := f.load(o, mb, c.Param("folder"))
-			if err != nil {
+			if mb, obj, doc, err = f.open(o, c, f.write); err != nil {
 				return err
 			}
 			if f.locked(obj) {
@@ -258,11 +263,7 @@ func (w *Workload) updateFolder(f *folderAPI) httpapi.HandlerFunc {
 func (w *Workload) deleteFolder(f *folderAPI) httpapi.HandlerFunc {
 	return func(c *httpapi.Ctx) error {
 		err := w.run(c, true, func(o *op) error {
-			mb, err := o.mailbox(c.Param("user"), f.write)
-			if err != nil {
-				return err
-			}
-			obj, _, err := f.load(o, mb, c.Param("folder"))
+			mb, obj, _, err := f.open(o, c, f.write)
 			if err != nil {
 				return err
 			}

@@ -81,16 +81,23 @@ func NextToken(c *httpapi.Ctx, v any) string {
 }
 
 // Fields reads $select: nil when absent (every property).
-func Fields(c *httpapi.Ctx) ([]string, error) {
-	s := c.Query("$select")
+func Fields(c *httpapi.Ctx) ([]string, error) { return option(c, "$select", odata.ParseSelect) }
+
+// Filter reads $filter: nil when absent.
+func Filter(c *httpapi.Ctx) (*odata.Filter, error) { return option(c, "$filter", odata.ParseFilter) }
+
+// option parses the query option name when present, answering a bad one with 400.
+func option[T any](c *httpapi.Ctx, name string, parse func(string) (T, error)) (T, error) {
+	var v T
+	s := c.Query(name)
 	if s == "" {
-		return nil, nil
+		return v, nil
 	}
-	fields, err := odata.ParseSelect(s)
+	v, err := parse(s)
 	if err != nil {
-		return nil, QueryError(err)
+		return v, QueryError(err)
 	}
-	return fields, nil
+	return v, nil
 }
 
 // Select applies $select fields to doc; nil fields keep every property.
@@ -99,17 +106,4 @@ func Select(doc map[string]any, fields []string) map[string]any {
 		return doc
 	}
 	return odata.Select(doc, fields)
-}
-
-// Filter reads $filter: nil when absent.
-func Filter(c *httpapi.Ctx) (*odata.Filter, error) {
-	s := c.Query("$filter")
-	if s == "" {
-		return nil, nil
-	}
-	f, err := odata.ParseFilter(s)
-	if err != nil {
-		return nil, QueryError(err)
-	}
-	return f, nil
 }
