@@ -35,11 +35,10 @@ func summary(topic string) map[string]any {
 }
 
 func (w *Workload) createConversation(c *httpapi.Ctx) error {
-	body, err := c.DecodeObject()
+	body, err := rest.Body(c)
 	if err != nil {
 		return err
 	}
-	httpapi.StripAnnotations(body)
 	var doc map[string]any
 	err = w.run(c, true, func(o *op) error {
 		var threads []any

@@ -129,11 +129,10 @@ func (o *op) addPost(conv, thread *store.Object, convDoc, threadDoc, post map[st
 
 // reply adds a post to a thread (threads/{id}/reply, posts/{id}/reply): {"post": …}.
 func (w *Workload) reply(c *httpapi.Ctx) error {
-	body, err := c.DecodeObject()
+	body, err := rest.Body(c)
 	if err != nil {
 		return err
 	}
-	httpapi.StripAnnotations(body)
 	err = w.run(c, true, func(o *op) error {
 		var raw any
 		for k, v := range body {

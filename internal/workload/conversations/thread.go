@@ -66,11 +66,10 @@ func (o *op) newThread(conv *store.Object, convDoc map[string]any, v any) error 
 // createThread adds a thread: to the conversation in the path, or, under
 // groups/{id}/threads, in a new conversation of its own, as Graph does.
 func (w *Workload) createThread(c *httpapi.Ctx) error {
-	body, err := c.DecodeObject()
+	body, err := rest.Body(c)
 	if err != nil {
 		return err
 	}
-	httpapi.StripAnnotations(body)
 	err = w.run(c, true, func(o *op) error {
 		if id := c.Param("conv"); id != "" {
 			obj, doc, err := o.get(kindConversation, id, "")

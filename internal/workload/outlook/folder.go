@@ -154,7 +154,7 @@ func (w *Workload) listFolders(f *folderAPI) httpapi.HandlerFunc {
 
 func (w *Workload) createFolder(f *folderAPI) httpapi.HandlerFunc {
 	return func(c *httpapi.Ctx) error {
-		body, err := readBody(c)
+		body, err := rest.Body(c)
 		if err != nil {
 			return err
 		}
@@ -215,7 +215,7 @@ func (o *op) checkFolderName(mb mailbox, kind, parent, self, name string) error 
 
 func (w *Workload) updateFolder(f *folderAPI) httpapi.HandlerFunc {
 	return func(c *httpapi.Ctx) error {
-		body, err := readBody(c)
+		body, err := rest.Body(c)
 		if err != nil {
 			return err
 		}

@@ -60,17 +60,6 @@ func (a *itemAPI) entityPath(mb mailbox) string {
 	return userPath(mb) + "/" + a.collection + "/$entity"
 }
 
-// readBody decodes a request's JSON object without its instance annotations
-// (@odata.type and the like), which Graph accepts and ignores on writes.
-func readBody(c *httpapi.Ctx) (map[string]any, error) {
-	body, err := c.DecodeObject()
-	if err != nil {
-		return nil, err
-	}
-	httpapi.StripAnnotations(body)
-	return body, nil
-}
-
 func (w *Workload) getOne(c *httpapi.Ctx, a *itemAPI) error {
 	fields, err := rest.Fields(c)
 	if err != nil {
@@ -132,7 +121,7 @@ func (w *Workload) createOne(c *httpapi.Ctx, a *itemAPI) error {
 }
 
 func (w *Workload) updateOne(c *httpapi.Ctx, a *itemAPI) error {
-	body, err := readBody(c)
+	body, err := rest.Body(c)
 	if err != nil {
 		return err
 	}

@@ -239,7 +239,7 @@ func (w *Workload) copyMessage(c *httpapi.Ctx) error { return w.relocate(c, fals
 // relocate moves or copies a message to another folder. Both give the message in the
 // destination a new id (see the package doc); a move also removes the original.
 func (w *Workload) relocate(c *httpapi.Ctx, move bool) error {
-	body, err := readBody(c)
+	body, err := rest.Body(c)
 	if err != nil {
 		return err
 	}

@@ -169,11 +169,10 @@ func (w *Workload) patch(c *httpapi.Ctx) error {
 	if err := writePerms.Check(p); err != nil {
 		return err
 	}
-	body, err := c.DecodeObject()
+	body, err := rest.Body(c)
 	if err != nil {
 		return err
 	}
-	body = httpapi.StripAnnotations(body)
 	var doc map[string]any
 	err = rest.Update(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		o, cur, err := rest.Load(ctx, tx, p.TenantID, Kind, c.Param("id"), notFound(c.Param("id")))

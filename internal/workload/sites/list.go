@@ -299,11 +299,10 @@ func (w *Workload) createList(c *httpapi.Ctx) error {
 	if err := authorize(p, true); err != nil {
 		return err
 	}
-	body, err := c.DecodeObject()
+	body, err := rest.Body(c)
 	if err != nil {
 		return err
 	}
-	httpapi.StripAnnotations(body)
 	display, _ := body["displayName"].(string)
 	display = strings.TrimSpace(display)
 	if display == "" || len(display) > maxListNameLength {

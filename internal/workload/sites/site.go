@@ -318,11 +318,10 @@ func (w *Workload) adminCreateSite(c *httpapi.Ctx) error {
 	if !ok || t.ID == identity.ConsumersTenant {
 		return graph.Errorf(http.StatusNotFound, graph.CodeResourceNotFound, "Tenant '%s' does not exist.", c.Param("tenant"))
 	}
-	body, err := c.DecodeObject()
+	body, err := rest.Body(c)
 	if err != nil {
 		return err
 	}
-	httpapi.StripAnnotations(body)
 	display, _ := body["displayName"].(string)
 	display = strings.TrimSpace(display)
 	if display == "" {

@@ -33,14 +33,8 @@ func oneOnOneID(a, b string) string {
 }
 
 func (w *Workload) loadChat(ctx context.Context, tx store.Tx, tenant, id string) (map[string]any, error) {
-	o, err := tx.GetObject(ctx, tenant, KindChat, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, graph.Errorf(http.StatusNotFound, codeNotFound, "Chat '%s' was not found.", id)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return rest.Decode(o.Data)
+	_, doc, err := rest.Load(ctx, tx, tenant, KindChat, id, graph.Errorf(http.StatusNotFound, codeNotFound, "Chat '%s' was not found.", id))
+	return doc, err
 }
 
 // chatAccess loads a chat and checks that a delegated caller is a member.

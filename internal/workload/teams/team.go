@@ -46,14 +46,8 @@ var teamSettings = map[string]map[string]any{
 }
 
 func (w *Workload) loadTeam(ctx context.Context, tx store.Tx, tenant, id string) (map[string]any, error) {
-	o, err := tx.GetObject(ctx, tenant, KindTeam, strings.ToLower(id))
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, graph.Errorf(http.StatusNotFound, codeNotFound, "No team found with Group Id %s", id)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return rest.Decode(o.Data)
+	_, doc, err := rest.Load(ctx, tx, tenant, KindTeam, strings.ToLower(id), graph.Errorf(http.StatusNotFound, codeNotFound, "No team found with Group Id %s", id))
+	return doc, err
 }
 
 // teamAccess loads a team and checks that a delegated caller is on its roster.
@@ -463,11 +457,10 @@ func (w *Workload) createChannel(c *httpapi.Ctx) error {
 	if err := channelCreate.Check(p); err != nil {
 		return err
 	}
-	body, err := c.DecodeObject()
+	body, err := rest.Body(c)
 	if err != nil {
 		return err
 	}
-	body = httpapi.StripAnnotations(body)
 	name, ok := body["displayName"].(string)
 	name = strings.TrimSpace(name)
 	switch {
