@@ -409,47 +409,28 @@ func (w *Workload) listChannels(c *httpapi.Ctx) error {
 }
 
 func (w *Workload) getChannel(c *httpapi.Ctx) error {
-	p := c.Principal
-	if err := channelRead.Check(p); err != nil {
-		return err
-	}
-	var ch map[string]any
-	var teamID string
-	err := rest.View(c, w.st, func(ctx context.Context, tx store.Tx) error {
-		team, err := w.teamAccess(ctx, tx, p, c.Param("team"))
-		if err != nil {
-			return err
-		}
-		teamID = rest.Str(team["id"])
-		ch, err = w.loadChannel(ctx, tx, p.TenantID, teamID, c.Param("channel"))
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	return rest.Entity(c, http.StatusOK, "teams('"+teamID+"')/channels/$entity", ch)
+	return w.serveChannel(c, "channels", func(map[string]any) string { return c.Param("channel") })
 }
 
 func (w *Workload) getPrimaryChannel(c *httpapi.Ctx) error {
+	return w.serveChannel(c, "primaryChannel", func(team map[string]any) string { return rest.Str(team["internalId"]) })
+}
+
+// serveChannel answers the channel pick names in the team of the path; slot is its
+// navigation property in the @odata.context. Team ids are stored lower case.
+func (w *Workload) serveChannel(c *httpapi.Ctx, slot string, pick func(team map[string]any) string) error {
 	p := c.Principal
 	if err := channelRead.Check(p); err != nil {
 		return err
 	}
-	var ch map[string]any
-	var teamID string
-	err := rest.View(c, w.st, func(ctx context.Context, tx store.Tx) error {
+	fragment := "teams('" + strings.ToLower(c.Param("team")) + "')/" + slot + "/$entity"
+	return rest.Get(c, w.st, fragment, func(ctx context.Context, tx store.Tx) (map[string]any, error) {
 		team, err := w.teamAccess(ctx, tx, p, c.Param("team"))
 		if err != nil {
-			return err
+			return nil, err
 		}
-		teamID = rest.Str(team["id"])
-		ch, err = w.loadChannel(ctx, tx, p.TenantID, teamID, rest.Str(team["internalId"]))
-		return err
+		return w.loadChannel(ctx, tx, p.TenantID, rest.Str(team["id"]), pick(team))
 	})
-	if err != nil {
-		return err
-	}
-	return rest.Entity(c, http.StatusOK, "teams('"+teamID+"')/primaryChannel/$entity", ch)
 }
 
 func (w *Workload) createChannel(c *httpapi.Ctx) error {
