@@ -111,10 +111,7 @@ func (w *Workload) run(c *httpapi.Ctx, write bool, fn func(o *op) error) error {
 		}
 		return fn(o)
 	}
-	if write {
-		return rest.Update(c, w.st, body)
-	}
-	return rest.View(c, w.st, body)
+	return rest.Run(c, w.st, write, body)
 }
 
 // get loads an object of the group.

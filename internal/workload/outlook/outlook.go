@@ -86,16 +86,12 @@ type op struct {
 // repeated as an Update if it met a mailbox whose folders were never created. fn may
 // run twice, so it must reset whatever it collects.
 func (w *Workload) run(c *httpapi.Ctx, write bool, fn func(o *op) error) error {
-	ctx := c.R.Context()
-	o := &op{ctx: ctx, write: write, now: c.Now.UTC(), p: c.Principal}
-	call := func(tx store.Tx) error { o.tx = tx; return fn(o) }
-	if write {
-		return w.st.Update(ctx, call)
-	}
-	err := w.st.View(ctx, call)
-	if errors.Is(err, errProvision) {
+	o := &op{write: write, now: c.Now.UTC(), p: c.Principal}
+	call := func(ctx context.Context, tx store.Tx) error { o.ctx, o.tx = ctx, tx; return fn(o) }
+	err := rest.Run(c, w.st, write, call)
+	if !write && errors.Is(err, errProvision) {
 		o.write = true
-		return w.st.Update(ctx, call)
+		return rest.Update(c, w.st, call)
 	}
 	return err
 }

@@ -27,6 +27,14 @@ func Update(c *httpapi.Ctx, st store.Store, fn TxFunc) error {
 	return st.Update(ctx, func(tx store.Tx) error { return fn(ctx, tx) })
 }
 
+// Run runs fn in a write transaction when write is set, else in a read one.
+func Run(c *httpapi.Ctx, st store.Store, write bool, fn TxFunc) error {
+	if write {
+		return Update(c, st, fn)
+	}
+	return View(c, st, fn)
+}
+
 // Get reads one document in a read transaction and answers it with 200 and the
 // @odata.context of fragment (for example "teams/$entity").
 func Get(c *httpapi.Ctx, st store.Store, fragment string, fn DocFunc) error {
