@@ -2,6 +2,7 @@ package files
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -240,7 +241,7 @@ func (w *Workload) uploadByPath(c *httpapi.Ctx) error {
 	var doc map[string]any
 	status := 0
 	err = rest.Update(c, w.st, func(ctx context.Context, tx store.Tx) error {
-		start, err := getItemObj(ctx, tx, d, firstNonEmpty(c.Param("item"), "root"))
+		start, err := getItemObj(ctx, tx, d, cmp.Or(c.Param("item"), "root"))
 		if err != nil {
 			return err
 		}
@@ -255,15 +256,6 @@ func (w *Workload) uploadByPath(c *httpapi.Ctx) error {
 		return err
 	}
 	return rest.Entity(c, status, itemEntity(d.ID), doc)
-}
-
-func firstNonEmpty(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 // download serves GET …/content. Graph answers with a redirect to a pre-authenticated

@@ -1,8 +1,8 @@
 package files
 
 import (
+	"cmp"
 	"context"
-	"net/http"
 
 	"github.com/graphhook/graphhook/internal/change"
 	"github.com/graphhook/graphhook/internal/delta"
@@ -26,9 +26,8 @@ func (w *Workload) delta(c *httpapi.Ctx) error {
 	if err != nil {
 		return err
 	}
-	text := firstNonEmpty(c.Param("token"), c.Query("token"), c.Query("$deltatoken"), c.Query("$skiptoken"))
+	text := cmp.Or(c.Param("token"), c.Query("token"), c.Query("$deltatoken"), c.Query("$skiptoken"))
 	topic := change.DriveRoot(d.ID)
-	out := map[string]any{"@odata.context": c.ContextURL("Collection(driveItem)")}
 	var value []map[string]any
 	var next delta.Link
 	err = rest.View(c, w.st, func(ctx context.Context, tx store.Tx) error {
@@ -50,9 +49,7 @@ func (w *Workload) delta(c *httpapi.Ctx) error {
 		// The token came in the path, delta(token='…'); links use the query form.
 		u = c.ServiceRoot() + "/drives/" + d.ID + "/root/delta?token=" + delta.Encode(next.Token)
 	}
-	out[next.Key] = u
-	out["value"] = value
-	return c.JSON(http.StatusOK, out)
+	return rest.DeltaPage(c, "Collection(driveItem)", value, next.Key, u)
 }
 
 // deltaEntry is an item's current state, or, once it is gone, the deleted facet.

@@ -1,6 +1,7 @@
 package files
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -105,7 +106,7 @@ func (w *Workload) createSession(c *httpapi.Ctx) error {
 			if err := checkName(names[len(names)-1]); err != nil {
 				return err
 			}
-			start, err := getItemObj(ctx, tx, d, firstNonEmpty(c.Param("item"), "root"))
+			start, err := getItemObj(ctx, tx, d, cmp.Or(c.Param("item"), "root"))
 			if err != nil {
 				return err
 			}

@@ -98,3 +98,9 @@ func Accepted(c *httpapi.Ctx) error {
 	c.W.WriteHeader(http.StatusAccepted)
 	return nil
 }
+
+// DeltaPage writes one page of a delta round: its @odata.context, the values and the
+// link that continues it, under key ("@odata.nextLink" or "@odata.deltaLink").
+func DeltaPage(c *httpapi.Ctx, fragment string, value []map[string]any, key, link string) error {
+	return c.JSON(http.StatusOK, map[string]any{"@odata.context": c.ContextURL(fragment), "value": value, key: link})
+}

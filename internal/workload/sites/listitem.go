@@ -1,6 +1,7 @@
 package sites
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
@@ -445,9 +446,8 @@ func (w *Workload) itemsDelta(c *httpapi.Ctx) error {
 	if err != nil {
 		return err
 	}
-	tokenText := firstNonEmpty(c.Query("token"), c.Query("$deltatoken"), c.Query("$skiptoken"))
+	tokenText := cmp.Or(c.Query("token"), c.Query("$deltatoken"), c.Query("$skiptoken"))
 	withFields := expands(c, "fields")
-	out := map[string]any{"@odata.context": c.ContextURL("Collection(listItem)")}
 	var value []map[string]any
 	var next delta.Link
 	err = rest.View(c, w.st, func(ctx context.Context, tx store.Tx) error {
@@ -466,9 +466,8 @@ func (w *Workload) itemsDelta(c *httpapi.Ctx) error {
 	if err != nil {
 		return err
 	}
-	out[next.Key] = c.LinkWith(map[string]string{"token": delta.Encode(next.Token), "$deltatoken": "", "$skiptoken": "", "$top": ""})
-	out["value"] = value
-	return c.JSON(http.StatusOK, out)
+	link := c.LinkWith(map[string]string{"token": delta.Encode(next.Token), "$deltatoken": "", "$skiptoken": "", "$top": ""})
+	return rest.DeltaPage(c, "Collection(listItem)", value, next.Key, link)
 }
 
 // deltaEntry renders one changed item: its current state, or the deleted facet.
@@ -484,13 +483,4 @@ func deltaEntry(ctx context.Context, tx store.Tx, tenant string, e delta.Entry, 
 		}
 	}
 	return map[string]any{"id": id, "deleted": map[string]any{"state": "deleted"}}, nil
-}
-
-func firstNonEmpty(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
