@@ -2,7 +2,6 @@ package teams
 
 import (
 	"context"
-	"net/http"
 
 	"github.com/graphhook/graphhook/internal/change"
 	"github.com/graphhook/graphhook/internal/delta"
@@ -27,7 +26,8 @@ func (w *Workload) channelMessagesDelta(c *httpapi.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var out map[string]any
+	var value []map[string]any
+	var key, link string
 	err = rest.View(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		ref, err := w.channelScope(c, tx)
 		if err != nil {
@@ -46,7 +46,7 @@ func (w *Workload) channelMessagesDelta(c *httpapi.Ctx) error {
 		} else if tok.Seq, err = delta.Latest(ctx, tx); err != nil {
 			return err
 		}
-		value := []map[string]any{}
+		value = []map[string]any{}
 		var next *delta.Token
 		if tok.Initial {
 			objs, err := tx.ListObjects(ctx, store.ObjectQuery{Tenant: ref.tenant, Kind: KindChannelMessage, Owner: ref.team, Parent: ref.channel, AfterID: tok.After})
@@ -94,16 +94,15 @@ func (w *Workload) channelMessagesDelta(c *httpapi.Ctx) error {
 				next = &tok
 			}
 		}
-		out = map[string]any{"@odata.context": c.ContextURL("Collection(chatMessage)"), "value": value}
 		if next != nil {
-			out["@odata.nextLink"] = c.LinkWith(map[string]string{"$skiptoken": delta.Encode(*next), "$deltatoken": ""})
+			key, link = "@odata.nextLink", c.LinkWith(map[string]string{"$skiptoken": delta.Encode(*next), "$deltatoken": ""})
 		} else {
-			out["@odata.deltaLink"] = c.LinkWith(map[string]string{"$deltatoken": delta.Encode(tok), "$skiptoken": ""})
+			key, link = "@odata.deltaLink", c.LinkWith(map[string]string{"$deltatoken": delta.Encode(tok), "$skiptoken": ""})
 		}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, out)
+	return rest.DeltaPage(c, "Collection(chatMessage)", value, key, link)
 }
