@@ -178,23 +178,17 @@ func (w *Workload) getList(c *httpapi.Ctx) error {
 	if err := w.EnsureRoot(c.R.Context(), p.TenantID, c.Now); err != nil {
 		return err
 	}
-	var out map[string]any
-	err := rest.View(c, w.st, func(ctx context.Context, tx store.Tx) error {
+	return rest.Get(c, w.st, sitePath(c)+"lists/$entity", func(ctx context.Context, tx store.Tx) (map[string]any, error) {
 		site, err := w.siteRequest(c, tx, c.Param("site"))
 		if err != nil {
-			return err
+			return nil, err
 		}
 		o, sl, err := resolveList(ctx, tx, site, c.Param("list"))
 		if err != nil {
-			return err
+			return nil, err
 		}
-		out = listDoc(o, sl, expands(c, "columns"))
-		return nil
+		return listDoc(o, sl, expands(c, "columns")), nil
 	})
-	if err != nil {
-		return err
-	}
-	return rest.Entity(c, http.StatusOK, "sites('"+c.Param("site")+"')/lists/$entity", out)
 }
 
 func (w *Workload) listColumns(c *httpapi.Ctx) error {
@@ -375,7 +369,7 @@ func (w *Workload) createList(c *httpapi.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return rest.Entity(c, http.StatusCreated, "sites('"+c.Param("site")+"')/lists/$entity", out)
+	return rest.Entity(c, http.StatusCreated, sitePath(c)+"lists/$entity", out)
 }
 
 // IdentitySet is the createdBy / lastModifiedBy value for the caller: the signed-in

@@ -232,7 +232,7 @@ func (w *Workload) createItem(c *httpapi.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return rest.Entity(c, http.StatusCreated, "sites('"+c.Param("site")+"')/lists('"+c.Param("list")+"')/items/$entity", out)
+	return rest.Entity(c, http.StatusCreated, listPath(c)+"items/$entity", out)
 }
 
 // loadItem reads item {item} of the request's list.
@@ -257,39 +257,28 @@ func (w *Workload) getFields(c *httpapi.Ctx) error {
 	if err := w.prepare(c, false); err != nil {
 		return err
 	}
-	var out map[string]any
-	err := rest.View(c, w.st, func(ctx context.Context, tx store.Tx) error {
+	return rest.Get(c, w.st, listPath(c)+"items('"+c.Param("item")+"')/fields/$entity", func(ctx context.Context, tx store.Tx) (map[string]any, error) {
 		_, _, _, o, err := w.loadItem(c, tx)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		doc, err := itemDoc(o, true)
-		out, _ = doc["fields"].(map[string]any)
-		return err
+		fields, _ := doc["fields"].(map[string]any)
+		return fields, err
 	})
-	if err != nil {
-		return err
-	}
-	return rest.Entity(c, http.StatusOK, "sites('"+c.Param("site")+"')/lists('"+c.Param("list")+"')/items('"+c.Param("item")+"')/fields/$entity", out)
 }
 
 func (w *Workload) serveItem(c *httpapi.Ctx, withFields bool, fragment string) error {
 	if err := w.prepare(c, false); err != nil {
 		return err
 	}
-	var out map[string]any
-	err := rest.View(c, w.st, func(ctx context.Context, tx store.Tx) error {
+	return rest.Get(c, w.st, listPath(c)+fragment, func(ctx context.Context, tx store.Tx) (map[string]any, error) {
 		_, _, _, o, err := w.loadItem(c, tx)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		out, err = itemDoc(o, withFields)
-		return err
+		return itemDoc(o, withFields)
 	})
-	if err != nil {
-		return err
-	}
-	return rest.Entity(c, http.StatusOK, "sites('"+c.Param("site")+"')/lists('"+c.Param("list")+"')/"+fragment, out)
 }
 
 func (w *Workload) updateFields(c *httpapi.Ctx) error {
@@ -360,7 +349,7 @@ func (w *Workload) updateFields(c *httpapi.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return rest.Entity(c, http.StatusOK, "sites('"+c.Param("site")+"')/lists('"+c.Param("list")+"')/items('"+c.Param("item")+"')/fields/$entity", out)
+	return rest.Entity(c, http.StatusOK, listPath(c)+"items('"+c.Param("item")+"')/fields/$entity", out)
 }
 
 func (w *Workload) deleteItem(c *httpapi.Ctx) error {
