@@ -152,16 +152,10 @@ func (w *Workload) get(c *httpapi.Ctx) error {
 	if err := readPerms.Check(p); err != nil {
 		return err
 	}
-	var doc map[string]any
-	err := rest.View(c, w.st, func(ctx context.Context, tx store.Tx) error {
-		var err error
-		_, doc, err = rest.Load(ctx, tx, p.TenantID, Kind, c.Param("id"), notFound(c.Param("id")))
-		return err
+	return rest.Get(c, w.st, "security/alerts/$entity", func(ctx context.Context, tx store.Tx) (map[string]any, error) {
+		_, doc, err := rest.Load(ctx, tx, p.TenantID, Kind, c.Param("id"), notFound(c.Param("id")))
+		return doc, err
 	})
-	if err != nil {
-		return err
-	}
-	return rest.Entity(c, http.StatusOK, "security/alerts/$entity", doc)
 }
 
 func (w *Workload) patch(c *httpapi.Ctx) error {

@@ -213,28 +213,21 @@ func (w *Workload) getChat(c *httpapi.Ctx) error {
 	if err := chatRead.Check(p); err != nil {
 		return err
 	}
-	var chat map[string]any
-	err := rest.View(c, w.st, func(ctx context.Context, tx store.Tx) error {
+	return rest.Get(c, w.st, "chats/$entity", func(ctx context.Context, tx store.Tx) (map[string]any, error) {
 		if u := c.Param("user"); u != "" {
 			o, _, err := userDoc(ctx, tx, p.TenantID, u)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			if p.Type.Delegated() && o.ID != p.UserID {
-				return graph.Errorf(http.StatusForbidden, codeForbidden, "A delegated caller can only read its own chats.")
+				return nil, graph.Errorf(http.StatusForbidden, codeForbidden, "A delegated caller can only read its own chats.")
 			}
 			if _, err := tx.GetObject(ctx, p.TenantID, KindChatMember, chatMemberID(c.Param("chat"), o.ID)); errors.Is(err, store.ErrNotFound) {
-				return graph.Errorf(http.StatusNotFound, codeNotFound, "Chat '%s' was not found for user '%s'.", c.Param("chat"), u)
+				return nil, graph.Errorf(http.StatusNotFound, codeNotFound, "Chat '%s' was not found for user '%s'.", c.Param("chat"), u)
 			}
 		}
-		var err error
-		chat, err = w.chatAccess(ctx, tx, p, c.Param("chat"))
-		return err
+		return w.chatAccess(ctx, tx, p, c.Param("chat"))
 	})
-	if err != nil {
-		return err
-	}
-	return rest.Entity(c, http.StatusOK, "chats/$entity", chat)
 }
 
 func (w *Workload) listChatMembers(c *httpapi.Ctx) error {
