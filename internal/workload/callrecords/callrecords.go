@@ -10,7 +10,6 @@
 package callrecords
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -25,8 +24,8 @@ import (
 	"github.com/graphhook/graphhook/internal/graph"
 	"github.com/graphhook/graphhook/internal/httpapi"
 	"github.com/graphhook/graphhook/internal/identity"
-	"github.com/graphhook/graphhook/internal/odata"
 	"github.com/graphhook/graphhook/internal/store"
+	"github.com/graphhook/graphhook/internal/workload/rest"
 )
 
 // Kind is the store kind of a call record.
@@ -38,7 +37,11 @@ const (
 	maxTop     = 60
 )
 
-var readPerms = []string{"CallRecords.Read.All"}
+// readPerms: call records are for applications only.
+var readPerms = rest.Permissions{
+	Application: []string{"CallRecords.Read.All"},
+	NoDelegated: "Call records are only available with application permissions (CallRecords.Read.All); delegated calls are not supported.",
+}
 
 // Workload serves call records.
 type Workload struct {
@@ -63,27 +66,8 @@ func (w *Workload) AdminRoutes(r *httpapi.Router) {
 	r.Handle("PATCH", "tenants/{tenant}/communications/callRecords/{id}", w.adminPatch)
 }
 
-func authorize(p *identity.Principal) error {
-	if p.Type != identity.Application {
-		return graph.Errorf(http.StatusForbidden, "Forbidden", "Call records are only available with application permissions (CallRecords.Read.All); delegated calls are not supported.")
-	}
-	if !p.Has(readPerms...) {
-		return graph.Errorf(http.StatusForbidden, "Forbidden", "Missing role permissions on the request. API requires one of '%s'. Roles on the request '%s'.",
-			strings.Join(readPerms, ", "), strings.Join(p.SortedPermissions(), ", "))
-	}
-	return nil
-}
-
 func notFound(id string) error {
 	return graph.Errorf(http.StatusNotFound, "NotFound", "Call record '%s' was not found.", id)
-}
-
-func decode(data []byte) (map[string]any, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var doc map[string]any
-	err := dec.Decode(&doc)
-	return doc, err
 }
 
 func load(ctx context.Context, tx store.Tx, tenant, id string) (store.Object, map[string]any, error) {
@@ -94,7 +78,7 @@ func load(ctx context.Context, tx store.Tx, tenant, id string) (store.Object, ma
 	if err != nil {
 		return o, nil, err
 	}
-	doc, err := decode(o.Data)
+	doc, err := rest.DecodeNumbers(o.Data)
 	return o, doc, err
 }
 
@@ -131,21 +115,16 @@ func shape(c *httpapi.Ctx, doc map[string]any, e expand) map[string]any {
 		for _, s := range doc["sessions"].([]any) {
 			delete(s.(map[string]any), "segments")
 		}
-		doc["sessions@odata.context"] = c.ContextURL("communications/callRecords('" + str(doc["id"]) + "')/sessions")
+		doc["sessions@odata.context"] = c.ContextURL("communications/callRecords('" + rest.Str(doc["id"]) + "')/sessions")
 	case expandSegments:
-		doc["sessions@odata.context"] = c.ContextURL("communications/callRecords('" + str(doc["id"]) + "')/sessions(segments())")
+		doc["sessions@odata.context"] = c.ContextURL("communications/callRecords('" + rest.Str(doc["id"]) + "')/sessions(segments())")
 	}
 	return doc
 }
 
-func str(v any) string {
-	s, _ := v.(string)
-	return s
-}
-
 func (w *Workload) get(c *httpapi.Ctx) error {
 	p := c.Principal
-	if err := authorize(p); err != nil {
+	if err := readPerms.Check(p); err != nil {
 		return err
 	}
 	e, err := parseExpand(c.Query("$expand"))
@@ -153,9 +132,9 @@ func (w *Workload) get(c *httpapi.Ctx) error {
 		return err
 	}
 	var doc map[string]any
-	err = w.st.View(c.R.Context(), func(tx store.Tx) error {
+	err = rest.View(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		var err error
-		_, doc, err = load(c.R.Context(), tx, p.TenantID, c.Param("id"))
+		_, doc, err = load(ctx, tx, p.TenantID, c.Param("id"))
 		return err
 	})
 	if err != nil {
@@ -169,49 +148,38 @@ func (w *Workload) get(c *httpapi.Ctx) error {
 	case expandSegments:
 		frag = "communications/callRecords(sessions(segments()))/$entity"
 	}
-	doc["@odata.context"] = c.ContextURL(frag)
-	return c.JSON(http.StatusOK, doc)
+	return rest.Entity(c, http.StatusOK, frag, doc)
 }
 
 func (w *Workload) list(c *httpapi.Ctx) error {
 	p := c.Principal
-	if err := authorize(p); err != nil {
+	if err := readPerms.Check(p); err != nil {
 		return err
 	}
-	top := defaultTop
-	if s := c.Query("$top"); s != "" {
-		n, err := odata.ParseTop(s, maxTop)
-		if err != nil {
-			return graph.Errorf(http.StatusBadRequest, graph.CodeBadRequest, "%s", err.Error())
-		}
-		top = n
+	top, err := rest.Top(c, defaultTop, maxTop)
+	if err != nil {
+		return err
 	}
-	var filter *odata.Filter
-	if s := c.Query("$filter"); s != "" {
-		f, err := odata.ParseFilter(s)
-		if err != nil {
-			return graph.Errorf(http.StatusBadRequest, graph.CodeBadRequest, "%s", err.Error())
-		}
-		filter = f
+	filter, err := rest.Filter(c)
+	if err != nil {
+		return err
 	}
 	after := ""
-	if s := c.Query("$skiptoken"); s != "" {
-		if err := odata.DecodeSkipToken(s, &after); err != nil {
-			return graph.Errorf(http.StatusBadRequest, graph.CodeBadRequest, "%s", err.Error())
-		}
+	if _, err := rest.SkipToken(c, &after); err != nil {
+		return err
 	}
 	var docs []map[string]any
 	more := false
-	err := w.st.View(c.R.Context(), func(tx store.Tx) error {
+	err = rest.View(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		// Page by id through the store; a filter may drop rows, so read on until the
 		// page is full or the records run out.
 		for {
-			objs, err := tx.ListObjects(c.R.Context(), store.ObjectQuery{Tenant: p.TenantID, Kind: Kind, AfterID: after, Limit: 200})
+			objs, err := tx.ListObjects(ctx, store.ObjectQuery{Tenant: p.TenantID, Kind: Kind, AfterID: after, Limit: 200})
 			if err != nil {
 				return err
 			}
 			for _, o := range objs {
-				doc, err := decode(o.Data)
+				doc, err := rest.DecodeNumbers(o.Data)
 				if err != nil {
 					return err
 				}
@@ -234,16 +202,15 @@ func (w *Workload) list(c *httpapi.Ctx) error {
 	if err != nil {
 		return err
 	}
-	out := map[string]any{"@odata.context": c.ContextURL("communications/callRecords")}
 	value := make([]map[string]any, 0, len(docs))
 	for _, d := range docs {
 		value = append(value, shape(c, d, expandNone))
 	}
+	next := ""
 	if more {
-		out["@odata.nextLink"] = c.LinkWith(map[string]string{"$skiptoken": odata.EncodeSkipToken(str(docs[len(docs)-1]["id"]))})
+		next = rest.NextToken(c, rest.Str(docs[len(docs)-1]["id"]))
 	}
-	out["value"] = value
-	return c.JSON(http.StatusOK, out)
+	return rest.Collection(c, "communications/callRecords", value, next)
 }
 
 func (w *Workload) record(ctx context.Context, tx store.Tx, o *store.Object, doc map[string]any, changeType string, before []byte, c *httpapi.Ctx) error {
@@ -304,8 +271,8 @@ func (w *Workload) adminCreate(c *httpapi.Ctx) error {
 		id = strings.ToLower(s)
 	}
 	doc := newRecord(body, id, c.Now)
-	err = w.st.Update(c.R.Context(), func(tx store.Tx) error {
-		return w.record(c.R.Context(), tx, &store.Object{Tenant: t.ID, Kind: Kind, ID: id, Created: c.Now}, doc, store.Created, nil, c)
+	err = rest.Update(c, w.st, func(ctx context.Context, tx store.Tx) error {
+		return w.record(ctx, tx, &store.Object{Tenant: t.ID, Kind: Kind, ID: id, Created: c.Now}, doc, store.Created, nil, c)
 	})
 	if err != nil {
 		return err
@@ -329,15 +296,15 @@ func (w *Workload) adminPatch(c *httpapi.Ctx) error {
 		return admin.BadRequest("The body's id '%s' differs from the record's id '%s' in the path.", s, c.Param("id"))
 	}
 	var doc map[string]any
-	err = w.st.Update(c.R.Context(), func(tx store.Tx) error {
-		o, cur, err := load(c.R.Context(), tx, t.ID, c.Param("id"))
+	err = rest.Update(c, w.st, func(ctx context.Context, tx store.Tx) error {
+		o, cur, err := load(ctx, tx, t.ID, c.Param("id"))
 		if err != nil {
 			return err
 		}
 		before := o.Data
 		nextVersion(cur, body, c.Now)
 		doc = cur
-		return w.record(c.R.Context(), tx, &o, doc, store.Updated, before, c)
+		return w.record(ctx, tx, &o, doc, store.Updated, before, c)
 	})
 	if err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 	"github.com/graphhook/graphhook/internal/httpapi"
 	"github.com/graphhook/graphhook/internal/identity"
 	"github.com/graphhook/graphhook/internal/store"
+	"github.com/graphhook/graphhook/internal/workload/rest"
 )
 
 // softDelete moves a user or group to the recycle bin: the object stays, marked
@@ -115,9 +116,9 @@ func (w *Workload) getDeleted(c *httpapi.Ctx) error {
 	}
 	var doc map[string]any
 	var o store.Object
-	err := w.st.View(c.R.Context(), func(tx store.Tx) error {
+	err := rest.View(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		var err error
-		if o, err = findDeleted(c.R.Context(), tx, p.TenantID, c.Param("id")); err != nil {
+		if o, err = findDeleted(ctx, tx, p.TenantID, c.Param("id")); err != nil {
 			return err
 		}
 		doc, err = deletedItem(p, o, false)
@@ -138,8 +139,7 @@ func (w *Workload) restoreDeleted(c *httpapi.Ctx) error {
 	}
 	var doc map[string]any
 	var o store.Object
-	err := w.st.Update(c.R.Context(), func(tx store.Tx) error {
-		ctx := c.R.Context()
+	err := rest.Update(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		var err error
 		if o, err = findDeleted(ctx, tx, p.TenantID, c.Param("id")); err != nil {
 			return err
@@ -182,8 +182,7 @@ func (w *Workload) purgeDeleted(c *httpapi.Ctx) error {
 	if p.Type == identity.DelegatedPersonal {
 		return accessDenied()
 	}
-	err := w.st.Update(c.R.Context(), func(tx store.Tx) error {
-		ctx := c.R.Context()
+	err := rest.Update(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		o, err := findDeleted(ctx, tx, p.TenantID, c.Param("id"))
 		if err != nil {
 			return err

@@ -14,6 +14,7 @@ import (
 	"github.com/graphhook/graphhook/internal/identity"
 	"github.com/graphhook/graphhook/internal/odata"
 	"github.com/graphhook/graphhook/internal/store"
+	"github.com/graphhook/graphhook/internal/workload/rest"
 )
 
 // deltaSpec describes one delta endpoint.
@@ -106,8 +107,7 @@ func (w *Workload) serveDelta(c *httpapi.Ctx, spec deltaSpec) error {
 	var value []map[string]any
 	var next delta.Token
 	more := false
-	err = w.st.View(c.R.Context(), func(tx store.Tx) error {
-		ctx := c.R.Context()
+	err = rest.View(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		if tok.Seq < 0 {
 			seq, err := delta.Latest(ctx, tx)
 			if err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/graphhook/graphhook/internal/identity"
 	"github.com/graphhook/graphhook/internal/odata"
 	"github.com/graphhook/graphhook/internal/store"
+	"github.com/graphhook/graphhook/internal/workload/rest"
 )
 
 // maxBindsOnCreate is Entra's cap on members@odata.bind plus owners@odata.bind in one
@@ -38,9 +39,9 @@ func (w *Workload) getGroup(c *httpapi.Ctx) error {
 	}
 	var o store.Object
 	var doc map[string]any
-	err = w.st.View(c.R.Context(), func(tx store.Tx) error {
+	err = rest.View(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		var err error
-		if o, err = resolveGroup(c.R.Context(), tx, p.TenantID, c.Param("group")); err != nil {
+		if o, err = resolveGroup(ctx, tx, p.TenantID, c.Param("group")); err != nil {
 			return err
 		}
 		doc, err = decodeView(o, groupSchema)
@@ -125,8 +126,7 @@ func (w *Workload) createGroup(c *httpapi.Ctx) error {
 	}
 	doc := groupSchema.view(in)
 	var o store.Object
-	err = w.st.Update(c.R.Context(), func(tx store.Tx) error {
-		ctx := c.R.Context()
+	err = rest.Update(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		var err error
 		o, err = writeObject(ctx, tx, store.Object{Tenant: p.TenantID, Kind: identity.KindGroup, ID: id, Alt: strings.ToLower(doc["displayName"].(string)), Created: c.Now, Updated: c.Now}, doc)
 		if err != nil {
@@ -249,8 +249,7 @@ func (w *Workload) updateGroup(c *httpapi.Ctx) error {
 	if err := checkGroupValues(in, false); err != nil {
 		return err
 	}
-	err = w.st.Update(c.R.Context(), func(tx store.Tx) error {
-		ctx := c.R.Context()
+	err = rest.Update(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		o, err := resolveGroup(ctx, tx, p.TenantID, c.Param("group"))
 		if err != nil {
 			return err

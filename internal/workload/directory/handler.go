@@ -8,6 +8,7 @@ import (
 	"github.com/graphhook/graphhook/internal/httpapi"
 	"github.com/graphhook/graphhook/internal/identity"
 	"github.com/graphhook/graphhook/internal/store"
+	"github.com/graphhook/graphhook/internal/workload/rest"
 )
 
 // The handler shapes users and groups share: Graph lists, counts, patches and deletes
@@ -60,8 +61,7 @@ func (w *Workload) deleteOne(c *httpapi.Ctx, need []string, find finder, param s
 	if err := inDirectory(p, need); err != nil {
 		return err
 	}
-	err := w.st.Update(c.R.Context(), func(tx store.Tx) error {
-		ctx := c.R.Context()
+	err := rest.Update(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		o, err := find(ctx, tx, p.TenantID, c.Param(param))
 		if err != nil {
 			return err

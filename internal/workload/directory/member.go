@@ -10,6 +10,7 @@ import (
 	"github.com/graphhook/graphhook/internal/httpapi"
 	"github.com/graphhook/graphhook/internal/identity"
 	"github.com/graphhook/graphhook/internal/store"
+	"github.com/graphhook/graphhook/internal/workload/rest"
 )
 
 // relation is a group's members or owners.
@@ -180,13 +181,13 @@ func (w *Workload) listLinks(rel relation) httpapi.HandlerFunc {
 			return err
 		}
 		var g store.Object
-		err = w.st.View(c.R.Context(), func(tx store.Tx) error {
+		err = rest.View(c, w.st, func(ctx context.Context, tx store.Tx) error {
 			var err error
-			g, err = resolveGroup(c.R.Context(), tx, p.TenantID, c.Param("group"))
+			g, err = resolveGroup(ctx, tx, p.TenantID, c.Param("group"))
 			if err != nil {
 				return err
 			}
-			return w.hiddenMembership(c.R.Context(), tx, p, g)
+			return w.hiddenMembership(ctx, tx, p, g)
 		})
 		if err != nil {
 			return err
@@ -234,8 +235,7 @@ func (w *Workload) addLink(rel relation) httpapi.HandlerFunc {
 		if !ok || ref == "" {
 			return badRequest("The request body must be an object with an '@odata.id' reference to a directory object.")
 		}
-		err = w.st.Update(c.R.Context(), func(tx store.Tx) error {
-			ctx := c.R.Context()
+		err = rest.Update(c, w.st, func(ctx context.Context, tx store.Tx) error {
 			g, err := resolveGroup(ctx, tx, p.TenantID, c.Param("group"))
 			if err != nil {
 				return err
@@ -269,8 +269,7 @@ func (w *Workload) removeLink(rel relation) httpapi.HandlerFunc {
 		if err := inDirectory(p, writeMembers); err != nil {
 			return err
 		}
-		err := w.st.Update(c.R.Context(), func(tx store.Tx) error {
-			ctx := c.R.Context()
+		err := rest.Update(c, w.st, func(ctx context.Context, tx store.Tx) error {
 			g, err := resolveGroup(ctx, tx, p.TenantID, c.Param("group"))
 			if err != nil {
 				return err
@@ -328,9 +327,9 @@ func (w *Workload) listMemberOf(c *httpapi.Ctx) error {
 		return err
 	}
 	var u store.Object
-	err = w.st.View(c.R.Context(), func(tx store.Tx) error {
+	err = rest.View(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		var err error
-		u, err = lookupUser(c.R.Context(), tx, p.TenantID, c.Param("user"))
+		u, err = lookupUser(ctx, tx, p.TenantID, c.Param("user"))
 		return err
 	})
 	if err != nil {

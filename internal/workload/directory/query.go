@@ -11,6 +11,7 @@ import (
 	"github.com/graphhook/graphhook/internal/httpapi"
 	"github.com/graphhook/graphhook/internal/odata"
 	"github.com/graphhook/graphhook/internal/store"
+	"github.com/graphhook/graphhook/internal/workload/rest"
 )
 
 // optionError turns an odata parse error into Entra's 400.
@@ -230,7 +231,7 @@ func (w *Workload) serveList(c *httpapi.Ctx, src source, q listQuery, contextFra
 		if q.order != nil {
 			next = skipState{Offset: q.skip.Offset + len(page)}
 		}
-		out["@odata.nextLink"] = c.LinkWith(map[string]string{"$skiptoken": odata.EncodeSkipToken(next)})
+		out["@odata.nextLink"] = rest.NextToken(c, next)
 	}
 	return c.JSON(http.StatusOK, out)
 }
@@ -246,8 +247,8 @@ func (w *Workload) serveCount(c *httpapi.Ctx, src source, s *schema) error {
 		return err
 	}
 	var n int
-	err = w.st.View(c.R.Context(), func(tx store.Tx) error {
-		items, err := collect(c.R.Context(), tx, src, listQuery{filter: q.filter}, 0)
+	err = rest.View(c, w.st, func(ctx context.Context, tx store.Tx) error {
+		items, err := collect(ctx, tx, src, listQuery{filter: q.filter}, 0)
 		n = len(items)
 		return err
 	})

@@ -14,6 +14,7 @@ import (
 	"github.com/graphhook/graphhook/internal/identity"
 	"github.com/graphhook/graphhook/internal/odata"
 	"github.com/graphhook/graphhook/internal/store"
+	"github.com/graphhook/graphhook/internal/workload/rest"
 )
 
 // createdLayout is how Entra writes createdDateTime: whole seconds, UTC.
@@ -35,9 +36,9 @@ func (w *Workload) getUser(c *httpapi.Ctx) error {
 	}
 	var o store.Object
 	var doc map[string]any
-	err = w.st.View(c.R.Context(), func(tx store.Tx) error {
+	err = rest.View(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		var err error
-		if o, err = lookupUser(c.R.Context(), tx, p.TenantID, c.Param("user")); err != nil {
+		if o, err = lookupUser(ctx, tx, p.TenantID, c.Param("user")); err != nil {
 			return err
 		}
 		if !canReadUser(p, o.ID) {
@@ -78,8 +79,7 @@ func (w *Workload) createUser(c *httpapi.Ctx) error {
 	doc := userSchema.view(in)
 	upn := strings.ToLower(doc["userPrincipalName"].(string))
 	var o store.Object
-	err = w.st.Update(c.R.Context(), func(tx store.Tx) error {
-		ctx := c.R.Context()
+	err = rest.Update(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		if err := upnFree(ctx, tx, p.TenantID, upn, ""); err != nil {
 			return err
 		}
@@ -122,8 +122,7 @@ func (w *Workload) updateUser(c *httpapi.Ctx) error {
 	if err := w.checkUserValues(p.TenantID, in); err != nil {
 		return err
 	}
-	err = w.st.Update(c.R.Context(), func(tx store.Tx) error {
-		ctx := c.R.Context()
+	err = rest.Update(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		o, err := lookupUser(ctx, tx, p.TenantID, c.Param("user"))
 		if err != nil {
 			return err

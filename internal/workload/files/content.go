@@ -2,6 +2,7 @@ package files
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -17,6 +18,7 @@ import (
 	"github.com/graphhook/graphhook/internal/graph"
 	"github.com/graphhook/graphhook/internal/httpapi"
 	"github.com/graphhook/graphhook/internal/store"
+	"github.com/graphhook/graphhook/internal/workload/rest"
 	"github.com/graphhook/graphhook/internal/workload/sites"
 )
 
@@ -103,7 +105,7 @@ func (w *Workload) putFile(ctx context.Context, tx store.Tx, d drive, parent sto
 		if err != nil {
 			return nil, 0, err
 		}
-		return nil, 0, invalidRequest("The parent item is not a folder.")
+		return nil, 0, graph.SharePointInvalidRequest("The parent item is not a folder.")
 	}
 	existing, taken, err := childByName(ctx, tx, d, parent.ID, name)
 	if err != nil {
@@ -150,7 +152,7 @@ func (w *Workload) replaceContent(ctx context.Context, tx store.Tx, d drive, o s
 		return nil, err
 	}
 	if si.Folder {
-		return nil, invalidRequest("Content cannot be uploaded to a folder.")
+		return nil, graph.SharePointInvalidRequest("Content cannot be uploaded to a folder.")
 	}
 	r := newRenderer(ctx, tx, d)
 	before, _, err := r.renderJSON(o)
@@ -194,7 +196,7 @@ func (w *Workload) uploadByID(c *httpapi.Ctx) error {
 		return err
 	}
 	var doc map[string]any
-	err = w.st.Update(c.R.Context(), func(tx store.Tx) error {
+	err = rest.Update(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		o, err := target(c, tx, d)
 		if err != nil {
 			return err
@@ -202,14 +204,13 @@ func (w *Workload) uploadByID(c *httpapi.Ctx) error {
 		if err := checkIfMatch(c, o); err != nil {
 			return err
 		}
-		doc, err = w.replaceContent(c.R.Context(), tx, d, o, data, by, c.Now)
+		doc, err = w.replaceContent(ctx, tx, d, o, data, by, c.Now)
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	doc["@odata.context"] = c.ContextURL("drives('" + d.ID + "')/items/$entity")
-	return c.JSON(http.StatusOK, doc)
+	return rest.Entity(c, http.StatusOK, itemEntity(d.ID), doc)
 }
 
 // uploadByPath serves PUT /root:/{path}:/content and /items/{parent}:/{name}:/content.
@@ -227,7 +228,7 @@ func (w *Workload) uploadByPath(c *httpapi.Ctx) error {
 		return err
 	}
 	if len(names) == 0 {
-		return invalidRequest("The upload path names no file.")
+		return graph.SharePointInvalidRequest("The upload path names no file.")
 	}
 	data, err := c.Body()
 	if err != nil {
@@ -239,9 +240,8 @@ func (w *Workload) uploadByPath(c *httpapi.Ctx) error {
 	}
 	var doc map[string]any
 	status := 0
-	err = w.st.Update(c.R.Context(), func(tx store.Tx) error {
-		ctx := c.R.Context()
-		start, err := getItemObj(ctx, tx, d, firstNonEmpty(c.Param("item"), "root"))
+	err = rest.Update(c, w.st, func(ctx context.Context, tx store.Tx) error {
+		start, err := getItemObj(ctx, tx, d, cmp.Or(c.Param("item"), "root"))
 		if err != nil {
 			return err
 		}
@@ -255,17 +255,7 @@ func (w *Workload) uploadByPath(c *httpapi.Ctx) error {
 	if err != nil {
 		return err
 	}
-	doc["@odata.context"] = c.ContextURL("drives('" + d.ID + "')/items/$entity")
-	return c.JSON(status, doc)
-}
-
-func firstNonEmpty(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
+	return rest.Entity(c, status, itemEntity(d.ID), doc)
 }
 
 // download serves GET …/content. Graph answers with a redirect to a pre-authenticated
@@ -279,7 +269,7 @@ func (w *Workload) download(c *httpapi.Ctx) error {
 	var si storedItem
 	var data []byte
 	var tag string
-	err = w.st.View(c.R.Context(), func(tx store.Tx) error {
+	err = rest.View(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		o, err := target(c, tx, d)
 		if err != nil {
 			return err
@@ -288,10 +278,10 @@ func (w *Workload) download(c *httpapi.Ctx) error {
 			return err
 		}
 		if si.Folder {
-			return invalidRequest("A folder has no content to download.")
+			return graph.SharePointInvalidRequest("A folder has no content to download.")
 		}
 		tag = fmt.Sprintf(`"c:{%s},%d"`, o.ID, o.Version)
-		data, err = tx.GetBlob(c.R.Context(), si.Blob)
+		data, err = tx.GetBlob(ctx, si.Blob)
 		return err
 	})
 	if err != nil {

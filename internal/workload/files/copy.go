@@ -11,6 +11,7 @@ import (
 	"github.com/graphhook/graphhook/internal/graph"
 	"github.com/graphhook/graphhook/internal/httpapi"
 	"github.com/graphhook/graphhook/internal/store"
+	"github.com/graphhook/graphhook/internal/workload/rest"
 	"github.com/graphhook/graphhook/internal/workload/sites"
 )
 
@@ -40,7 +41,7 @@ func (w *Workload) copyItem(c *httpapi.Ctx) error {
 	}
 	ref, _ := body["parentReference"].(map[string]any)
 	if v, ok := body["parentReference"]; ok && ref == nil && v != nil {
-		return invalidRequest("'parentReference' must be an object.")
+		return graph.SharePointInvalidRequest("'parentReference' must be an object.")
 	}
 	dst := src
 	if id, _ := ref["driveId"].(string); id != "" && id != src.ID {
@@ -63,14 +64,13 @@ func (w *Workload) copyItem(c *httpapi.Ctx) error {
 	b := make([]byte, 16)
 	rand.Read(b)
 	opID := hex.EncodeToString(b)
-	err = w.st.Update(c.R.Context(), func(tx store.Tx) error {
-		ctx := c.R.Context()
+	err = rest.Update(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		o, err := target(c, tx, src)
 		if err != nil {
 			return err
 		}
 		if o.Parent == "" {
-			return invalidRequest("The root folder cannot be copied.")
+			return graph.SharePointInvalidRequest("The root folder cannot be copied.")
 		}
 		si, err := decodeItem(o)
 		if err != nil {
@@ -103,7 +103,7 @@ func (w *Workload) copyItem(c *httpapi.Ctx) error {
 				}
 			default:
 				if clash.ID == o.ID {
-					return invalidRequest("An item cannot replace itself.")
+					return graph.SharePointInvalidRequest("An item cannot replace itself.")
 				}
 				if err := w.removeTree(ctx, tx, dst, clash, c.Now); err != nil {
 					return err
@@ -175,8 +175,8 @@ func (w *Workload) copyTree(ctx context.Context, tx store.Tx, src, dst drive, o,
 // getOperation serves a copy's monitor URL (pre-authenticated, as Graph's is).
 func (w *Workload) getOperation(c *httpapi.Ctx) error {
 	var op operation
-	err := w.st.View(c.R.Context(), func(tx store.Tx) error {
-		data, err := tx.GetBlob(c.R.Context(), operationKey(c.Param("operation")))
+	err := rest.View(c, w.st, func(ctx context.Context, tx store.Tx) error {
+		data, err := tx.GetBlob(ctx, operationKey(c.Param("operation")))
 		if isNotFound(err) {
 			return graph.Errorf(http.StatusNotFound, graph.CodeItemNotFound, "The operation could not be found.")
 		}

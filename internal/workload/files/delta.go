@@ -1,13 +1,15 @@
 package files
 
 import (
+	"cmp"
 	"context"
-	"net/http"
 
 	"github.com/graphhook/graphhook/internal/change"
 	"github.com/graphhook/graphhook/internal/delta"
+	"github.com/graphhook/graphhook/internal/graph"
 	"github.com/graphhook/graphhook/internal/httpapi"
 	"github.com/graphhook/graphhook/internal/store"
+	"github.com/graphhook/graphhook/internal/workload/rest"
 )
 
 // delta serves root/delta. A round without a token lists every item of the drive
@@ -20,17 +22,15 @@ func (w *Workload) delta(c *httpapi.Ctx) error {
 	if err != nil {
 		return err
 	}
-	top, err := pageSize(c)
+	top, err := rest.TopAs(c, defaultPage, maxPage, graph.SharePointInvalidRequest)
 	if err != nil {
 		return err
 	}
-	text := firstNonEmpty(c.Param("token"), c.Query("token"), c.Query("$deltatoken"), c.Query("$skiptoken"))
+	text := cmp.Or(c.Param("token"), c.Query("token"), c.Query("$deltatoken"), c.Query("$skiptoken"))
 	topic := change.DriveRoot(d.ID)
-	out := map[string]any{"@odata.context": c.ContextURL("Collection(driveItem)")}
 	var value []map[string]any
 	var next delta.Link
-	err = w.st.View(c.R.Context(), func(tx store.Tx) error {
-		ctx := c.R.Context()
+	err = rest.View(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		r := newRenderer(ctx, tx, d)
 		var err error
 		value, next, err = delta.Round{
@@ -49,9 +49,7 @@ func (w *Workload) delta(c *httpapi.Ctx) error {
 		// The token came in the path, delta(token='…'); links use the query form.
 		u = c.ServiceRoot() + "/drives/" + d.ID + "/root/delta?token=" + delta.Encode(next.Token)
 	}
-	out[next.Key] = u
-	out["value"] = value
-	return c.JSON(http.StatusOK, out)
+	return rest.DeltaPage(c, "Collection(driveItem)", value, next.Key, u)
 }
 
 // deltaEntry is an item's current state, or, once it is gone, the deleted facet.

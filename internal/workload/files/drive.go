@@ -14,6 +14,7 @@ import (
 	"github.com/graphhook/graphhook/internal/identity"
 	"github.com/graphhook/graphhook/internal/store"
 	"github.com/graphhook/graphhook/internal/workload/directory"
+	"github.com/graphhook/graphhook/internal/workload/rest"
 	"github.com/graphhook/graphhook/internal/workload/sites"
 )
 
@@ -49,10 +50,6 @@ type drive struct {
 
 func (d drive) rootID() string { return change.DriveRootID(d.ID) }
 
-func accessDenied() error {
-	return graph.Errorf(http.StatusForbidden, graph.CodeAccessDenied, "Access denied. You do not have permission to perform this action or access this resource.")
-}
-
 func driveNotFound(ref string) error {
 	return graph.Errorf(http.StatusNotFound, graph.CodeItemNotFound, "The drive '%s' could not be found.", ref)
 }
@@ -81,7 +78,7 @@ func authorize(p *identity.Principal, d drive, write bool) error {
 		}
 	case p.Type == identity.DelegatedPersonal:
 		if !own {
-			return accessDenied()
+			return graph.SharePointAccessDenied()
 		}
 		need = []string{"Files.Read", "Files.ReadWrite", "Files.Read.All", "Files.ReadWrite.All"}
 		if write {
@@ -93,7 +90,7 @@ func authorize(p *identity.Principal, d drive, write bool) error {
 			need = writeOwn
 		}
 	case d.OwnerKind == "user":
-		return accessDenied()
+		return graph.SharePointAccessDenied()
 	default:
 		need = readAll
 		if write {
@@ -101,7 +98,7 @@ func authorize(p *identity.Principal, d drive, write bool) error {
 		}
 	}
 	if !p.Has(need...) {
-		return accessDenied()
+		return graph.SharePointAccessDenied()
 	}
 	return nil
 }
@@ -401,17 +398,19 @@ func (w *Workload) getDrive(c *httpapi.Ctx) error {
 		return err
 	}
 	var out map[string]any
-	err = w.st.View(c.R.Context(), func(tx store.Tx) error {
-		o, err := tx.GetObject(c.R.Context(), d.Tenant, KindDrive, d.ID)
+	err = rest.View(c, w.st, func(ctx context.Context, tx store.Tx) error {
+		o, err := tx.GetObject(ctx, d.Tenant, KindDrive, d.ID)
 		if err != nil {
 			return err
 		}
-		out, err = driveDoc(c.R.Context(), tx, d, o)
+		out, err = driveDoc(ctx, tx, d, o)
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	out["@odata.context"] = c.ContextURL("drives/$entity")
-	return c.JSON(http.StatusOK, out)
+	return rest.Entity(c, http.StatusOK, "drives/$entity", out)
 }
+
+// itemEntity is the @odata.context of one item of drive id.
+func itemEntity(id string) string { return "drives('" + id + "')/items/$entity" }

@@ -11,6 +11,7 @@ import (
 	"github.com/graphhook/graphhook/internal/graph"
 	"github.com/graphhook/graphhook/internal/httpapi"
 	"github.com/graphhook/graphhook/internal/store"
+	"github.com/graphhook/graphhook/internal/workload/rest"
 	"github.com/graphhook/graphhook/internal/workload/sites"
 )
 
@@ -49,8 +50,7 @@ func (w *Workload) updateItem(c *httpapi.Ctx) error {
 		return err
 	}
 	var doc map[string]any
-	err = w.st.Update(c.R.Context(), func(tx store.Tx) error {
-		ctx := c.R.Context()
+	err = rest.Update(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		o, err := target(c, tx, d)
 		if err != nil {
 			return err
@@ -59,7 +59,7 @@ func (w *Workload) updateItem(c *httpapi.Ctx) error {
 			return err
 		}
 		if o.Parent == "" {
-			return invalidRequest("The root folder cannot be renamed or moved.")
+			return graph.SharePointInvalidRequest("The root folder cannot be renamed or moved.")
 		}
 		si, err := decodeItem(o)
 		if err != nil {
@@ -88,10 +88,10 @@ func (w *Workload) updateItem(c *httpapi.Ctx) error {
 		if v, ok := body["parentReference"]; ok {
 			ref, ok := v.(map[string]any)
 			if !ok {
-				return invalidRequest("'parentReference' must be an object.")
+				return graph.SharePointInvalidRequest("'parentReference' must be an object.")
 			}
 			if dr, _ := ref["driveId"].(string); dr != "" && dr != d.ID {
-				return invalidRequest("Moving an item to another drive is not supported; copy it instead.")
+				return graph.SharePointInvalidRequest("Moving an item to another drive is not supported; copy it instead.")
 			}
 			dest, err := destination(ctx, tx, d, ref)
 			if err != nil {
@@ -99,7 +99,7 @@ func (w *Workload) updateItem(c *httpapi.Ctx) error {
 			}
 			for _, a := range append(mustAncestors(ctx, tx, d, dest), dest) {
 				if a.ID == o.ID {
-					return invalidRequest("An item cannot be moved into itself or one of its descendants.")
+					return graph.SharePointInvalidRequest("An item cannot be moved into itself or one of its descendants.")
 				}
 			}
 			newParent = dest.ID
@@ -146,8 +146,7 @@ func (w *Workload) updateItem(c *httpapi.Ctx) error {
 	if err != nil {
 		return err
 	}
-	doc["@odata.context"] = c.ContextURL("drives('" + d.ID + "')/items/$entity")
-	return c.JSON(http.StatusOK, doc)
+	return rest.Entity(c, http.StatusOK, itemEntity(d.ID), doc)
 }
 
 func mustAncestors(ctx context.Context, tx store.Tx, d drive, o store.Object) []store.Object {
@@ -164,7 +163,7 @@ func destination(ctx context.Context, tx store.Tx, d drive, ref map[string]any) 
 	} else if p, _ := ref["path"].(string); p != "" {
 		_, rest, ok := strings.Cut(p, "root:")
 		if !ok {
-			return dest, invalidRequest("parentReference.path '%s' must look like /drive/root:/folder.", p)
+			return dest, graph.SharePointInvalidRequest("parentReference.path '%s' must look like /drive/root:/folder.", p)
 		}
 		names, perr := splitPath(rest)
 		if perr != nil {
@@ -175,7 +174,7 @@ func destination(ctx context.Context, tx store.Tx, d drive, ref map[string]any) 
 			dest, err = walkPath(ctx, tx, d, dest, names)
 		}
 	} else {
-		return dest, invalidRequest("parentReference needs an 'id' or a 'path'.")
+		return dest, graph.SharePointInvalidRequest("parentReference needs an 'id' or a 'path'.")
 	}
 	if err != nil {
 		return dest, err
@@ -184,7 +183,7 @@ func destination(ctx context.Context, tx store.Tx, d drive, ref map[string]any) 
 		if err != nil {
 			return dest, err
 		}
-		return dest, invalidRequest("The destination is not a folder.")
+		return dest, graph.SharePointInvalidRequest("The destination is not a folder.")
 	}
 	return dest, nil
 }
@@ -249,7 +248,7 @@ func (w *Workload) deleteItem(c *httpapi.Ctx) error {
 	if err != nil {
 		return err
 	}
-	err = w.st.Update(c.R.Context(), func(tx store.Tx) error {
+	err = rest.Update(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		o, err := target(c, tx, d)
 		if err != nil {
 			return err
@@ -258,9 +257,9 @@ func (w *Workload) deleteItem(c *httpapi.Ctx) error {
 			return err
 		}
 		if o.Parent == "" {
-			return invalidRequest("The root folder cannot be deleted.")
+			return graph.SharePointInvalidRequest("The root folder cannot be deleted.")
 		}
-		return w.removeTree(c.R.Context(), tx, d, o, c.Now)
+		return w.removeTree(ctx, tx, d, o, c.Now)
 	})
 	if err != nil {
 		return err

@@ -19,6 +19,7 @@ import (
 	"github.com/graphhook/graphhook/internal/httpapi"
 	"github.com/graphhook/graphhook/internal/odata"
 	"github.com/graphhook/graphhook/internal/store"
+	"github.com/graphhook/graphhook/internal/workload/rest"
 	"github.com/graphhook/graphhook/internal/workload/sites"
 )
 
@@ -50,10 +51,6 @@ func itemNotFound() error {
 	return graph.Errorf(http.StatusNotFound, graph.CodeItemNotFound, "The resource could not be found.")
 }
 
-func invalidRequest(format string, args ...any) error {
-	return graph.Errorf(http.StatusBadRequest, "invalidRequest", format, args...)
-}
-
 func nameExists() error {
 	return graph.Errorf(http.StatusConflict, "nameAlreadyExists", "The specified item name already exists.")
 }
@@ -64,15 +61,15 @@ var reservedName = regexp.MustCompile(`(?i)^(\.lock|con|prn|aux|nul|com[0-9]|lpt
 func checkName(name string) error {
 	switch {
 	case name == "" || strings.TrimSpace(name) == "":
-		return invalidRequest("The item name must not be empty.")
+		return graph.SharePointInvalidRequest("The item name must not be empty.")
 	case len([]rune(name)) > maxNameLength:
-		return invalidRequest("The item name is longer than %d characters.", maxNameLength)
+		return graph.SharePointInvalidRequest("The item name is longer than %d characters.", maxNameLength)
 	case strings.ContainsAny(name, `"*:<>?/\|`) || strings.ContainsFunc(name, func(r rune) bool { return r < 32 }):
-		return invalidRequest("The provided name cannot contain any illegal characters: \" * : < > ? / \\ |")
+		return graph.SharePointInvalidRequest("The provided name cannot contain any illegal characters: \" * : < > ? / \\ |")
 	case name != strings.TrimSpace(name) || strings.HasSuffix(name, "."):
-		return invalidRequest("The provided name cannot begin or end with a space or end with a period.")
+		return graph.SharePointInvalidRequest("The provided name cannot begin or end with a space or end with a period.")
 	case reservedName.MatchString(name) || strings.Contains(name, "_vti_"):
-		return invalidRequest("The provided name '%s' is reserved.", name)
+		return graph.SharePointInvalidRequest("The provided name '%s' is reserved.", name)
 	}
 	return nil
 }
@@ -127,12 +124,12 @@ func splitPath(p string) ([]string, error) {
 		return nil, nil
 	}
 	if len(p) > maxPathLength {
-		return nil, invalidRequest("The path is longer than %d characters.", maxPathLength)
+		return nil, graph.SharePointInvalidRequest("The path is longer than %d characters.", maxPathLength)
 	}
 	parts := strings.Split(p, "/")
 	for _, s := range parts {
 		if s == "" || s == "." || s == ".." {
-			return nil, invalidRequest("The path '%s' is not valid.", p)
+			return nil, graph.SharePointInvalidRequest("The path '%s' is not valid.", p)
 		}
 	}
 	return parts, nil
@@ -370,7 +367,7 @@ func conflictBehavior(c *httpapi.Ctx, body map[string]any, def string) (string, 
 	case "fail", "replace", "rename":
 		return strings.ToLower(v), nil
 	}
-	return "", invalidRequest("Invalid value '%s' for @microsoft.graph.conflictBehavior: use fail, replace or rename.", v)
+	return "", graph.SharePointInvalidRequest("Invalid value '%s' for @microsoft.graph.conflictBehavior: use fail, replace or rename.", v)
 }
 
 // freeName finds the name "name 1.ext", "name 2.ext", … that no child of parent has.
@@ -393,12 +390,12 @@ func (w *Workload) getItem(c *httpapi.Ctx) error {
 		return err
 	}
 	var doc map[string]any
-	err = w.st.View(c.R.Context(), func(tx store.Tx) error {
+	err = rest.View(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		o, err := target(c, tx, d)
 		if err != nil {
 			return err
 		}
-		doc, err = newRenderer(c.R.Context(), tx, d).render(o)
+		doc, err = newRenderer(ctx, tx, d).render(o)
 		return err
 	})
 	if err != nil {
@@ -407,12 +404,11 @@ func (w *Workload) getItem(c *httpapi.Ctx) error {
 	if s := c.Query("$select"); s != "" {
 		fields, err := odata.ParseSelect(s)
 		if err != nil {
-			return invalidRequest("%s", err.Error())
+			return graph.SharePointInvalidRequest("%s", err.Error())
 		}
 		doc = odata.Select(doc, fields)
 	}
-	doc["@odata.context"] = c.ContextURL("drives('" + d.ID + "')/items/$entity")
-	return c.JSON(http.StatusOK, doc)
+	return rest.Entity(c, http.StatusOK, itemEntity(d.ID), doc)
 }
 
 const (
@@ -420,37 +416,22 @@ const (
 	maxPage     = 1000
 )
 
-func pageSize(c *httpapi.Ctx) (int, error) {
-	s := c.Query("$top")
-	if s == "" {
-		return defaultPage, nil
-	}
-	n, err := odata.ParseTop(s, maxPage)
-	if err != nil {
-		return 0, invalidRequest("%s", err.Error())
-	}
-	return n, nil
-}
-
 func (w *Workload) listChildren(c *httpapi.Ctx) error {
 	d, err := w.open(c, false)
 	if err != nil {
 		return err
 	}
-	top, err := pageSize(c)
+	top, err := rest.TopAs(c, defaultPage, maxPage, graph.SharePointInvalidRequest)
 	if err != nil {
 		return err
 	}
 	var after string
-	if s := c.Query("$skiptoken"); s != "" {
-		if err := odata.DecodeSkipToken(s, &after); err != nil {
-			return invalidRequest("%s", err.Error())
-		}
+	if _, err := rest.SkipTokenAs(c, &after, graph.SharePointInvalidRequest); err != nil {
+		return err
 	}
 	out := map[string]any{}
 	value := []map[string]any{}
-	err = w.st.View(c.R.Context(), func(tx store.Tx) error {
-		ctx := c.R.Context()
+	err = rest.View(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		parent, err := target(c, tx, d)
 		if err != nil {
 			return err
@@ -502,7 +483,7 @@ func (w *Workload) createFolder(c *httpapi.Ctx) error {
 		return err
 	}
 	if _, ok := body["folder"].(map[string]any); !ok {
-		return invalidRequest("The request must include a 'folder' facet; files are created by uploading their content.")
+		return graph.SharePointInvalidRequest("The request must include a 'folder' facet; files are created by uploading their content.")
 	}
 	by, err := sites.IdentitySet(c.R.Context(), w.ident, w.st, p)
 	if err != nil {
@@ -510,8 +491,7 @@ func (w *Workload) createFolder(c *httpapi.Ctx) error {
 	}
 	var doc map[string]any
 	status := http.StatusCreated
-	err = w.st.Update(c.R.Context(), func(tx store.Tx) error {
-		ctx := c.R.Context()
+	err = rest.Update(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		parent, err := target(c, tx, d)
 		if err != nil {
 			return err
@@ -520,7 +500,7 @@ func (w *Workload) createFolder(c *httpapi.Ctx) error {
 			if err != nil {
 				return err
 			}
-			return invalidRequest("The parent item is not a folder.")
+			return graph.SharePointInvalidRequest("The parent item is not a folder.")
 		}
 		existing, taken, err := childByName(ctx, tx, d, parent.ID, name)
 		if err != nil {
@@ -561,8 +541,7 @@ func (w *Workload) createFolder(c *httpapi.Ctx) error {
 	if err != nil {
 		return err
 	}
-	doc["@odata.context"] = c.ContextURL("drives('" + d.ID + "')/items/$entity")
-	return c.JSON(status, doc)
+	return rest.Entity(c, status, itemEntity(d.ID), doc)
 }
 
 func (w *Workload) insertItem(ctx context.Context, tx store.Tx, d drive, parent store.Object, si storedItem) (store.Object, error) {

@@ -1,6 +1,7 @@
 package files
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -13,6 +14,7 @@ import (
 	"github.com/graphhook/graphhook/internal/graph"
 	"github.com/graphhook/graphhook/internal/httpapi"
 	"github.com/graphhook/graphhook/internal/store"
+	"github.com/graphhook/graphhook/internal/workload/rest"
 	"github.com/graphhook/graphhook/internal/workload/sites"
 )
 
@@ -63,7 +65,7 @@ func (w *Workload) createSession(c *httpapi.Ctx) error {
 	if n, ok := item["fileSize"].(json.Number); ok {
 		size, err := n.Int64()
 		if err != nil || size < 0 {
-			return invalidRequest("item.fileSize must be a non-negative integer.")
+			return graph.SharePointInvalidRequest("item.fileSize must be a non-negative integer.")
 		}
 		if size > w.cfg.MaxFileSize {
 			return w.tooLarge(size)
@@ -80,8 +82,7 @@ func (w *Workload) createSession(c *httpapi.Ctx) error {
 	b := make([]byte, 24)
 	rand.Read(b)
 	id := hex.EncodeToString(b)
-	err = w.st.Update(c.R.Context(), func(tx store.Tx) error {
-		ctx := c.R.Context()
+	err = rest.Update(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		if c.Param("path") == "" {
 			o, err := target(c, tx, d)
 			if err != nil {
@@ -91,7 +92,7 @@ func (w *Workload) createSession(c *httpapi.Ctx) error {
 				if err != nil {
 					return err
 				}
-				return invalidRequest("An upload session replaces a file's content; this item is a folder.")
+				return graph.SharePointInvalidRequest("An upload session replaces a file's content; this item is a folder.")
 			}
 			s.Item = o.ID
 		} else {
@@ -100,12 +101,12 @@ func (w *Workload) createSession(c *httpapi.Ctx) error {
 				return err
 			}
 			if len(names) == 0 {
-				return invalidRequest("The upload path names no file.")
+				return graph.SharePointInvalidRequest("The upload path names no file.")
 			}
 			if err := checkName(names[len(names)-1]); err != nil {
 				return err
 			}
-			start, err := getItemObj(ctx, tx, d, firstNonEmpty(c.Param("item"), "root"))
+			start, err := getItemObj(ctx, tx, d, cmp.Or(c.Param("item"), "root"))
 			if err != nil {
 				return err
 			}
@@ -169,7 +170,7 @@ func rangeError(format string, args ...any) error {
 func (w *Workload) uploadChunk(c *httpapi.Ctx) error {
 	m := contentRange.FindStringSubmatch(c.R.Header.Get("Content-Range"))
 	if m == nil {
-		return invalidRequest("A Content-Range header of the form 'bytes {start}-{end}/{total}' is required.")
+		return graph.SharePointInvalidRequest("A Content-Range header of the form 'bytes {start}-{end}/{total}' is required.")
 	}
 	start, _ := strconv.ParseInt(m[1], 10, 64)
 	end, _ := strconv.ParseInt(m[2], 10, 64)
@@ -185,19 +186,18 @@ func (w *Workload) uploadChunk(c *httpapi.Ctx) error {
 		return err
 	}
 	if int64(len(data)) != end-start+1 {
-		return invalidRequest("The Content-Range header length does not match the provided number of bytes.")
+		return graph.SharePointInvalidRequest("The Content-Range header length does not match the provided number of bytes.")
 	}
 	var doc map[string]any
 	var s session
 	status := http.StatusAccepted
-	err = w.st.Update(c.R.Context(), func(tx store.Tx) error {
-		ctx := c.R.Context()
+	err = rest.Update(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		var err error
 		if s, err = loadSession(c, tx); err != nil {
 			return err
 		}
 		if s.Total != 0 && s.Total != total {
-			return invalidRequest("The Content-Range total %d does not match the file size %d of the upload session.", total, s.Total)
+			return graph.SharePointInvalidRequest("The Content-Range total %d does not match the file size %d of the upload session.", total, s.Total)
 		}
 		s.Total = total
 		switch {
@@ -226,8 +226,7 @@ func (w *Workload) uploadChunk(c *httpapi.Ctx) error {
 	if status == http.StatusAccepted {
 		return c.JSON(status, sessionStatus(s))
 	}
-	doc["@odata.context"] = c.ContextURL("drives('" + s.Drive + "')/items/$entity")
-	return c.JSON(status, doc)
+	return rest.Entity(c, status, itemEntity(s.Drive), doc)
 }
 
 // commitSession assembles the fragments and writes the file.
@@ -277,7 +276,7 @@ func (w *Workload) commitSession(ctx context.Context, tx store.Tx, id string, s 
 
 func (w *Workload) getSession(c *httpapi.Ctx) error {
 	var s session
-	err := w.st.View(c.R.Context(), func(tx store.Tx) error {
+	err := rest.View(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		var err error
 		s, err = loadSession(c, tx)
 		return err
@@ -289,22 +288,22 @@ func (w *Workload) getSession(c *httpapi.Ctx) error {
 }
 
 func (w *Workload) cancelSession(c *httpapi.Ctx) error {
-	err := w.st.Update(c.R.Context(), func(tx store.Tx) error {
+	err := rest.Update(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		s, err := loadSession(c, tx)
 		if err != nil {
 			return err
 		}
 		for off := int64(0); off < s.Received; {
-			part, err := tx.GetBlob(c.R.Context(), chunkKey(c.Param("session"), off))
+			part, err := tx.GetBlob(ctx, chunkKey(c.Param("session"), off))
 			if err != nil {
 				return err
 			}
-			if err := tx.DeleteBlob(c.R.Context(), chunkKey(c.Param("session"), off)); err != nil {
+			if err := tx.DeleteBlob(ctx, chunkKey(c.Param("session"), off)); err != nil {
 				return err
 			}
 			off += int64(len(part))
 		}
-		return tx.DeleteBlob(c.R.Context(), sessionKey(c.Param("session")))
+		return tx.DeleteBlob(ctx, sessionKey(c.Param("session")))
 	})
 	if err != nil {
 		return err

@@ -12,6 +12,7 @@ import (
 	"github.com/graphhook/graphhook/internal/httpapi"
 	"github.com/graphhook/graphhook/internal/odata"
 	"github.com/graphhook/graphhook/internal/store"
+	"github.com/graphhook/graphhook/internal/workload/rest"
 )
 
 // kindAttachment is a message's file attachment: owner the user, parent the message.
@@ -82,10 +83,10 @@ func parseAttachment(v any) (map[string]any, error) {
 		}
 	}
 	if typ == "" {
-		return nil, invalidRequest("The @odata.type annotation is required on an attachment; '%s' is supported.", fileAttachmentType)
+		return nil, graph.ExchangeInvalidRequest("The @odata.type annotation is required on an attachment; '%s' is supported.", fileAttachmentType)
 	}
 	if !strings.EqualFold(strings.TrimPrefix(typ, "#"), strings.TrimPrefix(fileAttachmentType, "#")) {
-		return nil, invalidRequest("Attachments of type '%s' are not supported; only '%s' is.", typ, fileAttachmentType)
+		return nil, graph.ExchangeInvalidRequest("Attachments of type '%s' are not supported; only '%s' is.", typ, fileAttachmentType)
 	}
 	att := map[string]any{
 		"@odata.type": fileAttachmentType, "name": nil, "contentType": "application/octet-stream",
@@ -119,27 +120,27 @@ func parseAttachment(v any) (map[string]any, error) {
 		case "contentbytes":
 			s, ok := v.(string)
 			if !ok {
-				return nil, invalidRequest("Invalid value for property 'contentBytes': a base64-encoded string is expected.")
+				return nil, graph.ExchangeInvalidRequest("Invalid value for property 'contentBytes': a base64-encoded string is expected.")
 			}
 			b, err := decodeBase64(s)
 			if err != nil {
-				return nil, invalidRequest("Invalid value for property 'contentBytes': the value is not valid base64.")
+				return nil, graph.ExchangeInvalidRequest("Invalid value for property 'contentBytes': the value is not valid base64.")
 			}
 			content, haveContent = b, true
 		case "id", "size", "lastmodifieddatetime":
-			return nil, invalidProperty("The property '%s' is read-only and cannot be set.", k)
+			return nil, graph.ExchangeInvalidProperty("The property '%s' is read-only and cannot be set.", k)
 		default:
 			if strings.Contains(k, "@") {
 				continue // annotations are accepted and ignored, as on every write
 			}
-			return nil, invalidProperty("The property '%s' does not exist on type 'Microsoft.OutlookServices.FileAttachment'. Make sure to only use property names that are defined by the type.", k)
+			return nil, graph.ExchangeInvalidProperty("The property '%s' does not exist on type 'Microsoft.OutlookServices.FileAttachment'. Make sure to only use property names that are defined by the type.", k)
 		}
 	}
 	if s, _ := att["name"].(string); s == "" {
-		return nil, invalidRequest("The property 'name' is required on a file attachment.")
+		return nil, graph.ExchangeInvalidRequest("The property 'name' is required on a file attachment.")
 	}
 	if !haveContent {
-		return nil, invalidRequest("The property 'contentBytes' is required on a file attachment.")
+		return nil, graph.ExchangeInvalidRequest("The property 'contentBytes' is required on a file attachment.")
 	}
 	if len(content) > maxAttachmentSize {
 		return nil, graph.Errorf(http.StatusRequestEntityTooLarge, graph.CodeRequestEntityTooLarge,
@@ -181,7 +182,7 @@ func (o *op) attachments(mb mailbox, message string) ([]store.Object, []map[stri
 	}
 	docs := make([]map[string]any, 0, len(objs))
 	for _, obj := range objs {
-		doc, err := decode(obj.Data)
+		doc, err := rest.Decode(obj.Data)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -254,7 +255,7 @@ func (o *op) attachment(c *httpapi.Ctx, mb mailbox) (store.Object, map[string]an
 		return obj, nil, err
 	}
 	if obj.Parent != msg.ID {
-		return obj, nil, itemNotFound()
+		return obj, nil, graph.ExchangeItemNotFound()
 	}
 	return obj, doc, nil
 }
@@ -287,11 +288,11 @@ func (w *Workload) listAttachments(c *httpapi.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return writeList(c, fragment, q, docs, func(d map[string]any) map[string]any { return selectFields(d, q.fields) })
+	return writeList(c, fragment, q, docs, func(d map[string]any) map[string]any { return rest.Select(d, q.fields) })
 }
 
 func (w *Workload) getAttachment(c *httpapi.Ctx) error {
-	fields, err := parseSelect(c)
+	fields, err := rest.Fields(c)
 	if err != nil {
 		return err
 	}
@@ -307,7 +308,7 @@ func (w *Workload) getAttachment(c *httpapi.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return entity(c, http.StatusOK, attachmentsPath(mb, c.Param("id"))+"/$entity", selectFields(doc, fields))
+	return rest.Entity(c, http.StatusOK, attachmentsPath(mb, c.Param("id"))+"/$entity", rest.Select(doc, fields))
 }
 
 // attachmentValue serves an attachment's raw bytes with its content type.
@@ -377,7 +378,7 @@ func (w *Workload) addAttachment(c *httpapi.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return entity(c, http.StatusCreated, attachmentsPath(mb, msgID)+"/$entity", out)
+	return rest.Entity(c, http.StatusCreated, attachmentsPath(mb, msgID)+"/$entity", out)
 }
 
 // deleteAttachment removes an attachment; like adding one, it updates the message.

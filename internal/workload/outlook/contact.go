@@ -1,7 +1,6 @@
 package outlook
 
 import (
-	"net/http"
 	"strings"
 
 	"github.com/graphhook/graphhook/internal/change"
@@ -9,6 +8,7 @@ import (
 	"github.com/graphhook/graphhook/internal/httpapi"
 	"github.com/graphhook/graphhook/internal/odata"
 	"github.com/graphhook/graphhook/internal/store"
+	"github.com/graphhook/graphhook/internal/workload/rest"
 )
 
 var contactEmail = object("Microsoft.OutlookServices.EmailAddress", map[string]rule{
@@ -34,6 +34,19 @@ var contactSchema = schema{
 	readOnly: []string{"id", "createdDateTime", "lastModifiedDateTime", "changeKey", "parentFolderId"},
 }
 
+// contactFolderAPI is the contact folders of a mailbox, under
+// users/{user}/contactFolders.
+var contactFolderAPI = &folderAPI{
+	kind: kindContactFolder, collection: "contactFolders", noun: "contact folder", idPrefix: "AAMkAC",
+	read: contactRead, write: contactWrite, schema: contactFolderSchema, items: contactAPI,
+	load: (*op).contactFolder, root: contactRootID,
+	newDoc: func(id, parent string) map[string]any {
+		return map[string]any{"id": id, "parentFolderId": parent}
+	},
+	// The default contact folder keeps its name.
+	locked: func(obj store.Object) bool { return obj.Alt != "" },
+}
+
 var contactFolderSchema = schema{
 	typeName: "Microsoft.OutlookServices.ContactFolder",
 	writable: map[string]rule{"displayName": requiredStr},
@@ -49,13 +62,6 @@ func (w *Workload) contactRoutes(r *httpapi.Router) {
 		r.Handle("DELETE", base+"/{id}", w.deleteContact)
 	}
 	r.Handle("GET", "users/{user}/contactFolders/{folder}/contacts/delta", w.contactsDelta)
-	r.Handle("GET", "users/{user}/contactFolders", w.listContactFolders)
-	r.Handle("POST", "users/{user}/contactFolders", w.createContactFolder)
-	r.Handle("GET", "users/{user}/contactFolders/{folder}", w.getContactFolder)
-	r.Handle("PATCH", "users/{user}/contactFolders/{folder}", w.updateContactFolder)
-	r.Handle("DELETE", "users/{user}/contactFolders/{folder}", w.deleteContactFolder)
-	r.Handle("GET", "users/{user}/contactFolders/{folder}/childFolders", w.listContactFolders)
-	r.Handle("POST", "users/{user}/contactFolders/{folder}/childFolders", w.createContactFolder)
 }
 
 func contactTopics(mb mailbox, folder string) []string {
@@ -75,12 +81,6 @@ func (o *op) contactFolder(mb mailbox, seg string) (store.Object, map[string]any
 // contactParent is the folder a contacts request addresses: {folder} or the default.
 func (o *op) contactParent(c *httpapi.Ctx, mb mailbox) (string, error) {
 	return o.contactFolderParam(c, mb, change.WellKnownContactFolderID(mb.user))
-}
-
-// contactFolderParent is the parent of the contact folders a request lists or
-// creates: {folder}, or the root of the top-level ones.
-func (o *op) contactFolderParent(c *httpapi.Ctx, mb mailbox) (string, error) {
-	return o.contactFolderParam(c, mb, contactRootID(mb.user))
 }
 
 // contactFolderParam loads the {folder} of the path and returns its id, or def when
@@ -171,7 +171,7 @@ func (o *op) contact(c *httpapi.Ctx, mb mailbox) (store.Object, map[string]any, 
 			return obj, nil, err
 		}
 		if parent != obj.Parent {
-			return obj, nil, itemNotFound()
+			return obj, nil, graph.ExchangeItemNotFound()
 		}
 	}
 	return obj, doc, nil
@@ -195,144 +195,8 @@ func (w *Workload) contactsDelta(c *httpapi.Ctx) error {
 			fragment:  "Collection(contact)",
 			query:     store.ObjectQuery{Tenant: mb.tenant, Kind: kindContact, Owner: mb.user, Parent: folder},
 			render: func(doc map[string]any, opts map[string]string) map[string]any {
-				return selectFields(doc, selected(opts))
+				return rest.Select(doc, selected(opts))
 			},
 		}, err
 	})
-}
-
-func (w *Workload) listContactFolders(c *httpapi.Ctx) error {
-	q, err := parseList(c, []odata.OrderKey{{Property: "displayName"}})
-	if err != nil {
-		return err
-	}
-	var docs []map[string]any
-	var fragment string
-	err = w.run(c, false, func(o *op) error {
-		mb, err := o.mailbox(c.Param("user"), contactRead)
-		if err != nil {
-			return err
-		}
-		parent, err := o.contactFolderParent(c, mb)
-		if err != nil {
-			return err
-		}
-		fragment = userPath(mb) + "/contactFolders"
-		if c.Param("folder") != "" {
-			fragment = userPath(mb) + "/contactFolders('" + parent + "')/childFolders"
-		}
-		docs, err = o.listDocs(store.ObjectQuery{Tenant: mb.tenant, Kind: kindContactFolder, Owner: mb.user, Parent: parent}, nil)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	return writeList(c, fragment, q, docs, selectView(nil, q.fields))
-}
-
-func (w *Workload) getContactFolder(c *httpapi.Ctx) error {
-	var doc map[string]any
-	var mb mailbox
-	err := w.run(c, false, func(o *op) error {
-		var err error
-		if mb, err = o.mailbox(c.Param("user"), contactRead); err != nil {
-			return err
-		}
-		_, doc, err = o.contactFolder(mb, c.Param("folder"))
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	return entity(c, http.StatusOK, userPath(mb)+"/contactFolders/$entity", doc)
-}
-
-func (w *Workload) createContactFolder(c *httpapi.Ctx) error {
-	body, err := readBody(c)
-	if err != nil {
-		return err
-	}
-	var doc map[string]any
-	var mb mailbox
-	err = w.run(c, true, func(o *op) error {
-		if mb, err = o.mailbox(c.Param("user"), contactWrite); err != nil {
-			return err
-		}
-		parent, err := o.contactFolderParent(c, mb)
-		if err != nil {
-			return err
-		}
-		doc = map[string]any{"id": newID("AAMkAC"), "parentFolderId": parent}
-		if err := contactFolderSchema.apply(doc, body, nil); err != nil {
-			return err
-		}
-		if doc["displayName"] == nil {
-			return invalidRequest("The property 'displayName' is required to create a contact folder.")
-		}
-		if err := o.checkFolderName(mb, kindContactFolder, parent, "", doc["displayName"].(string)); err != nil {
-			return err
-		}
-		return o.insertIfMissing(&store.Object{Tenant: mb.tenant, Kind: kindContactFolder, ID: doc["id"].(string), Owner: mb.user, Parent: parent}, doc)
-	})
-	if err != nil {
-		return err
-	}
-	return entity(c, http.StatusCreated, userPath(mb)+"/contactFolders/$entity", doc)
-}
-
-func (w *Workload) updateContactFolder(c *httpapi.Ctx) error {
-	body, err := readBody(c)
-	if err != nil {
-		return err
-	}
-	var doc map[string]any
-	var mb mailbox
-	err = w.run(c, true, func(o *op) error {
-		if mb, err = o.mailbox(c.Param("user"), contactWrite); err != nil {
-			return err
-		}
-		var obj store.Object
-		if obj, doc, err = o.contactFolder(mb, c.Param("folder")); err != nil {
-			return err
-		}
-		if obj.Alt != "" {
-			return accessDenied()
-		}
-		if err := contactFolderSchema.apply(doc, body, nil); err != nil {
-			return err
-		}
-		if err := o.checkFolderName(mb, kindContactFolder, obj.Parent, obj.ID, doc["displayName"].(string)); err != nil {
-			return err
-		}
-		if obj.Data, err = jsonBytes(doc); err != nil {
-			return err
-		}
-		obj.Updated = o.now
-		return o.tx.UpdateObject(o.ctx, &obj)
-	})
-	if err != nil {
-		return err
-	}
-	return entity(c, http.StatusOK, userPath(mb)+"/contactFolders/$entity", doc)
-}
-
-func (w *Workload) deleteContactFolder(c *httpapi.Ctx) error {
-	err := w.run(c, true, func(o *op) error {
-		mb, err := o.mailbox(c.Param("user"), contactWrite)
-		if err != nil {
-			return err
-		}
-		obj, _, err := o.contactFolder(mb, c.Param("folder"))
-		if err != nil {
-			return err
-		}
-		if obj.Alt != "" {
-			return graph.Errorf(http.StatusForbidden, codeDeleteDistinguished, "Distinguished folders cannot be deleted.")
-		}
-		return o.deleteFolderTree(mb, kindContactFolder, contactAPI, obj.ID)
-	})
-	if err != nil {
-		return err
-	}
-	return c.NoContent()
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/graphhook/graphhook/internal/graph"
 	"github.com/graphhook/graphhook/internal/httpapi"
 	"github.com/graphhook/graphhook/internal/store"
+	"github.com/graphhook/graphhook/internal/workload/rest"
 )
 
 // Delta page sizes: Prefer: odata.maxpagesize is honoured up to maxDeltaPage.
@@ -94,7 +95,7 @@ func (w *Workload) serveDelta(c *httpapi.Ctx, o *op, d deltaRound, opts map[stri
 			objs = objs[:limit]
 		}
 		for _, obj := range objs {
-			doc, err := decode(obj.Data)
+			doc, err := rest.Decode(obj.Data)
 			if err != nil {
 				return nil, err
 			}
@@ -146,7 +147,7 @@ func (w *Workload) serveDelta(c *httpapi.Ctx, o *op, d deltaRound, opts map[stri
 
 // deltaSelect validates $select of a first delta request and returns it as an option.
 func deltaSelect(c *httpapi.Ctx) (map[string]string, error) {
-	if _, err := parseSelect(c); err != nil {
+	if _, err := rest.Fields(c); err != nil {
 		return nil, err
 	}
 	if s := c.Query("$select"); s != "" {
@@ -178,7 +179,7 @@ func (w *Workload) messagesDelta(c *httpapi.Ctx) error {
 			return deltaRound{}, err
 		}
 		if obj.ID == "" {
-			return deltaRound{}, graph.Errorf(http.StatusBadRequest, codeInvalidRequest, "Delta is not supported on the folder root.")
+			return deltaRound{}, graph.Errorf(http.StatusBadRequest, graph.CodeExchangeInvalidRequest, "Delta is not supported on the folder root.")
 		}
 		view := func(doc map[string]any, opts map[string]string) map[string]any {
 			return messageView(c.Principal, selected(opts))(doc)

@@ -12,6 +12,7 @@ import (
 	"github.com/graphhook/graphhook/internal/httpapi"
 	"github.com/graphhook/graphhook/internal/odata"
 	"github.com/graphhook/graphhook/internal/store"
+	"github.com/graphhook/graphhook/internal/workload/rest"
 )
 
 // localLayout is how Graph writes dateTimeTimeZone values: no offset, seven digits.
@@ -98,7 +99,7 @@ var attendee = func(name string, v any) (any, error) {
 	m := a.(map[string]any)
 	ea, _ := m["emailAddress"].(map[string]any)
 	if ea == nil || ea["address"] == nil {
-		return nil, invalidProperty("Invalid value for property '%s': an attendee needs emailAddress/address.", name)
+		return nil, graph.ExchangeInvalidProperty("Invalid value for property '%s': an attendee needs emailAddress/address.", name)
 	}
 	if ea["name"] == nil {
 		ea["name"] = ea["address"]
@@ -166,7 +167,7 @@ func (w *Workload) getCalendar(c *httpapi.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return entity(c, http.StatusOK, userPath(mb)+"/calendars/$entity", map[string]any{
+	return rest.Entity(c, http.StatusOK, userPath(mb)+"/calendars/$entity", map[string]any{
 		"id": change.DefaultCalendarID(mb.user), "name": "Calendar", "color": "auto", "isDefaultCalendar": true,
 		"canEdit": true, "canShare": true, "canViewPrivateItems": true, "isRemovable": false,
 		"owner": map[string]any{"name": mb.name, "address": mb.address},
@@ -206,11 +207,11 @@ func applyEvent(doc, body map[string]any) error {
 		return err
 	}
 	if doc["start"] == nil || doc["end"] == nil {
-		return invalidRequest("An event needs both 'start' and 'end'.")
+		return graph.ExchangeInvalidRequest("An event needs both 'start' and 'end'.")
 	}
 	start, end := eventTime(doc, "start"), eventTime(doc, "end")
 	if end.Before(start) {
-		return invalidProperty("The end time of an event must not be before its start time.")
+		return graph.ExchangeInvalidProperty("The end time of an event must not be before its start time.")
 	}
 	if doc["isAllDay"] == true {
 		loc, err := zone(doc["originalStartTimeZone"].(string))
@@ -219,7 +220,7 @@ func applyEvent(doc, body map[string]any) error {
 		}
 		s, e := start.In(loc), end.In(loc)
 		if s.Hour()+s.Minute()+s.Second() != 0 || e.Hour()+e.Minute()+e.Second() != 0 || !e.After(s) {
-			return invalidProperty("An all-day event must start and end at midnight and last at least one day.")
+			return graph.ExchangeInvalidProperty("An all-day event must start and end at midnight and last at least one day.")
 		}
 	}
 	setPreview(doc)

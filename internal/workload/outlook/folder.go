@@ -5,217 +5,191 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/graphhook/graphhook/internal/change"
 	"github.com/graphhook/graphhook/internal/graph"
 	"github.com/graphhook/graphhook/internal/httpapi"
 	"github.com/graphhook/graphhook/internal/odata"
 	"github.com/graphhook/graphhook/internal/store"
+	"github.com/graphhook/graphhook/internal/workload/rest"
 )
 
-// wellKnownFolders are the distinguished folders every mailbox has, with the display
-// names Exchange gives them.
-var wellKnownFolders = []struct{ name, display string }{
-	{"inbox", "Inbox"},
-	{"drafts", "Drafts"},
-	{"sentitems", "Sent Items"},
-	{"deleteditems", "Deleted Items"},
-	{"archive", "Archive"},
-	{"junkemail", "Junk Email"},
-	{"outbox", "Outbox"},
+// folderAPI describes one kind of mailbox folder (mail folders, contact folders) to the
+// handlers both share: Exchange lists, creates, renames and deletes them alike, with
+// unique names among siblings and distinguished folders that cannot be deleted.
+type folderAPI struct {
+	kind        string   // store kind
+	collection  string   // the segment under users('id'): mailFolders, contactFolders
+	noun        string   // for messages: "mail folder", "contact folder"
+	idPrefix    string   // of new folder ids, in the shape of Exchange's
+	read, write []string // permission sets, any one of which suffices
+	schema      schema
+	items       *itemAPI // what the folders hold; deleted with them
+	// load finds a folder by its path segment: an id or a well-known name.
+	load func(o *op, mb mailbox, seg string) (store.Object, map[string]any, error)
+	// root is the id of the (unstored) parent of the top-level folders.
+	root func(user string) string
+	// view adds computed properties to a folder's document; nil adds none.
+	view func(o *op, mb mailbox, doc map[string]any) (map[string]any, error)
+	// selectable says whether GET of one folder honours $select.
+	selectable bool
+	// newDoc is a new folder's document before the request body is applied.
+	newDoc func(id, parent string) map[string]any
+	// locked reports a folder that cannot be renamed.
+	locked func(obj store.Object) bool
 }
 
-// rootName is the well-known name of the folder root; it is addressable but not stored.
-const rootName = "msgfolderroot"
-
-func isWellKnownFolder(name string) bool {
-	for _, wk := range wellKnownFolders {
-		if strings.EqualFold(wk.name, name) {
-			return true
-		}
-	}
-	return false
-}
-
-var folderSchema = schema{
-	typeName: "Microsoft.OutlookServices.MailFolder",
-	writable: map[string]rule{"displayName": requiredStr, "isHidden": boolean},
-	readOnly: []string{"id", "parentFolderId", "childFolderCount", "unreadItemCount", "totalItemCount"},
-}
-
+// folderRoutes registers the routes of both kinds of folder.
 func (w *Workload) folderRoutes(r *httpapi.Router) {
-	r.Handle("GET", "users/{user}/mailFolders", w.listFolders)
-	r.Handle("POST", "users/{user}/mailFolders", w.createFolder)
-	r.Handle("GET", "users/{user}/mailFolders/{folder}", w.getFolder)
-	r.Handle("PATCH", "users/{user}/mailFolders/{folder}", w.updateFolder)
-	r.Handle("DELETE", "users/{user}/mailFolders/{folder}", w.deleteFolder)
-	r.Handle("GET", "users/{user}/mailFolders/{folder}/childFolders", w.listFolders)
-	r.Handle("POST", "users/{user}/mailFolders/{folder}/childFolders", w.createFolder)
-}
-
-// folderID turns a folder segment (an id or a well-known name in any case) into an id.
-func folderID(mb mailbox, seg string) string {
-	if isWellKnownFolder(seg) || strings.EqualFold(seg, rootName) {
-		return change.WellKnownFolderID(mb.user, seg)
+	for _, f := range []*folderAPI{mailFolderAPI, contactFolderAPI} {
+		base := "users/{user}/" + f.collection
+		r.Handle("GET", base, w.listFolders(f))
+		r.Handle("POST", base, w.createFolder(f))
+		r.Handle("GET", base+"/{folder}", w.getFolder(f))
+		r.Handle("PATCH", base+"/{folder}", w.updateFolder(f))
+		r.Handle("DELETE", base+"/{folder}", w.deleteFolder(f))
+		r.Handle("GET", base+"/{folder}/childFolders", w.listFolders(f))
+		r.Handle("POST", base+"/{folder}/childFolders", w.createFolder(f))
 	}
-	return seg
 }
 
-// folder loads a mail folder of the mailbox. The root answers with a document of its
-// own and no stored object (obj.ID is empty).
-func (o *op) folder(mb mailbox, seg string) (store.Object, map[string]any, error) {
-	id := folderID(mb, seg)
-	if id == rootFolderID(mb.user) {
-		return store.Object{}, map[string]any{"id": id, "displayName": "Top of Information Store", "parentFolderId": "", "isHidden": false}, nil
+// parent is the parent of the folders a request lists or creates: {folder}, or the
+// root of the top-level ones.
+func (f *folderAPI) parent(o *op, c *httpapi.Ctx, mb mailbox) (string, error) {
+	if c.Param("folder") == "" {
+		return f.root(mb.user), nil
 	}
-	return o.getItem(mb, kindMailFolder, id)
-}
-
-// folderParam loads the {folder} of the path and returns its id (the root's too).
-func (o *op) folderParam(c *httpapi.Ctx, mb mailbox) (string, error) {
-	_, doc, err := o.folder(mb, c.Param("folder"))
+	_, doc, err := f.load(o, mb, c.Param("folder"))
 	if err != nil {
 		return "", err
 	}
 	return doc["id"].(string), nil
 }
 
-// folderParent is the parent of the mail folders a request lists or creates:
-// {folder}, or the root of the top-level ones.
-func (o *op) folderParent(c *httpapi.Ctx, mb mailbox) (string, error) {
-	if c.Param("folder") == "" {
-		return rootFolderID(mb.user), nil
+// open resolves the mailbox of {user}, checking perms, and loads its {folder}.
+func (f *folderAPI) open(o *op, c *httpapi.Ctx, perms []string) (mailbox, store.Object, map[string]any, error) {
+	mb, err := o.mailbox(c.Param("user"), perms)
+	if err != nil {
+		return mb, store.Object{}, nil, err
 	}
-	return o.folderParam(c, mb)
+	obj, doc, err := f.load(o, mb, c.Param("folder"))
+	return mb, obj, doc, err
 }
 
-// folderView adds the counts Graph reports, computed from the folder's contents.
-func (o *op) folderView(mb mailbox, doc map[string]any) (map[string]any, error) {
-	id := doc["id"].(string)
-	children, err := o.tx.CountObjects(o.ctx, store.ObjectQuery{Tenant: mb.tenant, Kind: kindMailFolder, Owner: mb.user, Parent: id})
-	if err != nil {
-		return nil, err
+func (f *folderAPI) render(o *op, mb mailbox, doc map[string]any) (map[string]any, error) {
+	if f.view == nil {
+		return doc, nil
 	}
-	msgs, err := o.tx.ListObjects(o.ctx, store.ObjectQuery{Tenant: mb.tenant, Kind: kindMessage, Owner: mb.user, Parent: id})
-	if err != nil {
-		return nil, err
-	}
-	unread := 0
-	for _, m := range msgs {
-		var state struct {
-			IsRead bool `json:"isRead"`
-		}
-		if err := json.Unmarshal(m.Data, &state); err != nil {
-			return nil, err
-		}
-		if !state.IsRead {
-			unread++
-		}
-	}
-	doc["childFolderCount"] = children
-	doc["unreadItemCount"] = unread
-	doc["totalItemCount"] = len(msgs)
-	return doc, nil
+	return f.view(o, mb, doc)
 }
 
-func (w *Workload) getFolder(c *httpapi.Ctx) error {
-	fields, err := parseSelect(c)
-	if err != nil {
-		return err
-	}
-	var out map[string]any
-	var mb mailbox
-	err = w.run(c, false, func(o *op) error {
-		var err error
-		if mb, err = o.mailbox(c.Param("user"), mailReadBasic); err != nil {
-			return err
-		}
-		_, doc, err := o.folder(mb, c.Param("folder"))
-		if err != nil {
-			return err
-		}
-		out, err = o.folderView(mb, doc)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	return entity(c, http.StatusOK, userPath(mb)+"/mailFolders/$entity", selectFields(out, fields))
+func (f *folderAPI) entityPath(mb mailbox) string {
+	return userPath(mb) + "/" + f.collection + "/$entity"
 }
 
-// listFolders lists the top-level folders (mailFolders) or one folder's children
-// (mailFolders/{id}/childFolders).
-func (w *Workload) listFolders(c *httpapi.Ctx) error {
-	q, err := parseList(c, []odata.OrderKey{{Property: "displayName"}})
-	if err != nil {
-		return err
-	}
-	var docs []map[string]any
-	var mb mailbox
-	var parent string
-	err = w.run(c, false, func(o *op) error {
-		var err error
-		if mb, err = o.mailbox(c.Param("user"), mailReadBasic); err != nil {
-			return err
-		}
-		if parent, err = o.folderParent(c, mb); err != nil {
-			return err
-		}
-		if docs, err = o.listDocs(store.ObjectQuery{Tenant: mb.tenant, Kind: kindMailFolder, Owner: mb.user, Parent: parent}, nil); err != nil {
-			return err
-		}
-		for _, doc := range docs {
-			if _, err := o.folderView(mb, doc); err != nil {
+func (w *Workload) getFolder(f *folderAPI) httpapi.HandlerFunc {
+	return func(c *httpapi.Ctx) error {
+		var fields []string
+		if f.selectable {
+			var err error
+			if fields, err = rest.Fields(c); err != nil {
 				return err
 			}
 		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	fragment := userPath(mb) + "/mailFolders"
-	if c.Param("folder") != "" {
-		fragment = userPath(mb) + "/mailFolders('" + parent + "')/childFolders"
-	}
-	return writeList(c, fragment, q, docs, selectView(nil, q.fields))
-}
-
-func (w *Workload) createFolder(c *httpapi.Ctx) error {
-	body, err := readBody(c)
-	if err != nil {
-		return err
-	}
-	var out map[string]any
-	var mb mailbox
-	err = w.run(c, true, func(o *op) error {
-		var err error
-		if mb, err = o.mailbox(c.Param("user"), mailWrite); err != nil {
+		var out map[string]any
+		var mb mailbox
+		err := w.run(c, false, func(o *op) error {
+			var doc map[string]any
+			var err error
+			if mb, _, doc, err = f.open(o, c, f.read); err != nil {
+				return err
+			}
+			out, err = f.render(o, mb, doc)
 			return err
-		}
-		parent, err := o.folderParent(c, mb)
+		})
 		if err != nil {
 			return err
 		}
-		doc := map[string]any{"id": newID("AAMkAG"), "parentFolderId": parent, "isHidden": false}
-		if err := folderSchema.apply(doc, body, nil); err != nil {
-			return err
-		}
-		if doc["displayName"] == nil {
-			return invalidRequest("The property 'displayName' is required to create a mail folder.")
-		}
-		if err := o.checkFolderName(mb, kindMailFolder, parent, "", doc["displayName"].(string)); err != nil {
-			return err
-		}
-		if err := o.insertIfMissing(&store.Object{Tenant: mb.tenant, Kind: kindMailFolder, ID: doc["id"].(string), Owner: mb.user, Parent: parent}, doc); err != nil {
-			return err
-		}
-		out, err = o.folderView(mb, doc)
-		return err
-	})
-	if err != nil {
-		return err
+		return rest.Entity(c, http.StatusOK, f.entityPath(mb), rest.Select(out, fields))
 	}
-	return entity(c, http.StatusCreated, userPath(mb)+"/mailFolders/$entity", out)
+}
+
+// listFolders lists the top-level folders ({collection}) or one folder's children
+// ({collection}/{id}/childFolders).
+func (w *Workload) listFolders(f *folderAPI) httpapi.HandlerFunc {
+	return func(c *httpapi.Ctx) error {
+		q, err := parseList(c, []odata.OrderKey{{Property: "displayName"}})
+		if err != nil {
+			return err
+		}
+		var docs []map[string]any
+		var mb mailbox
+		var parent string
+		err = w.run(c, false, func(o *op) error {
+			var err error
+			if mb, err = o.mailbox(c.Param("user"), f.read); err != nil {
+				return err
+			}
+			if parent, err = f.parent(o, c, mb); err != nil {
+				return err
+			}
+			if docs, err = o.listDocs(store.ObjectQuery{Tenant: mb.tenant, Kind: f.kind, Owner: mb.user, Parent: parent}, nil); err != nil {
+				return err
+			}
+			for _, doc := range docs {
+				if _, err := f.render(o, mb, doc); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		fragment := userPath(mb) + "/" + f.collection
+		if c.Param("folder") != "" {
+			fragment = userPath(mb) + "/" + f.collection + "('" + parent + "')/childFolders"
+		}
+		return writeList(c, fragment, q, docs, selectView(nil, q.fields))
+	}
+}
+
+func (w *Workload) createFolder(f *folderAPI) httpapi.HandlerFunc {
+	return func(c *httpapi.Ctx) error {
+		body, err := rest.Body(c)
+		if err != nil {
+			return err
+		}
+		var out map[string]any
+		var mb mailbox
+		err = w.run(c, true, func(o *op) error {
+			var err error
+			if mb, err = o.mailbox(c.Param("user"), f.write); err != nil {
+				return err
+			}
+			parent, err := f.parent(o, c, mb)
+			if err != nil {
+				return err
+			}
+			doc := f.newDoc(newID(f.idPrefix), parent)
+			if err := f.schema.apply(doc, body, nil); err != nil {
+				return err
+			}
+			if doc["displayName"] == nil {
+				return graph.ExchangeInvalidRequest("The property 'displayName' is required to create a %s.", f.noun)
+			}
+			if err := o.checkFolderName(mb, f.kind, parent, "", doc["displayName"].(string)); err != nil {
+				return err
+			}
+			if err := o.insertIfMissing(&store.Object{Tenant: mb.tenant, Kind: f.kind, ID: doc["id"].(string), Owner: mb.user, Parent: parent}, doc); err != nil {
+				return err
+			}
+			out, err = f.render(o, mb, doc)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		return rest.Entity(c, http.StatusCreated, f.entityPath(mb), out)
+	}
 }
 
 // checkFolderName refuses a second folder of the same name (ignoring case) under one
@@ -239,72 +213,71 @@ func (o *op) checkFolderName(mb mailbox, kind, parent, self, name string) error 
 	return nil
 }
 
-func (w *Workload) updateFolder(c *httpapi.Ctx) error {
-	body, err := readBody(c)
-	if err != nil {
-		return err
-	}
-	var out map[string]any
-	var mb mailbox
-	err = w.run(c, true, func(o *op) error {
-		var err error
-		if mb, err = o.mailbox(c.Param("user"), mailWrite); err != nil {
-			return err
-		}
-		obj, doc, err := o.folder(mb, c.Param("folder"))
+func (w *Workload) updateFolder(f *folderAPI) httpapi.HandlerFunc {
+	return func(c *httpapi.Ctx) error {
+		body, err := rest.Body(c)
 		if err != nil {
 			return err
 		}
-		if obj.ID == "" {
-			return accessDenied()
-		}
-		onlyName := func(name string) error {
-			if name != "displayName" {
-				return invalidProperty("The property '%s' cannot be updated on a mail folder.", name)
+		var out map[string]any
+		var mb mailbox
+		err = w.run(c, true, func(o *op) error {
+			var obj store.Object
+			var doc map[string]any
+			var err error
+			if mb, obj, doc, err = f.open(o, c, f.write); err != nil {
+				return err
 			}
-			return nil
-		}
-		if err := folderSchema.apply(doc, body, onlyName); err != nil {
+			if f.locked(obj) {
+				return graph.ExchangeAccessDenied()
+			}
+			onlyName := func(name string) error {
+				if name != "displayName" {
+					return graph.ExchangeInvalidProperty("The property '%s' cannot be updated on a %s.", name, f.noun)
+				}
+				return nil
+			}
+			if err := f.schema.apply(doc, body, onlyName); err != nil {
+				return err
+			}
+			if err := o.checkFolderName(mb, f.kind, obj.Parent, obj.ID, doc["displayName"].(string)); err != nil {
+				return err
+			}
+			if obj.Data, err = json.Marshal(doc); err != nil {
+				return err
+			}
+			obj.Updated = o.now
+			if err := o.tx.UpdateObject(o.ctx, &obj); err != nil {
+				return err
+			}
+			out, err = f.render(o, mb, doc)
+			return err
+		})
+		if err != nil {
 			return err
 		}
-		if err := o.checkFolderName(mb, kindMailFolder, obj.Parent, obj.ID, doc["displayName"].(string)); err != nil {
-			return err
-		}
-		if obj.Data, err = json.Marshal(doc); err != nil {
-			return err
-		}
-		obj.Updated = o.now
-		if err := o.tx.UpdateObject(o.ctx, &obj); err != nil {
-			return err
-		}
-		out, err = o.folderView(mb, doc)
-		return err
-	})
-	if err != nil {
-		return err
+		return rest.Entity(c, http.StatusOK, f.entityPath(mb), out)
 	}
-	return entity(c, http.StatusOK, userPath(mb)+"/mailFolders/$entity", out)
 }
 
-func (w *Workload) deleteFolder(c *httpapi.Ctx) error {
-	err := w.run(c, true, func(o *op) error {
-		mb, err := o.mailbox(c.Param("user"), mailWrite)
+func (w *Workload) deleteFolder(f *folderAPI) httpapi.HandlerFunc {
+	return func(c *httpapi.Ctx) error {
+		err := w.run(c, true, func(o *op) error {
+			mb, obj, _, err := f.open(o, c, f.write)
+			if err != nil {
+				return err
+			}
+			// The unstored root and the well-known folders are distinguished.
+			if obj.ID == "" || obj.Alt != "" {
+				return graph.Errorf(http.StatusForbidden, codeDeleteDistinguished, "Distinguished folders cannot be deleted.")
+			}
+			return o.deleteFolderTree(mb, f.kind, f.items, obj.ID)
+		})
 		if err != nil {
 			return err
 		}
-		obj, _, err := o.folder(mb, c.Param("folder"))
-		if err != nil {
-			return err
-		}
-		if obj.ID == "" || obj.Alt != "" {
-			return graph.Errorf(http.StatusForbidden, codeDeleteDistinguished, "Distinguished folders cannot be deleted.")
-		}
-		return o.deleteFolderTree(mb, kindMailFolder, messageAPI, obj.ID)
-	})
-	if err != nil {
-		return err
+		return c.NoContent()
 	}
-	return c.NoContent()
 }
 
 // deleteFolderTree removes a folder of kind, its subfolders and the items of a in

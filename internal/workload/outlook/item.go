@@ -6,6 +6,7 @@ import (
 	"github.com/graphhook/graphhook/internal/httpapi"
 	"github.com/graphhook/graphhook/internal/identity"
 	"github.com/graphhook/graphhook/internal/store"
+	"github.com/graphhook/graphhook/internal/workload/rest"
 )
 
 // itemAPI describes one kind of mailbox item (message, event, contact) to the
@@ -52,26 +53,15 @@ var (
 
 // selectView is the view of items every caller may read in full.
 func selectView(_ *identity.Principal, fields []string) func(map[string]any) map[string]any {
-	return func(d map[string]any) map[string]any { return selectFields(d, fields) }
+	return func(d map[string]any) map[string]any { return rest.Select(d, fields) }
 }
 
 func (a *itemAPI) entityPath(mb mailbox) string {
 	return userPath(mb) + "/" + a.collection + "/$entity"
 }
 
-// readBody decodes a request's JSON object without its instance annotations
-// (@odata.type and the like), which Graph accepts and ignores on writes.
-func readBody(c *httpapi.Ctx) (map[string]any, error) {
-	body, err := c.DecodeObject()
-	if err != nil {
-		return nil, err
-	}
-	httpapi.StripAnnotations(body)
-	return body, nil
-}
-
 func (w *Workload) getOne(c *httpapi.Ctx, a *itemAPI) error {
-	fields, err := parseSelect(c)
+	fields, err := rest.Fields(c)
 	if err != nil {
 		return err
 	}
@@ -87,7 +77,7 @@ func (w *Workload) getOne(c *httpapi.Ctx, a *itemAPI) error {
 	if err != nil {
 		return err
 	}
-	return entity(c, http.StatusOK, a.entityPath(mb), a.view(c.Principal, fields)(doc))
+	return rest.Entity(c, http.StatusOK, a.entityPath(mb), a.view(c.Principal, fields)(doc))
 }
 
 func (w *Workload) createOne(c *httpapi.Ctx, a *itemAPI) error {
@@ -127,11 +117,11 @@ func (w *Workload) createOne(c *httpapi.Ctx, a *itemAPI) error {
 	if err != nil {
 		return err
 	}
-	return entity(c, http.StatusCreated, a.entityPath(mb), doc)
+	return rest.Entity(c, http.StatusCreated, a.entityPath(mb), doc)
 }
 
 func (w *Workload) updateOne(c *httpapi.Ctx, a *itemAPI) error {
-	body, err := readBody(c)
+	body, err := rest.Body(c)
 	if err != nil {
 		return err
 	}
@@ -156,7 +146,7 @@ func (w *Workload) updateOne(c *httpapi.Ctx, a *itemAPI) error {
 	if err != nil {
 		return err
 	}
-	return entity(c, http.StatusOK, a.entityPath(mb), doc)
+	return rest.Entity(c, http.StatusOK, a.entityPath(mb), doc)
 }
 
 func (w *Workload) deleteOne(c *httpapi.Ctx, a *itemAPI) error {
@@ -188,7 +178,7 @@ func (o *op) listDocs(q store.ObjectQuery, keep func(map[string]any) bool) ([]ma
 	}
 	var docs []map[string]any
 	for _, obj := range objs {
-		doc, err := decode(obj.Data)
+		doc, err := rest.Decode(obj.Data)
 		if err != nil {
 			return nil, err
 		}

@@ -9,10 +9,12 @@ import (
 	"unicode/utf8"
 
 	"github.com/graphhook/graphhook/internal/change"
+	"github.com/graphhook/graphhook/internal/graph"
 	"github.com/graphhook/graphhook/internal/httpapi"
 	"github.com/graphhook/graphhook/internal/identity"
 	"github.com/graphhook/graphhook/internal/odata"
 	"github.com/graphhook/graphhook/internal/store"
+	"github.com/graphhook/graphhook/internal/workload/rest"
 )
 
 // timeLayout is how Outlook writes an item's timestamps: UTC, whole seconds.
@@ -127,7 +129,7 @@ func messageView(p *identity.Principal, fields []string) func(map[string]any) ma
 			delete(d, "body")
 			delete(d, "bodyPreview")
 		}
-		return selectFields(d, fields)
+		return rest.Select(d, fields)
 	}
 }
 
@@ -139,7 +141,7 @@ func (o *op) message(c *httpapi.Ctx, mb mailbox) (store.Object, map[string]any, 
 		return obj, nil, err
 	}
 	if seg := c.Param("folder"); seg != "" && folderID(mb, seg) != obj.Parent {
-		return obj, nil, itemNotFound()
+		return obj, nil, graph.ExchangeItemNotFound()
 	}
 	return obj, doc, nil
 }
@@ -209,23 +211,23 @@ func (o *op) destination(c *httpapi.Ctx, mb mailbox, body map[string]any) (strin
 	var dest string
 	for k, v := range body {
 		if !strings.EqualFold(k, "destinationId") {
-			return "", invalidProperty("The property '%s' does not exist on this action; only 'destinationId' is accepted.", k)
+			return "", graph.ExchangeInvalidProperty("The property '%s' does not exist on this action; only 'destinationId' is accepted.", k)
 		}
 		s, ok := v.(string)
 		if !ok || s == "" {
-			return "", invalidProperty("Invalid value for property 'destinationId': a folder id or well-known folder name is expected.")
+			return "", graph.ExchangeInvalidProperty("Invalid value for property 'destinationId': a folder id or well-known folder name is expected.")
 		}
 		dest = s
 	}
 	if dest == "" {
-		return "", invalidRequest("The parameter 'destinationId' is required.")
+		return "", graph.ExchangeInvalidRequest("The parameter 'destinationId' is required.")
 	}
 	obj, _, err := o.folder(mb, dest)
 	if err != nil {
 		return "", err
 	}
 	if obj.ID == "" {
-		return "", invalidRequest("Messages cannot be placed in the folder root.")
+		return "", graph.ExchangeInvalidRequest("Messages cannot be placed in the folder root.")
 	}
 	return obj.ID, nil
 }
@@ -237,7 +239,7 @@ func (w *Workload) copyMessage(c *httpapi.Ctx) error { return w.relocate(c, fals
 // relocate moves or copies a message to another folder. Both give the message in the
 // destination a new id (see the package doc); a move also removes the original.
 func (w *Workload) relocate(c *httpapi.Ctx, move bool) error {
-	body, err := readBody(c)
+	body, err := rest.Body(c)
 	if err != nil {
 		return err
 	}
@@ -287,7 +289,7 @@ func (w *Workload) relocate(c *httpapi.Ctx, move bool) error {
 	if err != nil {
 		return err
 	}
-	return entity(c, http.StatusCreated, userPath(mb)+"/messages/$entity", out)
+	return rest.Entity(c, http.StatusCreated, userPath(mb)+"/messages/$entity", out)
 }
 
 func contains(list []string, s string) bool {

@@ -16,6 +16,7 @@ import (
 	"github.com/graphhook/graphhook/internal/identity"
 	"github.com/graphhook/graphhook/internal/store"
 	"github.com/graphhook/graphhook/internal/workload/directory"
+	"github.com/graphhook/graphhook/internal/workload/rest"
 )
 
 // Workload serves the Outlook resources of every mailbox.
@@ -59,11 +60,7 @@ var (
 
 // Outlook error codes.
 const (
-	codeItemNotFound        = "ErrorItemNotFound"
 	codeInvalidUser         = "ErrorInvalidUser"
-	codeAccessDenied        = "ErrorAccessDenied"
-	codeInvalidProperty     = "ErrorInvalidProperty"
-	codeInvalidRequest      = "ErrorInvalidRequest"
 	codeIrresolvable        = "ErrorIrresolvableConflict"
 	codeInvalidRecipients   = "ErrorInvalidRecipients"
 	codeSentMessageUpdate   = "ErrorInvalidPropertyUpdateSentMessage"
@@ -71,22 +68,6 @@ const (
 	codeFolderExists        = "ErrorFolderExists"
 	codeInvalidParameter    = "ErrorInvalidParameter"
 )
-
-func accessDenied() error {
-	return graph.Errorf(http.StatusForbidden, codeAccessDenied, "Access is denied. Check credentials and try again.")
-}
-
-func itemNotFound() error {
-	return graph.Errorf(http.StatusNotFound, codeItemNotFound, "The specified object was not found in the store.")
-}
-
-func invalidProperty(format string, args ...any) error {
-	return graph.Errorf(http.StatusBadRequest, codeInvalidProperty, format, args...)
-}
-
-func invalidRequest(format string, args ...any) error {
-	return graph.Errorf(http.StatusBadRequest, codeInvalidRequest, format, args...)
-}
 
 // errProvision tells run that a read found an unprovisioned mailbox and must be
 // repeated in a write transaction.
@@ -105,16 +86,12 @@ type op struct {
 // repeated as an Update if it met a mailbox whose folders were never created. fn may
 // run twice, so it must reset whatever it collects.
 func (w *Workload) run(c *httpapi.Ctx, write bool, fn func(o *op) error) error {
-	ctx := c.R.Context()
-	o := &op{ctx: ctx, write: write, now: c.Now.UTC(), p: c.Principal}
-	call := func(tx store.Tx) error { o.tx = tx; return fn(o) }
-	if write {
-		return w.st.Update(ctx, call)
-	}
-	err := w.st.View(ctx, call)
-	if errors.Is(err, errProvision) {
+	o := &op{write: write, now: c.Now.UTC(), p: c.Principal}
+	call := func(ctx context.Context, tx store.Tx) error { o.ctx, o.tx = ctx, tx; return fn(o) }
+	err := rest.Run(c, w.st, write, call)
+	if !write && errors.Is(err, errProvision) {
 		o.write = true
-		return w.st.Update(ctx, call)
+		return rest.Update(c, w.st, call)
 	}
 	return err
 }
@@ -136,13 +113,13 @@ func (m mailbox) recipient() map[string]any {
 // may reach that mailbox, and makes sure its well-known folders exist.
 func (o *op) mailbox(userParam string, perms []string) (mailbox, error) {
 	if !o.p.Has(perms...) {
-		return mailbox{}, accessDenied()
+		return mailbox{}, graph.ExchangeAccessDenied()
 	}
 	u, err := directory.ResolveUser(o.ctx, o.tx, o.p.TenantID, userParam)
 	if errors.Is(err, store.ErrNotFound) {
 		if o.p.Type.Delegated() {
 			// A delegated caller learns nothing about other mailboxes.
-			return mailbox{}, accessDenied()
+			return mailbox{}, graph.ExchangeAccessDenied()
 		}
 		return mailbox{}, graph.Errorf(http.StatusNotFound, codeInvalidUser, "The requested user '%s' is invalid.", userParam)
 	}
@@ -150,7 +127,7 @@ func (o *op) mailbox(userParam string, perms []string) (mailbox, error) {
 		return mailbox{}, err
 	}
 	if o.p.Type.Delegated() && !strings.EqualFold(u.ID, o.p.UserID) {
-		return mailbox{}, accessDenied()
+		return mailbox{}, graph.ExchangeAccessDenied()
 	}
 	var doc struct {
 		DisplayName string `json:"displayName"`
@@ -208,21 +185,13 @@ func (o *op) insertIfMissing(obj *store.Object, doc map[string]any) error {
 func (o *op) getItem(mb mailbox, kind, id string) (store.Object, map[string]any, error) {
 	obj, err := o.tx.GetObject(o.ctx, mb.tenant, kind, id)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && (obj.Owner != mb.user || obj.Deleted)) {
-		return store.Object{}, nil, itemNotFound()
+		return store.Object{}, nil, graph.ExchangeItemNotFound()
 	}
 	if err != nil {
 		return store.Object{}, nil, err
 	}
-	doc, err := decode(obj.Data)
+	doc, err := rest.Decode(obj.Data)
 	return obj, doc, err
-}
-
-func decode(data []byte) (map[string]any, error) {
-	var doc map[string]any
-	if err := json.Unmarshal(data, &doc); err != nil {
-		return nil, err
-	}
-	return doc, nil
 }
 
 // itemType says how changes to one kind of Outlook item are recorded.
@@ -337,12 +306,6 @@ func rootFolderID(user string) string { return change.WellKnownFolderID(user, "m
 
 // contactRootID is the parent of a mailbox's top-level contact folders; never stored.
 func contactRootID(user string) string { return change.WellKnownContactFolderID(user + ":root") }
-
-// entity writes one item with its @odata.context.
-func entity(c *httpapi.Ctx, status int, fragment string, doc map[string]any) error {
-	doc["@odata.context"] = c.ContextURL(fragment)
-	return c.JSON(status, doc)
-}
 
 // userPath is the @odata.context prefix of a mailbox: users('id').
 func userPath(mb mailbox) string { return "users('" + mb.user + "')" }

@@ -35,10 +35,10 @@ func (s schema) apply(doc, body map[string]any, allowed func(name string) error)
 		if r == nil {
 			for _, ro := range s.readOnly {
 				if strings.EqualFold(ro, k) {
-					return invalidProperty("The property '%s' is read-only and cannot be set.", ro)
+					return graph.ExchangeInvalidProperty("The property '%s' is read-only and cannot be set.", ro)
 				}
 			}
-			return invalidProperty("The property '%s' does not exist on type '%s'. Make sure to only use property names that are defined by the type.", k, s.typeName)
+			return graph.ExchangeInvalidProperty("The property '%s' does not exist on type '%s'. Make sure to only use property names that are defined by the type.", k, s.typeName)
 		}
 		if allowed != nil {
 			if err := allowed(name); err != nil {
@@ -67,7 +67,7 @@ func (s schema) lookup(k string) (string, rule) {
 }
 
 func badValue(name, want string) error {
-	return invalidProperty("Invalid value for property '%s': %s is expected.", name, want)
+	return graph.ExchangeInvalidProperty("Invalid value for property '%s': %s is expected.", name, want)
 }
 
 // str accepts a string or null.
@@ -192,7 +192,7 @@ func address(name string, v any) (any, error) {
 	s, ok := v.(string)
 	at := strings.IndexByte(s, '@')
 	if !ok || at <= 0 || at == len(s)-1 || strings.ContainsAny(s, " \t\r\n<>") {
-		return nil, invalidProperty("Invalid value for property '%s': '%v' is not a valid SMTP address.", name, v)
+		return nil, graph.ExchangeInvalidProperty("Invalid value for property '%s': '%v' is not a valid SMTP address.", name, v)
 	}
 	return s, nil
 }
@@ -212,7 +212,7 @@ func recipient(name string, v any) (any, error) {
 	m := r.(map[string]any)
 	ea, _ := m["emailAddress"].(map[string]any)
 	if ea == nil || ea["address"] == nil {
-		return nil, invalidProperty("Invalid value for property '%s': a recipient needs emailAddress/address.", name)
+		return nil, graph.ExchangeInvalidProperty("Invalid value for property '%s': a recipient needs emailAddress/address.", name)
 	}
 	if ea["name"] == nil {
 		ea["name"] = ea["address"]
@@ -247,7 +247,7 @@ func dateTimeTimeZone(name string, v any) (any, error) {
 	}
 	t, _, err := parseDateTimeTimeZone(m)
 	if err != nil {
-		return nil, invalidProperty("Invalid value for property '%s': %v.", name, err)
+		return nil, graph.ExchangeInvalidProperty("Invalid value for property '%s': %v.", name, err)
 	}
 	return map[string]any{"dateTime": t.UTC().Format(localLayout), "timeZone": "UTC"}, nil
 }

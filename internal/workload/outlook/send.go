@@ -9,9 +9,11 @@ import (
 	"strings"
 
 	"github.com/graphhook/graphhook/internal/change"
+	"github.com/graphhook/graphhook/internal/graph"
 	"github.com/graphhook/graphhook/internal/httpapi"
 	"github.com/graphhook/graphhook/internal/identity"
 	"github.com/graphhook/graphhook/internal/store"
+	"github.com/graphhook/graphhook/internal/workload/rest"
 )
 
 func (w *Workload) sendRoutes(r *httpapi.Router) {
@@ -160,21 +162,21 @@ func (w *Workload) sendMail(c *httpapi.Ctx) error {
 		case "message":
 			m, ok := v.(map[string]any)
 			if !ok {
-				return invalidProperty("Invalid value for property 'message': an object of type 'Microsoft.OutlookServices.Message' is expected.")
+				return graph.ExchangeInvalidProperty("Invalid value for property 'message': an object of type 'Microsoft.OutlookServices.Message' is expected.")
 			}
 			msgBody = m
 		case "savetosentitems":
 			b, ok := v.(bool)
 			if !ok {
-				return invalidProperty("Invalid value for property 'saveToSentItems': a Boolean is expected.")
+				return graph.ExchangeInvalidProperty("Invalid value for property 'saveToSentItems': a Boolean is expected.")
 			}
 			save = b
 		default:
-			return invalidProperty("The property '%s' does not exist on the sendMail action; 'message' and 'saveToSentItems' are accepted.", k)
+			return graph.ExchangeInvalidProperty("The property '%s' does not exist on the sendMail action; 'message' and 'saveToSentItems' are accepted.", k)
 		}
 	}
 	if msgBody == nil {
-		return invalidRequest("The parameter 'message' is required.")
+		return graph.ExchangeInvalidRequest("The parameter 'message' is required.")
 	}
 	err = w.run(c, true, func(o *op) error {
 		mb, err := o.mailbox(c.Param("user"), mailSend)
@@ -191,14 +193,7 @@ func (w *Workload) sendMail(c *httpapi.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return accepted(c)
-}
-
-// accepted answers 202 with no body, as Graph's send actions do.
-func accepted(c *httpapi.Ctx) error {
-	c.W.Header().Set("Content-Length", "0")
-	c.W.WriteHeader(http.StatusAccepted)
-	return nil
+	return rest.Accepted(c)
 }
 
 // sendDraft sends a draft; the draft leaves Drafts (its change is "deleted") and the
@@ -214,7 +209,7 @@ func (w *Workload) sendDraft(c *httpapi.Ctx) error {
 			return err
 		}
 		if doc["isDraft"] != true {
-			return invalidRequest("Only draft messages can be sent; this message has already been sent.")
+			return graph.ExchangeInvalidRequest("Only draft messages can be sent; this message has already been sent.")
 		}
 		_, atts, err := o.attachments(mb, obj.ID)
 		if err != nil {
@@ -228,7 +223,7 @@ func (w *Workload) sendDraft(c *httpapi.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return accepted(c)
+	return rest.Accepted(c)
 }
 
 // replyKind is reply, replyAll or forward.
@@ -323,9 +318,9 @@ func (w *Workload) respond(kind replyKind, create bool) httpapi.HandlerFunc {
 			return err
 		}
 		if create {
-			return entity(c, http.StatusCreated, userPath(mb)+"/messages/$entity", draft)
+			return rest.Entity(c, http.StatusCreated, userPath(mb)+"/messages/$entity", draft)
 		}
-		return accepted(c)
+		return rest.Accepted(c)
 	}
 }
 
@@ -336,13 +331,13 @@ func replyBody(kind replyKind, body map[string]any) (comment string, msg map[str
 		case strings.EqualFold(k, "comment"):
 			s, ok := v.(string)
 			if !ok && v != nil {
-				return "", nil, nil, invalidProperty("Invalid value for property 'comment': a string is expected.")
+				return "", nil, nil, graph.ExchangeInvalidProperty("Invalid value for property 'comment': a string is expected.")
 			}
 			comment = s
 		case strings.EqualFold(k, "message"):
 			m, ok := v.(map[string]any)
 			if !ok {
-				return "", nil, nil, invalidProperty("Invalid value for property 'message': an object of type 'Microsoft.OutlookServices.Message' is expected.")
+				return "", nil, nil, graph.ExchangeInvalidProperty("Invalid value for property 'message': an object of type 'Microsoft.OutlookServices.Message' is expected.")
 			}
 			msg = m
 		case strings.EqualFold(k, "toRecipients") && kind == forward:
@@ -352,7 +347,7 @@ func replyBody(kind replyKind, body map[string]any) (comment string, msg map[str
 			}
 			to = r.([]any)
 		default:
-			return "", nil, nil, invalidProperty("The property '%s' does not exist on this action.", k)
+			return "", nil, nil, graph.ExchangeInvalidProperty("The property '%s' does not exist on this action.", k)
 		}
 	}
 	return comment, msg, to, nil

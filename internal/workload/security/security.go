@@ -22,8 +22,8 @@ import (
 	"github.com/graphhook/graphhook/internal/graph"
 	"github.com/graphhook/graphhook/internal/httpapi"
 	"github.com/graphhook/graphhook/internal/identity"
-	"github.com/graphhook/graphhook/internal/odata"
 	"github.com/graphhook/graphhook/internal/store"
+	"github.com/graphhook/graphhook/internal/workload/rest"
 )
 
 // Kind is the store kind of an alert.
@@ -36,10 +36,15 @@ const (
 	maxTop     = 1000
 )
 
-// Permissions.
+// noPersonal refuses personal Microsoft accounts, which have no security alerts.
+const noPersonal = "Security alerts are not available for personal Microsoft accounts."
+
+// Permissions: the same with either permission type.
 var (
-	readPerms  = []string{"SecurityEvents.Read.All", "SecurityEvents.ReadWrite.All"}
-	writePerms = []string{"SecurityEvents.ReadWrite.All"}
+	readPerms  = rest.Permissions{Personal: noPersonal, Delegated: readList, Application: readList}
+	writePerms = rest.Permissions{Personal: noPersonal, Delegated: writeList, Application: writeList}
+	readList   = []string{"SecurityEvents.Read.All", "SecurityEvents.ReadWrite.All"}
+	writeList  = []string{"SecurityEvents.ReadWrite.All"}
 )
 
 // filterable are the alert properties a list $filter may name (Graph's security API
@@ -69,86 +74,45 @@ func (w *Workload) AdminRoutes(r *httpapi.Router) {
 	r.Handle("POST", "tenants/{tenant}/security/alerts", w.adminCreate)
 }
 
-func forbidden(p *identity.Principal, need []string) error {
-	if p.Type == identity.DelegatedPersonal {
-		return graph.Errorf(http.StatusForbidden, "Forbidden", "Security alerts are not available for personal Microsoft accounts.")
-	}
-	what := "role"
-	if p.Type.Delegated() {
-		what = "scope"
-	}
-	return graph.Errorf(http.StatusForbidden, "Forbidden", "Missing %s permissions on the request. API requires one of '%s'. %ss on the request '%s'.",
-		what, strings.Join(need, ", "), strings.ToUpper(what[:1])+what[1:], strings.Join(p.SortedPermissions(), ", "))
-}
-
-func authorize(p *identity.Principal, need []string) error {
-	if p.Type == identity.DelegatedPersonal || !p.Has(need...) {
-		return forbidden(p, need)
-	}
-	return nil
-}
-
 func notFound(id string) error {
 	return graph.Errorf(http.StatusNotFound, "NotFound", "Alert '%s' was not found.", id)
 }
 
-func queryError(err error) error {
-	var oe *odata.Error
-	if errors.As(err, &oe) {
-		return graph.Errorf(http.StatusBadRequest, graph.CodeBadRequest, "%s", oe.Message)
-	}
-	return err
-}
-
-func decode(o store.Object) (map[string]any, error) {
-	var doc map[string]any
-	err := json.Unmarshal(o.Data, &doc)
-	return doc, err
-}
-
 func (w *Workload) list(c *httpapi.Ctx) error {
 	p := c.Principal
-	if err := authorize(p, readPerms); err != nil {
+	if err := readPerms.Check(p); err != nil {
 		return err
 	}
-	var filter *odata.Filter
-	if s := c.Query("$filter"); s != "" {
-		f, err := odata.ParseFilter(s)
-		if err != nil {
-			return queryError(err)
-		}
-		for _, prop := range f.Properties() {
+	filter, err := rest.Filter(c)
+	if err != nil {
+		return err
+	}
+	if filter != nil {
+		for _, prop := range filter.Properties() {
 			if !slices.ContainsFunc(filterable, func(x string) bool { return strings.EqualFold(x, prop) }) {
-				return graph.Errorf(http.StatusBadRequest, graph.CodeBadRequest, "Invalid filter clause: filtering on '%s' is not supported; use %s.", prop, strings.Join(filterable, ", "))
+				return graph.BadRequest("Invalid filter clause: filtering on '%s' is not supported; use %s.", prop, strings.Join(filterable, ", "))
 			}
 		}
-		filter = f
 	}
-	top := defaultTop
-	if s := c.Query("$top"); s != "" {
-		n, err := odata.ParseTop(s, maxTop)
-		if err != nil {
-			return queryError(err)
-		}
-		top = n
+	top, err := rest.Top(c, defaultTop, maxTop)
+	if err != nil {
+		return err
 	}
 	offset := 0
-	if s := c.Query("$skiptoken"); s != "" {
-		if err := odata.DecodeSkipToken(s, &offset); err != nil {
-			return queryError(err)
-		}
-		if offset < 0 {
-			return graph.Errorf(http.StatusBadRequest, graph.CodeBadRequest, "Invalid $skiptoken: the token is malformed.")
-		}
+	if _, err := rest.SkipToken(c, &offset); err != nil {
+		return err
+	}
+	if offset < 0 {
+		return graph.BadRequest("Invalid $skiptoken: the token is malformed.")
 	}
 	var docs []map[string]any
-	err := w.st.View(c.R.Context(), func(tx store.Tx) error {
-		objs, err := tx.ListObjects(c.R.Context(), store.ObjectQuery{Tenant: p.TenantID, Kind: Kind})
+	err = rest.View(c, w.st, func(ctx context.Context, tx store.Tx) error {
+		objs, err := tx.ListObjects(ctx, store.ObjectQuery{Tenant: p.TenantID, Kind: Kind})
 		if err != nil {
 			return err
 		}
 		for _, o := range objs {
-			doc, err := decode(o)
+			doc, err := rest.Decode(o.Data)
 			if err != nil {
 				return err
 			}
@@ -163,75 +127,49 @@ func (w *Workload) list(c *httpapi.Ctx) error {
 	}
 	// Newest first, as Graph's security API returns them; ties by id keep pages stable.
 	slices.SortStableFunc(docs, func(a, b map[string]any) int {
-		if c := strings.Compare(str(b["createdDateTime"]), str(a["createdDateTime"])); c != 0 {
+		if c := strings.Compare(rest.Str(b["createdDateTime"]), rest.Str(a["createdDateTime"])); c != 0 {
 			return c
 		}
-		return strings.Compare(str(a["id"]), str(b["id"]))
+		return strings.Compare(rest.Str(a["id"]), rest.Str(b["id"]))
 	})
-	out := map[string]any{"@odata.context": c.ContextURL("security/alerts")}
 	if offset > len(docs) {
 		offset = len(docs)
 	}
 	docs = docs[offset:]
+	next := ""
 	if len(docs) > top {
 		docs = docs[:top]
-		out["@odata.nextLink"] = c.LinkWith(map[string]string{"$skiptoken": odata.EncodeSkipToken(offset + top)})
+		next = rest.NextToken(c, offset+top)
 	}
 	if docs == nil {
 		docs = []map[string]any{}
 	}
-	out["value"] = docs
-	return c.JSON(http.StatusOK, out)
-}
-
-func str(v any) string {
-	s, _ := v.(string)
-	return s
-}
-
-func (w *Workload) load(ctx context.Context, tx store.Tx, tenant, id string) (store.Object, map[string]any, error) {
-	o, err := tx.GetObject(ctx, tenant, Kind, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return o, nil, notFound(id)
-	}
-	if err != nil {
-		return o, nil, err
-	}
-	doc, err := decode(o)
-	return o, doc, err
+	return rest.Collection(c, "security/alerts", docs, next)
 }
 
 func (w *Workload) get(c *httpapi.Ctx) error {
 	p := c.Principal
-	if err := authorize(p, readPerms); err != nil {
+	if err := readPerms.Check(p); err != nil {
 		return err
 	}
-	var doc map[string]any
-	err := w.st.View(c.R.Context(), func(tx store.Tx) error {
-		var err error
-		_, doc, err = w.load(c.R.Context(), tx, p.TenantID, c.Param("id"))
-		return err
+	return rest.Get(c, w.st, "security/alerts/$entity", func(ctx context.Context, tx store.Tx) (map[string]any, error) {
+		_, doc, err := rest.Load(ctx, tx, p.TenantID, Kind, c.Param("id"), notFound(c.Param("id")))
+		return doc, err
 	})
-	if err != nil {
-		return err
-	}
-	doc["@odata.context"] = c.ContextURL("security/alerts/$entity")
-	return c.JSON(http.StatusOK, doc)
 }
 
 func (w *Workload) patch(c *httpapi.Ctx) error {
 	p := c.Principal
-	if err := authorize(p, writePerms); err != nil {
+	if err := writePerms.Check(p); err != nil {
 		return err
 	}
-	body, err := c.DecodeObject()
+	body, err := rest.Body(c)
 	if err != nil {
 		return err
 	}
-	body = httpapi.StripAnnotations(body)
 	var doc map[string]any
-	err = w.st.Update(c.R.Context(), func(tx store.Tx) error {
-		o, cur, err := w.load(c.R.Context(), tx, p.TenantID, c.Param("id"))
+	err = rest.Update(c, w.st, func(ctx context.Context, tx store.Tx) error {
+		o, cur, err := rest.Load(ctx, tx, p.TenantID, Kind, c.Param("id"), notFound(c.Param("id")))
 		if err != nil {
 			return err
 		}
@@ -240,15 +178,14 @@ func (w *Workload) patch(c *httpapi.Ctx) error {
 			return err
 		}
 		doc = cur
-		return w.write(c.R.Context(), tx, &o, doc, store.Updated, before, c)
+		return w.write(ctx, tx, &o, doc, store.Updated, before, c)
 	})
 	if err != nil {
 		return err
 	}
 	// Graph answers 204 unless the client asks for the representation.
 	if strings.Contains(strings.ToLower(c.R.Header.Get("Prefer")), "return=representation") {
-		doc["@odata.context"] = c.ContextURL("security/alerts/$entity")
-		return c.JSON(http.StatusOK, doc)
+		return rest.Entity(c, http.StatusOK, "security/alerts/$entity", doc)
 	}
 	return c.NoContent()
 }
@@ -297,8 +234,8 @@ func (w *Workload) adminCreate(c *httpapi.Ctx) error {
 	if err != nil {
 		return err
 	}
-	err = w.st.Update(c.R.Context(), func(tx store.Tx) error {
-		return w.write(c.R.Context(), tx, &store.Object{Tenant: t.ID, Kind: Kind, ID: id, Created: c.Now}, doc, store.Created, nil, c)
+	err = rest.Update(c, w.st, func(ctx context.Context, tx store.Tx) error {
+		return w.write(ctx, tx, &store.Object{Tenant: t.ID, Kind: Kind, ID: id, Created: c.Now}, doc, store.Created, nil, c)
 	})
 	if err != nil {
 		return err

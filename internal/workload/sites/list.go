@@ -16,6 +16,7 @@ import (
 	"github.com/graphhook/graphhook/internal/httpapi"
 	"github.com/graphhook/graphhook/internal/identity"
 	"github.com/graphhook/graphhook/internal/store"
+	"github.com/graphhook/graphhook/internal/workload/rest"
 )
 
 // storedList is a list object's data: the API document, the column definitions
@@ -145,12 +146,12 @@ func (w *Workload) listLists(c *httpapi.Ctx) error {
 		return err
 	}
 	value := []map[string]any{}
-	err := w.st.View(c.R.Context(), func(tx store.Tx) error {
+	err := rest.View(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		site, err := w.siteRequest(c, tx, c.Param("site"))
 		if err != nil {
 			return err
 		}
-		objs, err := tx.ListObjects(c.R.Context(), store.ObjectQuery{Tenant: p.TenantID, Kind: KindList, Owner: site.ID})
+		objs, err := tx.ListObjects(ctx, store.ObjectQuery{Tenant: p.TenantID, Kind: KindList, Owner: site.ID})
 		if err != nil {
 			return err
 		}
@@ -166,7 +167,7 @@ func (w *Workload) listLists(c *httpapi.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"@odata.context": c.ContextURL("sites('" + c.Param("site") + "')/lists"), "value": value})
+	return rest.Collection(c, sitePath(c)+"lists", value, "")
 }
 
 func (w *Workload) getList(c *httpapi.Ctx) error {
@@ -177,24 +178,17 @@ func (w *Workload) getList(c *httpapi.Ctx) error {
 	if err := w.EnsureRoot(c.R.Context(), p.TenantID, c.Now); err != nil {
 		return err
 	}
-	var out map[string]any
-	err := w.st.View(c.R.Context(), func(tx store.Tx) error {
+	return rest.Get(c, w.st, sitePath(c)+"lists/$entity", func(ctx context.Context, tx store.Tx) (map[string]any, error) {
 		site, err := w.siteRequest(c, tx, c.Param("site"))
 		if err != nil {
-			return err
+			return nil, err
 		}
-		o, sl, err := resolveList(c.R.Context(), tx, site, c.Param("list"))
+		o, sl, err := resolveList(ctx, tx, site, c.Param("list"))
 		if err != nil {
-			return err
+			return nil, err
 		}
-		out = listDoc(o, sl, expands(c, "columns"))
-		return nil
+		return listDoc(o, sl, expands(c, "columns")), nil
 	})
-	if err != nil {
-		return err
-	}
-	out["@odata.context"] = c.ContextURL("sites('" + c.Param("site") + "')/lists/$entity")
-	return c.JSON(http.StatusOK, out)
 }
 
 func (w *Workload) listColumns(c *httpapi.Ctx) error {
@@ -206,19 +200,19 @@ func (w *Workload) listColumns(c *httpapi.Ctx) error {
 		return err
 	}
 	var cols []column
-	err := w.st.View(c.R.Context(), func(tx store.Tx) error {
+	err := rest.View(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		site, err := w.siteRequest(c, tx, c.Param("site"))
 		if err != nil {
 			return err
 		}
-		_, sl, err := resolveList(c.R.Context(), tx, site, c.Param("list"))
+		_, sl, err := resolveList(ctx, tx, site, c.Param("list"))
 		cols = sl.Columns
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"@odata.context": c.ContextURL("sites('" + c.Param("site") + "')/lists('" + c.Param("list") + "')/columns"), "value": cols})
+	return c.JSON(http.StatusOK, map[string]any{"@odata.context": c.ContextURL(listPath(c) + "columns"), "value": cols})
 }
 
 // parseColumns validates the columns of a create-list body.
@@ -230,19 +224,19 @@ func parseColumns(raw any) ([]column, error) {
 	}
 	list, ok := raw.([]any)
 	if !ok {
-		return nil, invalid("'columns' must be an array of column definitions.")
+		return nil, graph.SharePointInvalidRequest("'columns' must be an array of column definitions.")
 	}
 	if len(list) > maxColumns {
-		return nil, invalid("A list can be created with at most %d columns; the request has %d.", maxColumns, len(list))
+		return nil, graph.SharePointInvalidRequest("A list can be created with at most %d columns; the request has %d.", maxColumns, len(list))
 	}
 	for i, r := range list {
 		m, ok := r.(map[string]any)
 		if !ok {
-			return nil, invalid("columns[%d] must be an object.", i)
+			return nil, graph.SharePointInvalidRequest("columns[%d] must be an object.", i)
 		}
 		name, _ := m["name"].(string)
 		if !columnName.MatchString(name) {
-			return nil, invalid("columns[%d].name '%s' is not a valid column name: use 1 to 64 letters, digits or '_', not starting with a digit.", i, name)
+			return nil, graph.SharePointInvalidRequest("columns[%d].name '%s' is not a valid column name: use 1 to 64 letters, digits or '_', not starting with a digit.", i, name)
 		}
 		if slices.ContainsFunc(cols, func(c column) bool { return strings.EqualFold(c.Name, name) }) || slices.ContainsFunc(readOnlyFields, func(f string) bool { return strings.EqualFold(f, name) }) {
 			return nil, graph.Errorf(http.StatusConflict, codeNameExists, "A duplicate field name \"%s\" was found.", name)
@@ -265,7 +259,7 @@ func parseColumns(raw any) ([]column, error) {
 			m, ok := v.(map[string]any)
 			f := facet(m)
 			if !ok {
-				return nil, invalid("columns[%d].%s must be an object.", i, t)
+				return nil, graph.SharePointInvalidRequest("columns[%d].%s must be an object.", i, t)
 			}
 			switch t {
 			case "text":
@@ -280,14 +274,14 @@ func parseColumns(raw any) ([]column, error) {
 				if choices, ok := f["choices"]; ok {
 					arr, ok := choices.([]any)
 					if !ok || slices.ContainsFunc(arr, func(v any) bool { _, s := v.(string); return !s }) {
-						return nil, invalid("columns[%d].choice.choices must be an array of strings.", i)
+						return nil, graph.SharePointInvalidRequest("columns[%d].choice.choices must be an array of strings.", i)
 					}
 				}
 				col.Choice = &f
 			}
 		}
 		if facets != 1 {
-			return nil, invalid("columns[%d] must have exactly one type facet (%s).", i, strings.Join(columnTypes, ", "))
+			return nil, graph.SharePointInvalidRequest("columns[%d] must have exactly one type facet (%s).", i, strings.Join(columnTypes, ", "))
 		}
 		cols = append(cols, col)
 	}
@@ -299,15 +293,14 @@ func (w *Workload) createList(c *httpapi.Ctx) error {
 	if err := authorize(p, true); err != nil {
 		return err
 	}
-	body, err := c.DecodeObject()
+	body, err := rest.Body(c)
 	if err != nil {
 		return err
 	}
-	httpapi.StripAnnotations(body)
 	display, _ := body["displayName"].(string)
 	display = strings.TrimSpace(display)
 	if display == "" || len(display) > maxListNameLength {
-		return invalid("The list needs a 'displayName' of 1 to %d characters.", maxListNameLength)
+		return graph.SharePointInvalidRequest("The list needs a 'displayName' of 1 to %d characters.", maxListNameLength)
 	}
 	template := "genericList"
 	if l, ok := body["list"].(map[string]any); ok {
@@ -331,8 +324,7 @@ func (w *Workload) createList(c *httpapi.Ctx) error {
 		return err
 	}
 	var out map[string]any
-	err = w.st.Update(c.R.Context(), func(tx store.Tx) error {
-		ctx := c.R.Context()
+	err = rest.Update(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		site, err := w.siteRequest(c, tx, c.Param("site"))
 		if err != nil {
 			return err
@@ -377,8 +369,7 @@ func (w *Workload) createList(c *httpapi.Ctx) error {
 	if err != nil {
 		return err
 	}
-	out["@odata.context"] = c.ContextURL("sites('" + c.Param("site") + "')/lists/$entity")
-	return c.JSON(http.StatusCreated, out)
+	return rest.Entity(c, http.StatusCreated, sitePath(c)+"lists/$entity", out)
 }
 
 // IdentitySet is the createdBy / lastModifiedBy value for the caller: the signed-in
@@ -411,4 +402,12 @@ func IdentitySet(ctx context.Context, ident *identity.Service, st store.Store, p
 		app["displayName"] = a.DisplayName
 	}
 	return map[string]any{"application": app}, nil
+}
+
+// sitePath is the @odata.context prefix of the request's site: sites('id')/.
+func sitePath(c *httpapi.Ctx) string { return "sites('" + c.Param("site") + "')/" }
+
+// listPath is the @odata.context prefix of the request's list: sites('id')/lists('id')/.
+func listPath(c *httpapi.Ctx) string {
+	return sitePath(c) + "lists('" + c.Param("list") + "')/"
 }

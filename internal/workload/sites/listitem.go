@@ -1,6 +1,7 @@
 package sites
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
@@ -17,8 +18,8 @@ import (
 	"github.com/graphhook/graphhook/internal/delta"
 	"github.com/graphhook/graphhook/internal/graph"
 	"github.com/graphhook/graphhook/internal/httpapi"
-	"github.com/graphhook/graphhook/internal/odata"
 	"github.com/graphhook/graphhook/internal/store"
+	"github.com/graphhook/graphhook/internal/workload/rest"
 )
 
 // Limits of list items.
@@ -70,7 +71,7 @@ func itemDoc(o store.Object, withFields bool) (map[string]any, error) {
 // refused as SharePoint does; null clears a field.
 func checkFields(cols []column, in map[string]any, creating bool) (map[string]any, error) {
 	if len(in) > maxFields {
-		return nil, invalid("At most %d fields can be set in one request.", maxFields)
+		return nil, graph.SharePointInvalidRequest("At most %d fields can be set in one request.", maxFields)
 	}
 	out := map[string]any{}
 	for name, v := range in {
@@ -78,16 +79,16 @@ func checkFields(cols []column, in map[string]any, creating bool) (map[string]an
 			continue
 		}
 		if slices.Contains(readOnlyFields, name) {
-			return nil, invalid("Field '%s' is read-only.", name)
+			return nil, graph.SharePointInvalidRequest("Field '%s' is read-only.", name)
 		}
 		i := slices.IndexFunc(cols, func(c column) bool { return c.Name == name })
 		if i < 0 {
-			return nil, invalid("Field '%s' is not recognized", name)
+			return nil, graph.SharePointInvalidRequest("Field '%s' is not recognized", name)
 		}
 		col := cols[i]
 		if v == nil {
 			if col.Required {
-				return nil, invalid("Field '%s' is required.", name)
+				return nil, graph.SharePointInvalidRequest("Field '%s' is required.", name)
 			}
 			out[name] = nil
 			continue
@@ -98,7 +99,7 @@ func checkFields(cols []column, in map[string]any, creating bool) (map[string]an
 			s, isString := v.(string)
 			ok = isString
 			if ok && len([]rune(s)) > maxTextLength && (*col.Text)["allowMultipleLines"] != true {
-				return nil, invalid("Field '%s' is longer than %d characters.", name, maxTextLength)
+				return nil, graph.SharePointInvalidRequest("Field '%s' is longer than %d characters.", name, maxTextLength)
 			}
 		case "number":
 			n, isNumber := v.(json.Number)
@@ -119,18 +120,18 @@ func checkFields(cols []column, in map[string]any, creating bool) (map[string]an
 			s, isString := v.(string)
 			ok = isString
 			if choices, listed := (*col.Choice)["choices"].([]any); ok && listed && len(choices) > 0 && !slices.Contains(choices, any(s)) && (*col.Choice)["allowTextEntry"] != true {
-				return nil, invalid("Value '%s' is not one of the choices of field '%s'.", s, name)
+				return nil, graph.SharePointInvalidRequest("Value '%s' is not one of the choices of field '%s'.", s, name)
 			}
 		}
 		if !ok {
-			return nil, invalid("Invalid value for field '%s': a %s value is expected.", name, col.kind())
+			return nil, graph.SharePointInvalidRequest("Invalid value for field '%s': a %s value is expected.", name, col.kind())
 		}
 		out[name] = v
 	}
 	if creating {
 		for _, col := range cols {
 			if _, set := out[col.Name]; col.Required && !set {
-				return nil, invalid("Field '%s' is required.", col.Name)
+				return nil, graph.SharePointInvalidRequest("Field '%s' is required.", col.Name)
 			}
 		}
 	}
@@ -173,15 +174,14 @@ func (w *Workload) createItem(c *httpapi.Ctx) error {
 	}
 	fieldsIn, ok := body["fields"].(map[string]any)
 	if !ok && body["fields"] != nil {
-		return invalid("'fields' must be an object.")
+		return graph.SharePointInvalidRequest("'fields' must be an object.")
 	}
 	by, err := IdentitySet(c.R.Context(), w.ident, w.st, p)
 	if err != nil {
 		return err
 	}
 	var out map[string]any
-	err = w.st.Update(c.R.Context(), func(tx store.Tx) error {
-		ctx := c.R.Context()
+	err = rest.Update(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		site, lo, sl, err := w.listRequest(c, tx)
 		if err != nil {
 			return err
@@ -232,8 +232,7 @@ func (w *Workload) createItem(c *httpapi.Ctx) error {
 	if err != nil {
 		return err
 	}
-	out["@odata.context"] = c.ContextURL("sites('" + c.Param("site") + "')/lists('" + c.Param("list") + "')/items/$entity")
-	return c.JSON(http.StatusCreated, out)
+	return rest.Entity(c, http.StatusCreated, listPath(c)+"items/$entity", out)
 }
 
 // loadItem reads item {item} of the request's list.
@@ -258,41 +257,28 @@ func (w *Workload) getFields(c *httpapi.Ctx) error {
 	if err := w.prepare(c, false); err != nil {
 		return err
 	}
-	var out map[string]any
-	err := w.st.View(c.R.Context(), func(tx store.Tx) error {
+	return rest.Get(c, w.st, listPath(c)+"items('"+c.Param("item")+"')/fields/$entity", func(ctx context.Context, tx store.Tx) (map[string]any, error) {
 		_, _, _, o, err := w.loadItem(c, tx)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		doc, err := itemDoc(o, true)
-		out, _ = doc["fields"].(map[string]any)
-		return err
+		fields, _ := doc["fields"].(map[string]any)
+		return fields, err
 	})
-	if err != nil {
-		return err
-	}
-	out["@odata.context"] = c.ContextURL("sites('" + c.Param("site") + "')/lists('" + c.Param("list") + "')/items('" + c.Param("item") + "')/fields/$entity")
-	return c.JSON(http.StatusOK, out)
 }
 
 func (w *Workload) serveItem(c *httpapi.Ctx, withFields bool, fragment string) error {
 	if err := w.prepare(c, false); err != nil {
 		return err
 	}
-	var out map[string]any
-	err := w.st.View(c.R.Context(), func(tx store.Tx) error {
+	return rest.Get(c, w.st, listPath(c)+fragment, func(ctx context.Context, tx store.Tx) (map[string]any, error) {
 		_, _, _, o, err := w.loadItem(c, tx)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		out, err = itemDoc(o, withFields)
-		return err
+		return itemDoc(o, withFields)
 	})
-	if err != nil {
-		return err
-	}
-	out["@odata.context"] = c.ContextURL("sites('" + c.Param("site") + "')/lists('" + c.Param("list") + "')/" + fragment)
-	return c.JSON(http.StatusOK, out)
 }
 
 func (w *Workload) updateFields(c *httpapi.Ctx) error {
@@ -309,8 +295,7 @@ func (w *Workload) updateFields(c *httpapi.Ctx) error {
 		return err
 	}
 	var out map[string]any
-	err = w.st.Update(c.R.Context(), func(tx store.Tx) error {
-		ctx := c.R.Context()
+	err = rest.Update(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		site, _, sl, o, err := w.loadItem(c, tx)
 		if err != nil {
 			return err
@@ -364,16 +349,14 @@ func (w *Workload) updateFields(c *httpapi.Ctx) error {
 	if err != nil {
 		return err
 	}
-	out["@odata.context"] = c.ContextURL("sites('" + c.Param("site") + "')/lists('" + c.Param("list") + "')/items('" + c.Param("item") + "')/fields/$entity")
-	return c.JSON(http.StatusOK, out)
+	return rest.Entity(c, http.StatusOK, listPath(c)+"items('"+c.Param("item")+"')/fields/$entity", out)
 }
 
 func (w *Workload) deleteItem(c *httpapi.Ctx) error {
 	if err := w.prepare(c, true); err != nil {
 		return err
 	}
-	err := w.st.Update(c.R.Context(), func(tx store.Tx) error {
-		ctx := c.R.Context()
+	err := rest.Update(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		site, _, _, o, err := w.loadItem(c, tx)
 		if err != nil {
 			return err
@@ -401,34 +384,29 @@ func (w *Workload) listItems(c *httpapi.Ctx) error {
 	if err := w.prepare(c, false); err != nil {
 		return err
 	}
-	top := defaultTop
-	if s := c.Query("$top"); s != "" {
-		var err error
-		if top, err = odata.ParseTop(s, maxTop); err != nil {
-			return invalid("%s", err.Error())
-		}
+	top, err := rest.TopAs(c, defaultTop, maxTop, graph.SharePointInvalidRequest)
+	if err != nil {
+		return err
 	}
 	var after string
-	if s := c.Query("$skiptoken"); s != "" {
-		if err := odata.DecodeSkipToken(s, &after); err != nil {
-			return invalid("%s", err.Error())
-		}
+	if _, err := rest.SkipTokenAs(c, &after, graph.SharePointInvalidRequest); err != nil {
+		return err
 	}
 	withFields := expands(c, "fields")
-	out := map[string]any{"@odata.context": c.ContextURL("sites('" + c.Param("site") + "')/lists('" + c.Param("list") + "')/items")}
+	next := ""
 	value := []map[string]any{}
-	err := w.st.View(c.R.Context(), func(tx store.Tx) error {
+	err = rest.View(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		site, lo, _, err := w.listRequest(c, tx)
 		if err != nil {
 			return err
 		}
-		objs, err := tx.ListObjects(c.R.Context(), store.ObjectQuery{Tenant: site.Tenant, Kind: KindListItem, Parent: lo.ID, AfterID: after, Limit: top + 1})
+		objs, err := tx.ListObjects(ctx, store.ObjectQuery{Tenant: site.Tenant, Kind: KindListItem, Parent: lo.ID, AfterID: after, Limit: top + 1})
 		if err != nil {
 			return err
 		}
 		if len(objs) > top {
 			objs = objs[:top]
-			out["@odata.nextLink"] = c.LinkWith(map[string]string{"$skiptoken": odata.EncodeSkipToken(objs[top-1].ID)})
+			next = rest.NextToken(c, objs[top-1].ID)
 		}
 		for _, o := range objs {
 			doc, err := itemDoc(o, withFields)
@@ -442,8 +420,7 @@ func (w *Workload) listItems(c *httpapi.Ctx) error {
 	if err != nil {
 		return err
 	}
-	out["value"] = value
-	return c.JSON(http.StatusOK, out)
+	return rest.Collection(c, listPath(c)+"items", value, next)
 }
 
 // itemsDelta serves /sites/{site}/lists/{list}/items/delta: a first round lists every
@@ -454,20 +431,15 @@ func (w *Workload) itemsDelta(c *httpapi.Ctx) error {
 	if err := w.prepare(c, false); err != nil {
 		return err
 	}
-	top := defaultTop
-	if s := c.Query("$top"); s != "" {
-		var err error
-		if top, err = odata.ParseTop(s, maxTop); err != nil {
-			return invalid("%s", err.Error())
-		}
+	top, err := rest.TopAs(c, defaultTop, maxTop, graph.SharePointInvalidRequest)
+	if err != nil {
+		return err
 	}
-	tokenText := firstNonEmpty(c.Query("token"), c.Query("$deltatoken"), c.Query("$skiptoken"))
+	tokenText := cmp.Or(c.Query("token"), c.Query("$deltatoken"), c.Query("$skiptoken"))
 	withFields := expands(c, "fields")
-	out := map[string]any{"@odata.context": c.ContextURL("Collection(listItem)")}
 	var value []map[string]any
 	var next delta.Link
-	err := w.st.View(c.R.Context(), func(tx store.Tx) error {
-		ctx := c.R.Context()
+	err = rest.View(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		site, lo, _, err := w.listRequest(c, tx)
 		if err != nil {
 			return err
@@ -483,9 +455,8 @@ func (w *Workload) itemsDelta(c *httpapi.Ctx) error {
 	if err != nil {
 		return err
 	}
-	out[next.Key] = c.LinkWith(map[string]string{"token": delta.Encode(next.Token), "$deltatoken": "", "$skiptoken": "", "$top": ""})
-	out["value"] = value
-	return c.JSON(http.StatusOK, out)
+	link := c.LinkWith(map[string]string{"token": delta.Encode(next.Token), "$deltatoken": "", "$skiptoken": "", "$top": ""})
+	return rest.DeltaPage(c, "Collection(listItem)", value, next.Key, link)
 }
 
 // deltaEntry renders one changed item: its current state, or the deleted facet.
@@ -501,13 +472,4 @@ func deltaEntry(ctx context.Context, tx store.Tx, tenant string, e delta.Entry, 
 		}
 	}
 	return map[string]any{"id": id, "deleted": map[string]any{"state": "deleted"}}, nil
-}
-
-func firstNonEmpty(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }

@@ -33,6 +33,7 @@ import (
 	"github.com/graphhook/graphhook/internal/httpapi"
 	"github.com/graphhook/graphhook/internal/identity"
 	"github.com/graphhook/graphhook/internal/store"
+	"github.com/graphhook/graphhook/internal/workload/rest"
 )
 
 // Store kinds of this workload.
@@ -100,40 +101,30 @@ func (s Site) SiteURL() string { return s.Path }
 
 // Error codes SharePoint answers with.
 const (
-	codeItemNotFound   = graph.CodeItemNotFound
-	codeInvalidRequest = "invalidRequest"
-	codeAccessDenied   = graph.CodeAccessDenied
-	codeNameExists     = "nameAlreadyExists"
+	codeItemNotFound = graph.CodeItemNotFound
+	codeNameExists   = "nameAlreadyExists"
 )
-
-func accessDenied() error {
-	return graph.Errorf(http.StatusForbidden, codeAccessDenied, "Access denied. You do not have permission to perform this action or access this resource.")
-}
 
 func siteNotFound(ref string) error {
 	return graph.Errorf(http.StatusNotFound, codeItemNotFound, "Requested site could not be found: '%s'.", ref)
 }
 
-func invalid(format string, args ...any) error {
-	return graph.Errorf(http.StatusBadRequest, codeInvalidRequest, format, args...)
-}
-
 // Permissions. Graph's list APIs need Sites.Manage.All to create lists; graphhook
 // accepts Sites.ReadWrite.All too, since that is what the seed's apps hold.
 var (
-	readPerms  = []string{"Sites.Read.All", "Sites.ReadWrite.All", "Sites.Manage.All"}
-	writePerms = []string{"Sites.ReadWrite.All", "Sites.Manage.All"}
+	readPerms  = rest.Both("Sites.Read.All", "Sites.ReadWrite.All", "Sites.Manage.All")
+	writePerms = rest.Both("Sites.ReadWrite.All", "Sites.Manage.All")
 )
 
+// authorize lets in callers holding the site permissions an operation needs; SharePoint
+// answers every refusal with its access-denied error.
 func authorize(p *identity.Principal, write bool) error {
+	need := readPerms
 	if write {
-		if !p.Has(writePerms...) {
-			return accessDenied()
-		}
-		return nil
+		need = writePerms
 	}
-	if !p.Has(readPerms...) {
-		return accessDenied()
+	if !need.Allows(p) {
+		return graph.SharePointAccessDenied()
 	}
 	return nil
 }
@@ -305,7 +296,7 @@ func (w *Workload) serveSite(c *httpapi.Ctx, ref string) error {
 		return err
 	}
 	var site Site
-	err := w.st.View(c.R.Context(), func(tx store.Tx) error {
+	err := rest.View(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		var err error
 		site, err = w.siteRequest(c, tx, ref)
 		return err
@@ -314,8 +305,7 @@ func (w *Workload) serveSite(c *httpapi.Ctx, ref string) error {
 		return err
 	}
 	out := clone(site.doc)
-	out["@odata.context"] = c.ContextURL("sites/$entity")
-	return c.JSON(http.StatusOK, out)
+	return rest.Entity(c, http.StatusOK, "sites/$entity", out)
 }
 
 var siteName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$`)
@@ -328,11 +318,10 @@ func (w *Workload) adminCreateSite(c *httpapi.Ctx) error {
 	if !ok || t.ID == identity.ConsumersTenant {
 		return graph.Errorf(http.StatusNotFound, graph.CodeResourceNotFound, "Tenant '%s' does not exist.", c.Param("tenant"))
 	}
-	body, err := c.DecodeObject()
+	body, err := rest.Body(c)
 	if err != nil {
 		return err
 	}
-	httpapi.StripAnnotations(body)
 	display, _ := body["displayName"].(string)
 	display = strings.TrimSpace(display)
 	if display == "" {
@@ -350,13 +339,13 @@ func (w *Workload) adminCreateSite(c *httpapi.Ctx) error {
 		return err
 	}
 	site := newSite(Hostname(t.Domain), "/sites/"+strings.ToLower(name), uuid.NewString(), uuid.NewString(), display, desc, c.Now)
-	err = w.st.Update(c.R.Context(), func(tx store.Tx) error {
-		if _, err := tx.GetObjectByAlt(c.R.Context(), t.ID, KindSite, site.Host+":"+site.Path); err == nil {
+	err = rest.Update(c, w.st, func(ctx context.Context, tx store.Tx) error {
+		if _, err := tx.GetObjectByAlt(ctx, t.ID, KindSite, site.Host+":"+site.Path); err == nil {
 			return graph.Errorf(http.StatusConflict, codeNameExists, "A site already exists at %s.", site.WebURL)
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-		return insertSite(c.R.Context(), tx, t.ID, site, c.Now)
+		return insertSite(ctx, tx, t.ID, site, c.Now)
 	})
 	if err != nil {
 		return err

@@ -10,8 +10,8 @@ import (
 	"github.com/graphhook/graphhook/internal/change"
 	"github.com/graphhook/graphhook/internal/graph"
 	"github.com/graphhook/graphhook/internal/httpapi"
-	"github.com/graphhook/graphhook/internal/odata"
 	"github.com/graphhook/graphhook/internal/store"
+	"github.com/graphhook/graphhook/internal/workload/rest"
 )
 
 // channelRef names a channel the caller may use.
@@ -51,12 +51,12 @@ func (w *Workload) channelScope(c *httpapi.Ctx, tx store.Tx) (channelRef, error)
 	if err != nil {
 		return channelRef{}, err
 	}
-	ref := channelRef{tenant: p.TenantID, team: str(team["id"])}
+	ref := channelRef{tenant: p.TenantID, team: rest.Str(team["id"])}
 	ch, err := w.loadChannel(c.R.Context(), tx, p.TenantID, ref.team, c.Param("channel"))
 	if err != nil {
 		return channelRef{}, err
 	}
-	ref.channel = str(ch["id"])
+	ref.channel = rest.Str(ch["id"])
 	return ref, nil
 }
 
@@ -73,11 +73,11 @@ func loadChannelMessage(ctx context.Context, tx store.Tx, ref channelRef, id, pa
 	if o.Owner != ref.team || o.Parent != ref.channel {
 		return o, nil, missing
 	}
-	doc, err := decode(o.Data)
+	doc, err := rest.Decode(o.Data)
 	if err != nil {
 		return o, nil, err
 	}
-	if replyTo := str(doc["replyToId"]); replyTo != parent {
+	if replyTo := rest.Str(doc["replyToId"]); replyTo != parent {
 		return o, nil, missing
 	}
 	return o, doc, nil
@@ -121,8 +121,8 @@ func (w *Workload) postInChannel(c *httpapi.Ctx, parent string) error {
 		return err
 	}
 	var out []byte
-	err = w.st.Update(c.R.Context(), func(tx store.Tx) error {
-		ctx, p := c.R.Context(), c.Principal
+	err = rest.Update(c, w.st, func(ctx context.Context, tx store.Tx) error {
+		ctx, p := ctx, c.Principal
 		ref, err := w.channelScope(c, tx)
 		if err != nil {
 			return err
@@ -185,8 +185,7 @@ func (w *Workload) listInChannel(c *httpapi.Ctx, parent string) error {
 	}
 	var docs []map[string]any
 	var ref channelRef
-	err = w.st.View(c.R.Context(), func(tx store.Tx) error {
-		ctx := c.R.Context()
+	err = rest.View(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		ref, err = w.channelScope(c, tx)
 		if err != nil {
 			return err
@@ -200,7 +199,7 @@ func (w *Workload) listInChannel(c *httpapi.Ctx, parent string) error {
 		if err != nil {
 			return err
 		}
-		docs, err = decodeAll(objs, func(doc map[string]any) bool { return str(doc["replyToId"]) == parent })
+		docs, err = decodeAll(objs, func(doc map[string]any) bool { return rest.Str(doc["replyToId"]) == parent })
 		return err
 	})
 	if err != nil {
@@ -215,11 +214,11 @@ func (w *Workload) listInChannel(c *httpapi.Ctx, parent string) error {
 
 // page writes one page of a message collection, with @odata.nextLink when more remain.
 func page(c *httpapi.Ctx, fragment string, docs []map[string]any, top int) error {
-	slices.SortFunc(docs, func(a, b map[string]any) int { return strings.Compare(str(a["id"]), str(b["id"])) })
+	slices.SortFunc(docs, func(a, b map[string]any) int { return strings.Compare(rest.Str(a["id"]), rest.Str(b["id"])) })
 	out := map[string]any{"@odata.context": c.ContextURL(fragment)}
 	if len(docs) > top {
 		docs = docs[:top]
-		out["@odata.nextLink"] = c.LinkWith(map[string]string{"$skiptoken": odata.EncodeSkipToken(str(docs[top-1]["id"]))})
+		out["@odata.nextLink"] = rest.NextToken(c, rest.Str(docs[top-1]["id"]))
 	}
 	if docs == nil {
 		docs = []map[string]any{}
@@ -230,13 +229,7 @@ func page(c *httpapi.Ctx, fragment string, docs []map[string]any, top int) error
 }
 
 func skipToken(c *httpapi.Ctx) (string, error) {
-	s := c.Query("$skiptoken")
-	if s == "" {
-		return "", nil
-	}
 	var after string
-	if err := odata.DecodeSkipToken(s, &after); err != nil {
-		return "", badRequest("%s", err.Error())
-	}
-	return after, nil
+	_, err := rest.SkipToken(c, &after)
+	return after, err
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/graphhook/graphhook/internal/httpapi"
 	"github.com/graphhook/graphhook/internal/identity"
 	"github.com/graphhook/graphhook/internal/store"
+	"github.com/graphhook/graphhook/internal/workload/rest"
 )
 
 // maxChatMembers is Graph's limit on the members of a chat created in one request.
@@ -32,14 +33,8 @@ func oneOnOneID(a, b string) string {
 }
 
 func (w *Workload) loadChat(ctx context.Context, tx store.Tx, tenant, id string) (map[string]any, error) {
-	o, err := tx.GetObject(ctx, tenant, KindChat, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, graph.Errorf(http.StatusNotFound, codeNotFound, "Chat '%s' was not found.", id)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return decode(o.Data)
+	_, doc, err := rest.Load(ctx, tx, tenant, KindChat, id, graph.Errorf(http.StatusNotFound, codeNotFound, "Chat '%s' was not found.", id))
+	return doc, err
 }
 
 // chatAccess loads a chat and checks that a delegated caller is a member.
@@ -81,31 +76,31 @@ type newMember struct {
 func parseMembers(body map[string]any) ([]newMember, error) {
 	raw, ok := body["members"].([]any)
 	if !ok || len(raw) == 0 {
-		return nil, badRequest("'members' is required: the conversationMembers of the chat, each with 'user@odata.bind'.")
+		return nil, graph.BadRequest("'members' is required: the conversationMembers of the chat, each with 'user@odata.bind'.")
 	}
 	if len(raw) > maxChatMembers {
-		return nil, badRequest("A chat can be created with at most %d members.", maxChatMembers)
+		return nil, graph.BadRequest("A chat can be created with at most %d members.", maxChatMembers)
 	}
 	var out []newMember
 	for _, e := range raw {
 		m, ok := e.(map[string]any)
 		if !ok {
-			return nil, badRequest("Each member must be an aadUserConversationMember object.")
+			return nil, graph.BadRequest("Each member must be an aadUserConversationMember object.")
 		}
-		if t := str(m["@odata.type"]); t != "" && !strings.EqualFold(t, "#microsoft.graph.aadUserConversationMember") {
-			return nil, badRequest("Member type '%s' is not supported; use #microsoft.graph.aadUserConversationMember.", t)
+		if t := rest.Str(m["@odata.type"]); t != "" && !strings.EqualFold(t, "#microsoft.graph.aadUserConversationMember") {
+			return nil, graph.BadRequest("Member type '%s' is not supported; use #microsoft.graph.aadUserConversationMember.", t)
 		}
 		uid, ok := bindID(m["user@odata.bind"], "users")
 		if !ok {
-			return nil, badRequest("Each member needs 'user@odata.bind', for example \"https://graph.microsoft.com/v1.0/users('{id}')\".")
+			return nil, graph.BadRequest("Each member needs 'user@odata.bind', for example \"https://graph.microsoft.com/v1.0/users('{id}')\".")
 		}
 		roles, _ := m["roles"].([]any)
 		if roles == nil {
 			roles = []any{}
 		}
 		for _, r := range roles {
-			if s := str(r); s != "owner" && s != "guest" {
-				return nil, badRequest("Invalid member role '%v': owner or guest expected.", r)
+			if s := rest.Str(r); s != "owner" && s != "guest" {
+				return nil, graph.BadRequest("Invalid member role '%v': owner or guest expected.", r)
 			}
 		}
 		out = append(out, newMember{userID: uid, roles: roles})
@@ -115,16 +110,16 @@ func parseMembers(body map[string]any) ([]newMember, error) {
 
 func (w *Workload) createChat(c *httpapi.Ctx) error {
 	p := c.Principal
-	if err := authorize(p, chatCreate); err != nil {
+	if err := chatCreate.Check(p); err != nil {
 		return err
 	}
 	body, err := c.DecodeObject()
 	if err != nil {
 		return err
 	}
-	chatType := str(body["chatType"])
+	chatType := rest.Str(body["chatType"])
 	if chatType != "oneOnOne" && chatType != "group" {
-		return badRequest("'chatType' is required: oneOnOne or group.")
+		return graph.BadRequest("'chatType' is required: oneOnOne or group.")
 	}
 	members, err := parseMembers(body)
 	if err != nil {
@@ -133,12 +128,11 @@ func (w *Workload) createChat(c *httpapi.Ctx) error {
 	topic, hasTopic := body["topic"]
 	if hasTopic && topic != nil {
 		if _, ok := topic.(string); !ok {
-			return badRequest("Invalid value for 'topic': a string expected.")
+			return graph.BadRequest("Invalid value for 'topic': a string expected.")
 		}
 	}
 	var chat map[string]any
-	err = w.st.Update(c.R.Context(), func(tx store.Tx) error {
-		ctx := c.R.Context()
+	err = rest.Update(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		// Resolve members to user objects, once each.
 		var ids []string
 		docs := map[string]map[string]any{}
@@ -146,25 +140,25 @@ func (w *Workload) createChat(c *httpapi.Ctx) error {
 		for _, m := range members {
 			o, doc, err := userDoc(ctx, tx, p.TenantID, m.userID)
 			if err != nil {
-				return badRequest("Member '%s' is not a user of this tenant.", m.userID)
+				return graph.BadRequest("Member '%s' is not a user of this tenant.", m.userID)
 			}
 			if _, dup := docs[o.ID]; dup {
-				return badRequest("User '%s' is listed twice in members.", m.userID)
+				return graph.BadRequest("User '%s' is listed twice in members.", m.userID)
 			}
 			ids = append(ids, o.ID)
 			docs[o.ID], roles[o.ID] = doc, m.roles
 		}
 		if p.Type.Delegated() && !slices.Contains(ids, p.UserID) {
-			return badRequest("The signed-in user must be one of the chat's members.")
+			return graph.BadRequest("The signed-in user must be one of the chat's members.")
 		}
 		var id string
 		switch chatType {
 		case "oneOnOne":
 			if len(ids) != 2 {
-				return badRequest("A oneOnOne chat has exactly 2 members; %d were given.", len(ids))
+				return graph.BadRequest("A oneOnOne chat has exactly 2 members; %d were given.", len(ids))
 			}
 			if hasTopic && topic != nil {
-				return badRequest("A oneOnOne chat cannot have a topic.")
+				return graph.BadRequest("A oneOnOne chat cannot have a topic.")
 			}
 			id = oneOnOneID(ids[0], ids[1])
 			// Teams keeps one chat per pair: creating it again returns the existing one.
@@ -178,7 +172,7 @@ func (w *Workload) createChat(c *httpapi.Ctx) error {
 			}
 		case "group":
 			if len(ids) < 2 {
-				return badRequest("A group chat needs at least 2 members; %d were given.", len(ids))
+				return graph.BadRequest("A group chat needs at least 2 members; %d were given.", len(ids))
 			}
 			id = threadID("thread.v2")
 		}
@@ -211,49 +205,38 @@ func (w *Workload) createChat(c *httpapi.Ctx) error {
 	if err != nil {
 		return err
 	}
-	chat["@odata.context"] = c.ContextURL("chats/$entity")
-	return c.JSON(http.StatusCreated, chat)
+	return rest.Entity(c, http.StatusCreated, "chats/$entity", chat)
 }
 
 func (w *Workload) getChat(c *httpapi.Ctx) error {
 	p := c.Principal
-	if err := authorize(p, chatRead); err != nil {
+	if err := chatRead.Check(p); err != nil {
 		return err
 	}
-	var chat map[string]any
-	err := w.st.View(c.R.Context(), func(tx store.Tx) error {
-		ctx := c.R.Context()
+	return rest.Get(c, w.st, "chats/$entity", func(ctx context.Context, tx store.Tx) (map[string]any, error) {
 		if u := c.Param("user"); u != "" {
 			o, _, err := userDoc(ctx, tx, p.TenantID, u)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			if p.Type.Delegated() && o.ID != p.UserID {
-				return graph.Errorf(http.StatusForbidden, codeForbidden, "A delegated caller can only read its own chats.")
+				return nil, graph.Errorf(http.StatusForbidden, codeForbidden, "A delegated caller can only read its own chats.")
 			}
 			if _, err := tx.GetObject(ctx, p.TenantID, KindChatMember, chatMemberID(c.Param("chat"), o.ID)); errors.Is(err, store.ErrNotFound) {
-				return graph.Errorf(http.StatusNotFound, codeNotFound, "Chat '%s' was not found for user '%s'.", c.Param("chat"), u)
+				return nil, graph.Errorf(http.StatusNotFound, codeNotFound, "Chat '%s' was not found for user '%s'.", c.Param("chat"), u)
 			}
 		}
-		var err error
-		chat, err = w.chatAccess(ctx, tx, p, c.Param("chat"))
-		return err
+		return w.chatAccess(ctx, tx, p, c.Param("chat"))
 	})
-	if err != nil {
-		return err
-	}
-	chat["@odata.context"] = c.ContextURL("chats/$entity")
-	return c.JSON(http.StatusOK, chat)
 }
 
 func (w *Workload) listChatMembers(c *httpapi.Ctx) error {
 	p := c.Principal
-	if err := authorize(p, chatRead); err != nil {
+	if err := chatRead.Check(p); err != nil {
 		return err
 	}
 	var value []map[string]any
-	err := w.st.View(c.R.Context(), func(tx store.Tx) error {
-		ctx := c.R.Context()
+	err := rest.View(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		if _, err := w.chatAccess(ctx, tx, p, c.Param("chat")); err != nil {
 			return err
 		}
@@ -262,7 +245,7 @@ func (w *Workload) listChatMembers(c *httpapi.Ctx) error {
 			return err
 		}
 		for _, o := range objs {
-			doc, err := decode(o.Data)
+			doc, err := rest.Decode(o.Data)
 			if err != nil {
 				return err
 			}
@@ -273,14 +256,14 @@ func (w *Workload) listChatMembers(c *httpapi.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"@odata.context": c.ContextURL("chats('" + c.Param("chat") + "')/members"), "@odata.count": len(value), "value": value})
+	return rest.Counted(c, "chats('"+c.Param("chat")+"')/members", value)
 }
 
 // listMyChats serves GET /chats: the signed-in user's chats. Graph offers it to
 // delegated callers only; applications list a user's chats under /users/{id}/chats.
 func (w *Workload) listMyChats(c *httpapi.Ctx) error {
 	p := c.Principal
-	if err := authorize(p, perms{delegated: chatRead.delegated}); err != nil {
+	if err := myChatsRead.Check(p); err != nil {
 		return err
 	}
 	return w.serveUserChats(c, p.UserID)
@@ -288,7 +271,7 @@ func (w *Workload) listMyChats(c *httpapi.Ctx) error {
 
 func (w *Workload) listUserChats(c *httpapi.Ctx) error {
 	p := c.Principal
-	if err := authorize(p, chatRead); err != nil {
+	if err := chatRead.Check(p); err != nil {
 		return err
 	}
 	return w.serveUserChats(c, c.Param("user"))
@@ -297,8 +280,7 @@ func (w *Workload) listUserChats(c *httpapi.Ctx) error {
 func (w *Workload) serveUserChats(c *httpapi.Ctx, user string) error {
 	p := c.Principal
 	var value []map[string]any
-	err := w.st.View(c.R.Context(), func(tx store.Tx) error {
-		ctx := c.R.Context()
+	err := rest.View(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		u, _, err := userDoc(ctx, tx, p.TenantID, user)
 		if err != nil {
 			return err
@@ -326,9 +308,9 @@ func (w *Workload) serveUserChats(c *httpapi.Ctx, user string) error {
 		value = []map[string]any{}
 	}
 	slices.SortStableFunc(value, func(a, b map[string]any) int {
-		return strings.Compare(str(b["lastUpdatedDateTime"]), str(a["lastUpdatedDateTime"]))
+		return strings.Compare(rest.Str(b["lastUpdatedDateTime"]), rest.Str(a["lastUpdatedDateTime"]))
 	})
-	return c.JSON(http.StatusOK, map[string]any{"@odata.context": c.ContextURL("chats"), "@odata.count": len(value), "value": value})
+	return rest.Counted(c, "chats", value)
 }
 
 // chatRef names a chat the caller may use, with its members (whose topics a message
@@ -356,7 +338,7 @@ func (w *Workload) chatScope(c *httpapi.Ctx, tx store.Tx) (chatRef, error) {
 	if err != nil {
 		return chatRef{}, err
 	}
-	ref := chatRef{tenant: p.TenantID, chat: str(chat["id"])}
+	ref := chatRef{tenant: p.TenantID, chat: rest.Str(chat["id"])}
 	if u := c.Param("user"); u != "" {
 		o, _, err := userDoc(c.R.Context(), tx, p.TenantID, u)
 		if err != nil {
@@ -378,7 +360,7 @@ func loadChatMessage(ctx context.Context, tx store.Tx, ref chatRef, id string) (
 	if err != nil {
 		return o, nil, err
 	}
-	doc, err := decode(o.Data)
+	doc, err := rest.Decode(o.Data)
 	return o, doc, err
 }
 
@@ -388,8 +370,8 @@ func (w *Workload) postChatMessage(c *httpapi.Ctx) error {
 		return err
 	}
 	var out []byte
-	err = w.st.Update(c.R.Context(), func(tx store.Tx) error {
-		ctx, p := c.R.Context(), c.Principal
+	err = rest.Update(c, w.st, func(ctx context.Context, tx store.Tx) error {
+		ctx, p := ctx, c.Principal
 		ref, err := w.chatScope(c, tx)
 		if err != nil {
 			return err
@@ -399,7 +381,7 @@ func (w *Workload) postChatMessage(c *httpapi.Ctx) error {
 			return err
 		}
 		if uid != "" && !slices.Contains(ref.members, uid) {
-			return badRequest("The sender '%s' is not a member of the chat.", uid)
+			return graph.BadRequest("The sender '%s' is not a member of the chat.", uid)
 		}
 		id, created, err := w.nextID(ctx, tx, p.TenantID, KindChatMessage, c.Now)
 		if err != nil {
@@ -425,7 +407,7 @@ func (w *Workload) touchChat(ctx context.Context, tx store.Tx, tenant, id string
 	if err != nil {
 		return err
 	}
-	doc, err := decode(o.Data)
+	doc, err := rest.Decode(o.Data)
 	if err != nil {
 		return err
 	}
@@ -459,12 +441,12 @@ func (w *Workload) listChatMessages(c *httpapi.Ctx) error {
 	}
 	var docs []map[string]any
 	var ref chatRef
-	err = w.st.View(c.R.Context(), func(tx store.Tx) error {
+	err = rest.View(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		ref, err = w.chatScope(c, tx)
 		if err != nil {
 			return err
 		}
-		objs, err := tx.ListObjects(c.R.Context(), store.ObjectQuery{Tenant: ref.tenant, Kind: KindChatMessage, Owner: ref.chat, AfterID: after, Limit: top + 1})
+		objs, err := tx.ListObjects(ctx, store.ObjectQuery{Tenant: ref.tenant, Kind: KindChatMessage, Owner: ref.chat, AfterID: after, Limit: top + 1})
 		if err != nil {
 			return err
 		}

@@ -1,12 +1,13 @@
 package teams
 
 import (
-	"net/http"
+	"context"
 
 	"github.com/graphhook/graphhook/internal/change"
 	"github.com/graphhook/graphhook/internal/delta"
 	"github.com/graphhook/graphhook/internal/httpapi"
 	"github.com/graphhook/graphhook/internal/store"
+	"github.com/graphhook/graphhook/internal/workload/rest"
 )
 
 // channelMessagesDelta serves /teams/{id}/channels/{id}/messages/delta: the channel's
@@ -18,16 +19,16 @@ import (
 // at the log position the round began at, so changes made while it paged are served
 // again in the next round rather than lost.
 func (w *Workload) channelMessagesDelta(c *httpapi.Ctx) error {
-	if err := authorize(c.Principal, channelMsgRead); err != nil {
+	if err := channelMsgRead.Check(c.Principal); err != nil {
 		return err
 	}
 	top, err := parseMessageTop(c)
 	if err != nil {
 		return err
 	}
-	var out map[string]any
-	err = w.st.View(c.R.Context(), func(tx store.Tx) error {
-		ctx := c.R.Context()
+	var value []map[string]any
+	var key, link string
+	err = rest.View(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		ref, err := w.channelScope(c, tx)
 		if err != nil {
 			return err
@@ -45,7 +46,7 @@ func (w *Workload) channelMessagesDelta(c *httpapi.Ctx) error {
 		} else if tok.Seq, err = delta.Latest(ctx, tx); err != nil {
 			return err
 		}
-		value := []map[string]any{}
+		value = []map[string]any{}
 		var next *delta.Token
 		if tok.Initial {
 			objs, err := tx.ListObjects(ctx, store.ObjectQuery{Tenant: ref.tenant, Kind: KindChannelMessage, Owner: ref.team, Parent: ref.channel, AfterID: tok.After})
@@ -53,7 +54,7 @@ func (w *Workload) channelMessagesDelta(c *httpapi.Ctx) error {
 				return err
 			}
 			for _, o := range objs {
-				doc, err := decode(o.Data)
+				doc, err := rest.Decode(o.Data)
 				if err != nil {
 					return err
 				}
@@ -61,7 +62,7 @@ func (w *Workload) channelMessagesDelta(c *httpapi.Ctx) error {
 					continue
 				}
 				if len(value) == top {
-					next = &delta.Token{Topic: topic, Initial: true, Seq: tok.Seq, After: str(value[top-1]["id"])}
+					next = &delta.Token{Topic: topic, Initial: true, Seq: tok.Seq, After: rest.Str(value[top-1]["id"])}
 					break
 				}
 				value = append(value, doc)
@@ -78,7 +79,7 @@ func (w *Workload) channelMessagesDelta(c *httpapi.Ctx) error {
 				if e.Kind != KindChannelMessage || e.After == nil {
 					continue
 				}
-				doc, err := decode(e.After)
+				doc, err := rest.Decode(e.After)
 				if err != nil {
 					return err
 				}
@@ -93,16 +94,15 @@ func (w *Workload) channelMessagesDelta(c *httpapi.Ctx) error {
 				next = &tok
 			}
 		}
-		out = map[string]any{"@odata.context": c.ContextURL("Collection(chatMessage)"), "value": value}
 		if next != nil {
-			out["@odata.nextLink"] = c.LinkWith(map[string]string{"$skiptoken": delta.Encode(*next), "$deltatoken": ""})
+			key, link = "@odata.nextLink", c.LinkWith(map[string]string{"$skiptoken": delta.Encode(*next), "$deltatoken": ""})
 		} else {
-			out["@odata.deltaLink"] = c.LinkWith(map[string]string{"$deltatoken": delta.Encode(tok), "$skiptoken": ""})
+			key, link = "@odata.deltaLink", c.LinkWith(map[string]string{"$deltatoken": delta.Encode(tok), "$skiptoken": ""})
 		}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, out)
+	return rest.DeltaPage(c, "Collection(chatMessage)", value, key, link)
 }

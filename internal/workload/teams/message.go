@@ -16,6 +16,7 @@ import (
 	"github.com/graphhook/graphhook/internal/httpapi"
 	"github.com/graphhook/graphhook/internal/identity"
 	"github.com/graphhook/graphhook/internal/store"
+	"github.com/graphhook/graphhook/internal/workload/rest"
 )
 
 // maxContent is Teams' limit on a message's body, about 28 KB.
@@ -52,38 +53,38 @@ func parseMessage(body map[string]any, post bool) (messageInput, error) {
 			continue
 		}
 		if !slices.Contains(writable, k) {
-			return in, badRequest("Property '%s' does not exist on type 'microsoft.graph.chatMessage'.", k)
+			return in, graph.BadRequest("Property '%s' does not exist on type 'microsoft.graph.chatMessage'.", k)
 		}
 		switch k {
 		case "body":
 			b, ok := v.(map[string]any)
 			if !ok {
-				return in, badRequest("Invalid value for 'body': an itemBody object expected.")
+				return in, graph.BadRequest("Invalid value for 'body': an itemBody object expected.")
 			}
 			content, ok := b["content"].(string)
 			if !ok {
-				return in, badRequest("The message body's content is required.")
+				return in, graph.BadRequest("The message body's content is required.")
 			}
 			if len(content) > maxContent {
 				return in, graph.Errorf(http.StatusRequestEntityTooLarge, graph.CodeRequestEntityTooLarge, "Message size limit exceeded: the body can have at most %d bytes.", maxContent)
 			}
-			ct := strings.ToLower(str(b["contentType"]))
+			ct := strings.ToLower(rest.Str(b["contentType"]))
 			if ct == "" {
 				ct = "text"
 			}
 			if ct != "text" && ct != "html" {
-				return in, badRequest("Invalid contentType '%v': text or html expected.", b["contentType"])
+				return in, graph.BadRequest("Invalid contentType '%v': text or html expected.", b["contentType"])
 			}
 			in.set["body"] = map[string]any{"contentType": ct, "content": content}
 		case "subject", "summary":
 			if _, ok := v.(string); v != nil && !ok {
-				return in, badRequest("Invalid value for '%s': a string expected.", k)
+				return in, graph.BadRequest("Invalid value for '%s': a string expected.", k)
 			}
 			in.set[k] = v
 		case "importance":
 			s, _ := v.(string)
 			if !slices.Contains(importances, s) {
-				return in, badRequest("Invalid importance '%v': normal, high or urgent expected.", v)
+				return in, graph.BadRequest("Invalid importance '%v': normal, high or urgent expected.", v)
 			}
 			in.set[k] = s
 		case "mentions", "attachments":
@@ -92,11 +93,11 @@ func parseMessage(body map[string]any, post bool) (messageInput, error) {
 			}
 			arr, ok := v.([]any)
 			if !ok {
-				return in, badRequest("Invalid value for '%s': an array expected.", k)
+				return in, graph.BadRequest("Invalid value for '%s': an array expected.", k)
 			}
 			for _, e := range arr {
 				if _, ok := e.(map[string]any); !ok {
-					return in, badRequest("Invalid value for '%s': an array of objects expected.", k)
+					return in, graph.BadRequest("Invalid value for '%s': an array of objects expected.", k)
 				}
 			}
 			in.set[k] = arr
@@ -105,14 +106,14 @@ func parseMessage(body map[string]any, post bool) (messageInput, error) {
 			u, _ := f["user"].(map[string]any)
 			id, _ := u["id"].(string)
 			if id == "" {
-				return in, badRequest("Invalid value for 'from': {\"user\": {\"id\": …}} expected.")
+				return in, graph.BadRequest("Invalid value for 'from': {\"user\": {\"id\": …}} expected.")
 			}
 			in.fromUser = id
 		}
 	}
 	if post {
 		if _, ok := in.set["body"]; !ok {
-			return in, badRequest("The message body is required.")
+			return in, graph.BadRequest("The message body is required.")
 		}
 	}
 	return in, nil
@@ -160,7 +161,7 @@ func (w *Workload) sender(ctx context.Context, tx store.Tx, p *identity.Principa
 		}
 		uid = in.fromUser
 	} else if in.fromUser != "" && !strings.EqualFold(in.fromUser, p.UserID) {
-		return nil, "", badRequest("A delegated caller posts as the signed-in user; 'from' must be omitted or name that user.")
+		return nil, "", graph.BadRequest("A delegated caller posts as the signed-in user; 'from' must be omitted or name that user.")
 	}
 	u, doc, err := userDoc(ctx, tx, p.TenantID, uid)
 	if err != nil {
@@ -208,7 +209,7 @@ func newMessage(id string, created time.Time, from map[string]any, in messageInp
 func senderID(doc map[string]any) string {
 	from, _ := doc["from"].(map[string]any)
 	u, _ := from["user"].(map[string]any)
-	return str(u["id"])
+	return rest.Str(u["id"])
 }
 
 // edit applies an edit by the sender.
@@ -280,7 +281,7 @@ func (m messageWrite) apply(ctx context.Context, tx store.Tx, now time.Time) err
 	if err != nil {
 		return err
 	}
-	id := str(m.doc["id"])
+	id := rest.Str(m.doc["id"])
 	return change.Record(ctx, tx, m.tenant, m.kind, id, m.changeType, m.topics, m.before, after,
 		change.Notice{Resource: m.resource, ODataType: "#Microsoft.Graph.chatMessage", ODataID: m.resource, ID: id, Rich: true}, now)
 }
@@ -302,7 +303,7 @@ func parseMessageTop(c *httpapi.Ctx) (int, error) {
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n < 1 || n > maxMessageTop || strings.TrimLeft(s, "0123456789") != "" {
-		return 0, badRequest("Invalid page size specified: '%s'. Must be between 1 and %d inclusive.", s, maxMessageTop)
+		return 0, graph.BadRequest("Invalid page size specified: '%s'. Must be between 1 and %d inclusive.", s, maxMessageTop)
 	}
 	return n, nil
 }
@@ -327,12 +328,12 @@ func messageJSON(c *httpapi.Ctx, status int, body []byte) error {
 }
 
 // serveMessage answers a GET of one message.
-func (w *Workload) serveMessage(c *httpapi.Ctx, need perms, locate locator) error {
-	if err := authorize(c.Principal, need); err != nil {
+func (w *Workload) serveMessage(c *httpapi.Ctx, need rest.Permissions, locate locator) error {
+	if err := need.Check(c.Principal); err != nil {
 		return err
 	}
 	var out []byte
-	err := w.st.View(c.R.Context(), func(tx store.Tx) error {
+	err := rest.View(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		m, err := locate(c, tx)
 		if err != nil {
 			return err
@@ -347,8 +348,8 @@ func (w *Workload) serveMessage(c *httpapi.Ctx, need perms, locate locator) erro
 }
 
 // readPost checks the caller may post and reads the new message from the body.
-func readPost(c *httpapi.Ctx, need perms) (messageInput, error) {
-	if err := authorize(c.Principal, need); err != nil {
+func readPost(c *httpapi.Ctx, need rest.Permissions) (messageInput, error) {
+	if err := need.Check(c.Principal); err != nil {
 		return messageInput{}, err
 	}
 	body, err := c.DecodeObject()
@@ -362,7 +363,7 @@ func readPost(c *httpapi.Ctx, need perms) (messageInput, error) {
 // records its "created" change and returns its GET JSON.
 func insertMessage(c *httpapi.Ctx, tx store.Tx, obj store.Object, doc map[string]any, topics []string, resource, fragment string) ([]byte, error) {
 	ctxURL := c.ContextURL(fragment)
-	obj.Tenant, obj.ID = c.Principal.TenantID, str(doc["id"])
+	obj.Tenant, obj.ID = c.Principal.TenantID, rest.Str(doc["id"])
 	err := messageWrite{tenant: obj.Tenant, kind: obj.Kind, obj: &obj, doc: doc, changeType: store.Created,
 		topics: topics, resource: resource, context: ctxURL}.apply(c.R.Context(), tx, c.Now)
 	if err != nil {
@@ -372,8 +373,8 @@ func insertMessage(c *httpapi.Ctx, tx store.Tx, obj store.Object, doc map[string
 }
 
 // editMessage serves a PATCH of a message by its sender.
-func (w *Workload) editMessage(c *httpapi.Ctx, need perms, locate locator) error {
-	if err := authorize(c.Principal, need); err != nil {
+func (w *Workload) editMessage(c *httpapi.Ctx, need rest.Permissions, locate locator) error {
+	if err := need.Check(c.Principal); err != nil {
 		return err
 	}
 	body, err := c.DecodeObject()
@@ -385,11 +386,11 @@ func (w *Workload) editMessage(c *httpapi.Ctx, need perms, locate locator) error
 		return err
 	}
 	if in.fromUser != "" {
-		return badRequest("The sender of a message cannot be changed.")
+		return graph.BadRequest("The sender of a message cannot be changed.")
 	}
 	return w.reviseMessage(c, locate, func(doc map[string]any) (bool, error) {
 		if doc["deletedDateTime"] != nil {
-			return false, badRequest("The message has been deleted and cannot be edited.")
+			return false, graph.BadRequest("The message has been deleted and cannot be edited.")
 		}
 		edit(doc, in, c.Now)
 		return true, nil
@@ -398,9 +399,9 @@ func (w *Workload) editMessage(c *httpapi.Ctx, need perms, locate locator) error
 
 // softDeleteMessage serves softDelete (del) and undoSoftDelete (!del). A call that
 // finds the message already in the asked state succeeds without a change.
-func (w *Workload) softDeleteMessage(need perms, locate locator, del bool) httpapi.HandlerFunc {
+func (w *Workload) softDeleteMessage(need rest.Permissions, locate locator, del bool) httpapi.HandlerFunc {
 	return func(c *httpapi.Ctx) error {
-		if err := authorize(c.Principal, need); err != nil {
+		if err := need.Check(c.Principal); err != nil {
 			return err
 		}
 		return w.reviseMessage(c, locate, func(doc map[string]any) (bool, error) {
@@ -417,7 +418,7 @@ func (w *Workload) softDeleteMessage(need perms, locate locator, del bool) httpa
 // or reports that there is nothing to change, and the result is stored and recorded
 // as "updated". It answers 204, as Graph does for edits and soft deletes.
 func (w *Workload) reviseMessage(c *httpapi.Ctx, locate locator, revise func(doc map[string]any) (bool, error)) error {
-	err := w.st.Update(c.R.Context(), func(tx store.Tx) error {
+	err := rest.Update(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		m, err := locate(c, tx)
 		if err != nil {
 			return err
@@ -434,7 +435,7 @@ func (w *Workload) reviseMessage(c *httpapi.Ctx, locate locator, revise func(doc
 			return err
 		}
 		return messageWrite{tenant: c.Principal.TenantID, kind: m.kind, obj: &m.obj, doc: m.doc, before: before,
-			changeType: store.Updated, topics: m.topics, resource: m.resource, context: ctxURL}.apply(c.R.Context(), tx, c.Now)
+			changeType: store.Updated, topics: m.topics, resource: m.resource, context: ctxURL}.apply(ctx, tx, c.Now)
 	})
 	if err != nil {
 		return err
@@ -444,8 +445,8 @@ func (w *Workload) reviseMessage(c *httpapi.Ctx, locate locator, revise func(doc
 
 // pageOptions checks the caller may read messages and reads $top and $skiptoken of a
 // message list.
-func pageOptions(c *httpapi.Ctx, need perms) (top int, after string, err error) {
-	if err := authorize(c.Principal, need); err != nil {
+func pageOptions(c *httpapi.Ctx, need rest.Permissions) (top int, after string, err error) {
+	if err := need.Check(c.Principal); err != nil {
 		return 0, "", err
 	}
 	if top, err = parseMessageTop(c); err != nil {
@@ -461,7 +462,7 @@ func pageOptions(c *httpapi.Ctx, need perms) (top int, after string, err error) 
 func decodeAll(objs []store.Object, keep func(map[string]any) bool) ([]map[string]any, error) {
 	var docs []map[string]any
 	for _, o := range objs {
-		doc, err := decode(o.Data)
+		doc, err := rest.Decode(o.Data)
 		if err != nil {
 			return nil, err
 		}

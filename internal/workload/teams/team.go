@@ -19,6 +19,7 @@ import (
 	"github.com/graphhook/graphhook/internal/identity"
 	"github.com/graphhook/graphhook/internal/store"
 	"github.com/graphhook/graphhook/internal/workload/directory"
+	"github.com/graphhook/graphhook/internal/workload/rest"
 )
 
 // Channel limits, as Teams enforces them.
@@ -45,14 +46,8 @@ var teamSettings = map[string]map[string]any{
 }
 
 func (w *Workload) loadTeam(ctx context.Context, tx store.Tx, tenant, id string) (map[string]any, error) {
-	o, err := tx.GetObject(ctx, tenant, KindTeam, strings.ToLower(id))
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, graph.Errorf(http.StatusNotFound, codeNotFound, "No team found with Group Id %s", id)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return decode(o.Data)
+	_, doc, err := rest.Load(ctx, tx, tenant, KindTeam, strings.ToLower(id), graph.Errorf(http.StatusNotFound, codeNotFound, "No team found with Group Id %s", id))
+	return doc, err
 }
 
 // teamAccess loads a team and checks that a delegated caller is on its roster.
@@ -62,7 +57,7 @@ func (w *Workload) teamAccess(ctx context.Context, tx store.Tx, p *identity.Prin
 		return nil, err
 	}
 	if p.Type.Delegated() {
-		ok, err := isGroupMember(ctx, tx, p.TenantID, str(doc["id"]), p.UserID)
+		ok, err := isGroupMember(ctx, tx, p.TenantID, rest.Str(doc["id"]), p.UserID)
 		if err != nil {
 			return nil, err
 		}
@@ -83,13 +78,13 @@ func (w *Workload) createTeam(ctx context.Context, tx store.Tx, p *identity.Prin
 	if err != nil {
 		return nil, err
 	}
-	gdoc, err := decode(g.Data)
+	gdoc, err := rest.Decode(g.Data)
 	if err != nil {
 		return nil, err
 	}
 	types, _ := gdoc["groupTypes"].([]any)
-	if !slices.ContainsFunc(types, func(t any) bool { return strings.EqualFold(str(t), "Unified") }) {
-		return nil, badRequest("Group '%s' is not a Microsoft 365 (Unified) group; only those can have a team.", group)
+	if !slices.ContainsFunc(types, func(t any) bool { return strings.EqualFold(rest.Str(t), "Unified") }) {
+		return nil, graph.BadRequest("Group '%s' is not a Microsoft 365 (Unified) group; only those can have a team.", group)
 	}
 	if p.Type.Delegated() {
 		ok, err := isGroupMember(ctx, tx, p.TenantID, gid, p.UserID)
@@ -101,7 +96,7 @@ func (w *Workload) createTeam(ctx context.Context, tx store.Tx, p *identity.Prin
 		}
 	}
 	general := threadID("thread.tacv2")
-	visibility := strings.ToLower(str(gdoc["visibility"]))
+	visibility := strings.ToLower(rest.Str(gdoc["visibility"]))
 	if visibility == "" {
 		visibility = "public"
 	}
@@ -128,11 +123,11 @@ func (w *Workload) createTeam(ctx context.Context, tx store.Tx, p *identity.Prin
 		if given, ok := settings[name]; ok {
 			m, ok := given.(map[string]any)
 			if !ok {
-				return nil, badRequest("Invalid value for '%s': an object expected.", name)
+				return nil, graph.BadRequest("Invalid value for '%s': an object expected.", name)
 			}
 			for k, v := range m {
 				if _, known := defaults[k]; !known {
-					return nil, badRequest("Property '%s' does not exist on '%s'.", k, name)
+					return nil, graph.BadRequest("Property '%s' does not exist on '%s'.", k, name)
 				}
 				merged[k] = v
 			}
@@ -155,7 +150,7 @@ func (w *Workload) createTeam(ctx context.Context, tx store.Tx, p *identity.Prin
 
 func (w *Workload) putGroupTeam(c *httpapi.Ctx) error {
 	p := c.Principal
-	if err := authorize(p, teamCreate); err != nil {
+	if err := teamCreate.Check(p); err != nil {
 		return err
 	}
 	body := map[string]any{}
@@ -166,17 +161,9 @@ func (w *Workload) putGroupTeam(c *httpapi.Ctx) error {
 		}
 	}
 	body = httpapi.StripAnnotations(body)
-	var team map[string]any
-	err := w.st.Update(c.R.Context(), func(tx store.Tx) error {
-		var err error
-		team, err = w.createTeam(c.R.Context(), tx, p, c.Param("group"), body, c.Now)
-		return err
+	return rest.Write(c, w.st, http.StatusCreated, "teams/$entity", func(ctx context.Context, tx store.Tx) (map[string]any, error) {
+		return w.createTeam(ctx, tx, p, c.Param("group"), body, c.Now)
 	})
-	if err != nil {
-		return err
-	}
-	team["@odata.context"] = c.ContextURL("teams/$entity")
-	return c.JSON(http.StatusCreated, team)
 }
 
 // postTeam creates a team with a template, the way Graph's POST /teams does: from an
@@ -184,7 +171,7 @@ func (w *Workload) putGroupTeam(c *httpapi.Ctx) error {
 // with the operation to poll in Location.
 func (w *Workload) postTeam(c *httpapi.Ctx) error {
 	p := c.Principal
-	if err := authorize(p, teamCreate); err != nil {
+	if err := teamCreate.Check(p); err != nil {
 		return err
 	}
 	body, err := c.DecodeObject()
@@ -192,11 +179,11 @@ func (w *Workload) postTeam(c *httpapi.Ctx) error {
 		return err
 	}
 	if _, ok := bindID(body["template@odata.bind"], "teamsTemplates"); !ok {
-		return badRequest("'template@odata.bind' is required, for example \"https://graph.microsoft.com/v1.0/teamsTemplates('standard')\".")
+		return graph.BadRequest("'template@odata.bind' is required, for example \"https://graph.microsoft.com/v1.0/teamsTemplates('standard')\".")
 	}
 	group, fromGroup := bindID(body["group@odata.bind"], "groups")
 	if _, given := body["group@odata.bind"]; given && !fromGroup {
-		return badRequest("Invalid value for 'group@odata.bind': a group URL such as \"https://graph.microsoft.com/v1.0/groups('{id}')\" is expected.")
+		return graph.BadRequest("Invalid value for 'group@odata.bind': a group URL such as \"https://graph.microsoft.com/v1.0/groups('{id}')\" is expected.")
 	}
 	var fresh *directory.UnifiedGroup
 	if !fromGroup {
@@ -206,8 +193,7 @@ func (w *Workload) postTeam(c *httpapi.Ctx) error {
 		}
 	}
 	settings := httpapi.StripAnnotations(body)
-	err = w.st.Update(c.R.Context(), func(tx store.Tx) error {
-		ctx := c.R.Context()
+	err = rest.Update(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		if fresh != nil {
 			id, err := directory.CreateUnifiedGroup(ctx, tx, *fresh, c.Now)
 			if err != nil {
@@ -234,7 +220,7 @@ func (w *Workload) postTeam(c *httpapi.Ctx) error {
 func (w *Workload) newTeamGroup(p *identity.Principal, body map[string]any) (*directory.UnifiedGroup, error) {
 	name, _ := body["displayName"].(string)
 	if strings.TrimSpace(name) == "" {
-		return nil, badRequest("'displayName' is required to create a new team (or bind an existing group with 'group@odata.bind').")
+		return nil, graph.BadRequest("'displayName' is required to create a new team (or bind an existing group with 'group@odata.bind').")
 	}
 	desc, _ := body["description"].(string)
 	t, _ := w.ident.Tenant(p.TenantID)
@@ -244,18 +230,18 @@ func (w *Workload) newTeamGroup(p *identity.Principal, body map[string]any) (*di
 	}
 	list, _ := body["members"].([]any)
 	if v, ok := body["members"]; ok && list == nil && v != nil {
-		return nil, badRequest("Invalid value for 'members': an array of conversationMember objects expected.")
+		return nil, graph.BadRequest("Invalid value for 'members': an array of conversationMember objects expected.")
 	}
 	for _, m := range list {
 		mm, _ := m.(map[string]any)
 		user, ok := bindID(mm["user@odata.bind"], "users")
 		if !ok {
-			return nil, badRequest("Each member needs 'user@odata.bind', for example \"https://graph.microsoft.com/v1.0/users('{id}')\".")
+			return nil, graph.BadRequest("Each member needs 'user@odata.bind', for example \"https://graph.microsoft.com/v1.0/users('{id}')\".")
 		}
 		owner := false
 		roles, _ := mm["roles"].([]any)
 		for _, r := range roles {
-			owner = owner || strings.EqualFold(str(r), "owner")
+			owner = owner || strings.EqualFold(rest.Str(r), "owner")
 		}
 		if owner {
 			g.Owners = append(g.Owners, user)
@@ -266,7 +252,7 @@ func (w *Workload) newTeamGroup(p *identity.Principal, body map[string]any) (*di
 	// A team's owners are members of its group too.
 	g.Members = append(g.Members, g.Owners...)
 	if len(g.Owners) == 0 {
-		return nil, badRequest("An owner is required: add a member with roles [\"owner\"] when creating a team with application permissions.")
+		return nil, graph.BadRequest("An owner is required: add a member with roles [\"owner\"] when creating a team with application permissions.")
 	}
 	delete(body, "members")
 	return g, nil
@@ -276,23 +262,23 @@ func (w *Workload) newTeamGroup(p *identity.Principal, body map[string]any) (*di
 // operation of an existing team has succeeded.
 func (w *Workload) getOperation(c *httpapi.Ctx) error {
 	p := c.Principal
-	if err := authorize(p, teamRead); err != nil {
+	if err := teamRead.Check(p); err != nil {
 		return err
 	}
 	var team map[string]any
-	err := w.st.View(c.R.Context(), func(tx store.Tx) error {
+	err := rest.View(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		var err error
-		team, err = w.teamAccess(c.R.Context(), tx, p, c.Param("team"))
+		team, err = w.teamAccess(ctx, tx, p, c.Param("team"))
 		return err
 	})
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, map[string]any{
-		"@odata.context": c.ContextURL("teams('" + str(team["id"]) + "')/operations/$entity"),
+		"@odata.context": c.ContextURL("teams('" + rest.Str(team["id"]) + "')/operations/$entity"),
 		"id":             c.Param("op"), "operationType": "createTeam", "status": "succeeded",
 		"createdDateTime": team["createdDateTime"], "lastActionDateTime": team["createdDateTime"], "attemptsCount": 1,
-		"targetResourceId": team["id"], "targetResourceLocation": "/teams('" + str(team["id"]) + "')", "error": nil,
+		"targetResourceId": team["id"], "targetResourceLocation": "/teams('" + rest.Str(team["id"]) + "')", "error": nil,
 	})
 }
 
@@ -302,30 +288,21 @@ func (w *Workload) getGroupTeam(c *httpapi.Ctx) error { return w.serveTeam(c, c.
 
 func (w *Workload) serveTeam(c *httpapi.Ctx, id string) error {
 	p := c.Principal
-	if err := authorize(p, teamRead); err != nil {
+	if err := teamRead.Check(p); err != nil {
 		return err
 	}
-	var team map[string]any
-	err := w.st.View(c.R.Context(), func(tx store.Tx) error {
-		var err error
-		team, err = w.teamAccess(c.R.Context(), tx, p, id)
-		return err
+	return rest.Get(c, w.st, "teams/$entity", func(ctx context.Context, tx store.Tx) (map[string]any, error) {
+		return w.teamAccess(ctx, tx, p, id)
 	})
-	if err != nil {
-		return err
-	}
-	team["@odata.context"] = c.ContextURL("teams/$entity")
-	return c.JSON(http.StatusOK, team)
 }
 
 func (w *Workload) joinedTeams(c *httpapi.Ctx) error {
 	p := c.Principal
-	if err := authorize(p, teamRead); err != nil {
+	if err := teamRead.Check(p); err != nil {
 		return err
 	}
 	var value []map[string]any
-	err := w.st.View(c.R.Context(), func(tx store.Tx) error {
-		ctx := c.R.Context()
+	err := rest.View(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		u, _, err := userDoc(ctx, tx, p.TenantID, c.Param("user"))
 		if err != nil {
 			return err
@@ -345,7 +322,7 @@ func (w *Workload) joinedTeams(c *httpapi.Ctx) error {
 			if !ok {
 				continue
 			}
-			doc, err := decode(t.Data)
+			doc, err := rest.Decode(t.Data)
 			if err != nil {
 				return err
 			}
@@ -357,10 +334,7 @@ func (w *Workload) joinedTeams(c *httpapi.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if value == nil {
-		value = []map[string]any{}
-	}
-	return c.JSON(http.StatusOK, map[string]any{"@odata.context": c.ContextURL("teams"), "@odata.count": len(value), "value": value})
+	return rest.Counted(c, "teams", value)
 }
 
 func (w *Workload) insertChannel(ctx context.Context, tx store.Tx, tenant, team, id, name, description string, now time.Time) (map[string]any, error) {
@@ -396,28 +370,28 @@ func (w *Workload) loadChannel(ctx context.Context, tx store.Tx, tenant, team, i
 	if err != nil {
 		return nil, err
 	}
-	return decode(o.Data)
+	return rest.Decode(o.Data)
 }
 
 func (w *Workload) listChannels(c *httpapi.Ctx) error {
 	p := c.Principal
-	if err := authorize(p, channelRead); err != nil {
+	if err := channelRead.Check(p); err != nil {
 		return err
 	}
 	var value []map[string]any
 	var teamID string
-	err := w.st.View(c.R.Context(), func(tx store.Tx) error {
-		team, err := w.teamAccess(c.R.Context(), tx, p, c.Param("team"))
+	err := rest.View(c, w.st, func(ctx context.Context, tx store.Tx) error {
+		team, err := w.teamAccess(ctx, tx, p, c.Param("team"))
 		if err != nil {
 			return err
 		}
-		teamID = str(team["id"])
-		objs, err := tx.ListObjects(c.R.Context(), store.ObjectQuery{Tenant: p.TenantID, Kind: KindChannel, Owner: teamID})
+		teamID = rest.Str(team["id"])
+		objs, err := tx.ListObjects(ctx, store.ObjectQuery{Tenant: p.TenantID, Kind: KindChannel, Owner: teamID})
 		if err != nil {
 			return err
 		}
 		for _, o := range objs {
-			doc, err := decode(o.Data)
+			doc, err := rest.Decode(o.Data)
 			if err != nil {
 				return err
 			}
@@ -429,106 +403,83 @@ func (w *Workload) listChannels(c *httpapi.Ctx) error {
 		return err
 	}
 	slices.SortStableFunc(value, func(a, b map[string]any) int {
-		return strings.Compare(str(a["createdDateTime"]), str(b["createdDateTime"]))
+		return strings.Compare(rest.Str(a["createdDateTime"]), rest.Str(b["createdDateTime"]))
 	})
-	return c.JSON(http.StatusOK, map[string]any{"@odata.context": c.ContextURL("teams('" + teamID + "')/channels"), "@odata.count": len(value), "value": value})
+	return rest.Counted(c, "teams('"+teamID+"')/channels", value)
 }
 
 func (w *Workload) getChannel(c *httpapi.Ctx) error {
-	p := c.Principal
-	if err := authorize(p, channelRead); err != nil {
-		return err
-	}
-	var ch map[string]any
-	var teamID string
-	err := w.st.View(c.R.Context(), func(tx store.Tx) error {
-		team, err := w.teamAccess(c.R.Context(), tx, p, c.Param("team"))
-		if err != nil {
-			return err
-		}
-		teamID = str(team["id"])
-		ch, err = w.loadChannel(c.R.Context(), tx, p.TenantID, teamID, c.Param("channel"))
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	ch["@odata.context"] = c.ContextURL("teams('" + teamID + "')/channels/$entity")
-	return c.JSON(http.StatusOK, ch)
+	return w.serveChannel(c, "channels", func(map[string]any) string { return c.Param("channel") })
 }
 
 func (w *Workload) getPrimaryChannel(c *httpapi.Ctx) error {
+	return w.serveChannel(c, "primaryChannel", func(team map[string]any) string { return rest.Str(team["internalId"]) })
+}
+
+// serveChannel answers the channel pick names in the team of the path; slot is its
+// navigation property in the @odata.context. Team ids are stored lower case.
+func (w *Workload) serveChannel(c *httpapi.Ctx, slot string, pick func(team map[string]any) string) error {
 	p := c.Principal
-	if err := authorize(p, channelRead); err != nil {
+	if err := channelRead.Check(p); err != nil {
 		return err
 	}
-	var ch map[string]any
-	var teamID string
-	err := w.st.View(c.R.Context(), func(tx store.Tx) error {
-		team, err := w.teamAccess(c.R.Context(), tx, p, c.Param("team"))
+	fragment := "teams('" + strings.ToLower(c.Param("team")) + "')/" + slot + "/$entity"
+	return rest.Get(c, w.st, fragment, func(ctx context.Context, tx store.Tx) (map[string]any, error) {
+		team, err := w.teamAccess(ctx, tx, p, c.Param("team"))
 		if err != nil {
-			return err
+			return nil, err
 		}
-		teamID = str(team["id"])
-		ch, err = w.loadChannel(c.R.Context(), tx, p.TenantID, teamID, str(team["internalId"]))
-		return err
+		return w.loadChannel(ctx, tx, p.TenantID, rest.Str(team["id"]), pick(team))
 	})
-	if err != nil {
-		return err
-	}
-	ch["@odata.context"] = c.ContextURL("teams('" + teamID + "')/primaryChannel/$entity")
-	return c.JSON(http.StatusOK, ch)
 }
 
 func (w *Workload) createChannel(c *httpapi.Ctx) error {
 	p := c.Principal
-	if err := authorize(p, channelCreate); err != nil {
+	if err := channelCreate.Check(p); err != nil {
 		return err
 	}
-	body, err := c.DecodeObject()
+	body, err := rest.Body(c)
 	if err != nil {
 		return err
 	}
-	body = httpapi.StripAnnotations(body)
 	name, ok := body["displayName"].(string)
 	name = strings.TrimSpace(name)
 	switch {
 	case !ok || name == "":
-		return badRequest("The channel's displayName is required.")
+		return graph.BadRequest("The channel's displayName is required.")
 	case len([]rune(name)) > maxChannelName:
-		return badRequest("The channel's displayName can have at most %d characters.", maxChannelName)
+		return graph.BadRequest("The channel's displayName can have at most %d characters.", maxChannelName)
 	case strings.ContainsAny(name, channelBadChar):
-		return badRequest("The channel's displayName cannot contain any of %s.", channelBadChar)
+		return graph.BadRequest("The channel's displayName cannot contain any of %s.", channelBadChar)
 	}
 	desc, _ := body["description"].(string)
 	if v, ok := body["description"]; ok && v != nil && desc == "" && v != "" {
-		return badRequest("Invalid value for 'description': a string expected.")
+		return graph.BadRequest("Invalid value for 'description': a string expected.")
 	}
-	if mt, ok := body["membershipType"]; ok && mt != nil && !strings.EqualFold(str(mt), "standard") {
+	if mt, ok := body["membershipType"]; ok && mt != nil && !strings.EqualFold(rest.Str(mt), "standard") {
 		return graph.Errorf(http.StatusBadRequest, graph.CodeNotSupported, "graphhook supports standard channels only; membershipType '%v' is not supported.", mt)
 	}
 	var ch map[string]any
 	var teamID string
-	err = w.st.Update(c.R.Context(), func(tx store.Tx) error {
-		ctx := c.R.Context()
+	err = rest.Update(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		team, err := w.teamAccess(ctx, tx, p, c.Param("team"))
 		if err != nil {
 			return err
 		}
-		teamID = str(team["id"])
+		teamID = rest.Str(team["id"])
 		existing, err := tx.ListObjects(ctx, store.ObjectQuery{Tenant: p.TenantID, Kind: KindChannel, Owner: teamID})
 		if err != nil {
 			return err
 		}
 		if len(existing) >= maxChannels {
-			return badRequest("The team already has the maximum of %d channels.", maxChannels)
+			return graph.BadRequest("The team already has the maximum of %d channels.", maxChannels)
 		}
 		for _, o := range existing {
-			doc, err := decode(o.Data)
+			doc, err := rest.Decode(o.Data)
 			if err != nil {
 				return err
 			}
-			if strings.EqualFold(str(doc["displayName"]), name) {
+			if strings.EqualFold(rest.Str(doc["displayName"]), name) {
 				return graph.Errorf(http.StatusBadRequest, "NameAlreadyExists", "Channel name already existed, please use other name.")
 			}
 		}
@@ -538,6 +489,5 @@ func (w *Workload) createChannel(c *httpapi.Ctx) error {
 	if err != nil {
 		return err
 	}
-	ch["@odata.context"] = c.ContextURL("teams('" + teamID + "')/channels/$entity")
-	return c.JSON(http.StatusCreated, ch)
+	return rest.Entity(c, http.StatusCreated, "teams('"+teamID+"')/channels/$entity", ch)
 }

@@ -24,7 +24,6 @@ package teams
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -36,6 +35,7 @@ import (
 	"github.com/graphhook/graphhook/internal/identity"
 	"github.com/graphhook/graphhook/internal/store"
 	"github.com/graphhook/graphhook/internal/workload/directory"
+	"github.com/graphhook/graphhook/internal/workload/rest"
 )
 
 // Store kinds (docs/architecture.md, store conventions).
@@ -110,34 +110,33 @@ func (w *Workload) Routes(r *httpapi.Router) {
 	r.Handle("POST", "users/{user}/chats/{chat}/messages/{id}/undoSoftDelete", w.softDeleteChatMessage(false))
 }
 
-// perms lists, per permission type, the permissions that allow an operation; an empty
-// list means the operation is not available with that permission type.
-type perms struct {
-	delegated, app []string
-}
+// noPersonal refuses personal Microsoft accounts, which have no Teams.
+const noPersonal = "Microsoft Teams is not available for personal Microsoft accounts."
 
 // Permission sets. Group.Read.All and Group.ReadWrite.All are Graph's older, broader
 // permissions that its Teams APIs still accept.
 var (
-	teamCreate     = perms{delegated: []string{"Team.Create", "Group.ReadWrite.All"}, app: []string{"Team.Create", "Group.ReadWrite.All"}}
-	teamRead       = perms{delegated: []string{"Team.ReadBasic.All", "TeamSettings.Read.All", "Group.Read.All", "Group.ReadWrite.All", "Directory.Read.All"}, app: []string{"Team.ReadBasic.All", "TeamSettings.Read.All", "Group.Read.All", "Group.ReadWrite.All", "Directory.Read.All"}}
-	channelCreate  = perms{delegated: []string{"Channel.Create", "Group.ReadWrite.All"}, app: []string{"Channel.Create", "Group.ReadWrite.All"}}
-	channelRead    = perms{delegated: []string{"Channel.ReadBasic.All", "ChannelSettings.Read.All", "Group.Read.All", "Group.ReadWrite.All", "Directory.Read.All"}, app: []string{"Channel.ReadBasic.All", "ChannelSettings.Read.All", "Group.Read.All", "Group.ReadWrite.All", "Directory.Read.All"}}
-	channelMsgRead = perms{delegated: []string{"ChannelMessage.Read.All", "Group.Read.All", "Group.ReadWrite.All"}, app: []string{"ChannelMessage.Read.All", "ChannelMessage.Read.Group"}}
+	teamCreate     = rest.Permissions{Personal: noPersonal, Delegated: []string{"Team.Create", "Group.ReadWrite.All"}, Application: []string{"Team.Create", "Group.ReadWrite.All"}}
+	teamRead       = rest.Permissions{Personal: noPersonal, Delegated: []string{"Team.ReadBasic.All", "TeamSettings.Read.All", "Group.Read.All", "Group.ReadWrite.All", "Directory.Read.All"}, Application: []string{"Team.ReadBasic.All", "TeamSettings.Read.All", "Group.Read.All", "Group.ReadWrite.All", "Directory.Read.All"}}
+	channelCreate  = rest.Permissions{Personal: noPersonal, Delegated: []string{"Channel.Create", "Group.ReadWrite.All"}, Application: []string{"Channel.Create", "Group.ReadWrite.All"}}
+	channelRead    = rest.Permissions{Personal: noPersonal, Delegated: []string{"Channel.ReadBasic.All", "ChannelSettings.Read.All", "Group.Read.All", "Group.ReadWrite.All", "Directory.Read.All"}, Application: []string{"Channel.ReadBasic.All", "ChannelSettings.Read.All", "Group.Read.All", "Group.ReadWrite.All", "Directory.Read.All"}}
+	channelMsgRead = rest.Permissions{Personal: noPersonal, Delegated: []string{"ChannelMessage.Read.All", "Group.Read.All", "Group.ReadWrite.All"}, Application: []string{"ChannelMessage.Read.All", "ChannelMessage.Read.Group"}}
 	// Graph allows application permissions to post channel messages only to migrate
 	// history (Teamwork.Migrate.All). graphhook allows them generally, because tests and
 	// demos need application writers; an app's post is "from" the app unless the body
 	// names a user, as a migration would.
-	channelMsgSend  = perms{delegated: []string{"ChannelMessage.Send", "Group.ReadWrite.All"}, app: []string{"ChannelMessage.Send", "ChannelMessage.ReadWrite", "Group.ReadWrite.All"}}
-	channelMsgWrite = perms{delegated: []string{"ChannelMessage.ReadWrite", "Group.ReadWrite.All"}}
+	channelMsgSend  = rest.Permissions{Personal: noPersonal, Delegated: []string{"ChannelMessage.Send", "Group.ReadWrite.All"}, Application: []string{"ChannelMessage.Send", "ChannelMessage.ReadWrite", "Group.ReadWrite.All"}}
+	channelMsgWrite = rest.Permissions{Personal: noPersonal, Delegated: []string{"ChannelMessage.ReadWrite", "Group.ReadWrite.All"}}
 
-	chatCreate  = perms{delegated: []string{"Chat.Create", "Chat.ReadWrite"}, app: []string{"Chat.Create"}}
-	chatRead    = perms{delegated: []string{"Chat.ReadBasic", "Chat.Read", "Chat.ReadWrite"}, app: []string{"Chat.ReadBasic.All", "Chat.Read.All", "Chat.ReadWrite.All"}}
-	chatMsgRead = perms{delegated: []string{"Chat.Read", "Chat.ReadWrite"}, app: []string{"Chat.Read.All", "Chat.ReadWrite.All"}}
+	chatCreate = rest.Permissions{Personal: noPersonal, Delegated: []string{"Chat.Create", "Chat.ReadWrite"}, Application: []string{"Chat.Create"}}
+	chatRead   = rest.Permissions{Personal: noPersonal, Delegated: []string{"Chat.ReadBasic", "Chat.Read", "Chat.ReadWrite"}, Application: []string{"Chat.ReadBasic.All", "Chat.Read.All", "Chat.ReadWrite.All"}}
+	// GET /chats lists the signed-in user's chats: delegated callers only.
+	myChatsRead = rest.Permissions{Personal: noPersonal, Delegated: chatRead.Delegated}
+	chatMsgRead = rest.Permissions{Personal: noPersonal, Delegated: []string{"Chat.Read", "Chat.ReadWrite"}, Application: []string{"Chat.Read.All", "Chat.ReadWrite.All"}}
 	// As for channels, Graph's application posting is migration-only; graphhook allows
 	// it with Chat.ReadWrite.All.
-	chatMsgSend  = perms{delegated: []string{"ChatMessage.Send", "Chat.ReadWrite"}, app: []string{"Chat.ReadWrite.All"}}
-	chatMsgWrite = perms{delegated: []string{"Chat.ReadWrite"}}
+	chatMsgSend  = rest.Permissions{Personal: noPersonal, Delegated: []string{"ChatMessage.Send", "Chat.ReadWrite"}, Application: []string{"Chat.ReadWrite.All"}}
+	chatMsgWrite = rest.Permissions{Personal: noPersonal, Delegated: []string{"Chat.ReadWrite"}}
 )
 
 // Error codes, as Teams spells them.
@@ -146,44 +145,8 @@ const (
 	codeNotFound  = "NotFound"
 )
 
-func authorize(p *identity.Principal, need perms) error {
-	if p.Type == identity.DelegatedPersonal {
-		return graph.Errorf(http.StatusForbidden, codeForbidden, "Microsoft Teams is not available for personal Microsoft accounts.")
-	}
-	list, what := need.app, "role"
-	if p.Type.Delegated() {
-		list, what = need.delegated, "scope"
-	}
-	if len(list) == 0 {
-		if p.Type.Delegated() {
-			return graph.Errorf(http.StatusForbidden, codeForbidden, "This operation is not supported with delegated permissions.")
-		}
-		return graph.Errorf(http.StatusForbidden, codeForbidden, "Requested API is not supported in application-only context.")
-	}
-	if !p.Has(list...) {
-		return graph.Errorf(http.StatusForbidden, codeForbidden, "Missing %s permissions on the request. API requires one of '%s'. %ss on the request '%s'.",
-			what, strings.Join(list, ", "), strings.ToUpper(what[:1])+what[1:], strings.Join(p.SortedPermissions(), ", "))
-	}
-	return nil
-}
-
-func badRequest(format string, args ...any) error {
-	return graph.Errorf(http.StatusBadRequest, graph.CodeBadRequest, format, args...)
-}
-
 func notMember(what string) error {
 	return graph.Errorf(http.StatusForbidden, codeForbidden, "The signed-in user is not a member of the %s.", what)
-}
-
-func decode(data []byte) (map[string]any, error) {
-	var doc map[string]any
-	err := json.Unmarshal(data, &doc)
-	return doc, err
-}
-
-func str(v any) string {
-	s, _ := v.(string)
-	return s
 }
 
 // msTime renders times the way Teams does: UTC with milliseconds.
@@ -213,7 +176,7 @@ func userDoc(ctx context.Context, tx store.Tx, tenant, idOrUPN string) (store.Ob
 	if err != nil {
 		return o, nil, err
 	}
-	doc, err := decode(o.Data)
+	doc, err := rest.Decode(o.Data)
 	return o, doc, err
 }
 

@@ -1,0 +1,106 @@
+package rest
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/graphhook/graphhook/internal/httpapi"
+	"github.com/graphhook/graphhook/internal/store"
+)
+
+// TxFunc is a request's work inside a transaction. Under PostgreSQL an Update may run
+// it more than once, so it must only do store work and reset what it collects.
+type TxFunc func(ctx context.Context, tx store.Tx) error
+
+// DocFunc is a TxFunc that produces the document the response carries.
+type DocFunc func(ctx context.Context, tx store.Tx) (map[string]any, error)
+
+// View runs fn in a read transaction bound to the request's context.
+func View(c *httpapi.Ctx, st store.Store, fn TxFunc) error {
+	ctx := c.R.Context()
+	return st.View(ctx, func(tx store.Tx) error { return fn(ctx, tx) })
+}
+
+// Update runs fn in a write transaction bound to the request's context.
+func Update(c *httpapi.Ctx, st store.Store, fn TxFunc) error {
+	ctx := c.R.Context()
+	return st.Update(ctx, func(tx store.Tx) error { return fn(ctx, tx) })
+}
+
+// Run runs fn in a write transaction when write is set, else in a read one.
+func Run(c *httpapi.Ctx, st store.Store, write bool, fn TxFunc) error {
+	if write {
+		return Update(c, st, fn)
+	}
+	return View(c, st, fn)
+}
+
+// Get reads one document in a read transaction and answers it with 200 and the
+// @odata.context of fragment (for example "teams/$entity").
+func Get(c *httpapi.Ctx, st store.Store, fragment string, fn DocFunc) error {
+	doc, err := collect(c, st.View, fn)
+	if err != nil {
+		return err
+	}
+	return Entity(c, http.StatusOK, fragment, doc)
+}
+
+// Write runs fn in a write transaction and answers the document it returns with
+// status and the @odata.context of fragment.
+func Write(c *httpapi.Ctx, st store.Store, status int, fragment string, fn DocFunc) error {
+	doc, err := collect(c, st.Update, fn)
+	if err != nil {
+		return err
+	}
+	return Entity(c, status, fragment, doc)
+}
+
+func collect(c *httpapi.Ctx, run func(context.Context, func(store.Tx) error) error, fn DocFunc) (map[string]any, error) {
+	ctx := c.R.Context()
+	var doc map[string]any
+	err := run(ctx, func(tx store.Tx) error {
+		var err error
+		doc, err = fn(ctx, tx)
+		return err
+	})
+	return doc, err
+}
+
+// Entity writes one document with status and its @odata.context.
+func Entity(c *httpapi.Ctx, status int, fragment string, doc map[string]any) error {
+	doc["@odata.context"] = c.ContextURL(fragment)
+	return c.JSON(status, doc)
+}
+
+// Collection writes a page of a collection: its @odata.context, the values and, when
+// next is not empty, the @odata.nextLink. value is written as given: pass an empty
+// slice, not nil, for an empty page.
+func Collection(c *httpapi.Ctx, fragment string, value []map[string]any, next string) error {
+	out := map[string]any{"@odata.context": c.ContextURL(fragment), "value": value}
+	if next != "" {
+		out["@odata.nextLink"] = next
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// Counted writes a whole collection with its @odata.count, the way the Teams APIs
+// answer lists they do not page.
+func Counted(c *httpapi.Ctx, fragment string, value []map[string]any) error {
+	if value == nil {
+		value = []map[string]any{}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"@odata.context": c.ContextURL(fragment), "@odata.count": len(value), "value": value})
+}
+
+// Accepted answers 202 with no body, as Graph's actions that finish later do.
+func Accepted(c *httpapi.Ctx) error {
+	c.W.Header().Set("Content-Length", "0")
+	c.W.WriteHeader(http.StatusAccepted)
+	return nil
+}
+
+// DeltaPage writes one page of a delta round: its @odata.context, the values and the
+// link that continues it, under key ("@odata.nextLink" or "@odata.deltaLink").
+func DeltaPage(c *httpapi.Ctx, fragment string, value []map[string]any, key, link string) error {
+	return c.JSON(http.StatusOK, map[string]any{"@odata.context": c.ContextURL(fragment), "value": value, key: link})
+}
