@@ -54,10 +54,8 @@ type Principal struct {
 	TenantID string // the tenant the token was issued for (consumers for personal accounts)
 	Type     PermissionType
 	AppID    string // client id of the calling app
-	// AppTenantID is the tenant that registered the app.
-	AppTenantID string
-	// ServicePrincipalID is the object id of the app's service principal: creatorId of
-	// app-only subscriptions.
+	// ServicePrincipalID is the object id of the app's service principal in the
+	// token's tenant: creatorId of app-only subscriptions.
 	ServicePrincipalID string
 	UserID             string // object id of the signed-in user; "" for application calls
 	UPN                string
