@@ -141,3 +141,71 @@ func TestPermissionTable(t *testing.T) {
 		t.Error("CanSubscribe(app with Mail.Read only, event) = true")
 	}
 }
+
+// Real app registrations name permissions beyond those graphhook's workloads check;
+// a fixture mirrors them whole.
+func TestFixtureGrantsAnyCatalogPermission(t *testing.T) {
+	src := strings.Replace(goodFixture, "applicationPermissions: [User.Read.All, Mail.Read]\n        delegatedPermissions: [Mail.Read, User.Read]",
+		"applicationPermissions: [TeamMember.ReadWrite.All, Teamwork.Migrate.All, user.read.all]\n        delegatedPermissions: [Chat.ReadBasic, mail.read]", 1)
+	fx, err := identity.ParseFixture(strings.NewReader(src), "tenants.yaml")
+	if err != nil {
+		t.Fatalf("ParseFixture = %v", err)
+	}
+	app := fx.Tenants[0].Apps[0]
+	if got := strings.Join(app.ApplicationPermissions, " "); got != "TeamMember.ReadWrite.All Teamwork.Migrate.All User.Read.All" {
+		t.Errorf("application permissions = %s, want Entra's casing", got)
+	}
+	if got := strings.Join(app.DelegatedPermissions, " "); got != "Chat.ReadBasic Mail.Read" {
+		t.Errorf("delegated permissions = %s, want Entra's casing", got)
+	}
+	if n := identity.Permissions().Len(); n < 917 {
+		t.Errorf("catalog has %d names, want Microsoft's 917 and more", n)
+	}
+}
+
+func TestFixturePermissionSuggestions(t *testing.T) {
+	tests := []struct {
+		app, delegated string
+		line           int
+		key, msg       string
+	}{
+		{"Mail.Reed", "Mail.Read", 9, "applicationPermissions", `unknown Graph permission "Mail.Reed" (did you mean "Mail.Read"?)`},
+		{"TeamMember.ReadWrite.Al", "Mail.Read", 9, "applicationPermissions", `(did you mean "TeamMember.ReadWrite.All"?)`},
+		{"Chat.ReadBasic", "Mail.Read", 9, "applicationPermissions", `"Chat.ReadBasic" exists only as a delegated permission, not as an application permission`},
+		{"Mail.Read", "CallRecords.Read.All", 10, "delegatedPermissions", `"CallRecords.Read.All" exists only as an application permission, not as a delegated permission`},
+		{"Mail.Read", "Frobnicate.Everything.Now", 10, "delegatedPermissions", `unknown Graph permission "Frobnicate.Everything.Now"`},
+	}
+	for _, tt := range tests {
+		src := strings.Replace(goodFixture, "applicationPermissions: [User.Read.All, Mail.Read]\n        delegatedPermissions: [Mail.Read, User.Read]",
+			"applicationPermissions: ["+tt.app+"]\n        delegatedPermissions: ["+tt.delegated+"]", 1)
+		_, err := identity.ParseFixture(strings.NewReader(src), "tenants.yaml")
+		var fe *identity.FixtureError
+		if !errors.As(err, &fe) || fe.Line != tt.line || fe.Key != tt.key || !strings.Contains(fe.Msg, tt.msg) {
+			t.Errorf("ParseFixture(%s / %s) = %v, want tenants.yaml:%d: %s: …%s…", tt.app, tt.delegated, err, tt.line, tt.key, tt.msg)
+		}
+	}
+}
+
+func TestFixtureAppsAndConsent(t *testing.T) {
+	tests := []struct {
+		name, old, new string
+		line           int
+		key, msg       string
+	}{
+		{"no secret, not public", "        clientSecret: s3cret-app\n", "", 6, "clientSecret", "publicClient: true"},
+		{"bad redirect URI", "        displayName: Notifier\n", "        displayName: Notifier\n        redirectUris: [/relative]\n", 9, "redirectUris", "not an absolute URI"},
+		{"consented app not a GUID", "    displayName: Contoso\n", "    displayName: Contoso\n    consentedApps: [my-app]\n", 5, "consentedApps", "not a client id"},
+	}
+	for _, tt := range tests {
+		src := strings.Replace(goodFixture, tt.old, tt.new, 1)
+		_, err := identity.ParseFixture(strings.NewReader(src), "tenants.yaml")
+		var fe *identity.FixtureError
+		if !errors.As(err, &fe) || fe.Line != tt.line || fe.Key != tt.key || !strings.Contains(fe.Msg, tt.msg) {
+			t.Errorf("%s: ParseFixture = %v, want tenants.yaml:%d: %s: …%s…", tt.name, err, tt.line, tt.key, tt.msg)
+		}
+	}
+	public := strings.Replace(goodFixture, "        clientSecret: s3cret-app\n", "        publicClient: true\n        redirectUris: [http://localhost]\n", 1)
+	if _, err := identity.ParseFixture(strings.NewReader(public), "tenants.yaml"); err != nil {
+		t.Errorf("ParseFixture(public client without secret) = %v", err)
+	}
+}
