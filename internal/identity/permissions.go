@@ -1,9 +1,10 @@
 package identity
 
-// ResourceType names a subscribable resource type, as the seed's tables do.
+// ResourceType names a subscribable resource type, as Graph's subscription
+// documentation does.
 type ResourceType string
 
-// The resource types of the seed's resource table.
+// The resource types Graph's change notifications support.
 const (
 	Message      ResourceType = "message"
 	Event        ResourceType = "event"
@@ -40,11 +41,11 @@ type SubscriptionRule struct {
 	Application       []string
 }
 
-// subscriptionRules is the seed's permission-type table (which permission types may
-// subscribe to which resource) joined with the permission names of spec §9. Where they
-// disagree the seed wins: delegated personal accounts may subscribe to lists, delegated
-// callers may not subscribe to call records or chat messages, and application callers
-// may not subscribe to group conversations.
+// subscriptionRules is Graph's table of which permission types may subscribe to which
+// resource, joined with the permission names each resource requires. Where Graph's
+// pages disagree the resource table wins: delegated personal accounts may subscribe to
+// lists, delegated callers may not subscribe to call records or chat messages, and
+// application callers may not subscribe to group conversations.
 var subscriptionRules = []SubscriptionRule{
 	{Resource: Message, DelegatedWork: []string{"Mail.ReadBasic", "Mail.Read"}, DelegatedPersonal: []string{"Mail.ReadBasic", "Mail.Read"}, Application: []string{"Mail.Read"}},
 	{Resource: Event, DelegatedWork: []string{"Calendars.Read"}, DelegatedPersonal: []string{"Calendars.Read"}, Application: []string{"Calendars.Read"}},
