@@ -114,7 +114,7 @@ func (c *Catalog) check(name, kind string, exists func(Permission) bool) (string
 		if kind == "application" {
 			other = "delegated"
 		}
-		return "", fmt.Errorf("Graph permission %q exists only as %s permission, not as %s permission", p.Name, article(other), article(kind))
+		return "", fmt.Errorf("permission %q exists only as %s permission, not as %s permission", p.Name, article(other), article(kind))
 	}
 	best, bestDist := "", -1
 	for _, n := range c.names {

@@ -171,8 +171,8 @@ func TestFixturePermissionSuggestions(t *testing.T) {
 	}{
 		{"Mail.Reed", "Mail.Read", 9, "applicationPermissions", `unknown Graph permission "Mail.Reed" (did you mean "Mail.Read"?)`},
 		{"TeamMember.ReadWrite.Al", "Mail.Read", 9, "applicationPermissions", `(did you mean "TeamMember.ReadWrite.All"?)`},
-		{"Chat.ReadBasic", "Mail.Read", 9, "applicationPermissions", `"Chat.ReadBasic" exists only as a delegated permission, not as an application permission`},
-		{"Mail.Read", "CallRecords.Read.All", 10, "delegatedPermissions", `"CallRecords.Read.All" exists only as an application permission, not as a delegated permission`},
+		{"Chat.ReadBasic", "Mail.Read", 9, "applicationPermissions", `permission "Chat.ReadBasic" exists only as a delegated permission, not as an application permission`},
+		{"Mail.Read", "CallRecords.Read.All", 10, "delegatedPermissions", `permission "CallRecords.Read.All" exists only as an application permission, not as a delegated permission`},
 		{"Mail.Read", "Frobnicate.Everything.Now", 10, "delegatedPermissions", `unknown Graph permission "Frobnicate.Everything.Now"`},
 	}
 	for _, tt := range tests {

@@ -132,7 +132,7 @@ func TestAuthorizationCodeFlow(t *testing.T) {
 		t.Errorf("second redemption = %d %v, want 400 [54005]", status, body["error_description"])
 	}
 	// A code expires.
-	resp, page = fetch(t, b, "GET", authorize+"?"+params.Encode(), nil)
+	_, page = fetch(t, b, "GET", authorize+"?"+params.Encode(), nil)
 	csrf = csrfOf(t, page)
 	resp, _ = post("username", testserver.AdeleUPN, "password", testserver.Password)
 	loc, _ = url.Parse(resp.Header.Get("Location"))
