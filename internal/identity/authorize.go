@@ -128,7 +128,12 @@ func (s *Service) serveAuthorize(w http.ResponseWriter, r *http.Request, seg str
 		errorPage(w, http.StatusInternalServerError, errTransient())
 		return
 	}
-	redirectResult(w, params, ar.redirectURI, url.Values{"code": {code}})
+	result := url.Values{"code": {code}}
+	if params.Get("client_info") == "1" {
+		// MSAL for browsers names the account from the redirect's client_info.
+		result.Set("client_info", clientInfo(user.ID, tenant.ID))
+	}
+	redirectResult(w, params, ar.redirectURI, result)
 }
 
 // pageMessage is what the sign-in page says about a failed sign-in.

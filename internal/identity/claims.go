@@ -121,8 +121,7 @@ func (s *Service) issueUserTokens(req *tokenRequest, in signIn) (*TokenResponse,
 		}
 	}
 	if req.form.Get("client_info") == "1" {
-		ci, _ := json.Marshal(map[string]string{"uid": in.user.ID, "utid": in.tid})
-		resp.ClientInfo = base64.RawURLEncoding.EncodeToString(ci)
+		resp.ClientInfo = clientInfo(in.user.ID, in.tid)
 	}
 	if in.scopes.Offline {
 		if resp.RefreshToken, err = s.Sign(s.refreshClaims(req.now, in)); err != nil {
@@ -130,6 +129,13 @@ func (s *Service) issueUserTokens(req *tokenRequest, in signIn) (*TokenResponse,
 		}
 	}
 	return resp, nil
+}
+
+// clientInfo is the client_info value MSAL keys its account cache by: base64url of
+// the user's object id and tenant id.
+func clientInfo(oid, tid string) string {
+	ci, _ := json.Marshal(map[string]string{"uid": oid, "utid": tid})
+	return base64.RawURLEncoding.EncodeToString(ci)
 }
 
 // pairwiseSub is the "sub" of a user's tokens for one app: Entra's subject is unique

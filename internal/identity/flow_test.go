@@ -66,7 +66,7 @@ func TestAuthorizationCodeFlow(t *testing.T) {
 	verifier, challenge := pkce()
 	const redirect = "http://localhost:53117" // any loopback port, as Entra allows
 	params := url.Values{"client_id": {publicAppID}, "response_type": {"code"}, "redirect_uri": {redirect}, "scope": {"User.Read Mail.Read openid profile offline_access"},
-		"state": {"st-42"}, "nonce": {"n-0S6"}, "code_challenge": {challenge}, "code_challenge_method": {"S256"}, "login_hint": {testserver.AdeleUPN}}
+		"state": {"st-42"}, "nonce": {"n-0S6"}, "code_challenge": {challenge}, "code_challenge_method": {"S256"}, "login_hint": {testserver.AdeleUPN}, "client_info": {"1"}}
 	authorize := env.URL + "/common/oauth2/v2.0/authorize"
 	b := browser()
 	resp, page := fetch(t, b, "GET", authorize+"?"+params.Encode(), nil)
@@ -97,6 +97,9 @@ func TestAuthorizationCodeFlow(t *testing.T) {
 		t.Fatalf("sign-in = %d, Location %q, want a redirect with code and state", resp.StatusCode, resp.Header.Get("Location"))
 	}
 	code := loc.Query().Get("code")
+	if ci, _ := base64.RawURLEncoding.DecodeString(loc.Query().Get("client_info")); !strings.Contains(string(ci), `"uid":"`+testserver.Adele+`"`) {
+		t.Errorf("redirect client_info = %s, want Adele's uid", ci)
+	}
 	redeem := url.Values{"grant_type": {"authorization_code"}, "client_id": {publicAppID}, "code": {code}, "redirect_uri": {redirect}, "code_verifier": {verifier}, "client_info": {"1"},
 		"scope": {"User.Read Mail.Read openid profile offline_access"}}
 	tests := []struct {
