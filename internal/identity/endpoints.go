@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -66,7 +67,7 @@ func (s *Service) serveInstanceDiscovery(w http.ResponseWriter, r *http.Request)
 		return
 	}
 	host := u.Hostname()
-	if !strings.EqualFold(u.Host, r.Host) && !(isEntraHost(host) && isEntraHost(hostOnly(r.Host))) {
+	if !s.servesHost(r, u) {
 		writeOAuthError(w, r, now, oauthErr(http.StatusBadRequest, "invalid_instance", 50049, "Unknown or invalid instance."))
 		return
 	}
@@ -88,6 +89,25 @@ func (s *Service) serveInstanceDiscovery(w http.ResponseWriter, r *http.Request)
 		"api-version":               "1.1",
 		"metadata":                  md,
 	})
+}
+
+// servesHost reports whether an authority URL reaches graphhook: the host the request
+// came to, Entra's hosts when it came to one of them (through the proxy), graphhook's
+// public URL, or a loopback address. MSAL asks Entra's instance discovery about any
+// authority it does not know, so through the proxy graphhook is asked about its own
+// direct address too.
+func (s *Service) servesHost(r *http.Request, u *url.URL) bool {
+	host := u.Hostname()
+	switch {
+	case strings.EqualFold(u.Host, r.Host):
+		return true
+	case isEntraHost(host):
+		return isEntraHost(hostOnly(r.Host))
+	case host == "localhost" || net.ParseIP(host).IsLoopback():
+		return true
+	}
+	pub, err := url.Parse(s.cfg.PublicURL)
+	return err == nil && strings.EqualFold(pub.Host, u.Host)
 }
 
 func hostOnly(hostport string) string {

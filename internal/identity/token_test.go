@@ -447,6 +447,13 @@ func TestInstanceDiscovery(t *testing.T) {
 		m["preferred_network"] != "login.microsoftonline.com" || m["preferred_cache"] != "login.windows.net" || len(m["aliases"].([]any)) != 4 {
 		t.Errorf("instance discovery through the proxy = %v", doc)
 	}
+	// Through the proxy MSAL asks Entra about graphhook's direct address too.
+	q = "/common/discovery/instance?api-version=1.1&authorization_endpoint=" + url.QueryEscape("https://127.0.0.1:8443/organizations/oauth2/v2.0/authorize")
+	doc = get(t, env, q, "login.microsoftonline.com", true)
+	m = doc["metadata"].([]any)[0].(map[string]any)
+	if doc["tenant_discovery_endpoint"] != "https://127.0.0.1:8443/organizations/v2.0/.well-known/openid-configuration" || m["preferred_network"] != "127.0.0.1:8443" {
+		t.Errorf("instance discovery of graphhook's loopback address through the proxy = %v", doc)
+	}
 	// An authority on a host graphhook does not serve is Entra's invalid_instance.
 	r := env.Do("GET", "/common/discovery/instance?api-version=1.1&authorization_endpoint="+url.QueryEscape("https://login.example.com/common/oauth2/v2.0/authorize"), "", nil)
 	if r.Status != 400 || r.JSON()["error"] != "invalid_instance" {
