@@ -300,7 +300,21 @@ func (s *Service) authorizationCodeGrant(ctx context.Context, req *tokenRequest)
 	if err != nil {
 		return nil, oauthErr(http.StatusBadRequest, "invalid_grant", 50034, "The user account does not exist in the directory.")
 	}
-	return s.issueUserTokens(req, signIn{app: req.app, tid: ac.TenantID, user: user, roles: c.Roles, scopes: ac.Scopes, nonce: ac.Nonce, confidential: req.confidential})
+	return s.issueUserTokens(req, signIn{app: req.app, tid: ac.TenantID, user: user, roles: c.Roles, scopes: withOIDC(ac.Scopes, req.form.Get("scope")), nonce: ac.Nonce, confidential: req.confidential})
+}
+
+// withOIDC adds the OpenID Connect scopes and offline_access of a redemption request
+// to those of the code: MSAL for Go asks for them only when it redeems the code.
+func withOIDC(sr scopeRequest, scope string) scopeRequest {
+	for _, f := range strings.Fields(strings.ToLower(scope)) {
+		switch {
+		case f == offlineAccess:
+			sr.Offline = true
+		case containsFold(oidcScopes, f) && !containsFold(sr.OIDC, f):
+			sr.OIDC = append(sr.OIDC, f)
+		}
+	}
+	return sr
 }
 
 // checkCode checks a stored code against the request redeeming it.

@@ -201,7 +201,7 @@ func TestAuthorizationCodeFormPostPersonalAccount(t *testing.T) {
 	t.Parallel()
 	env := testserver.New(t)
 	const redirect = "https://localhost:3000/auth/callback"
-	params := url.Values{"client_id": {testserver.DelegatedAppID}, "response_type": {"code"}, "redirect_uri": {redirect}, "scope": {"https://graph.microsoft.com/.default openid"},
+	params := url.Values{"client_id": {testserver.DelegatedAppID}, "response_type": {"code"}, "redirect_uri": {redirect}, "scope": {"https://graph.microsoft.com/.default"},
 		"response_mode": {"form_post"}, "state": {"xyz"}}
 	b := browser()
 	_, page := fetch(t, b, "GET", env.URL+"/consumers/oauth2/v2.0/authorize?"+params.Encode(), nil)
@@ -217,9 +217,10 @@ func TestAuthorizationCodeFormPostPersonalAccount(t *testing.T) {
 	if status, body := postToken(t, env, "consumers", redeem); status != 401 || body["error_codes"].([]any)[0] != float64(7000218) {
 		t.Errorf("confidential client redeeming without its secret = %d %v, want 401 [7000218]", status, body["error_description"])
 	}
-	status, body := postToken(t, env, "consumers", with(redeem, "client_secret", testserver.DelegatedSecret))
-	if status != 200 {
-		t.Fatalf("redeem = %d %v", status, body)
+	// MSAL for Go asks for the OpenID Connect scopes only when it redeems the code.
+	status, body := postToken(t, env, "consumers", with(redeem, "client_secret", testserver.DelegatedSecret, "scope", "https://graph.microsoft.com/.default openid profile offline_access"))
+	if status != 200 || body["id_token"] == nil || body["refresh_token"] == nil {
+		t.Fatalf("redeem = %d %v, want tokens with an id token and a refresh token", status, body)
 	}
 	c := claimsOf(t, body["access_token"].(string))
 	if c["tid"] != identity.ConsumersTenant || c["oid"] != testserver.Sam || c["idp"] != "live.com" || c["acct"] != float64(1) || c["upn"] != nil {
