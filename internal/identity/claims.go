@@ -74,8 +74,10 @@ func errBadCredentials() *OAuthError {
 	return oauthErr(http.StatusBadRequest, "invalid_grant", 50126, "Error validating credentials due to invalid username or password.")
 }
 
+// errNoUser is Entra's answer for an unknown sign-in name; where names the
+// directory ("the contoso.onmicrosoft.com directory").
 func errNoUser(upn, where string) *OAuthError {
-	return oauthErr(http.StatusBadRequest, "invalid_grant", 50034, "The user account %s does not exist in the %s directory. To sign into this application, the account must be added to the directory.", upn, where)
+	return oauthErr(http.StatusBadRequest, "invalid_grant", 50034, "The user account %s does not exist in %s. To sign into this application, the account must be added to the directory.", upn, where)
 }
 
 // checkSignIn verifies a user's password and that the account may sign in; it

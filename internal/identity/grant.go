@@ -75,7 +75,7 @@ func (s *Service) passwordGrant(ctx context.Context, req *tokenRequest) (*TokenR
 	}
 	user, err := s.userByUPN(ctx, tenant.ID, username)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, errNoUser(username, tenant.Domain)
+		return nil, errNoUser(username, "the "+tenant.Domain+" directory")
 	}
 	if err != nil {
 		return nil, errTransient()
@@ -129,6 +129,9 @@ func (s *Service) refreshTokenGrant(ctx context.Context, req *tokenRequest) (*To
 	}
 	if !user.enabled() {
 		return nil, oauthErr(http.StatusBadRequest, "invalid_grant", 50057, "The user account is disabled.")
+	}
+	if t, ok := s.Tenant(tid); tid != ConsumersTenant && (!ok || !t.Consented(req.app)) {
+		return nil, errNoConsent(req.app, "the tenant "+tid)
 	}
 	// Roles are read again, so a refreshed token tells the roles of now.
 	c, err := s.credential(ctx, tid, oid)

@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -11,6 +12,7 @@ import (
 	"errors"
 	"html/template"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/graphhook/graphhook/internal/store"
@@ -99,6 +101,9 @@ func (s *Service) accounts(ctx context.Context, tenants []Tenant, app App) ([]ac
 		}
 		return nil
 	})
+	slices.SortFunc(out, func(a, b account) int {
+		return cmp.Or(strings.Compare(a.TenantName, b.TenantName), strings.Compare(a.UPN, b.UPN))
+	})
 	return out, err
 }
 
@@ -121,7 +126,11 @@ func (s *Service) signInUser(ctx context.Context, tenants []Tenant, app App, use
 		}
 		return t, u, nil
 	}
-	return Tenant{}, storedUser{}, errNoUser(username, "this")
+	where := "any directory this sign-in covers"
+	if len(tenants) == 1 {
+		where = "the " + tenants[0].Domain + " directory"
+	}
+	return Tenant{}, storedUser{}, errNoUser(username, where)
 }
 
 // pageData fills the sign-in page template.
