@@ -34,8 +34,8 @@ const (
 
 // Config configures the identity service.
 type Config struct {
-	// PublicURL is the base URL graphhook names itself by; token issuers and discovery
-	// documents are built from it. Required.
+	// PublicURL is the base URL graphhook names itself by where no request says which
+	// (issuers and links follow the host of each request). Required.
 	PublicURL string
 	// TokenLifetime is how long access tokens live (default 1 hour, as Entra's).
 	TokenLifetime time.Duration
