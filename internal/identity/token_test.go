@@ -497,3 +497,31 @@ func TestAccessTokenSurvivesURLChange(t *testing.T) {
 		t.Errorf("Authenticate(expired token) = nil error")
 	}
 }
+
+// Through the proxy the client talks to Entra's host: the id token's issuer is
+// Entra's, the access token's does not depend on the host at all.
+func TestTokenIssuersFollowTheHost(t *testing.T) {
+	t.Parallel()
+	env := testserver.New(t)
+	form := with(pwForm, "scope", "User.Read openid profile")
+	req, _ := http.NewRequest("POST", env.URL+"/organizations/oauth2/v2.0/token", strings.NewReader(form.Encode()))
+	req.Host = "login.microsoftonline.com"
+	req.Header.Set("X-Forwarded-Proto", "https")
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body map[string]any
+	json.NewDecoder(resp.Body).Decode(&body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("token = %d %v", resp.StatusCode, body)
+	}
+	if iss := claimsOf(t, body["id_token"].(string))["iss"]; iss != "https://login.microsoftonline.com/"+testserver.Tenant+"/v2.0" {
+		t.Errorf("id token iss = %v, want Entra's", iss)
+	}
+	if iss := claimsOf(t, body["access_token"].(string))["iss"]; iss != "https://sts.windows.net/"+testserver.Tenant+"/" {
+		t.Errorf("access token iss = %v, want https://sts.windows.net/{tid}/", iss)
+	}
+}
