@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"os/exec"
@@ -154,7 +156,7 @@ func TestServeDemoTenantEndToEnd(t *testing.T) {
 	if status, _ := get(appTok, "/v1.0/me"); status != 400 {
 		t.Errorf("app GET /v1.0/me = %d, want 400", status)
 	}
-	work := tokenFrom(t, base+"/contoso.onmicrosoft.com/oauth2/v2.0/token", url.Values{"grant_type": {"password"}, "client_id": {"11111111-0000-4000-8000-000000000002"},
+	work := tokenFrom(t, base+"/contoso.onmicrosoft.com/oauth2/v2.0/token", url.Values{"grant_type": {"password"}, "client_id": {"11111111-0000-4000-8000-000000000002"}, "client_secret": {"demo-delegated-secret"},
 		"username": {"adele@contoso.onmicrosoft.com"}, "password": {"Passw0rd!"}, "scope": {"https://graph.microsoft.com/User.Read.All"}})
 	if status, body := get(work, "/v1.0/me"); status != 200 || body["userPrincipalName"] != "adele@contoso.onmicrosoft.com" {
 		t.Errorf("work GET /v1.0/me = %d %v", status, body)
@@ -162,8 +164,9 @@ func TestServeDemoTenantEndToEnd(t *testing.T) {
 	if status, _ := get(work, "/v1.0/users"); status != 200 {
 		t.Errorf("work GET /v1.0/users with User.Read.All = %d, want 200", status)
 	}
-	personal := tokenFrom(t, base+"/consumers/oauth2/v2.0/token", url.Values{"grant_type": {"password"}, "client_id": {"11111111-0000-4000-8000-000000000002"},
-		"username": {"sam@outlook.com"}, "password": {"Passw0rd!"}, "scope": {"https://graph.microsoft.com/User.Read"}})
+	// Entra has no password grant for personal accounts: sign in as a CLI would, with
+	// the device code flow of the public client app.
+	personal := deviceCodeTokenFrom(t, base, "consumers", "11111111-0000-4000-8000-000000000003", "sam@outlook.com", "Passw0rd!", "https://graph.microsoft.com/User.Read")
 	if status, body := get(personal, "/v1.0/me"); status != 200 || body["displayName"] != "Sam" {
 		t.Errorf("personal GET /v1.0/me = %d %v", status, body)
 	}
@@ -216,6 +219,45 @@ func tokenFrom(t *testing.T, endpoint string, form url.Values) string {
 		t.Fatal(err)
 	}
 	return tok.AccessToken
+}
+
+// deviceCodeTokenFrom runs the device code flow against a running server: start it,
+// sign in on /devicelogin as the user would, and redeem the device code.
+func deviceCodeTokenFrom(t *testing.T, base, tenant, clientID, upn, password, scope string) string {
+	t.Helper()
+	resp, err := http.PostForm(base+"/"+tenant+"/oauth2/v2.0/devicecode", url.Values{"client_id": {clientID}, "scope": {scope}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dc map[string]any
+	json.NewDecoder(resp.Body).Decode(&dc)
+	resp.Body.Close()
+	verify, _ := dc["verification_uri"].(string)
+	if resp.StatusCode != 200 || verify == "" {
+		t.Fatalf("devicecode = %d %v", resp.StatusCode, dc)
+	}
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar}
+	page, err := browser.Get(verify)
+	if err != nil {
+		t.Fatal(err)
+	}
+	html, _ := io.ReadAll(page.Body)
+	page.Body.Close()
+	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindSubmatch(html)
+	if m == nil {
+		t.Fatalf("devicelogin page = %s", html)
+	}
+	page, err = browser.PostForm(verify, url.Values{"csrf": {string(m[1])}, "otc": {dc["user_code"].(string)}, "username": {upn}, "password": {password}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	html, _ = io.ReadAll(page.Body)
+	page.Body.Close()
+	if !strings.Contains(string(html), `id="done"`) {
+		t.Fatalf("devicelogin sign-in = %s", html)
+	}
+	return tokenFrom(t, base+"/"+tenant+"/oauth2/v2.0/token", url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:device_code"}, "client_id": {clientID}, "device_code": {dc["device_code"].(string)}})
 }
 
 func TestServeRefusesBadInput(t *testing.T) {

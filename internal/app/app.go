@@ -291,7 +291,11 @@ func (m *Main) printBanner() {
 	t := demo.Tenants[0]
 	fmt.Fprintf(w, "demo tenant: %s (%s)\n", t.ID, t.Domain)
 	for _, a := range t.Apps {
-		fmt.Fprintf(w, "demo app: %s  client id %s  secret %s\n", a.DisplayName, a.ClientID, a.ClientSecret)
+		secret := "secret " + a.ClientSecret
+		if a.ClientSecret == "" {
+			secret = "no secret (public client: device code or authorization code with PKCE)"
+		}
+		fmt.Fprintf(w, "demo app: %s  client id %s  %s\n", a.DisplayName, a.ClientID, secret)
 	}
 	for _, u := range t.Users {
 		fmt.Fprintf(w, "demo user: %s  password %s\n", u.UserPrincipalName, u.Password)

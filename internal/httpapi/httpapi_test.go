@@ -53,7 +53,7 @@ func TestAuthentication(t *testing.T) {
 		}
 		return tok
 	}
-	base := jwt.MapClaims{"aud": "https://graph.microsoft.com", "iss": env.URL + "/" + testserver.Tenant + "/v2.0", "tid": testserver.Tenant,
+	base := jwt.MapClaims{"aud": "https://graph.microsoft.com", "iss": "https://sts.windows.net/" + testserver.Tenant + "/", "ver": "1.0", "tid": testserver.Tenant,
 		"idtyp": "app", "appid": testserver.AppID, "roles": []string{"User.Read.All"}, "exp": time.Now().Add(time.Hour).Unix(), "nbf": time.Now().Unix()}
 	with := func(k string, v any) jwt.MapClaims {
 		c := jwt.MapClaims{}

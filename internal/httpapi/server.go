@@ -271,45 +271,13 @@ func (s *Server) serveAdmin(c *Ctx, rest string) string {
 	return s.dispatch(c, s.adminAPI, segs)
 }
 
-// serveIdentity serves /{tenant}/oauth2/v2.0/token, /{tenant}/v2.0/.well-known/
-// openid-configuration and /{tenant}/discovery[/v2.0]/keys.
+// serveIdentity serves the identity service's endpoints (/{tenant}/oauth2/v2.0/token,
+// the OpenID configuration, the keys, instance discovery, the sign-in pages) and the
+// home page.
 func (s *Server) serveIdentity(c *Ctx, tenant, rest string) string {
-	r := c.R
-	switch {
-	case strings.EqualFold(rest, "oauth2/v2.0/token") || strings.EqualFold(rest, "oauth2/token"):
-		if r.Method != http.MethodPost {
-			c.W.Header().Set("Allow", "POST")
-			writeOAuth(c, http.StatusMethodNotAllowed, &identity.OAuthError{Code: "invalid_request", Description: "AADSTS900561: The endpoint only accepts POST requests."})
-			return "token"
-		}
-		r.Body = http.MaxBytesReader(c.W, r.Body, 64<<10)
-		if err := r.ParseForm(); err != nil {
-			writeOAuth(c, http.StatusBadRequest, &identity.OAuthError{Code: "invalid_request", Description: "AADSTS900144: The request body must be application/x-www-form-urlencoded: " + err.Error()})
-			return "token"
-		}
-		user, pass, _ := r.BasicAuth()
-		resp, oerr := s.cfg.Identity.Token(r.Context(), tenant, r.PostForm, user, pass)
-		c.W.Header().Set("Cache-Control", "no-store")
-		c.W.Header().Set("Pragma", "no-cache")
-		if oerr != nil {
-			oerr.Timestamp = c.Now.Format("2006-01-02 15:04:05Z")
-			oerr.TraceID, oerr.Correlation = c.RequestID, c.ClientRequestID
-			writeOAuth(c, oerr.Status, oerr)
-			return "token"
-		}
-		writeRaw(c, http.StatusOK, resp)
-		return "token"
-	case strings.EqualFold(rest, "v2.0/.well-known/openid-configuration") || strings.EqualFold(rest, ".well-known/openid-configuration"):
-		doc, ok := s.cfg.Identity.Discovery(tenant)
-		if !ok {
-			writeOAuth(c, http.StatusBadRequest, &identity.OAuthError{Code: "invalid_tenant", Description: fmt.Sprintf("AADSTS90002: Tenant '%s' not found.", tenant)})
-			return "discovery"
-		}
-		writeRaw(c, http.StatusOK, doc)
-		return "discovery"
-	case strings.EqualFold(rest, "discovery/v2.0/keys") || strings.EqualFold(rest, "discovery/keys"):
-		writeRaw(c, http.StatusOK, s.cfg.Identity.JWKS())
-		return "keys"
+	if route := s.cfg.Identity.ServeEndpoint(c.W, c.R, tenant, rest); route != "" {
+		c.written = true
+		return route
 	}
 	if tenant == "" {
 		c.Write(http.StatusOK, "text/plain; charset=utf-8", []byte("graphhook: Microsoft Graph change notifications, self-hosted. API under /v1.0 and /beta.\n"))
@@ -317,13 +285,6 @@ func (s *Server) serveIdentity(c *Ctx, tenant, rest string) string {
 	}
 	s.writeError(c, graph.Errorf(http.StatusNotFound, graph.CodeBadRequest, "Resource not found for the segment '%s'.", tenant))
 	return ""
-}
-
-func writeOAuth(c *Ctx, status int, e *identity.OAuthError) {
-	if e.ErrorCodes == nil {
-		e.ErrorCodes = []int{}
-	}
-	writeRaw(c, status, e)
 }
 
 func writeRaw(c *Ctx, status int, v any) {

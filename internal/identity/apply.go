@@ -121,18 +121,25 @@ func (s *Service) ApplyFixture(ctx context.Context, f *Fixture) error {
 	err := s.st.Update(ctx, func(tx store.Tx) error {
 		for _, t := range f.Tenants {
 			tid := strings.ToLower(t.ID)
-			tdoc, _ := json.Marshal(Tenant{ID: tid, DisplayName: t.DisplayName, Domain: strings.ToLower(t.Domain)})
+			var consented []string
+			for _, id := range t.ConsentedApps {
+				consented = append(consented, strings.ToLower(id))
+			}
+			tdoc, _ := json.Marshal(Tenant{ID: tid, DisplayName: t.DisplayName, Domain: strings.ToLower(t.Domain), ConsentedApps: consented})
 			if err := upsert(ctx, tx, &store.Object{Tenant: "", Kind: KindTenant, ID: tid, Alt: strings.ToLower(t.Domain), Data: tdoc}); err != nil {
 				return err
 			}
 			for _, a := range t.Apps {
-				salt := make([]byte, 16)
-				rand.Read(salt)
 				app := App{
 					ClientID: strings.ToLower(a.ClientID), TenantID: tid, DisplayName: a.DisplayName,
-					SecretSalt: salt, SecretHash: hashSecret(salt, a.ClientSecret),
-					ApplicationPermissions: nonNil(a.ApplicationPermissions), DelegatedPermissions: nonNil(a.DelegatedPermissions),
+					ApplicationPermissions: canonical(a.ApplicationPermissions), DelegatedPermissions: canonical(a.DelegatedPermissions),
 					ServicePrincipalID: ServicePrincipalID(tid, a.ClientID),
+					PublicClient:       a.PublicClient, RedirectURIs: a.RedirectURIs,
+				}
+				if a.ClientSecret != "" {
+					app.SecretSalt = make([]byte, 16)
+					rand.Read(app.SecretSalt)
+					app.SecretHash = hashSecret(app.SecretSalt, a.ClientSecret)
 				}
 				adoc, _ := json.Marshal(app)
 				if err := upsert(ctx, tx, &store.Object{Tenant: "", Kind: KindApp, ID: app.ClientID, Owner: tid, Alt: app.ClientID, Data: adoc}); err != nil {
@@ -205,11 +212,17 @@ func SetPassword(ctx context.Context, tx store.Tx, tid, userID, password string)
 	return upsert(ctx, tx, &store.Object{Tenant: tid, Kind: KindCredential, ID: strings.ToLower(userID), Data: cdoc})
 }
 
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
+// canonical spells permission names as the catalog does (tokens carry Entra's
+// casing); ParseFixture has done so already, fixtures built in code may not have.
+func canonical(names []string) []string {
+	out := []string{}
+	for _, n := range names {
+		if p, ok := Permissions().Lookup(n); ok {
+			n = p.Name
+		}
+		out = append(out, n)
 	}
-	return s
+	return out
 }
 
 func upsert(ctx context.Context, tx store.Tx, o *store.Object) error {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -26,6 +27,10 @@ type FixtureTenant struct {
 	Apps        []FixtureApp   `yaml:"apps"`
 	Users       []FixtureUser  `yaml:"users"`
 	Groups      []FixtureGroup `yaml:"groups"`
+	// ConsentedApps are client ids of other tenants' (multi-tenant) apps this
+	// tenant's administrator consented to: their users may sign in to them, and the
+	// apps may get application tokens for this tenant. Default none.
+	ConsentedApps []string `yaml:"consentedApps"`
 }
 
 // FixtureApp is an app registration with its granted permissions.
@@ -35,6 +40,14 @@ type FixtureApp struct {
 	DisplayName            string   `yaml:"displayName"`
 	ApplicationPermissions []string `yaml:"applicationPermissions"`
 	DelegatedPermissions   []string `yaml:"delegatedPermissions"`
+	// PublicClient marks an app that cannot keep a secret (a CLI, a desktop or
+	// single-page app): it signs users in without a client secret, through the device
+	// code, authorization code (with PKCE) or password grant. Default false, and then
+	// clientSecret is required.
+	PublicClient bool `yaml:"publicClient"`
+	// RedirectURIs are where the authorization endpoint may send a code back. Public
+	// clients may also use any port of http://localhost, as Entra allows.
+	RedirectURIs []string `yaml:"redirectUris"`
 }
 
 // FixtureUser is a work or school user, or a personal account.
@@ -92,8 +105,8 @@ func IsGUID(s string) bool { return guidRE.MatchString(s) }
 // not silently drop a setting.
 var fixtureKeys = map[string][]string{
 	"root":   {"tenants", "personalAccounts"},
-	"tenant": {"id", "domain", "displayName", "apps", "users", "groups"},
-	"app":    {"clientId", "clientSecret", "displayName", "applicationPermissions", "delegatedPermissions"},
+	"tenant": {"id", "domain", "displayName", "apps", "users", "groups", "consentedApps"},
+	"app":    {"clientId", "clientSecret", "displayName", "applicationPermissions", "delegatedPermissions", "publicClient", "redirectUris"},
 	"user":   {"id", "userPrincipalName", "password", "displayName", "mail", "givenName", "surname", "jobTitle", "department", "officeLocation", "mobilePhone", "businessPhones", "accountEnabled", "directoryRoles"},
 	"group":  {"id", "displayName", "description", "mailNickname", "groupTypes", "mailEnabled", "securityEnabled", "visibility", "members", "owners"},
 }
@@ -234,14 +247,19 @@ func (p *fixtureParser) validate(root *yaml.Node, f *Fixture) error {
 		}
 		return nil
 	}
-	checkPerms := func(n *yaml.Node, key string, perms []string) error {
+	// checkPerms checks each name against the permission catalog for its type and
+	// rewrites it in Entra's casing, the one tokens carry.
+	checkPerms := func(n *yaml.Node, key string, perms []string, check func(string) (string, error)) error {
 		for i, perm := range perms {
-			if !IsKnownPermission(perm) {
-				return p.errAt(item(n, key, i), key, "unknown Graph permission %q", perm)
+			name, err := check(perm)
+			if err != nil {
+				return p.errAt(item(n, key, i), key, "%v", err)
 			}
+			perms[i] = name
 		}
 		return nil
 	}
+	catalog := Permissions()
 	if len(f.Tenants) == 0 {
 		return p.errAt(root, "tenants", "at least one tenant is required")
 	}
@@ -267,14 +285,24 @@ func (p *fixtureParser) validate(root *yaml.Node, f *Fixture) error {
 			if err := checkID(an, a.ClientID); err != nil {
 				return p.errAt(lineOf(an, "clientId"), "clientId", "%q is not a GUID used once", a.ClientID)
 			}
-			if a.ClientSecret == "" {
-				return p.errAt(lineOf(an, "clientSecret"), "clientSecret", "required")
+			if a.ClientSecret == "" && !a.PublicClient {
+				return p.errAt(lineOf(an, "clientSecret"), "clientSecret", "required (or publicClient: true for an app without a secret)")
 			}
-			if err := checkPerms(an, "applicationPermissions", a.ApplicationPermissions); err != nil {
+			if err := checkPerms(an, "applicationPermissions", a.ApplicationPermissions, catalog.CheckApplication); err != nil {
 				return err
 			}
-			if err := checkPerms(an, "delegatedPermissions", a.DelegatedPermissions); err != nil {
+			if err := checkPerms(an, "delegatedPermissions", a.DelegatedPermissions, catalog.CheckDelegated); err != nil {
 				return err
+			}
+			for i, uri := range a.RedirectURIs {
+				if u, err := url.Parse(uri); err != nil || u.Scheme == "" || u.Fragment != "" {
+					return p.errAt(item(an, "redirectUris", i), "redirectUris", "%q is not an absolute URI without a fragment", uri)
+				}
+			}
+		}
+		for i, id := range t.ConsentedApps {
+			if !IsGUID(id) {
+				return p.errAt(item(tn, "consentedApps", i), "consentedApps", "%q is not a client id (a GUID)", id)
 			}
 		}
 		userIDs := map[string]bool{}

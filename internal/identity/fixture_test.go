@@ -19,7 +19,7 @@ func TestExampleFixtureParses(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ParseFixture(examples/fixture.yaml) = %v", err)
 	}
-	if len(fx.Tenants) != 1 || len(fx.Tenants[0].Users) < 5 || len(fx.Tenants[0].Groups) != 2 || len(fx.PersonalAccounts) != 1 || len(fx.Tenants[0].Apps) != 2 {
+	if len(fx.Tenants) != 1 || len(fx.Tenants[0].Users) < 5 || len(fx.Tenants[0].Groups) != 2 || len(fx.PersonalAccounts) != 1 || len(fx.Tenants[0].Apps) != 3 {
 		t.Fatalf("example fixture: %d tenants, users/groups/apps not as documented", len(fx.Tenants))
 	}
 	demo := identity.DemoFixture()

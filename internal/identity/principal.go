@@ -1,10 +1,19 @@
-// Package identity holds tenants, apps, users and personal accounts; issues OAuth2
-// tokens the way Microsoft Entra ID does for Graph (client credentials, password,
-// refresh token); publishes the signing keys (JWKS, OpenID discovery); validates bearer
-// tokens; and says which permission type a call has and which permissions it holds.
+// Package identity is graphhook's stand-in for Microsoft Entra ID: tenants, apps,
+// users and personal accounts from the fixture; the endpoints Microsoft's sign-in
+// libraries call (instance discovery, user realm, OpenID configuration v1 and v2,
+// signing keys, the token endpoint with one function per grant, the authorization code
+// flow with PKCE behind a sign-in page, the device code flow); bearer validation of
+// Graph access tokens; and which permission type a call has and which permissions it
+// holds.
 //
-// The seed's permission-type table and the spec's permission-name table are encoded
-// once, as data, in permissions.go.
+// Answers follow Entra's where clients notice: error bodies with their AADSTS codes
+// and trace lines, the response's scope, id tokens and client_info, access tokens in
+// Graph's v1 form (issuer https://sts.windows.net/{tid}/, so they do not name
+// graphhook's URL), and issuers and links on the host the client used, so that one
+// server answers both through the intercepting proxy (as Entra's hosts) and directly.
+//
+// Graph's permission catalog is data (permissions.tsv, catalog.go); the table of who
+// may subscribe to what is data too (permissions.go).
 package identity
 
 import (
@@ -54,10 +63,8 @@ type Principal struct {
 	TenantID string // the tenant the token was issued for (consumers for personal accounts)
 	Type     PermissionType
 	AppID    string // client id of the calling app
-	// AppTenantID is the tenant that registered the app.
-	AppTenantID string
-	// ServicePrincipalID is the object id of the app's service principal: creatorId of
-	// app-only subscriptions.
+	// ServicePrincipalID is the object id of the app's service principal in the
+	// token's tenant: creatorId of app-only subscriptions.
 	ServicePrincipalID string
 	UserID             string // object id of the signed-in user; "" for application calls
 	UPN                string

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -33,8 +34,8 @@ const (
 
 // Config configures the identity service.
 type Config struct {
-	// PublicURL is the base URL graphhook names itself by; token issuers and discovery
-	// documents are built from it. Required.
+	// PublicURL is the base URL graphhook names itself by where no request says which
+	// (issuers and links follow the host of each request). Required.
 	PublicURL string
 	// TokenLifetime is how long access tokens live (default 1 hour, as Entra's).
 	TokenLifetime time.Duration
@@ -59,6 +60,14 @@ type Tenant struct {
 	ID          string `json:"id"`
 	DisplayName string `json:"displayName"`
 	Domain      string `json:"domain"`
+	// ConsentedApps are other tenants' apps this tenant consented to (client ids).
+	ConsentedApps []string `json:"consentedApps,omitempty"`
+}
+
+// Consented reports whether the tenant's users may sign in to app, and app may act in
+// the tenant: the tenant registered it or consented to it.
+func (t Tenant) Consented(app App) bool {
+	return t.ID == app.TenantID || slices.ContainsFunc(t.ConsentedApps, func(id string) bool { return strings.EqualFold(id, app.ClientID) })
 }
 
 // App is an app registration.
@@ -71,7 +80,13 @@ type App struct {
 	ApplicationPermissions []string `json:"applicationPermissions"`
 	DelegatedPermissions   []string `json:"delegatedPermissions"`
 	ServicePrincipalID     string   `json:"servicePrincipalId"`
+	// PublicClient apps have no secret to present (see FixtureApp.PublicClient).
+	PublicClient bool     `json:"publicClient,omitempty"`
+	RedirectURIs []string `json:"redirectUris,omitempty"`
 }
+
+// HasSecret reports whether the app has a client secret (confidential client).
+func (a App) HasSecret() bool { return len(a.SecretHash) > 0 }
 
 type credential struct {
 	Salt []byte `json:"salt"`
@@ -243,40 +258,4 @@ func (s *Service) publicKey(kid string) (*rsa.PublicKey, bool) {
 		}
 	}
 	return nil, false
-}
-
-// Issuer is the iss claim of tokens for tenant tid.
-func (s *Service) Issuer(tid string) string {
-	return s.cfg.PublicURL + "/" + tid + "/v2.0"
-}
-
-// Discovery returns the OpenID configuration for a tenant segment of the URL.
-func (s *Service) Discovery(tenantSeg string) (map[string]any, bool) {
-	issuerTenant := tenantSeg
-	switch strings.ToLower(tenantSeg) {
-	case "common", "organizations":
-		issuerTenant = "{tenantid}"
-	default:
-		t, ok := s.Tenant(tenantSeg)
-		if !ok {
-			return nil, false
-		}
-		issuerTenant = t.ID
-	}
-	base := s.cfg.PublicURL + "/" + tenantSeg
-	return map[string]any{
-		"issuer":                                s.cfg.PublicURL + "/" + issuerTenant + "/v2.0",
-		"token_endpoint":                        base + "/oauth2/v2.0/token",
-		"jwks_uri":                              base + "/discovery/v2.0/keys",
-		"authorization_endpoint":                base + "/oauth2/v2.0/authorize",
-		"token_endpoint_auth_methods_supported": []string{"client_secret_post", "client_secret_basic"},
-		"grant_types_supported":                 []string{"client_credentials", "password", "refresh_token"},
-		"response_types_supported":              []string{"token"},
-		"subject_types_supported":               []string{"pairwise"},
-		"id_token_signing_alg_values_supported": []string{"RS256"},
-		"scopes_supported":                      []string{"openid", "profile", "email", "offline_access"},
-		"tenant_region_scope":                   "NA",
-		"cloud_instance_name":                   "graphhook",
-		"msgraph_host":                          strings.TrimPrefix(strings.TrimPrefix(s.cfg.PublicURL, "https://"), "http://"),
-	}, true
 }

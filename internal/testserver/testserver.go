@@ -17,7 +17,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -120,13 +122,16 @@ func (e *Env) UserToken(upn string, scopes ...string) string {
 	return e.DelegatedToken(DelegatedAppID, DelegatedSecret, Tenant, upn, scopes...)
 }
 
-// PersonalToken returns a delegated token for the demo personal account.
+// PersonalToken returns a delegated token for the demo personal account (signed in
+// with the device code flow, as Entra allows for personal accounts).
 func (e *Env) PersonalToken(scopes ...string) string {
 	e.T.Helper()
 	return e.DelegatedToken(DelegatedAppID, DelegatedSecret, "consumers", SamUPN, scopes...)
 }
 
-// DelegatedToken signs a user in through an app with the password grant.
+// DelegatedToken signs a user in through an app: with the password grant on a
+// tenant, and where Entra refuses that grant (/consumers, /common: personal accounts)
+// with the device code flow, driving the sign-in page over HTTP as a user would.
 func (e *Env) DelegatedToken(clientID, secret, tenant, upn string, scopes ...string) string {
 	e.T.Helper()
 	scope := "https://graph.microsoft.com/.default"
@@ -137,8 +142,56 @@ func (e *Env) DelegatedToken(clientID, secret, tenant, upn string, scopes ...str
 		}
 		scope = strings.Join(full, " ")
 	}
+	if strings.EqualFold(tenant, "consumers") || strings.EqualFold(tenant, "common") {
+		return e.deviceCodeToken(clientID, secret, tenant, upn, scope)
+	}
 	return e.token(tenant, url.Values{"grant_type": {"password"}, "client_id": {clientID}, "client_secret": {secret},
 		"username": {upn}, "password": {Password}, "scope": {scope}})
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// deviceCodeToken runs the device code flow: start it, enter the code and sign in on
+// /devicelogin, then redeem the device code.
+func (e *Env) deviceCodeToken(clientID, secret, tenant, upn, scope string) string {
+	e.T.Helper()
+	resp, err := http.PostForm(e.URL+"/"+tenant+"/oauth2/v2.0/devicecode", url.Values{"client_id": {clientID}, "scope": {scope}})
+	if err != nil {
+		e.T.Fatalf("devicecode: %v", err)
+	}
+	var dc struct {
+		DeviceCode      string `json:"device_code"`
+		UserCode        string `json:"user_code"`
+		VerificationURI string `json:"verification_uri"`
+		Error           string `json:"error_description"`
+	}
+	json.NewDecoder(resp.Body).Decode(&dc)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		e.T.Fatalf("devicecode: %d %s", resp.StatusCode, dc.Error)
+	}
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar}
+	page, err := browser.Get(dc.VerificationURI)
+	if err != nil {
+		e.T.Fatalf("devicelogin: %v", err)
+	}
+	body, _ := io.ReadAll(page.Body)
+	page.Body.Close()
+	m := csrfField.FindSubmatch(body)
+	if m == nil {
+		e.T.Fatalf("devicelogin page has no form: %s", body)
+	}
+	page, err = browser.PostForm(dc.VerificationURI, url.Values{"csrf": {string(m[1])}, "otc": {dc.UserCode}, "username": {upn}, "password": {Password}})
+	if err != nil {
+		e.T.Fatalf("devicelogin: %v", err)
+	}
+	body, _ = io.ReadAll(page.Body)
+	page.Body.Close()
+	if !bytes.Contains(body, []byte(`id="done"`)) {
+		e.T.Fatalf("devicelogin sign-in of %s failed: %s", upn, body)
+	}
+	return e.token(tenant, url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:device_code"}, "client_id": {clientID}, "client_secret": {secret}, "device_code": {dc.DeviceCode}})
 }
 
 func (e *Env) token(tenant string, form url.Values) string {
