@@ -69,7 +69,8 @@ type proc struct {
 func start(t *testing.T, env []string, args ...string) *proc {
 	t.Helper()
 	cmd := exec.Command(binary(t), append([]string{"serve"}, args...)...)
-	cmd.Env = append(os.Environ(), env...)
+	// Parallel servers each take a free HTTPS port, not the default 8443.
+	cmd.Env = append(append(os.Environ(), "GRAPHHOOK_HTTPS_ADDR=127.0.0.1:0"), env...)
 	stdout, _ := cmd.StdoutPipe()
 	p := &proc{cmd: cmd, lines: make(chan string, 100), stderr: &strings.Builder{}, done: make(chan error, 1)}
 	cmd.Stderr = p.stderr
@@ -279,7 +280,7 @@ func TestServeRefusesBadInput(t *testing.T) {
 		{[]string{"extra"}, "unexpected argument"},
 	}
 	for _, tt := range tests {
-		cmd := exec.Command(binary(t), append([]string{"serve", "--addr", "127.0.0.1:0", "--data", t.TempDir()}, tt.args...)...)
+		cmd := exec.Command(binary(t), append([]string{"serve", "--addr", "127.0.0.1:0", "--https-addr", "127.0.0.1:0", "--data", t.TempDir()}, tt.args...)...)
 		out, err := cmd.CombinedOutput()
 		if err == nil || !strings.Contains(string(out), tt.want) {
 			t.Errorf("serve %v: err %v, output %q, want a failure mentioning %q", tt.args, err, out, tt.want)

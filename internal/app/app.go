@@ -12,6 +12,7 @@ import (
 	"cmp"
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -20,6 +21,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -27,17 +30,20 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/graphhook/graphhook/internal/admin"
+	"github.com/graphhook/graphhook/internal/bodyrate"
 	"github.com/graphhook/graphhook/internal/clock"
 	"github.com/graphhook/graphhook/internal/delivery"
 	"github.com/graphhook/graphhook/internal/delta"
 	"github.com/graphhook/graphhook/internal/httpapi"
 	"github.com/graphhook/graphhook/internal/identity"
 	"github.com/graphhook/graphhook/internal/leader"
+	"github.com/graphhook/graphhook/internal/proxy"
 	"github.com/graphhook/graphhook/internal/service"
 	"github.com/graphhook/graphhook/internal/store"
 	"github.com/graphhook/graphhook/internal/store/postgres"
 	"github.com/graphhook/graphhook/internal/store/sqlite"
 	"github.com/graphhook/graphhook/internal/subscription"
+	"github.com/graphhook/graphhook/internal/tlsca"
 )
 
 // Main is one server. Its exported fields are set by Run, in the order Run builds
@@ -57,6 +63,14 @@ type Main struct {
 	HTTP       *httpapi.Server
 	// URL is the base URL the server listens on (http://127.0.0.1:PORT).
 	URL string
+	// HTTPSURL is the HTTPS listener's base URL (https://127.0.0.1:PORT); "" without
+	// one.
+	HTTPSURL string
+	// CA is the local certificate authority: it signs the HTTPS listener's
+	// certificate and the proxy front's certificates for Microsoft's hosts.
+	CA *tlsca.CA
+	// Proxy is the proxy front on the plain HTTP port (CONNECT for Microsoft's hosts).
+	Proxy *proxy.Proxy
 
 	Workloads     []Workload
 	Delivery      *delivery.Pipeline
@@ -65,12 +79,14 @@ type Main struct {
 	// store, where this process is the only node.
 	Leader *leader.Leader
 
-	listener net.Listener
-	server   *http.Server
-	services []service.Service // in start order
-	started  []service.Service
-	closeMu  sync.Mutex
-	closed   bool
+	listener    net.Listener
+	server      *http.Server
+	tlsListener net.Listener
+	tlsServer   *http.Server
+	services    []service.Service // in start order
+	started     []service.Service
+	closeMu     sync.Mutex
+	closed      bool
 }
 
 // New returns an unstarted server.
@@ -134,7 +150,14 @@ func (m *Main) openBase(ctx context.Context) error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	m.URL = "http://" + m.listener.Addr().String()
+	followHost := cfg.PublicURL == ""
 	cfg.PublicURL = strings.TrimRight(cmp.Or(cfg.PublicURL, m.URL), "/")
+	if cfg.HTTPSAddr != "" && cfg.HTTPSAddr != "off" {
+		if m.tlsListener, err = net.Listen("tcp", cfg.HTTPSAddr); err != nil {
+			return fmt.Errorf("listen (https): %w", err)
+		}
+		m.HTTPSURL = "https://" + m.tlsListener.Addr().String()
+	}
 
 	if cfg.Database != "" {
 		m.Store, err = postgres.Open(ctx, postgres.Config{URL: cfg.Database, Logger: m.Log.With("part", "store")})
@@ -142,6 +165,18 @@ func (m *Main) openBase(ctx context.Context) error {
 		m.Store, err = sqlite.Open(ctx, sqlite.Config{Dir: cfg.Data, Synchronous: cfg.Synchronous})
 	}
 	if err != nil {
+		return err
+	}
+	// The local CA lives with the data: in the data folder, or in the database so
+	// that every node serves certificates of one CA.
+	caCfg := tlsca.Config{}
+	if cfg.Database != "" {
+		caCfg.Store = m.Store
+	}
+	if cfg.Data != "" {
+		caCfg.Dir = filepath.Join(cfg.Data, "tls")
+	}
+	if m.CA, err = tlsca.Open(ctx, caCfg); err != nil {
 		return err
 	}
 	m.Identity, err = identity.New(ctx, m.Store, identity.Config{PublicURL: cfg.PublicURL, Clock: m.Clock})
@@ -164,10 +199,11 @@ func (m *Main) openBase(ctx context.Context) error {
 		cfg.AdminKey = hex.EncodeToString(b)
 	}
 	m.HTTP = httpapi.New(httpapi.Config{
-		PublicURL: cfg.PublicURL, AdminKey: cfg.AdminKey, Identity: m.Identity,
+		PublicURL: cfg.PublicURL, FollowRequestHost: followHost, AdminKey: cfg.AdminKey, Identity: m.Identity,
 		Ready: m.Store.Ping, Logger: m.Log, Registry: m.Registry, Clock: m.Clock,
 	})
-	return nil
+	m.Proxy, err = proxy.New(proxy.Config{CA: m.CA, Handler: m.HTTP, Log: m.Log.With("part", "proxy")})
+	return err
 }
 
 // wire builds graphhook's parts, in order: the workloads and the admin API; the
@@ -251,14 +287,41 @@ func (m *Main) serve(ctx context.Context) error {
 		}
 		m.started = append(m.started, s)
 	}
-	m.server = &http.Server{Handler: m.HTTP, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(m.Log.Handler(), slog.LevelWarn)}
+	// Both listeners: a 10 s limit on request headers, and a minimum body rate in
+	// place of a whole-request timeout, so that large uploads and long responses live
+	// as long as they keep moving.
+	errorLog := slog.NewLogLogger(m.Log.Handler(), slog.LevelWarn)
+	m.server = &http.Server{Handler: bodyrate.Handler(m.Proxy, bodyrate.Config{}), ReadHeaderTimeout: 10 * time.Second, ErrorLog: errorLog}
 	go func() {
 		if err := m.server.Serve(m.listener); !errors.Is(err, http.ErrServerClosed) {
 			m.Log.Error("serve HTTP", "err", err)
 		}
 	}()
+	if m.tlsListener != nil {
+		tlsCfg, err := m.serverTLS()
+		if err != nil {
+			return err
+		}
+		m.tlsServer = &http.Server{Handler: bodyrate.Handler(m.HTTP, bodyrate.Config{}), TLSConfig: tlsCfg, ReadHeaderTimeout: 10 * time.Second, ErrorLog: errorLog}
+		go func() {
+			if err := m.tlsServer.ServeTLS(m.tlsListener, "", ""); !errors.Is(err, http.ErrServerClosed) {
+				m.Log.Error("serve HTTPS", "err", err)
+			}
+		}()
+	}
 	m.printBanner()
 	return nil
+}
+
+// serverTLS is the HTTPS listener's configuration: the certificate and key given,
+// or one from the local CA for localhost, 127.0.0.1, ::1, the names given and
+// Microsoft's hosts (for clients that resolve those to this server themselves).
+func (m *Main) serverTLS() (*tls.Config, error) {
+	cfg := &m.Config
+	if cfg.TLSCert != "" {
+		return tlsca.LoadKeyPair(cfg.TLSCert, cfg.TLSKey)
+	}
+	return m.CA.ServerTLSConfig(append(slices.Clone(cfg.TLSNames), proxy.MicrosoftHosts()...))
 }
 
 // readFixture parses the fixture file at path; nil for "".
@@ -281,6 +344,14 @@ func readFixture(path string) (*identity.Fixture, error) {
 func (m *Main) printBanner() {
 	w := m.Stdout
 	fmt.Fprintf(w, "graphhook listening on %s\n", m.URL)
+	if m.HTTPSURL != "" {
+		fmt.Fprintf(w, "graphhook listening on %s\n", m.HTTPSURL)
+	}
+	where := m.CA.Path()
+	if where == "" {
+		where = "in the database (graphhook ca --database URL --export FILE writes it out)"
+	}
+	fmt.Fprintf(w, "local CA: %s (trust it to call the HTTPS port, or use HTTPS_PROXY=%s for Microsoft's hosts; see graphhook ca)\n", where, m.URL)
 	if m.Config.Profile == "dev" {
 		fmt.Fprintf(w, "admin key: %s\n", m.Config.AdminKey)
 	}
@@ -312,8 +383,15 @@ func (m *Main) printBanner() {
 // background services and closes the store.
 func (m *Main) Shutdown(ctx context.Context) error {
 	var errs []error
-	if m.server != nil {
-		if err := m.server.Shutdown(ctx); err != nil {
+	for _, srv := range []*http.Server{m.tlsServer, m.server} {
+		if srv != nil {
+			if err := srv.Shutdown(ctx); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	if m.Proxy != nil {
+		if err := m.Proxy.Shutdown(ctx); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -334,6 +412,14 @@ func (m *Main) Close() error {
 		m.server.Close()
 	} else if m.listener != nil {
 		m.listener.Close()
+	}
+	if m.tlsServer != nil {
+		m.tlsServer.Close()
+	} else if m.tlsListener != nil {
+		m.tlsListener.Close()
+	}
+	if m.Proxy != nil {
+		m.Proxy.Close()
 	}
 	for i := len(m.started) - 1; i >= 0; i-- {
 		m.started[i].Stop()

@@ -32,8 +32,20 @@ type Config struct {
 	Fixture string
 	// Profile is dev (default) or strict.
 	Profile string
-	// PublicURL is the base URL the server names itself by (default http://<Addr>).
+	// PublicURL is the base URL the server names itself by where no request says
+	// (the banner; a server behind a reverse proxy). Empty: links follow the scheme
+	// and host of each request, and the banner names http://<Addr>.
 	PublicURL string
+	// HTTPSAddr is the HTTPS listen address ("" or "off": no HTTPS listener; the
+	// serve command's default is 127.0.0.1:8443). Its certificate comes from the
+	// local CA unless TLSCert and TLSKey are given.
+	HTTPSAddr string
+	// TLSNames are host names (or IP addresses) the local CA's server certificate
+	// covers besides localhost, 127.0.0.1 and ::1.
+	TLSNames []string
+	// TLSCert and TLSKey are PEM files of a certificate and key to serve HTTPS with
+	// instead of the local CA's (bring your own, for production).
+	TLSCert, TLSKey string
 	// AdminKey is the admin API key; generated when empty (dev), required in strict.
 	AdminKey string
 	// LogLevel is debug, info (default), warn or error.
@@ -87,6 +99,14 @@ func (c *Config) validate() error {
 	}
 	if c.Profile == "strict" && c.AdminKey == "" {
 		return errors.New("the strict profile needs --admin-key (or GRAPHHOOK_ADMIN_KEY)")
+	}
+	if c.Profile == "strict" && c.Fixture == "" {
+		// The demo tenant's credentials are published: a strict server must never
+		// seed or accept them.
+		return errors.New("the strict profile needs --fixture (or GRAPHHOOK_FIXTURE): it never loads the demo tenant, whose credentials are public")
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return errors.New("--tls-cert and --tls-key go together")
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

@@ -139,7 +139,7 @@ type binary struct {
 
 func startBinary(t *testing.T, bin, data string) *binary {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data", data, "--log-level", "error")
+	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--https-addr", "127.0.0.1:0", "--data", data, "--log-level", "error")
 	cmd.Env = append(os.Environ(), "GRAPHHOOK_ADMIN_KEY=crash-test")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

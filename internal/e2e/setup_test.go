@@ -92,7 +92,7 @@ var listeningRE = regexp.MustCompile(`^graphhook listening on (http://127\.0\.0\
 func startServer(t *testing.T) *server {
 	t.Helper()
 	s := &server{stderr: &syncBuffer{}}
-	s.cmd = exec.Command(binPath, "serve", "--addr", "127.0.0.1:0", "--data", t.TempDir())
+	s.cmd = exec.Command(binPath, "serve", "--addr", "127.0.0.1:0", "--https-addr", "127.0.0.1:0", "--data", t.TempDir())
 	s.cmd.Stderr = s.stderr
 	stdout, err := s.cmd.StdoutPipe()
 	if err != nil {

@@ -90,10 +90,13 @@ func (c *Ctx) HasQuery(name string) bool {
 
 // ServiceRoot is the absolute URL of the API version the request used, e.g.
 // http://127.0.0.1:8787/v1.0.
-func (c *Ctx) ServiceRoot() string { return c.srv.cfg.PublicURL + "/" + c.Version }
+func (c *Ctx) ServiceRoot() string { return c.PublicURL() + "/" + c.Version }
 
-// PublicURL is the server's base URL.
-func (c *Ctx) PublicURL() string { return c.srv.cfg.PublicURL }
+// PublicURL is the server's base URL as this request should see it: Graph's own
+// (https://graph.microsoft.com) for a request that came through the proxy front, the
+// configured public URL when one was given, and otherwise the scheme and host the
+// client used, so that links served over HTTPS stay on HTTPS.
+func (c *Ctx) PublicURL() string { return c.srv.baseURL(c.R) }
 
 // ContextURL returns the @odata.context value for a metadata fragment, e.g.
 // ContextURL("users/$entity").
@@ -103,7 +106,7 @@ func (c *Ctx) ContextURL(fragment string) string {
 
 // RequestURL is the absolute URL of the request as the client sent it.
 func (c *Ctx) RequestURL() string {
-	return c.srv.cfg.PublicURL + c.R.URL.RequestURI()
+	return c.PublicURL() + c.R.URL.RequestURI()
 }
 
 // LinkWith returns the request's absolute URL with the given query parameters set
@@ -124,7 +127,7 @@ func (c *Ctx) LinkWith(set map[string]string) string {
 			q.Set(name, v)
 		}
 	}
-	u := c.srv.cfg.PublicURL + c.R.URL.EscapedPath()
+	u := c.PublicURL() + c.R.URL.EscapedPath()
 	if enc := q.Encode(); enc != "" {
 		u += "?" + strings.ReplaceAll(enc, "%24", "$")
 	}

@@ -27,12 +27,16 @@ import (
 	"github.com/graphhook/graphhook/internal/clock"
 	"github.com/graphhook/graphhook/internal/graph"
 	"github.com/graphhook/graphhook/internal/identity"
+	"github.com/graphhook/graphhook/internal/proxy"
 )
 
 // Config configures the server.
 type Config struct {
-	// PublicURL is the base URL in @odata links (required).
+	// PublicURL is the base URL in @odata links where the request does not say (required).
 	PublicURL string
+	// FollowRequestHost makes links follow the scheme and host of each request
+	// instead of PublicURL (set when no public URL was configured).
+	FollowRequestHost bool
 	// MaxBody caps request bodies in bytes (default 4 MiB, Graph's limit for most
 	// requests); routes may set their own.
 	MaxBody int64
@@ -201,7 +205,7 @@ func (s *Server) serveGraph(c *Ctx, rest string) string {
 			msg = ae.Message
 		}
 		s.writeError(c, graph.Errorf(http.StatusUnauthorized, graph.CodeInvalidAuthenticationToken, "%s", msg).
-			WithHeader("WWW-Authenticate", `Bearer realm="", authorization_uri="`+s.cfg.PublicURL+`/common/oauth2/v2.0/authorize", client_id="`+identity.GraphAppID+`"`))
+			WithHeader("WWW-Authenticate", `Bearer realm="", authorization_uri="`+s.loginURL(c.R)+`/common/oauth2/v2.0/authorize", client_id="`+identity.GraphAppID+`"`))
 		return ""
 	}
 	c.Principal = p
@@ -310,4 +314,28 @@ func (s *Server) writeError(c *Ctx, err error) {
 		}
 	}
 	writeRaw(c, ge.Status, graph.NewErrorBody(ge.Code, ge.Message, c.RequestID, c.ClientRequestID, c.Now))
+}
+
+// baseURL is the base of the links a response to r carries (see Ctx.PublicURL).
+func (s *Server) baseURL(r *http.Request) string {
+	if host, ok := proxy.Via(r); ok {
+		return "https://" + host
+	}
+	if !s.cfg.FollowRequestHost || r.Host == "" {
+		return s.cfg.PublicURL
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+// loginURL is the sign-in authority named in a 401's WWW-Authenticate: Entra's own
+// through the proxy front, otherwise this server.
+func (s *Server) loginURL(r *http.Request) string {
+	if _, ok := proxy.Via(r); ok {
+		return "https://login.microsoftonline.com"
+	}
+	return s.baseURL(r)
 }
