@@ -39,7 +39,7 @@ type Config struct {
 	Retention time.Duration
 	// RetentionInterval is how often retention runs (default 1m).
 	RetentionInterval time.Duration
-	// Health are the slow and drop rules of spec §5.
+	// Health are the slow and drop rules of Microsoft's "Receive change notifications through webhooks".
 	Health HealthConfig
 	// HoldRecheck is how long a notification held for a lapsed authorization waits
 	// before it is looked at again (default 1m).
@@ -48,7 +48,7 @@ type Config struct {
 	// reauthorizationRequired goes out (default 15m).
 	ReminderLead time.Duration
 	// ReminderEvery is the interval between reauthorizationRequired notifications
-	// (default 15m, the cadence of spec §6).
+	// (default 15m, the cadence of Microsoft's "Reduce missing subscriptions and change notifications").
 	ReminderEvery time.Duration
 	// ReminderInterval is how often the reauthorization scheduler runs (default 30s).
 	ReminderInterval time.Duration
@@ -66,7 +66,7 @@ type Config struct {
 	RootCAs *x509.CertPool
 }
 
-// HealthConfig is per-URL endpoint health (spec §5).
+// HealthConfig is per-URL endpoint health (Microsoft's "Receive change notifications through webhooks").
 type HealthConfig struct {
 	// Window is the measuring window (default 10m).
 	Window time.Duration

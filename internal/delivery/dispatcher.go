@@ -485,7 +485,7 @@ func (p *Pipeline) body(b *batch) (body []byte, bad []int64) {
 	out = append(out, ']')
 	if len(rich) > 0 {
 		// One validation token per (app, tenant) with rich data in the batch; the
-		// key is absent (not empty) when there is none (spec §7.3).
+		// key is absent (not empty) when there is none (Microsoft's "Set up change notifications that include resource data").
 		out = append(out, `,"validationTokens":`...)
 		var toks []string
 		for _, at := range rich {

@@ -1,5 +1,5 @@
 // Package delivery turns committed changes into webhook POSTs, the way Microsoft
-// Graph delivers change notifications (spec §4–§7):
+// Graph delivers change notifications (Microsoft's "Receive change notifications through webhooks"):
 //
 //   - the matcher (matcher.go) runs as the store's change hook, inside the
 //     transaction that appends each change: it looks the change's topics up in the
@@ -17,9 +17,9 @@
 //     Every POST goes through the egress package's clients: no redirects, at most
 //     the subscription's latestSupportedTlsVersion, and in the strict profile no
 //     connection to a non-public address (a refused connection is a failed POST).
-//   - endpoint health (health.go) tracks slow and drop windows per URL (spec §5).
+//   - endpoint health (health.go) tracks slow and drop windows per URL (Microsoft's "Receive change notifications through webhooks").
 //   - lifecycle notifications (lifecycle.go): missed, subscriptionRemoved,
-//     reauthorizationRequired (spec §6).
+//     reauthorizationRequired (Microsoft's "Reduce missing subscriptions and change notifications").
 //   - background services (Pipeline.Services), each a service.Loop: the dispatcher
 //     (dispatcher.go), the reauthorization scheduler (lifecycle.go), the rescuer and
 //     retention (pipeline.go). The dispatcher keeps two caches: subscriptions as
@@ -53,7 +53,7 @@
 // (DiscardQueued, the subscriptions API's OnDelete); its running rows finish their
 // POST, and a later claim discards whatever is left of them.
 //
-// # Endpoint health (per notification URL, spec §5)
+// # Endpoint health (per notification URL, Microsoft's "Receive change notifications through webhooks")
 //
 //	healthy ──(>10 % of responses slower than the timeout in a window)──▶ slow
 //	slow    ──(window ends with <10 % slow)──────────────────────────────▶ healthy

@@ -59,7 +59,7 @@ func lifecycleRow(s *store.Subscription, event string, now time.Time) *store.Not
 // Reminder decides, for the reauthorization scheduler, whether a subscription whose
 // authorization lapses (or which expires) at authorizedUntil gets a reauthorizationRequired now, and
 // when to look at it next (zero: never again until it is reauthorized). Reminders
-// start lead before the lapse and repeat every interval (spec §6's 15-minute
+// start lead before the lapse and repeat every interval (Microsoft's "Reduce missing subscriptions and change notifications" page's 15-minute
 // cadence) while notifications are held, until the horizon after the lapse, after
 // which held notifications are gone anyway.
 func Reminder(now, authorizedUntil time.Time, lead, every, horizon time.Duration) (send bool, next time.Time) {

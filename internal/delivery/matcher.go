@@ -191,7 +191,7 @@ func (m *matchState) row(s *store.Subscription, changeType string) *store.Notifi
 // subscribedResource is the resource a drive or list notification names: the
 // subscribed root as the app wrote it in the subscription (users/{id}/drive/root,
 // me/drive/root, drives/{id}/root, sites/{id}/lists/{id}), without the leading slash
-// or a query, as Graph echoes it (spec §4, driveItem). The topic key stands in when
+// or a query, as Graph echoes it (Microsoft's "changeNotification resource type", driveItem samples). The topic key stands in when
 // the representation cannot be read.
 func subscribedResource(s *store.Subscription) string {
 	var d struct {
@@ -309,7 +309,7 @@ func (p *Pipeline) removeUnder(ctx context.Context, tx store.Tx, tenant, prefix 
 }
 
 // removeSubscription deletes s and returns its subscriptionRemoved notification
-// when s has a lifecycle URL and its resource supports the event (spec §6).
+// when s has a lifecycle URL and its resource supports the event (Microsoft's "Reduce missing subscriptions and change notifications").
 func (p *Pipeline) removeSubscription(ctx context.Context, tx store.Tx, s *store.Subscription, why string) (*store.Notification, error) {
 	if err := tx.DeleteSubscription(ctx, s.ID); err != nil {
 		return nil, err

@@ -20,7 +20,7 @@ import (
 //     and encryptedContent.
 //
 // Items are written by hand, not through encoding/json, because this is the hot
-// path; the field order follows the spec's samples (see graph.ChangeNotification),
+// path; the field order follows Microsoft's documented samples (see graph.ChangeNotification),
 // and the tests decode every item into graph.ChangeNotification and Validate it.
 
 // renderResourceData returns the Payload of a change notification: a JSON object's

@@ -47,7 +47,7 @@ type Config struct {
 	Log *slog.Logger
 
 	// HandshakeTimeout bounds one validation request, answer included (default 10 s,
-	// spec §3).
+	// Microsoft's "Receive change notifications through webhooks").
 	HandshakeTimeout time.Duration
 	// HandshakeMaxBody caps how much of a validation answer is read (default 1 MiB);
 	// a longer answer cannot equal a token and fails the comparison.
@@ -63,7 +63,7 @@ type Config struct {
 	// descriptor's MaxLifetime).
 	Lifetimes map[string]time.Duration
 	// MinLifetime is the floor expirations are raised to (default 45 minutes, spec
-	// §2.2).
+	// Microsoft's "subscription resource type").
 	MinLifetime time.Duration
 	// ClockSkew is how far past its maximum an expiration may be and still pass,
 	// for clients whose clocks run ahead (default 1 minute; negative means none).
@@ -72,12 +72,12 @@ type Config struct {
 	// lifecycleNotificationUrl (default 1 hour).
 	TeamsLifecycleAfter time.Duration
 	// Authorization is how long a create, renewal or reauthorization authorizes a
-	// subscription for (default 60 minutes, spec §6).
+	// subscription for (default 60 minutes, Microsoft's "Reduce missing subscriptions and change notifications").
 	Authorization time.Duration
 	// ReminderLead is how long before the authorization (or the subscription) lapses
 	// the reauthorization scheduler is first due (default 15 minutes).
 	ReminderLead time.Duration
-	// Quotas are the limits of spec §2.4.
+	// Quotas are the limits of Microsoft's "Create subscription".
 	Quotas Quotas
 	// PageSize is the number of subscriptions per list page (default 100).
 	PageSize int

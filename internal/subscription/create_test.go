@@ -179,7 +179,7 @@ func TestCreateRules(t *testing.T) {
 			if r.Status != tt.status || r.ErrorCode() != tt.code || r.ErrorMessage() != tt.message {
 				t.Errorf("POST /subscriptions = %d %s %q, want %d %s %q", r.Status, r.ErrorCode(), r.ErrorMessage(), tt.status, tt.code, tt.message)
 			}
-			// A refused create never reaches the endpoint (spec §3, step 1).
+			// A refused create never reaches the endpoint (Microsoft's "Receive change notifications through webhooks": validation comes after the checks).
 			if n := e.hook.count() - before; n != 0 {
 				t.Errorf("receiver got %d validation requests for a refused create, want 0", n)
 			}

@@ -1,5 +1,5 @@
 // Package subscription is graphhook's /subscriptions API: the subscription rules of
-// Microsoft Graph (spec §1–3, §8, §9), the endpoint validation handshake, and the
+// Microsoft Graph (Microsoft's "subscription resource type", "Create subscription" and "Receive change notifications through webhooks"), the endpoint validation handshake, and the
 // expiry sweeper.
 //
 // # Creating a subscription

@@ -15,7 +15,7 @@ const (
 	opDelete = "Delete"
 )
 
-// Messages the spec quotes exactly (§1.3, §3).
+// Messages Graph sends, word for word (Microsoft's "Create subscription" and "Receive change notifications through webhooks").
 const (
 	msgPayload            = "Could not process subscription creation payload. Are all property names spelled and camelCased properly?"
 	msgExpirationRequired = "expirationDateTime is a required property for subscription creation"
@@ -41,7 +41,7 @@ func accessDenied(op string) *graph.Error {
 	return extensionError(http.StatusForbidden, op, "Forbidden", "Access denied")
 }
 
-// quotaExceeded names the limit that was hit, as spec §2.4 asks.
+// quotaExceeded names the limit that was hit, as Microsoft's "Create subscription" asks.
 func quotaExceeded(op, format string, args ...any) *graph.Error {
 	return extensionError(http.StatusForbidden, op, "Forbidden", fmt.Sprintf(format, args...))
 }

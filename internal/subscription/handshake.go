@@ -24,7 +24,7 @@ var tlsVersions = egress.TLSVersions()
 // defaultTLSVersion is latestSupportedTlsVersion when the client sets none.
 const defaultTLSVersion = egress.DefaultTLSVersion
 
-// Handshaker performs the endpoint validation handshake of spec §3: it POSTs to the
+// Handshaker performs the endpoint validation handshake of Microsoft's "Receive change notifications through webhooks": it POSTs to the
 // URL with a validationToken query parameter and checks that the endpoint answers 200
 // with the decoded token as its body, within the time limit.
 //
@@ -49,7 +49,7 @@ func NewHandshaker(cfg Config) *Handshaker {
 	}
 }
 
-// NewToken returns a validation token in the form Graph sends (spec §3).
+// NewToken returns a validation token in the form Graph sends (Microsoft's "Receive change notifications through webhooks").
 func NewToken() string {
 	return "Validation: Testing client application reachability for subscription Request-Id: " + uuid.NewString()
 }
@@ -69,7 +69,7 @@ func ValidationURL(target, token string) string {
 
 // Validate runs the handshake against target with a fresh token. tlsVersion is the
 // subscription's latestSupportedTlsVersion ("" for the default). The error is a
-// *graph.Error with the message of spec §1.3 for the failure; internal detail (why
+// *graph.Error with the message of Microsoft's "Create subscription" for the failure; internal detail (why
 // the connection failed) is kept in its Err for the log.
 func (h *Handshaker) Validate(ctx context.Context, target, tlsVersion string) error {
 	client := h.clients.For(tlsVersion)

@@ -48,7 +48,7 @@ func TestHandshake(t *testing.T) {
 	}{
 		{"right echo", func(t *testing.T, blockRelease chan struct{}) http.HandlerFunc {
 			return func(w http.ResponseWriter, r *http.Request) {
-				// The request is what spec §3 describes.
+				// The request is what Microsoft's "Receive change notifications through webhooks" describes.
 				if r.Method != http.MethodPost || r.Header.Get("Content-Type") != "text/plain; charset=utf-8" || r.ContentLength > 0 {
 					t.Errorf("validation request = %s, Content-Type %q, length %d; want POST, text/plain; charset=utf-8, empty", r.Method, r.Header.Get("Content-Type"), r.ContentLength)
 				}

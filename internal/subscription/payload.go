@@ -18,7 +18,7 @@ import (
 	"github.com/graphhook/graphhook/internal/richdata"
 )
 
-// Limits of spec §1.1 and §7.1.
+// Limits of Microsoft's "subscription resource type" and Microsoft's "Set up change notifications that include resource data".
 const (
 	maxClientState     = 128
 	maxCertificateID   = 128
@@ -113,7 +113,7 @@ func (pl payload) boolean(name string) (b bool, ok bool, err error) {
 	return b, true, nil
 }
 
-// parseChangeTypes reads a comma-separated changeType case-insensitively (spec §4.3)
+// parseChangeTypes reads a comma-separated changeType case-insensitively (Microsoft's "changeNotification resource type")
 // and returns the lower-case types in the client's order, without repeats. The
 // error names the first type that is unknown or not allowed on the resource.
 func parseChangeTypes(s string, allowed []string) ([]string, error) {
@@ -169,8 +169,8 @@ func (s *Service) checkURL(raw string, kind urlKind) error {
 }
 
 // expiration reads and bounds an expirationDateTime: over the resource's maximum
-// (plus the skew allowance) is refused, under the floor is raised to it (spec §2.1,
-// §2.2). Times keep Graph's precision of 100 ns.
+// (plus the skew allowance) is refused, under the floor is raised to it (Microsoft's "subscription resource type",
+// Microsoft's "subscription resource type"). Times keep Graph's precision of 100 ns.
 func (s *Service) expiration(raw string, d *resource.Descriptor, now time.Time, op string) (time.Time, error) {
 	t, err := graph.ParseTime(raw)
 	if err != nil {

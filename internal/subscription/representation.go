@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 )
 
-// Resource is the subscription resource as the API serves it (spec §1.1), and what
+// Resource is the subscription resource as the API serves it (Microsoft's "subscription resource type"), and what
 // store.Subscription.Data holds. Every property is always present; unset ones are
 // null. The delivery pipeline reads encryptionCertificate, encryptionCertificateId,
 // latestSupportedTlsVersion and notificationUrlAppId from it.

@@ -21,8 +21,8 @@ import (
 	"github.com/graphhook/graphhook/internal/workload/teams"
 )
 
-// TestEverySeedPath subscribes to every resource path of the seed's resource table,
-// in the forms spec §8 accepts, with a token the permission table allows, and checks
+// TestEverySeedPath subscribes to every resource path of graphhook's original resource table,
+// in the forms Microsoft's "Create subscription" accepts, with a token the permission table allows, and checks
 // the normalised topic each one is stored under.
 func TestEverySeedPath(t *testing.T) {
 	t.Parallel()
@@ -80,7 +80,7 @@ func TestEverySeedPath(t *testing.T) {
 		{app, "security/alerts", "created", security.AlertResource, change.Alerts()},
 		// Teams callRecord.
 		{app, "/communications/callRecords?$filter=participants/any(p:p/id eq '" + A + "')", "created,updated", callrecords.CallRecordResource, change.CallRecords()},
-		// Teams chatMessage (application only, by the seed).
+		// Teams chatMessage (application only, in the original table).
 		{app, "/teams/getAllMessages", "created,updated,deleted", teams.ChatMessageResource, change.AllChannelMessages()},
 		{app, "/teams/" + teamID + "/channels/" + channelID + "/messages", "created", teams.ChatMessageResource, change.ChannelMessages(teamID, channelID)},
 		{app, "/chats/getAllMessages", "created", teams.ChatMessageResource, change.AllChatMessages()},
@@ -148,8 +148,8 @@ func samplePaths(typ string, variant string, pt identity.PermissionType) string 
 	panic("no sample path for " + typ + "/" + variant)
 }
 
-// TestPermissionTable walks identity's subscription rules (the seed's permission-type
-// table joined with spec §9's names): each permission type the seed rules out is
+// TestPermissionTable walks identity's subscription rules (the original permission-type
+// table joined with Microsoft's "Create subscription" page's names): each permission type the table rules out is
 // refused even with every permission, and each listed permission name suffices on its
 // own. The drive variants are chosen by the account (personal OneDrive or OneDrive for
 // Business), so a ruled-out drive variant cannot be asked for and is skipped.
@@ -203,7 +203,7 @@ func TestPermissionTable(t *testing.T) {
 			}
 		}
 	}
-	// The seed rules out 17 pairs that can be asked for: personal accounts for user,
+	// The table rules out 17 pairs that can be asked for: personal accounts for user,
 	// group, conversation, alert, callRecord and the five chatMessage paths (10); work
 	// accounts for callRecord and the five chatMessage paths (6); applications for
 	// conversation (1).
@@ -216,7 +216,7 @@ func TestPermissionTable(t *testing.T) {
 	}
 }
 
-// seedConsumerSite gives the consumers tenant a site with a list: the seed lets
+// seedConsumerSite gives the consumers tenant a site with a list: the table lets
 // personal accounts subscribe to lists.
 func seedConsumerSite(t *testing.T, e *env) {
 	t.Helper()

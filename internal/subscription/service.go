@@ -57,7 +57,7 @@ type createRequest struct {
 	rich       bool
 }
 
-// parseCreate checks a create body in the order spec §3 lists (syntax, resource,
+// parseCreate checks a create body in the order Microsoft's "Receive change notifications through webhooks" lists (syntax, resource,
 // changeType, …), everything that needs no store.
 func (s *Service) parseCreate(c *httpapi.Ctx) (*createRequest, error) {
 	p := c.Principal
@@ -164,7 +164,7 @@ func (s *Service) parseCreate(c *httpapi.Ctx) (*createRequest, error) {
 	return req, nil
 }
 
-// parseRich reads includeResourceData and the certificate fields (spec §7.1).
+// parseRich reads includeResourceData and the certificate fields (Microsoft's "Set up change notifications that include resource data").
 func (s *Service) parseRich(pl payload, req *createRequest, d *resource.Descriptor) error {
 	rich, hasRich, err := pl.boolean(propIncludeResourceData)
 	if err != nil {
@@ -262,7 +262,7 @@ func (s *Service) create(c *httpapi.Ctx) error {
 }
 
 // authorize starts a new authorization period (create, renewal, reauthorization;
-// spec §6) and schedules the first reauthorizationRequired reminder: ReminderLead
+// Microsoft's "Reduce missing subscriptions and change notifications") and schedules the first reauthorizationRequired reminder: ReminderLead
 // before the authorization or the subscription runs out, whichever comes first. Only
 // subscriptions with a lifecycle URL get reminders.
 func (s *Service) authorize(sub *store.Subscription, now time.Time) {
@@ -278,7 +278,7 @@ func (s *Service) authorize(sub *store.Subscription, now time.Time) {
 }
 
 // checkDuplicate refuses a second subscription of the same app and creator on the
-// same resource (topic and filter) with the same change types (spec §1.2).
+// same resource (topic and filter) with the same change types (Microsoft's "Update subscription").
 func (s *Service) checkDuplicate(ctx context.Context, tx store.Tx, p *identity.Principal, t Target, changeTypes []string, now time.Time) error {
 	subs, err := tx.ListSubscriptions(ctx, store.SubscriptionQuery{Tenant: p.TenantID, AppID: p.AppID, CreatorID: p.CreatorID(), Topic: t.Topic, ActiveAt: now})
 	if err != nil {
@@ -293,7 +293,7 @@ func (s *Service) checkDuplicate(ctx context.Context, tx store.Tx, p *identity.P
 	return nil
 }
 
-// visible tells whether p may see sub (spec §1.4): applications see their app's
+// visible tells whether p may see sub (Microsoft's "List subscriptions"): applications see their app's
 // subscriptions; delegated callers those created for them, by their app or, with
 // Subscription.Read.All, by any app; a Global Administrator with Subscription.Read.All
 // sees every subscription of the directory. Nothing crosses tenants.
@@ -316,7 +316,7 @@ func manages(p *identity.Principal, sub *store.Subscription) bool {
 	return sub.AppID == p.AppID && (!p.Type.Delegated() || sub.CreatorID == p.UserID)
 }
 
-// seesAll is the Global Administrator row of spec §1.4.
+// seesAll is the Global Administrator row of Microsoft's "List subscriptions".
 func seesAll(p *identity.Principal) bool {
 	return p.GlobalAdmin() && p.Has(identity.SubscriptionReadAll)
 }
@@ -410,7 +410,7 @@ func (s *Service) list(c *httpapi.Ctx) error {
 		if err != nil {
 			return err
 		}
-		// Lists never show the shared secret (spec §1.1).
+		// Lists never show the shared secret (Microsoft's "subscription resource type").
 		res.ClientState = nil
 		out.Value = append(out.Value, res)
 	}

@@ -11,7 +11,7 @@ import (
 	"github.com/graphhook/graphhook/internal/store"
 )
 
-// updatable are the properties a PATCH may change (spec §1.2).
+// updatable are the properties a PATCH may change (Microsoft's "Update subscription").
 var updatable = map[string]bool{
 	propExpiration: true, propNotificationURL: true, propEncryptionCertificate: true, propEncryptionCertificateID: true,
 }
@@ -140,7 +140,7 @@ func (s *Service) apply(sub *store.Subscription, res *Resource, pt *patch, now t
 		res.EncryptionCertificateID = pt.certID
 	}
 	if pt.renewal {
-		// A renewal also reauthorizes (spec §1.2, §6).
+		// A renewal also reauthorizes (Microsoft's "Update subscription" and "Reduce missing subscriptions and change notifications").
 		s.authorize(sub, now)
 	}
 	data, err := json.Marshal(res)

@@ -106,7 +106,7 @@ func (e *Env) AddApp(applicationPermissions, delegatedPermissions []string) (cli
 }
 
 // AppToken returns an application token of the demo app (every application
-// permission the seed needs).
+// permission the subscription tests need).
 func (e *Env) AppToken() string { return e.ClientToken(AppID, AppSecret) }
 
 // ClientToken returns an application token for an app.

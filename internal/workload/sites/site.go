@@ -110,7 +110,7 @@ func siteNotFound(ref string) error {
 }
 
 // Permissions. Graph's list APIs need Sites.Manage.All to create lists; graphhook
-// accepts Sites.ReadWrite.All too, since that is what the seed's apps hold.
+// accepts Sites.ReadWrite.All too, since that is what the demo apps hold.
 var (
 	readPerms  = rest.Both("Sites.Read.All", "Sites.ReadWrite.All", "Sites.Manage.All")
 	writePerms = rest.Both("Sites.ReadWrite.All", "Sites.Manage.All")

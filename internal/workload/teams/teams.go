@@ -18,7 +18,7 @@
 // a message out of its subscription's $filter (the matcher derives that from the
 // before and after documents), as Graph reports a message that stops matching.
 //
-// Teams, channels and chats carry no change records: the seed lists no subscriptions
+// Teams, channels and chats carry no change records: graphhook's resource table lists no subscriptions
 // on them.
 package teams
 
