@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/graphhook/graphhook/internal/store"
 )
@@ -147,7 +148,7 @@ func (s *Service) ApplyFixture(ctx context.Context, f *Fixture) error {
 				}
 			}
 			for _, u := range t.Users {
-				if err := applyUser(ctx, tx, tid, u, created); err != nil {
+				if err := applyUser(ctx, tx, tid, u, created, now); err != nil {
 					return err
 				}
 			}
@@ -168,7 +169,7 @@ func (s *Service) ApplyFixture(ctx context.Context, f *Fixture) error {
 			}
 		}
 		for _, u := range f.PersonalAccounts {
-			if err := applyUser(ctx, tx, ConsumersTenant, u, created); err != nil {
+			if err := applyUser(ctx, tx, ConsumersTenant, u, created, now); err != nil {
 				return err
 			}
 		}
@@ -180,7 +181,7 @@ func (s *Service) ApplyFixture(ctx context.Context, f *Fixture) error {
 	return s.reloadTenants(ctx)
 }
 
-func applyUser(ctx context.Context, tx store.Tx, tid string, u FixtureUser, created string) error {
+func applyUser(ctx context.Context, tx store.Tx, tid string, u FixtureUser, created string, now time.Time) error {
 	uid := strings.ToLower(u.ID)
 	doc := UserDoc(u, created)
 	if tid == ConsumersTenant {
@@ -193,23 +194,61 @@ func applyUser(ctx context.Context, tx store.Tx, tid string, u FixtureUser, crea
 	if err := insertIfMissing(ctx, tx, &store.Object{Tenant: tid, Kind: KindUser, ID: uid, Alt: strings.ToLower(u.UserPrincipalName), Data: udoc}); err != nil {
 		return err
 	}
-	salt := make([]byte, 16)
-	rand.Read(salt)
 	var roles []string
 	for _, r := range u.DirectoryRoles {
 		roles = append(roles, roleTemplateIDs[r])
 	}
-	cdoc, _ := json.Marshal(credential{Salt: salt, Hash: hashSecret(salt, u.Password), Roles: roles})
+	c, existed, err := readCredential(ctx, tx, tid, uid)
+	if err != nil {
+		return err
+	}
+	// Re-applying an unchanged fixture keeps the credential, and with it every
+	// refresh token; a new password revokes them.
+	if !existed || !secretMatches(c.Salt, c.Hash, u.Password) {
+		c.Salt = make([]byte, 16)
+		rand.Read(c.Salt)
+		c.Hash = hashSecret(c.Salt, u.Password)
+		if existed {
+			c.ChangedAt = now
+		}
+	}
+	c.Roles = roles
+	cdoc, _ := json.Marshal(c)
 	return upsert(ctx, tx, &store.Object{Tenant: tid, Kind: KindCredential, ID: uid, Data: cdoc})
 }
 
 // SetPassword stores a user's password (the directory workload calls it when a user
-// is created with a passwordProfile).
-func SetPassword(ctx context.Context, tx store.Tx, tid, userID, password string) error {
-	salt := make([]byte, 16)
-	rand.Read(salt)
-	cdoc, _ := json.Marshal(credential{Salt: salt, Hash: hashSecret(salt, password)})
-	return upsert(ctx, tx, &store.Object{Tenant: tid, Kind: KindCredential, ID: strings.ToLower(userID), Data: cdoc})
+// is created with a passwordProfile or changes it). Changing a password at now
+// revokes the refresh tokens issued before; the user's directory roles stay.
+func SetPassword(ctx context.Context, tx store.Tx, tid, userID, password string, now time.Time) error {
+	uid := strings.ToLower(userID)
+	c, existed, err := readCredential(ctx, tx, tid, uid)
+	if err != nil {
+		return err
+	}
+	c.Salt = make([]byte, 16)
+	rand.Read(c.Salt)
+	c.Hash = hashSecret(c.Salt, password)
+	if existed {
+		c.ChangedAt = now
+	}
+	cdoc, _ := json.Marshal(c)
+	return upsert(ctx, tx, &store.Object{Tenant: tid, Kind: KindCredential, ID: uid, Data: cdoc})
+}
+
+// readCredential reads a user's stored credential; existed is false when there is none.
+func readCredential(ctx context.Context, tx store.Tx, tid, uid string) (c credential, existed bool, err error) {
+	o, err := tx.GetObject(ctx, tid, KindCredential, uid)
+	if errors.Is(err, store.ErrNotFound) {
+		return credential{}, false, nil
+	}
+	if err != nil {
+		return credential{}, false, err
+	}
+	if err := json.Unmarshal(o.Data, &c); err != nil {
+		return credential{}, false, fmt.Errorf("credential of %s: %w", uid, err)
+	}
+	return c, true, nil
 }
 
 // canonical spells permission names as the catalog does (tokens carry Entra's

@@ -247,6 +247,10 @@ func (s *Service) refreshClaims(now time.Time, in signIn) jwt.MapClaims {
 		"typ": "refresh", "aud": refreshAudience, "iss": v1Issuer(in.tid),
 		"tid": in.tid, "oid": in.user.ID, "appid": in.app.ClientID, "scopes": string(scopes),
 		"iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(s.cfg.RefreshLifetime).Unix(), "uti": uuid.NewString(),
+		// The sign-in time to the millisecond: a password change revokes the refresh
+		// tokens issued before it, and iat's whole seconds cannot tell the second of
+		// the change apart.
+		"iat_ms": now.UnixMilli(),
 	}
 }
 

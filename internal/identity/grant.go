@@ -138,6 +138,9 @@ func (s *Service) refreshTokenGrant(ctx context.Context, req *tokenRequest) (*To
 	if err != nil {
 		return nil, oauthErr(http.StatusBadRequest, "invalid_grant", 50034, "The user account does not exist in the directory.")
 	}
+	if issuedMS, _ := claims["iat_ms"].(float64); !c.ChangedAt.IsZero() && int64(issuedMS) < c.ChangedAt.UnixMilli() {
+		return nil, oauthErr(http.StatusBadRequest, "invalid_grant", 50173, "The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password.")
+	}
 	return s.issueUserTokens(req, signIn{app: req.app, tid: tid, user: user, roles: c.Roles, scopes: scopes, confidential: req.confidential})
 }
 

@@ -93,6 +93,10 @@ type credential struct {
 	Hash []byte `json:"hash"`
 	// Roles are the user's directory role template ids (the token's "wids").
 	Roles []string `json:"roles,omitempty"`
+	// ChangedAt is when the password last changed after the user was created:
+	// refresh tokens issued before it are revoked, as Entra revokes them on a
+	// password change or reset.
+	ChangedAt time.Time `json:"changedAt,omitzero"`
 }
 
 // New loads (or creates) the signing keys and the tenant cache.

@@ -88,7 +88,7 @@ func (w *Workload) createUser(c *httpapi.Ctx) error {
 		if err != nil {
 			return err
 		}
-		if err := identity.SetPassword(ctx, tx, p.TenantID, id, password); err != nil {
+		if err := identity.SetPassword(ctx, tx, p.TenantID, id, password, c.Now); err != nil {
 			return err
 		}
 		return record(ctx, tx, changeRecord{tenant: p.TenantID, kind: identity.KindUser, id: id, changeType: store.Created, after: doc, at: c.Now})
@@ -153,7 +153,7 @@ func (w *Workload) updateUser(c *httpapi.Ctx) error {
 			o.Alt = strings.ToLower(upn)
 		}
 		if password != "" {
-			if err := identity.SetPassword(ctx, tx, p.TenantID, o.ID, password); err != nil {
+			if err := identity.SetPassword(ctx, tx, p.TenantID, o.ID, password, c.Now); err != nil {
 				return err
 			}
 		}
