@@ -93,6 +93,16 @@ func (p *person) signIn(ctx context.Context, start string) (*url.URL, error) {
 		if err != nil {
 			return nil, p.fail("form action %q: %v", f.action, err)
 		}
+		if isAppRedirect(action) {
+			// A form_post response: the browser would post the code to the app.
+			q := action.Query()
+			for k, vs := range f.values {
+				q[k] = vs
+			}
+			action.RawQuery = q.Encode()
+			p.steps = append(p.steps, "form to the app: "+action.String())
+			return action, nil
+		}
 		method, target, form = f.method, action.String(), f.values
 	}
 	return nil, p.fail("no end after %d steps", maxSteps)

@@ -27,7 +27,7 @@ function graphhook() {
   }
   const httpURL = process.env.GRAPHHOOK_HTTP_URL || '';
   const httpsURL = process.env.GRAPHHOOK_HTTPS_URL || '';
-  const caFile = process.env.NODE_EXTRA_CA_CERTS || '';
+  const caFile = process.env.NODE_EXTRA_CA_CERTS || process.env.GRAPHHOOK_CA_FILE || '';
   if (!httpURL.startsWith('http://') || !httpsURL.startsWith('https://') || !fs.existsSync(caFile)) {
     throw new Error(`GRAPHHOOK_HTTP_URL=${httpURL} GRAPHHOOK_HTTPS_URL=${httpsURL} NODE_EXTRA_CA_CERTS=${caFile}: scripts/interop.sh sets these`);
   }
@@ -182,7 +182,14 @@ class Person {
         this.steps.push(`final page: ${excerpt(text)}`);
         return null;
       }
-      [method, target, form] = [f.method, new URL(f.action || url, url).toString(), f.values];
+      const action = new URL(f.action || url, url);
+      if (isAppRedirect(action)) {
+        // A form_post response: the browser would post the code to the app.
+        for (const [k, v] of f.values) action.searchParams.set(k, v);
+        this.steps.push(`form to the app: ${action}`);
+        return action;
+      }
+      [method, target, form] = [f.method, action.toString(), f.values];
     }
     throw this.fail('no end after 12 steps');
   }
