@@ -151,7 +151,7 @@ else
 fi
 
 say "building the Go interop tests (msgraph-sdk-go takes minutes the first time)"
-(cd interop/go && go test -c -o "$build/interop-go.test" .)
+(cd interop/go && go mod tidy -diff && go test -c -o "$build/interop-go.test" . && go vet .)
 
 say "running the interop tests in a loopback-only network namespace"
 exec unshare -n bash "$root/scripts/interop.sh" --inside "$run_node"
