@@ -327,8 +327,11 @@ func text(n *html.Node) string {
 	var b strings.Builder
 	var walk func(*html.Node)
 	walk = func(n *html.Node) {
+		if n.Type == html.ElementNode && (n.Data == "script" || n.Data == "style") {
+			return
+		}
 		if n.Type == html.TextNode {
-			b.WriteString(n.Data)
+			b.WriteString(n.Data + " ")
 		}
 		for c := n.FirstChild; c != nil; c = c.NextSibling {
 			walk(c)
