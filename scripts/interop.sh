@@ -63,7 +63,7 @@ inside() {
   fi
 
   if [ "${#failed[@]}" -gt 0 ]; then
-    say "FAILED: ${failed[*]}"
+    say "FAILED: $(IFS=';'; echo "${failed[*]}" | sed 's/;/; /g')"
     exit 1
   fi
   say "all interop tests passed"
