@@ -21,8 +21,11 @@ import (
 // change as long as a person could still use them.
 type person struct {
 	upn, password, userCode string
-	client                  *http.Client
-	steps                   []string // what it did, for failure messages
+	// deliver: on reaching the app's redirect URI, send the browser's request there
+	// (GET for a redirect, POST for a form_post page), as to MSAL's loopback listener.
+	deliver bool
+	client  *http.Client
+	steps   []string // what it did, for failure messages
 }
 
 func newPerson(upn, password, userCode string) *person {
@@ -64,7 +67,7 @@ func (p *person) signIn(ctx context.Context, start string) (*url.URL, error) {
 			}
 			if isAppRedirect(next) {
 				p.steps = append(p.steps, "redirect to the app: "+next.String())
-				return next, nil
+				return next, p.toApp(ctx, http.MethodGet, next, nil)
 			}
 			method, target, form = http.MethodGet, next.String(), nil
 			continue
@@ -72,7 +75,8 @@ func (p *person) signIn(ctx context.Context, start string) (*url.URL, error) {
 		if resp.StatusCode >= 400 {
 			return nil, p.fail("%s %s = %s: %s", method, target, resp.Status, excerpt(body))
 		}
-		doc, err := html.Parse(strings.NewReader(string(body)))
+		// Parsed as a browser without scripts sees it: <noscript> content is markup.
+		doc, err := html.ParseWithOptions(strings.NewReader(string(body)), html.ParseOptionEnableScripting(false))
 		if err != nil {
 			return nil, p.fail("%s %s: not HTML: %v", method, target, err)
 		}
@@ -94,18 +98,40 @@ func (p *person) signIn(ctx context.Context, start string) (*url.URL, error) {
 			return nil, p.fail("form action %q: %v", f.action, err)
 		}
 		if isAppRedirect(action) {
-			// A form_post response: the browser would post the code to the app.
+			// A form_post response: the browser posts the code to the app.
+			p.steps = append(p.steps, f.method+" form to the app: "+action.String())
+			err := p.toApp(ctx, f.method, action, f.values)
 			q := action.Query()
 			for k, vs := range f.values {
 				q[k] = vs
 			}
 			action.RawQuery = q.Encode()
-			p.steps = append(p.steps, "form to the app: "+action.String())
-			return action, nil
+			return action, err
 		}
 		method, target, form = f.method, action.String(), f.values
 	}
 	return nil, p.fail("no end after %d steps", maxSteps)
+}
+
+// toApp sends the browser's last request, to the app's redirect URI, when p delivers.
+func (p *person) toApp(ctx context.Context, method string, target *url.URL, form url.Values) error {
+	if !p.deliver {
+		return nil
+	}
+	req, err := p.request(ctx, method, target.String(), form)
+	if err != nil {
+		return err
+	}
+	resp, err := p.client.Do(req)
+	if err != nil {
+		return p.fail("%s %s (the app's redirect URI): %v", method, target, err)
+	}
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return p.fail("%s %s (the app's redirect URI) = %s: %s", method, target, resp.Status, excerpt(body))
+	}
+	return nil
 }
 
 func (p *person) request(ctx context.Context, method, target string, form url.Values) (*http.Request, error) {
@@ -156,20 +182,26 @@ type filledForm struct {
 	values         url.Values
 }
 
-// pickForm fills the first form on the page that asks for something.
+// pickForm fills the first form on the page that asks for something, else the first
+// form of hidden fields only, which a browser with scripts submits by itself (as
+// form_post pages do).
 func (p *person) pickForm(doc *html.Node) *filledForm {
+	var auto *filledForm
 	for _, f := range findAll(doc, "form") {
 		values, asks := p.fill(f)
-		if !asks {
-			continue
-		}
 		method := strings.ToUpper(attr(f, "method"))
 		if method != http.MethodPost {
 			method = http.MethodGet
 		}
-		return &filledForm{method: method, action: attr(f, "action"), values: values}
+		ff := &filledForm{method: method, action: attr(f, "action"), values: values}
+		if asks {
+			return ff
+		}
+		if auto == nil && len(values) > 0 {
+			auto = ff
+		}
 	}
-	return nil
+	return auto
 }
 
 // fill returns the values a person submits with form f, and whether the form asked

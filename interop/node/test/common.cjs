@@ -199,15 +199,19 @@ class Person {
     return s !== '' && s.includes(this.upn.toLowerCase());
   }
 
+  // pickForm fills the first form that asks for something, else the first form of
+  // hidden fields only, which a browser with scripts submits by itself (form_post).
   pickForm(page) {
+    let auto = null;
     for (const m of page.matchAll(/<form\b([^>]*)>([\s\S]*?)<\/form>/gi)) {
       const attrs = parseAttrs(m[1]);
       const filled = this.fill(m[2]);
-      if (!filled.asks) continue;
       const method = (attrs.method || 'GET').toUpperCase() === 'POST' ? 'POST' : 'GET';
-      return { method, action: decode(attrs.action || ''), values: filled.values };
+      const f = { method, action: decode(attrs.action || ''), values: filled.values };
+      if (filled.asks) return f;
+      if (!auto && filled.values.length > 0) auto = f;
     }
-    return null;
+    return auto;
   }
 
   fill(inner) {
