@@ -69,7 +69,7 @@ inside() {
   say "all interop tests passed"
 }
 
-gh_pid=
+gh_pid= gh_dir=
 # start_graphhook starts graphhook on loopback with a fresh data folder and the interop
 # fixture, and exports its URLs and CA for the tests. When it does not start, the tests
 # still run (the guard tests need no server) and every test that needs the server
@@ -77,6 +77,7 @@ gh_pid=
 start_graphhook() {
   local dir
   dir=$(mktemp -d "${TMPDIR:-/tmp}/graphhook-interop-$1.XXXXXX")
+  gh_dir=$dir
   gh_http= gh_https= gh_ca=$dir/data/tls/ca.pem
   unset GRAPHHOOK_START_ERROR
   "$build/graphhook" serve --addr 127.0.0.1:0 --https-addr 127.0.0.1:0 --data "$dir/data" \
@@ -97,7 +98,9 @@ start_graphhook() {
       "$(head -5 "$dir/stdout")" "$(tail -20 "$dir/stderr")" "$gh_ca")
     warn "graphhook did not start for $1:"; echo "$why" >&2
     export GRAPHHOOK_START_ERROR=$why
-    stop_graphhook
+    kill "$gh_pid" 2>/dev/null || true
+    wait "$gh_pid" 2>/dev/null || true
+    gh_pid=
   fi
   export GRAPHHOOK_HTTP_URL=$gh_http GRAPHHOOK_HTTPS_URL=$gh_https GRAPHHOOK_CA_FILE=$gh_ca
 }
@@ -107,6 +110,10 @@ stop_graphhook() {
     kill "$gh_pid" 2>/dev/null || true
     wait "$gh_pid" 2>/dev/null || true
     gh_pid=
+  fi
+  if [ -n "$gh_dir" ]; then
+    rm -rf "$gh_dir"
+    gh_dir=
   fi
 }
 
