@@ -4,6 +4,10 @@
 # root, and otherwise the PostgreSQL tests are skipped with a loud message (CI sets
 # GRAPHHOOK_REQUIRE_POSTGRES=1, which turns those skips into failures).
 #
+# Then it runs the interop tests with Microsoft's Go and Node libraries
+# (scripts/interop.sh, in a loopback-only network namespace); GRAPHHOOK_INTEROP=0 skips
+# them for a quick local run.
+#
 # Usage: scripts/test.sh [extra go test flags]   e.g. scripts/test.sh -run TestFoo
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,4 +28,5 @@ fi
 
 race=-race
 if [ "${GRAPHHOOK_TEST_RACE:-1}" = "0" ]; then race=; fi
-exec go test $race -count=1 -timeout 30m "$@" ./...
+go test $race -count=1 -timeout 30m "$@" ./...
+scripts/interop.sh
