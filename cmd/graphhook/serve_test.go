@@ -274,6 +274,9 @@ func TestServeRefusesBadInput(t *testing.T) {
 		{[]string{"--fixture", filepath.Join(dir, "missing.yaml")}, "no such file"},
 		{[]string{"--profile", "lax"}, "--profile must be dev or strict"},
 		{[]string{"--profile", "strict"}, "the strict profile needs --admin-key"},
+		// The demo tenant's credentials are published: strict never loads (or prints) them.
+		{[]string{"--profile", "strict", "--admin-key", "k"}, "the strict profile needs --fixture"},
+		{[]string{"--tls-cert", "c.pem"}, "--tls-cert and --tls-key go together"},
 		{[]string{"--database", "mysql://x"}, "--database must be empty"},
 		{[]string{"--public-url", "ftp://x"}, "--public-url must be an absolute http(s) URL"},
 		{[]string{"--addr", "127.0.0.1:99999"}, "listen"},

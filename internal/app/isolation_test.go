@@ -80,7 +80,8 @@ func (r *batchReceiver) waitBatches(t *testing.T, n int) []int {
 func TestMainsShareNothing(t *testing.T) {
 	a := start(t, app.Config{AdminKey: "key-a", Delivery: delivery.Config{BatchSize: 1}})
 	b := start(t, app.Config{AdminKey: "key-b"}) // Graph's batch size, 100
-	c := start(t, app.Config{AdminKey: "key-c", Profile: "strict"})
+	// The strict profile never loads the demo tenant on its own: it is named.
+	c := start(t, app.Config{AdminKey: "key-c", Profile: "strict", Fixture: "../../examples/fixture.yaml"})
 
 	// Each Main's config is its own, defaults filled.
 	if got := []int{a.Config.Delivery.BatchSize, b.Config.Delivery.BatchSize, c.Config.Delivery.BatchSize}; !slices.Equal(got, []int{1, 0, 0}) {

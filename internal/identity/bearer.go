@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -28,8 +29,14 @@ func (s *Service) Authenticate(ctx context.Context, header string) (*Principal, 
 	claims, err := s.parse(raw)
 	if err != nil {
 		switch {
-		case errors.Is(err, jwt.ErrTokenExpired), errors.Is(err, jwt.ErrTokenNotValidYet):
+		case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
+			return nil, &AuthError{"Lifetime validation failed, the token has no expiration time."}
+		case errors.Is(err, jwt.ErrTokenExpired):
 			return nil, &AuthError{"Lifetime validation failed, the token is expired."}
+		case errors.Is(err, jwt.ErrTokenNotValidYet):
+			return nil, &AuthError{"Lifetime validation failed, the token is not yet valid."}
+		case errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
+			return nil, &AuthError{"Lifetime validation failed, the token was issued in the future."}
 		case errors.Is(err, jwt.ErrTokenMalformed):
 			return nil, &AuthError{"IDX14100: JWT is not well formed."}
 		case errors.Is(err, jwt.ErrTokenSignatureInvalid), errors.Is(err, jwt.ErrTokenUnverifiable):
@@ -51,6 +58,12 @@ func (s *Service) Authenticate(ctx context.Context, header string) (*Principal, 
 	}
 	if str(claims["iss"]) != v1Issuer(tid) || str(claims["ver"]) != "1.0" {
 		return nil, &AuthError{"Access token validation failure. Invalid issuer."}
+	}
+	if lifetime(claims) > MaxAccessTokenLifetime {
+		return nil, &AuthError{"Lifetime validation failed, the token's lifetime is over 24 hours."}
+	}
+	if !s.knownApp(str(claims["appid"])) {
+		return nil, &AuthError{"Access token validation failure: the application is not registered."}
 	}
 	p := &Principal{TenantID: tid, AppID: str(claims["appid"])}
 	p.ServicePrincipalID = ServicePrincipalID(tid, p.AppID)
@@ -80,4 +93,20 @@ func (s *Service) Authenticate(ctx context.Context, header string) (*Principal, 
 		return nil, &AuthError{"Access token validation failure: unknown token type."}
 	}
 	return p, nil
+}
+
+// lifetime is how long a token lives: exp - iat, or exp - nbf without iat; a token
+// with neither is taken to live forever.
+func lifetime(claims jwt.MapClaims) time.Duration {
+	exp, err := claims.GetExpirationTime()
+	if err != nil || exp == nil {
+		return time.Duration(1<<63 - 1)
+	}
+	from, err := claims.GetIssuedAt()
+	if err != nil || from == nil {
+		if from, err = claims.GetNotBefore(); err != nil || from == nil {
+			return time.Duration(1<<63 - 1)
+		}
+	}
+	return exp.Sub(from.Time)
 }

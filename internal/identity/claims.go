@@ -259,7 +259,16 @@ func str(v any) string {
 	return s
 }
 
-// parse verifies a token's signature and time claims.
+// ClockSkew is the allowance every time check of a token gets (exp, nbf, iat), as
+// Entra's token validation allows five minutes.
+const ClockSkew = 5 * time.Minute
+
+// MaxAccessTokenLifetime is the longest an access token may live (exp - iat): Entra's
+// configurable lifetimes stop at a day.
+const MaxAccessTokenLifetime = 24 * time.Hour
+
+// parse verifies a token's signature and time claims: exp must be there and not
+// past, nbf and iat not in the future, each with ClockSkew.
 func (s *Service) parse(raw string) (jwt.MapClaims, error) {
 	claims := jwt.MapClaims{}
 	_, err := jwt.ParseWithClaims(raw, claims, func(t *jwt.Token) (any, error) {
@@ -268,6 +277,7 @@ func (s *Service) parse(raw string) (jwt.MapClaims, error) {
 			return k, nil
 		}
 		return nil, errors.New("unknown signing key")
-	}, jwt.WithValidMethods([]string{"RS256"}), jwt.WithTimeFunc(s.cfg.Clock.Now), jwt.WithLeeway(5*time.Minute))
+	}, jwt.WithValidMethods([]string{"RS256"}), jwt.WithTimeFunc(s.cfg.Clock.Now), jwt.WithLeeway(ClockSkew),
+		jwt.WithExpirationRequired(), jwt.WithIssuedAt())
 	return claims, err
 }

@@ -53,6 +53,7 @@ type Service struct {
 
 	mu      sync.RWMutex
 	tenants map[string]Tenant // by lower-case id and lower-case domain
+	appIDs  map[string]bool   // registered apps' lower-case client ids
 }
 
 // Tenant is a tenant as identity knows it.
@@ -127,7 +128,16 @@ func New(ctx context.Context, st store.Store, cfg Config) (*Service, error) {
 
 func (s *Service) reloadTenants(ctx context.Context) error {
 	tenants := map[string]Tenant{}
+	apps := map[string]bool{}
 	err := s.st.View(ctx, func(tx store.Tx) error {
+		// Apps come and go only with a fixture, which reloads this cache.
+		appObjs, err := tx.ListObjects(ctx, store.ObjectQuery{Tenant: "", Kind: KindApp})
+		if err != nil {
+			return err
+		}
+		for _, o := range appObjs {
+			apps[strings.ToLower(o.Alt)] = true
+		}
 		// Tenants are objects whose tenant column is their own id; list them by kind
 		// across tenants with the empty-tenant index entry kept for them.
 		objs, err := tx.ListObjects(ctx, store.ObjectQuery{Tenant: "", Kind: KindTenant})
@@ -149,8 +159,16 @@ func (s *Service) reloadTenants(ctx context.Context) error {
 	}
 	s.mu.Lock()
 	s.tenants = tenants
+	s.appIDs = apps
 	s.mu.Unlock()
 	return nil
+}
+
+// knownApp reports whether clientID is a registered app (from the cache).
+func (s *Service) knownApp(clientID string) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.appIDs[strings.ToLower(clientID)]
 }
 
 // Clock returns the service's clock.
