@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"strings"
@@ -87,7 +88,7 @@ func (s *Service) Authenticate(ctx context.Context, header string) (*Principal, 
 				p.RoleTemplateIDs = append(p.RoleTemplateIDs, str(w))
 			}
 		}
-		p.UPN = cmpOr(str(claims["upn"]), str(claims["unique_name"]))
+		p.UPN = cmp.Or(str(claims["upn"]), str(claims["unique_name"]))
 		p.Permissions = strings.Fields(str(claims["scp"]))
 	default:
 		return nil, &AuthError{"Access token validation failure: unknown token type."}

@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net/http"
@@ -96,8 +97,8 @@ func (s *Service) Token(ctx context.Context, base, seg string, form url.Values, 
 		// client_secret_basic: the header's parts are form-encoded (RFC 6749 §2.3.1).
 		u, _ := url.QueryUnescape(basicUser)
 		p, _ := url.QueryUnescape(basicPass)
-		clientID = cmpOr(clientID, u)
-		secret = cmpOr(secret, p)
+		clientID = cmp.Or(clientID, u)
+		secret = cmp.Or(secret, p)
 	}
 	req.secret = secret
 	run, ok := map[string]func(context.Context, *tokenRequest) (*TokenResponse, *OAuthError){
@@ -120,13 +121,6 @@ func (s *Service) Token(ctx context.Context, base, seg string, form url.Values, 
 	}
 	req.app = app
 	return run(ctx, req)
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 func errMissing(param string) *OAuthError {
