@@ -135,6 +135,9 @@ func TestCreateRules(t *testing.T) {
 		{"unknown user", app, e.body("users/nobody@contoso.onmicrosoft.com/messages", "created"), 404, "ExtensionError", notFound("User 'nobody@contoso.onmicrosoft.com' does not exist.")},
 		{"unknown group", app, e.body("groups/33333333-0000-4000-8000-0000000000ff", "updated"), 404, "ExtensionError", notFound("Group '33333333-0000-4000-8000-0000000000ff' does not exist.")},
 		{"conversations of a security group", adele, e.body("groups/"+securityGrp+"/conversations", "created"), 404, "ExtensionError", notFound("Group '" + securityGrp + "' has no conversations: only Microsoft 365 (Unified) groups have a group mailbox.")},
+		// The rule GET applies: a delegated caller reads, and so watches, only the
+		// conversations of groups it is a member or owner of.
+		{"conversations of a group the caller is not in", adele, e.body("groups/"+testserver.EngGroup+"/conversations", "created"), 403, "ExtensionError", msgDenied},
 		{"unknown folder", adele, e.body("me/mailFolders('Archive2')/messages", "created"), 404, "ExtensionError", notFound("Mail folder 'Archive2' does not exist in the mailbox.")},
 		{"another user's folder", app, e.body("users/"+testserver.Bruno+"/mailFolders/"+folderID+"/messages", "created"), 404, "ExtensionError", notFound("Mail folder '" + folderID + "' does not exist in the mailbox.")},
 		{"unknown drive", app, e.body("drives/b!nope/root", "updated"), 404, "ExtensionError", notFound("Drive 'b!nope' does not exist.")},

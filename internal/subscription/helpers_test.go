@@ -15,6 +15,7 @@ import (
 
 	"github.com/graphhook/graphhook/internal/change"
 	"github.com/graphhook/graphhook/internal/graph"
+	"github.com/graphhook/graphhook/internal/identity"
 	"github.com/graphhook/graphhook/internal/store"
 	"github.com/graphhook/graphhook/internal/subscription"
 	"github.com/graphhook/graphhook/internal/testserver"
@@ -80,6 +81,10 @@ func seed(t testing.TB, st store.Store) {
 		{Tenant: testserver.Tenant, Kind: "contactFolder", ID: cFolderID, Owner: testserver.Adele, Data: []byte(`{"id":"` + cFolderID + `"}`)},
 		{Tenant: testserver.Tenant, Kind: "drive", ID: siteDriveID, Owner: siteID, Alt: "site:" + siteID, Data: []byte(`{"id":"` + siteDriveID + `"}`)},
 		{Tenant: testserver.Tenant, Kind: "group", ID: securityGrp, Alt: "security", Data: []byte(`{"id":"` + securityGrp + `","groupTypes":[]}`)},
+		// Adele is a member, so that subscribing to its conversations fails on the
+		// group's type, not on membership.
+		{Tenant: testserver.Tenant, Kind: "member", ID: identity.MembershipID(securityGrp, testserver.Adele), Owner: securityGrp, Parent: testserver.Adele,
+			Data: []byte(`{"groupId":"` + securityGrp + `","objectId":"` + testserver.Adele + `","type":"user"}`)},
 		{Tenant: "9188040d-6c67-4c5b-b112-36a304b66dad", Kind: "driveItem", ID: samFolderID, Owner: change.PersonalDriveID(sam), Data: []byte(`{"id":"` + samFolderID + `","folder":{"childCount":0}}`)},
 		{Tenant: "9188040d-6c67-4c5b-b112-36a304b66dad", Kind: "driveItem", ID: samFileID, Owner: change.PersonalDriveID(sam), Data: []byte(`{"id":"` + samFileID + `","file":{}}`)},
 	}

@@ -29,6 +29,7 @@ func TestEverySeedPath(t *testing.T) {
 	e := setup(t, subscription.Config{})
 	app := e.AppToken()
 	adele := e.UserToken(testserver.AdeleUPN)
+	chen := e.UserToken("chen@contoso.onmicrosoft.com") // a member of Engineering
 	sam := e.PersonalToken()
 	A, S, G := testserver.Adele, testserver.Sam, testserver.SalesGroup
 	inbox := change.WellKnownFolderID(A, "inbox")
@@ -62,7 +63,7 @@ func TestEverySeedPath(t *testing.T) {
 		{adele, "/groups('" + G + "')/members", "updated", directory.GroupResource, change.GroupMembers(G)},
 		// Microsoft 365 group conversation (delegated work or school only).
 		{adele, "groups/" + G + "/conversations", "created,updated,deleted", conversations.ConversationResource, change.GroupConversations(G)},
-		{adele, "groups('" + testserver.EngGroup + "')/conversations", "created", conversations.ConversationResource, change.GroupConversations(testserver.EngGroup)},
+		{chen, "groups('" + testserver.EngGroup + "')/conversations", "created", conversations.ConversationResource, change.GroupConversations(testserver.EngGroup)},
 		// driveItem on personal OneDrive: the root or any folder.
 		{sam, "/users/" + S + "/drive/root", "updated", files.DriveItemResource, change.DriveRoot(change.PersonalDriveID(S))},
 		{sam, "me/drive/items/" + samFolderID, "updated", files.DriveItemResource, change.DriveFolder(change.PersonalDriveID(S), samFolderID)},

@@ -1,6 +1,7 @@
 package conversations
 
 import (
+	"context"
 	"encoding/json"
 	"slices"
 	"strings"
@@ -26,7 +27,7 @@ func Resources() []resource.Descriptor {
 		ChangeTypes: []string{store.Created, store.Updated, store.Deleted},
 		MaxLifetime: 4230 * time.Minute,
 		Paths: []resource.Path{
-			{Pattern: "groups/{group}/conversations", Resolve: func(r *resource.Resolver, ids []string) (resource.Target, error) {
+			{Pattern: "groups/{group}/conversations", CanRead: canRead, Resolve: func(r *resource.Resolver, ids []string) (resource.Target, error) {
 				g, err := r.Object(identity.KindGroup, ids[0], "", "Group '%s' does not exist.")
 				if err != nil {
 					return resource.Target{}, err
@@ -53,4 +54,20 @@ func isUnified(data []byte) bool {
 	}
 	json.Unmarshal(data, &g)
 	return slices.ContainsFunc(g.GroupTypes, func(t string) bool { return strings.EqualFold(t, "Unified") })
+}
+
+// canRead is the rule GET applies to a group's conversations: a delegated caller must
+// be a member or an owner of the group; an application reads every group's.
+func canRead(ctx context.Context, tx store.Tx, p *identity.Principal, ids []string) error {
+	if !p.Type.Delegated() {
+		return nil
+	}
+	member, err := isMember(ctx, tx, p.TenantID, ids[0], p.UserID)
+	if err != nil {
+		return err
+	}
+	if !member {
+		return resource.ErrAccessDenied
+	}
+	return nil
 }
