@@ -352,7 +352,10 @@ func (p *Pipeline) send(ctx context.Context, ep *endpoint, b *batch) {
 			break
 		}
 	}
-	status, ra, elapsed, err := p.post(ctx, p.clients.For(b.tls), ep.url, body, timeout)
+	// A POST once begun runs to its own timeout even when the dispatcher stops: cut
+	// off, the endpoint may have taken it while the row stays in flight, and the
+	// rescuer would send it again. Stop waits for it and the acker records it.
+	status, ra, elapsed, err := p.post(context.WithoutCancel(ctx), p.clients.For(b.tls), ep.url, body, timeout)
 	now := p.clock.Now()
 	class := respOK
 	switch {
