@@ -18,6 +18,7 @@ import (
 
 	"github.com/graphhook/graphhook/internal/app"
 	"github.com/graphhook/graphhook/internal/store/pgtest"
+	"github.com/graphhook/graphhook/internal/wait"
 )
 
 func TestMain(m *testing.M) {
@@ -176,11 +177,7 @@ func scrape(t *testing.T, base string) map[string]float64 {
 // eventually polls cond until it holds or the deadline passes.
 func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %v", what, within)
-		}
-		time.Sleep(5 * time.Millisecond) // polling interval, not a wait for an event
+	if !wait.Poll(within, cond) {
+		t.Fatalf("%s: not within %v", what, within)
 	}
 }

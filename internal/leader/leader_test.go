@@ -13,6 +13,7 @@ import (
 
 	"github.com/graphhook/graphhook/internal/store"
 	"github.com/graphhook/graphhook/internal/store/sqlite"
+	"github.com/graphhook/graphhook/internal/wait"
 )
 
 // fakeService counts its starts and stops.
@@ -46,12 +47,8 @@ func (f *fakeService) state() (running bool, starts, stops int) {
 // eventually polls cond until it holds or the deadline passes.
 func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %v", what, within)
-		}
-		time.Sleep(5 * time.Millisecond) // polling interval, not a wait for an event
+	if !wait.Poll(within, cond) {
+		t.Fatalf("%s: not within %v", what, within)
 	}
 }
 
