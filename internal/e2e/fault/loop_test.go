@@ -20,6 +20,8 @@ type loop struct {
 	// from 1..window so the signal lands at a different point of the stream each time.
 	window  int
 	workers int // concurrent API clients
+	// slow is the most the webhook holds a notification POST before answering.
+	slow time.Duration
 	// notifyWithin bounds the final wait for every acknowledged change to be notified.
 	notifyWithin time.Duration
 }
@@ -66,7 +68,7 @@ func (l loop) run(t *testing.T) outcome {
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, seed))
-	hook := newReceiver(t)
+	hook := newReceiver(t, l.slow)
 
 	count := 1
 	sqliteData := t.TempDir()

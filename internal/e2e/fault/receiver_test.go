@@ -3,6 +3,7 @@ package fault
 import (
 	"encoding/json"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -13,16 +14,20 @@ import (
 // receiver is an app's webhook on loopback: it answers the validation handshake and
 // records, per resource id, how often and when first a notification named it.
 type receiver struct {
-	URL   string
+	URL string
+	// slow, when set, holds each notification POST up to this long (uniformly drawn)
+	// before answering, as a real app's endpoint does, so that a stop finds POSTs in
+	// flight.
+	slow  time.Duration
 	mu    sync.Mutex
 	count map[string]int
 	first map[string]time.Time
 	posts int
 }
 
-func newReceiver(t testing.TB) *receiver {
+func newReceiver(t testing.TB, slow time.Duration) *receiver {
 	t.Helper()
-	r := &receiver{count: map[string]int{}, first: map[string]time.Time{}}
+	r := &receiver{slow: slow, count: map[string]int{}, first: map[string]time.Time{}}
 	srv := httptest.NewServer(http.HandlerFunc(r.serve))
 	t.Cleanup(srv.Close)
 	r.URL = srv.URL + "/hook"
@@ -47,6 +52,16 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	now := time.Now()
+	if r.slow > 0 {
+		// The endpoint's own processing time, not a wait for an event.
+		hold := time.NewTimer(rand.N(r.slow))
+		select {
+		case <-hold.C:
+		case <-req.Context().Done():
+			hold.Stop()
+			return // the server gave up on this POST: it was not answered
+		}
+	}
 	r.mu.Lock()
 	r.posts++
 	for _, n := range batch.Value {
