@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/graphhook/graphhook/internal/identity"
 	"github.com/graphhook/graphhook/internal/testserver"
@@ -30,7 +31,27 @@ func FuzzParseFixture(f *testing.F) {
 	}
 	const name = "fuzz.yaml"
 	f.Fuzz(func(t *testing.T, data []byte) {
-		fx, err := identity.ParseFixture(bytes.NewReader(data), name)
+		type result struct {
+			fx  *identity.Fixture
+			err error
+		}
+		done := make(chan result, 1)
+		go func() {
+			fx, err := identity.ParseFixture(bytes.NewReader(data), name)
+			done <- result{fx, err}
+		}()
+		// The fuzzer has no timeout of its own: a parse that never ends would only
+		// stall it, so it is a failure here, with the input that caused it.
+		timer := time.NewTimer(5 * time.Second)
+		defer timer.Stop()
+		var fx *identity.Fixture
+		var err error
+		select {
+		case r := <-done:
+			fx, err = r.fx, r.err
+		case <-timer.C:
+			t.Fatalf("ParseFixture(%q) did not return within 5s", data)
+		}
 		if err != nil {
 			if !strings.Contains(err.Error(), name) {
 				t.Errorf("ParseFixture(%q) error = %q, want it to name %s", data, err, name)
