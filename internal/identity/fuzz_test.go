@@ -84,11 +84,14 @@ func FuzzTokenForm(f *testing.F) {
 	}
 	f.Add(testserver.Tenant, []byte("%zz=1&grant_type=%"))
 	f.Add(testserver.Tenant, []byte(";;&&=="))
-	f.Add("", []byte("grant_type=client_credentials"))
+	f.Add("%2F", []byte("grant_type=client_credentials"))
 	f.Add("..", []byte(""))
 	env := testserver.New(f)
 	client := &http.Client{}
 	f.Fuzz(func(t *testing.T, tenant string, body []byte) {
+		if tenant == "" {
+			return // "//oauth2/v2.0/token" is the home page's path, not a token endpoint
+		}
 		req, err := http.NewRequest(http.MethodPost, env.URL+"/"+url.PathEscape(tenant)+"/oauth2/v2.0/token", bytes.NewReader(body))
 		if err != nil {
 			t.Fatal(err)
