@@ -46,7 +46,9 @@ func startNode(t testing.TB, name string, args ...string) *node {
 	t.Helper()
 	n := &node{name: name, exited: make(chan struct{}), stderr: &tail{max: 16 << 10}}
 	first := &firstLine{line: make(chan string, 1)}
-	n.cmd = exec.Command(binPath, append([]string{"serve", "--addr", "127.0.0.1:0", "--log-level", "error"}, args...)...)
+	// No HTTPS listener: its default port is fixed, and two nodes (or a developer's
+	// own graphhook) would fight over it.
+	n.cmd = exec.Command(binPath, append([]string{"serve", "--addr", "127.0.0.1:0", "--https-addr", "off", "--log-level", "error"}, args...)...)
 	// A fixed admin key keeps the server from generating and printing one.
 	n.cmd.Env = append(os.Environ(), "GRAPHHOOK_ADMIN_KEY=fault-test")
 	n.cmd.Stdout, n.cmd.Stderr = first, n.stderr
