@@ -1,0 +1,100 @@
+package fault
+
+import (
+	"os"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/graphhook/graphhook/internal/store/pgtest"
+)
+
+// TestKillSQLite kills the server with SIGKILL at random points of a stream of
+// changes and restarts it on the same data folder: every change the API acknowledged
+// is notified at least once.
+func TestKillSQLite(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the binary")
+	}
+	l := loop{backend: "sqlite", sig: syscall.SIGKILL, stops: 10, window: 30, workers: 4, slow: 100 * time.Millisecond, notifyWithin: 60 * time.Second}
+	if soak() {
+		l.stops, l.window = 1000, 10
+	}
+	out := l.run(t)
+	t.Logf("SQLite, SIGKILL: %v", out)
+	checkNoneLost(t, out)
+}
+
+// TestKillPostgres runs two nodes on one PostgreSQL database and kills one of them
+// with SIGKILL at random points of a stream of changes while the other keeps running;
+// the killed node restarts. Every change the API acknowledged is notified at least
+// once.
+func TestKillPostgres(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the binary")
+	}
+	// Rows the killed node held in flight wait for the rescuer, which today takes
+	// them back after a fixed minute (plus its interval and the lease), hence the
+	// bound on the final wait.
+	l := loop{backend: "postgres", database: pgtest.URL(t), sig: syscall.SIGKILL, stops: 3, window: 30, workers: 4, slow: 100 * time.Millisecond, notifyWithin: 150 * time.Second}
+	if soak() {
+		l.stops, l.window = 50, 20
+	}
+	out := l.run(t)
+	t.Logf("PostgreSQL (two nodes), SIGKILL: %v", out)
+	checkNoneLost(t, out)
+}
+
+// TestCleanStop stops the server with SIGTERM at random points of a stream of
+// changes and restarts it: nothing is lost and, since a clean stop finishes or
+// releases what it sent and records the outcome, nothing is notified twice.
+func TestCleanStop(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the binary")
+	}
+	stops := 6
+	if soak() {
+		stops = 100
+	}
+	t.Run("sqlite", func(t *testing.T) {
+		skipKnownDefect(t, "issue 12, defect 10: a clean SIGTERM on SQLite repeats notifications that were in flight "+
+			"(4 duplicates across 6 stops, 16 and 17 across 100 in two soaks, with a webhook answering within 100 ms)")
+		l := loop{backend: "sqlite", sig: syscall.SIGTERM, stops: stops, window: 30, workers: 4, slow: 100 * time.Millisecond, notifyWithin: 60 * time.Second}
+		checkClean(t, l.run(t))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		skipKnownDefect(t, "issue 12, defect 10: a clean SIGTERM of a PostgreSQL node repeats notifications that were in flight "+
+			"(6 duplicates across 100 stops in each of two soaks; none in three runs of 6) and leaves the rest for the rescuer (delivered about 60 s later)")
+		l := loop{backend: "postgres", database: pgtest.URL(t), sig: syscall.SIGTERM, stops: stops, window: 30, workers: 4, slow: 100 * time.Millisecond, notifyWithin: 150 * time.Second}
+		checkClean(t, l.run(t))
+	})
+}
+
+// skipKnownDefect skips a test that fails today because of a reported defect, unless
+// GRAPHHOOK_KNOWN_DEFECTS=1 asks to run it anyway (as whoever fixes the defect does,
+// before deleting the call).
+func skipKnownDefect(t *testing.T, defect string) {
+	t.Helper()
+	if os.Getenv("GRAPHHOOK_KNOWN_DEFECTS") != "1" {
+		t.Skipf("known defect, GRAPHHOOK_KNOWN_DEFECTS=1 runs it: %s", defect)
+	}
+}
+
+func checkClean(t *testing.T, out outcome) {
+	t.Helper()
+	t.Logf("SIGTERM: %v", out)
+	checkNoneLost(t, out)
+	if out.duplicated != 0 {
+		t.Errorf("%d duplicate notifications across %d clean stops, want 0", out.duplicated, out.stops)
+	}
+}
+
+func checkNoneLost(t *testing.T, out outcome) {
+	t.Helper()
+	if out.lost != 0 {
+		t.Errorf("%d of %d acknowledged changes never notified (e.g. %s)", out.lost, out.acked, out.missing[0])
+	}
+	if out.acked == 0 {
+		t.Errorf("no change acknowledged: the loop tested nothing")
+	}
+}
