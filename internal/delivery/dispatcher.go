@@ -132,7 +132,17 @@ func (p *Pipeline) work(ctx context.Context, ep *endpoint) {
 				break more
 			}
 		}
-		batches, err := p.claim(ctx, ep, k)
+		if ctx.Err() != nil {
+			for range k {
+				<-ep.slots
+			}
+			p.idle(ep)
+			return
+		}
+		// The claim is not cut off midway either: a claim that committed while its
+		// caller saw the context end would leave rows in flight that no POST follows
+		// (the rescuer would take them back only after RescueAfter).
+		batches, err := p.claim(context.WithoutCancel(ctx), ep, k)
 		for i := len(batches); i < k; i++ {
 			<-ep.slots
 		}
