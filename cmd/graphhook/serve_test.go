@@ -278,6 +278,9 @@ func TestServeRefusesBadInput(t *testing.T) {
 		{[]string{"--profile", "strict", "--admin-key", "k"}, "the strict profile needs --fixture"},
 		{[]string{"--tls-cert", "c.pem"}, "--tls-cert and --tls-key go together"},
 		{[]string{"--database", "mysql://x"}, "--database must be empty"},
+		// Start-up failures are one clear error, never a panic.
+		{[]string{"--database", "postgres://nobody@127.0.0.1:1/x"}, "database: postgres: failed to connect"},
+		{[]string{"--data", bad}, "data folder " + bad},
 		{[]string{"--public-url", "ftp://x"}, "--public-url must be an absolute http(s) URL"},
 		{[]string{"--addr", "127.0.0.1:99999"}, "listen"},
 		{[]string{"extra"}, "unexpected argument"},
@@ -285,7 +288,7 @@ func TestServeRefusesBadInput(t *testing.T) {
 	for _, tt := range tests {
 		cmd := exec.Command(binary(t), append([]string{"serve", "--addr", "127.0.0.1:0", "--https-addr", "127.0.0.1:0", "--data", t.TempDir()}, tt.args...)...)
 		out, err := cmd.CombinedOutput()
-		if err == nil || !strings.Contains(string(out), tt.want) {
+		if err == nil || !strings.Contains(string(out), tt.want) || strings.Contains(string(out), "panic") {
 			t.Errorf("serve %v: err %v, output %q, want a failure mentioning %q", tt.args, err, out, tt.want)
 		}
 	}

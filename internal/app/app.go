@@ -159,13 +159,20 @@ func (m *Main) openBase(ctx context.Context) error {
 		m.HTTPSURL = "https://" + m.tlsListener.Addr().String()
 	}
 
+	// Each backend's Open returns a typed pointer: it is stored in m.Store only on
+	// success, so that Close never calls Close on a nil *Store held in the interface.
 	if cfg.Database != "" {
-		m.Store, err = postgres.Open(ctx, postgres.Config{URL: cfg.Database, Logger: m.Log.With("part", "store")})
+		st, err := postgres.Open(ctx, postgres.Config{URL: cfg.Database, Logger: m.Log.With("part", "store")})
+		if err != nil {
+			return fmt.Errorf("database: %w", err)
+		}
+		m.Store = st
 	} else {
-		m.Store, err = sqlite.Open(ctx, sqlite.Config{Dir: cfg.Data, Synchronous: cfg.Synchronous})
-	}
-	if err != nil {
-		return err
+		st, err := sqlite.Open(ctx, sqlite.Config{Dir: cfg.Data, Synchronous: cfg.Synchronous})
+		if err != nil {
+			return fmt.Errorf("data folder %s: %w", cfg.Data, err)
+		}
+		m.Store = st
 	}
 	// The local CA lives with the data: in the data folder, or in the database so
 	// that every node serves certificates of one CA.
