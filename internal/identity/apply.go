@@ -106,6 +106,21 @@ func nullable(s string) any {
 	return s
 }
 
+// IsGroupMember reports whether user is a member or an owner of group: who may read
+// a group's conversations and a team's messages.
+func IsGroupMember(ctx context.Context, tx store.Tx, tenant, group, user string) (bool, error) {
+	for _, kind := range []string{KindMember, KindOwner} {
+		_, err := tx.GetObject(ctx, tenant, kind, MembershipID(group, user))
+		if err == nil {
+			return true, nil
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return false, err
+		}
+	}
+	return false, nil
+}
+
 // MembershipID is the store id of a member or owner link.
 func MembershipID(groupID, objectID string) string {
 	return strings.ToLower(groupID) + "|" + strings.ToLower(objectID)

@@ -1,7 +1,6 @@
 package conversations
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -44,7 +43,7 @@ func (w *Workload) openGroup(o *op, id string) error {
 		o.sender = map[string]any{"emailAddress": map[string]any{"name": name, "address": addr}}
 		return nil
 	}
-	member, err := isMember(o.ctx, o.tx, o.p.TenantID, g.ID, o.p.UserID)
+	member, err := identity.IsGroupMember(o.ctx, o.tx, o.p.TenantID, g.ID, o.p.UserID)
 	if err != nil {
 		return err
 	}
@@ -66,19 +65,4 @@ func (w *Workload) openGroup(o *op, id string) error {
 	}
 	o.sender = map[string]any{"emailAddress": map[string]any{"name": ud.DisplayName, "address": ud.Mail}}
 	return nil
-}
-
-// isMember tells whether user is a member or an owner of group: a delegated caller
-// reads a group's conversations, and subscribes to them, only then.
-func isMember(ctx context.Context, tx store.Tx, tenant, group, user string) (bool, error) {
-	for _, kind := range []string{identity.KindMember, identity.KindOwner} {
-		_, err := tx.GetObject(ctx, tenant, kind, identity.MembershipID(group, user))
-		if err == nil {
-			return true, nil
-		}
-		if !errors.Is(err, store.ErrNotFound) {
-			return false, err
-		}
-	}
-	return false, nil
 }

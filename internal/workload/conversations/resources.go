@@ -62,7 +62,7 @@ func canRead(ctx context.Context, tx store.Tx, p *identity.Principal, ids []stri
 	if !p.Type.Delegated() {
 		return nil
 	}
-	member, err := isMember(ctx, tx, p.TenantID, ids[0], p.UserID)
+	member, err := identity.IsGroupMember(ctx, tx, p.TenantID, ids[0], p.UserID)
 	if err != nil {
 		return err
 	}

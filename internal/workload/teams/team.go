@@ -57,7 +57,7 @@ func (w *Workload) teamAccess(ctx context.Context, tx store.Tx, p *identity.Prin
 		return nil, err
 	}
 	if p.Type.Delegated() {
-		ok, err := isGroupMember(ctx, tx, p.TenantID, rest.Str(doc["id"]), p.UserID)
+		ok, err := identity.IsGroupMember(ctx, tx, p.TenantID, rest.Str(doc["id"]), p.UserID)
 		if err != nil {
 			return nil, err
 		}
@@ -87,7 +87,7 @@ func (w *Workload) createTeam(ctx context.Context, tx store.Tx, p *identity.Prin
 		return nil, graph.BadRequest("Group '%s' is not a Microsoft 365 (Unified) group; only those can have a team.", group)
 	}
 	if p.Type.Delegated() {
-		ok, err := isGroupMember(ctx, tx, p.TenantID, gid, p.UserID)
+		ok, err := identity.IsGroupMember(ctx, tx, p.TenantID, gid, p.UserID)
 		if err != nil {
 			return nil, err
 		}
@@ -315,7 +315,7 @@ func (w *Workload) joinedTeams(c *httpapi.Ctx) error {
 			return err
 		}
 		for _, t := range teams {
-			ok, err := isGroupMember(ctx, tx, p.TenantID, t.ID, u.ID)
+			ok, err := identity.IsGroupMember(ctx, tx, p.TenantID, t.ID, u.ID)
 			if err != nil {
 				return err
 			}

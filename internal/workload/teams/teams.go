@@ -152,21 +152,6 @@ func notMember(what string) error {
 // msTime renders times the way Teams does: UTC with milliseconds.
 func msTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
 
-// isGroupMember reports whether user is a member or an owner of the group (a team's
-// roster is its group's).
-func isGroupMember(ctx context.Context, tx store.Tx, tenant, group, user string) (bool, error) {
-	for _, kind := range []string{identity.KindMember, identity.KindOwner} {
-		_, err := tx.GetObject(ctx, tenant, kind, identity.MembershipID(group, user))
-		if err == nil {
-			return true, nil
-		}
-		if !errors.Is(err, store.ErrNotFound) {
-			return false, err
-		}
-	}
-	return false, nil
-}
-
 // userDoc reads a user of the tenant by id or UPN; 404 when unknown.
 func userDoc(ctx context.Context, tx store.Tx, tenant, idOrUPN string) (store.Object, map[string]any, error) {
 	o, err := directory.ResolveUser(ctx, tx, tenant, idOrUPN)
