@@ -69,13 +69,14 @@ func TestTrickleIsCut(t *testing.T) {
 
 func TestSteadyBodyAboveTheRatePasses(t *testing.T) {
 	t.Parallel()
-	s := server(t, Config{Window: 300 * time.Millisecond, MinRate: 1000}, nil)
-	// 2,000 bytes/s for 1.5 s: five windows, each well over its 300-byte quota.
-	got := post(t, s, 3000, func(c net.Conn) {
-		tick := time.NewTicker(100 * time.Millisecond)
+	s := server(t, Config{Window: time.Second, MinRate: 1000}, nil)
+	// 10,000 bytes/s for 1.5 s: every window ten times over its 1,000-byte quota, so
+	// only a writer stalled for most of a second could fall under it.
+	got := post(t, s, 15000, func(c net.Conn) {
+		tick := time.NewTicker(50 * time.Millisecond)
 		defer tick.Stop()
-		for range 15 {
-			c.Write([]byte(strings.Repeat("x", 200)))
+		for range 30 {
+			c.Write([]byte(strings.Repeat("x", 500)))
 			<-tick.C
 		}
 	})

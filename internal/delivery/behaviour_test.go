@@ -231,8 +231,10 @@ func TestSlowReceiverIsAFailure(t *testing.T) {
 
 func TestSlowAndDropStates(t *testing.T) {
 	cfg := testConfig()
-	cfg.Timeout = 50 * time.Millisecond
-	cfg.RetryTimeout = 150 * time.Millisecond
+	// Wide margins between the classes (a loaded machine with the race detector
+	// adds tens of milliseconds to a response): fast < 100 ms ≤ slow < 400 ms ≤ drop.
+	cfg.Timeout = 100 * time.Millisecond
+	cfg.RetryTimeout = 400 * time.Millisecond
 	cfg.Retry = delivery.RetryPolicy{Base: time.Millisecond, Max: time.Millisecond}
 	cfg.Health = delivery.HealthConfig{MinSamples: 2, ProbeSize: 2}
 	h := setup(t, cfg)
@@ -250,9 +252,9 @@ func TestSlowAndDropStates(t *testing.T) {
 	})
 	h.insertSub(t, store.Subscription{NotificationURL: r.URL, LifecycleURL: life.URL})
 
-	// Two responses slower than the 50 ms timeout but faster than the retry timeout
+	// Two responses slower than the 100 ms timeout but faster than the retry timeout
 	// (each first try fails, its retry succeeds slowly): slow.
-	setDelay(80 * time.Millisecond)
+	setDelay(220 * time.Millisecond)
 	h.record(t, store.Change{ID: "m1"})
 	waitState(t, h, r.URL, delivery.Slow)
 	h.settle(t)
@@ -276,7 +278,7 @@ func TestSlowAndDropStates(t *testing.T) {
 	// Responses past the retry timeout: drop. Rows are discarded and the
 	// subscription is told it missed notifications.
 	h.Clock.Advance(10 * time.Minute) // a new window
-	setDelay(200 * time.Millisecond)
+	setDelay(700 * time.Millisecond)
 	h.record(t, store.Change{ID: "m3"}, store.Change{ID: "m4"})
 	waitState(t, h, r.URL, delivery.Drop)
 	h.record(t, store.Change{ID: "m5"})
