@@ -216,6 +216,13 @@ func (p *Pipeline) rescue(ctx context.Context) (service.Result, error) {
 	now := p.clock.Now()
 	var lapsed, stale int
 	err := p.st.Update(ctx, func(tx store.Tx) error {
+		// The node running the rescuer is alive: it beats first, so that a jump of
+		// the clock between two of its beats never makes it take back its own rows.
+		if p.cfg.Node != "" {
+			if err := tx.Heartbeat(ctx, p.cfg.Node, now); err != nil {
+				return err
+			}
+		}
 		var err error
 		if lapsed, err = tx.RescueLapsed(ctx, now.Add(-p.cfg.HeartbeatTTL), now); err != nil {
 			return err

@@ -16,9 +16,10 @@ import (
 )
 
 // TestRescueLapsedNode: two nodes hold a row in flight each; one dies (stops
-// beating), the other keeps beating. On the injected clock, the dead node's row goes
-// back to the queue the moment its last beat is more than HeartbeatTTL old, long
-// before RescueAfter; the live node's row stays with it.
+// beating), the other keeps beating; a third leads and runs the rescuer. On the
+// injected clock, the dead node's row goes back to the queue the moment its last
+// beat is more than HeartbeatTTL old, long before RescueAfter; the live node's row
+// stays with it while it beats, and goes back once it stops.
 func TestRescueLapsedNode(t *testing.T) {
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, sqlite.Config{Dir: t.TempDir(), Synchronous: "NORMAL"})
@@ -30,20 +31,24 @@ func TestRescueLapsedNode(t *testing.T) {
 	clk := clock.NewFixed(t0)
 	const ttl = 15 * time.Second
 	rescues := make(chan service.Report, 16)
-	// The live node, which also leads: it runs the heartbeat and the rescuer. Their
-	// intervals are an hour, so that they run only when the test starts them.
-	p, err := delivery.New(delivery.Config{Node: "live", HeartbeatTTL: ttl, RescueInterval: time.Hour, ReminderInterval: time.Hour},
-		delivery.Options{Store: st, Clock: clk, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-			OnPass: func(r service.Report) {
-				if r.Service == "rescuer" {
-					rescues <- r
-				}
-			}})
-	if err != nil {
-		t.Fatal(err)
+	// The services run only when the test starts them: their intervals are an hour.
+	node := func(name string) *delivery.Pipeline {
+		t.Helper()
+		p, err := delivery.New(delivery.Config{Node: name, HeartbeatTTL: ttl, RescueInterval: time.Hour, ReminderInterval: time.Hour},
+			delivery.Options{Store: st, Clock: clk, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+				OnPass: func(r service.Report) {
+					if r.Service == "rescuer" {
+						rescues <- r
+					}
+				}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
 	}
+	live, leader := node("live"), node("leader")
 	// beat records the live node's heartbeat now: its start beats before returning.
-	hb := p.Heartbeat()
+	hb := live.Heartbeat()
 	beat := func() {
 		t.Helper()
 		hb.Stop()
@@ -55,13 +60,13 @@ func TestRescueLapsedNode(t *testing.T) {
 	// rescue runs one pass of the rescuer now and returns how many rows it took back.
 	rescue := func() int {
 		t.Helper()
-		for _, s := range p.LeaderServices() {
+		for _, s := range leader.LeaderServices() {
 			if err := s.Start(ctx); err != nil {
 				t.Fatal(err)
 			}
 		}
 		defer func() {
-			for _, s := range p.LeaderServices() {
+			for _, s := range leader.LeaderServices() {
 				s.Stop()
 			}
 		}()
@@ -113,23 +118,26 @@ func TestRescueLapsedNode(t *testing.T) {
 		return n.State
 	}
 
+	const running, retryable = store.NotificationRunning, store.NotificationRetryable
 	steps := []struct {
-		at        time.Duration // clock after t0
-		liveBeats bool          // the live node beats at this time first
-		rescued   int
-		dead      store.NotificationState
+		at         time.Duration // clock after t0
+		liveBeats  bool          // the live node beats at this time first
+		rescued    int
+		dead, live store.NotificationState
 	}{
 		// Heartbeats are fresh: nothing to rescue.
-		{10 * time.Second, true, 0, store.NotificationRunning},
+		{10 * time.Second, true, 0, running, running},
 		// The dead node's last beat is exactly a TTL old: not lapsed yet.
-		{ttl, false, 0, store.NotificationRunning},
+		{ttl, false, 0, running, running},
 		// Past the TTL the dead node's row goes back, 45 s before RescueAfter would
 		// have taken it; the live node beat 5 s ago and keeps its row.
-		{ttl + time.Millisecond, false, 1, store.NotificationRetryable},
+		{ttl + time.Millisecond, false, 1, retryable, running},
 		// A live node keeps its row as long as it beats.
-		{20 * time.Second, true, 0, store.NotificationRetryable},
-		{30 * time.Second, true, 0, store.NotificationRetryable},
-		{40 * time.Second, false, 0, store.NotificationRetryable},
+		{20 * time.Second, true, 0, retryable, running},
+		{30 * time.Second, true, 0, retryable, running},
+		{45 * time.Second, false, 0, retryable, running},
+		// It stops beating: a TTL after its last beat its row goes back too.
+		{45*time.Second + time.Millisecond, false, 1, retryable, retryable},
 	}
 	for _, s := range steps {
 		clk.Set(t0.Add(s.at))
@@ -142,17 +150,20 @@ func TestRescueLapsedNode(t *testing.T) {
 		if got := state("dead"); got != s.dead {
 			t.Errorf("at t0+%v: the dead node's row is %s, want %s", s.at, got, s.dead)
 		}
-		if got := state("live"); got != store.NotificationRunning {
-			t.Errorf("at t0+%v: the live node's row is %s, want running", s.at, got)
+		if got := state("live"); got != s.live {
+			t.Errorf("at t0+%v: the live node's row is %s, want %s", s.at, got, s.live)
 		}
 	}
-	// The dead node's heartbeat went with its rows; the live node's stays.
+	// The lapsed nodes' heartbeats went with their rows; the rescuer's node beat at
+	// each pass.
 	err = st.View(ctx, func(tx store.Tx) error {
-		if _, err := tx.GetHeartbeat(ctx, "dead"); !errors.Is(err, store.ErrNotFound) {
-			t.Errorf("GetHeartbeat(dead) after the rescue = %v, want ErrNotFound", err)
+		for _, node := range []string{"dead", "live"} {
+			if _, err := tx.GetHeartbeat(ctx, node); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("GetHeartbeat(%s) after its rows were rescued = %v, want ErrNotFound", node, err)
+			}
 		}
-		if got, err := tx.GetHeartbeat(ctx, "live"); err != nil || !got.Equal(t0.Add(30*time.Second)) {
-			t.Errorf("GetHeartbeat(live) = %v, %v; want its last beat, t0+30s", got, err)
+		if got, err := tx.GetHeartbeat(ctx, "leader"); err != nil || !got.Equal(clk.Now()) {
+			t.Errorf("GetHeartbeat(leader) = %v, %v; want its rescuer's last pass, %v", got, err, clk.Now())
 		}
 		return nil
 	})
