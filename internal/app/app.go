@@ -216,8 +216,8 @@ func (m *Main) openBase(ctx context.Context) error {
 // wire builds graphhook's parts, in order: the workloads and the admin API; the
 // delivery pipeline, whose matcher becomes the store's change hook; the
 // subscriptions API, whose deletions discard the pipeline's queued notifications;
-// and the background services, the dispatcher on every node and the sweepers on the
-// leader only.
+// and the background services, the heartbeat and the dispatcher on every node and
+// the sweepers on the leader only.
 func (m *Main) wire() error {
 	cfg := &m.Config
 	var err error
@@ -242,6 +242,14 @@ func (m *Main) wire() error {
 	// the handshake: a name that resolved to a public address at creation may point
 	// inside the network later.
 	deliveryCfg.Strict = cfg.Profile == "strict"
+	if cfg.Database != "" {
+		m.Leader = leader.New(leader.Config{Store: m.Store, TTL: cfg.LeaseTTL, Log: m.Log.With("part", "lease"), Registry: m.Registry})
+		// On a shared database each node beats under its lease name, so that the
+		// rows a dead node left in flight go back to the queue within about a lease
+		// TTL of its death, as its leader-only work does, not after RescueAfter.
+		deliveryCfg.Node = m.Leader.Node()
+		deliveryCfg.HeartbeatTTL = m.Leader.TTL()
+	}
 	m.Delivery, err = delivery.New(deliveryCfg, delivery.Options{
 		Store: m.Store, Clock: m.Clock, Signer: m.Identity, Registry: m.Registry,
 		Logger: m.Log.With("part", "delivery"), Resources: resources(m.Workloads),
@@ -264,8 +272,9 @@ func (m *Main) wire() error {
 	}
 	m.Subscriptions.Routes(m.HTTP.Graph())
 
-	if cfg.Database != "" {
-		m.Leader = leader.New(leader.Config{Store: m.Store, TTL: cfg.LeaseTTL, Log: m.Log.With("part", "lease"), Registry: m.Registry})
+	if m.Leader != nil {
+		// Before the dispatcher: the first beat covers the node's first claims.
+		m.AddService(m.Delivery.Heartbeat())
 	}
 	m.AddService(m.Delivery.Dispatcher())
 	for _, s := range m.Delivery.LeaderServices() {

@@ -51,12 +51,15 @@ type Config struct {
 	// LogLevel is debug, info (default), warn or error.
 	LogLevel string
 	// LeaseTTL is how long the lease of leader-only services lasts on PostgreSQL
-	// (default leader.DefaultTTL).
+	// (default leader.DefaultTTL). It is also how long a node's heartbeat lasts: the
+	// rows a dead node left in flight are rescued once it has not beaten for this
+	// long.
 	LeaseTTL time.Duration
 
 	// Delivery configures the delivery pipeline; zero fields take Graph's numbers.
 	// Run sets RescueOnStart (on the embedded store this process is the only
-	// dispatcher) and Strict (from Profile) itself.
+	// dispatcher), Strict (from Profile), and on PostgreSQL Node and HeartbeatTTL
+	// (the node's lease name and LeaseTTL) itself.
 	Delivery delivery.Config
 	// Subscription configures the subscriptions API; zero fields take Graph's
 	// numbers. Run sets Profile, Clock, Log and OnDelete itself.

@@ -28,10 +28,22 @@ type Config struct {
 	// signal (default 1s): retries falling due, other nodes' rows.
 	PollInterval time.Duration
 	// RescueAfter is how long a row may stay running before the rescuer makes it
-	// retryable again (default 1m; it must exceed RetryTimeout).
+	// retryable again, whichever node claimed it (default 1m; it must exceed
+	// RetryTimeout). It is the rule for rows of nodes that do not beat, and the
+	// backstop for a live node's stuck dispatcher.
 	RescueAfter time.Duration
-	// RescueInterval is how often the rescuer runs (default 15s).
+	// RescueInterval is how often the rescuer runs (default 15s, or a third of
+	// HeartbeatTTL when this node beats, if shorter).
 	RescueInterval time.Duration
+	// Node names this node in its heartbeats and on the rows it claims (default "":
+	// no heartbeats, and the rows this node claims are rescued by RescueAfter only).
+	// Every node sharing a database sets a name of its own and runs Heartbeat, so
+	// that the rows a dead node left running are rescued once its heartbeat lapses.
+	Node string
+	// HeartbeatTTL is how long a node's heartbeat lasts: the rescuer takes back the
+	// running rows of a node whose last beat is older than this. A node beats every
+	// third of it (default 15s, the leader lease's default).
+	HeartbeatTTL time.Duration
 	// RescueOnStart makes the rescuer take back, at start, every row left running by
 	// an earlier process (default false; set it when this is the only node).
 	RescueOnStart bool
@@ -99,7 +111,14 @@ func (c Config) withDefaults() Config {
 	c.PerURL = cmp.Or(c.PerURL, 4)
 	c.PollInterval = cmp.Or(c.PollInterval, time.Second)
 	c.RescueAfter = cmp.Or(c.RescueAfter, time.Minute)
-	c.RescueInterval = cmp.Or(c.RescueInterval, 15*time.Second)
+	c.HeartbeatTTL = cmp.Or(c.HeartbeatTTL, 15*time.Second)
+	if c.RescueInterval == 0 {
+		c.RescueInterval = 15 * time.Second
+		if c.Node != "" {
+			// A lapsed node's rows wait at most a third of the TTL past the lapse.
+			c.RescueInterval = min(c.RescueInterval, c.heartbeatEvery())
+		}
+	}
 	c.Retention = cmp.Or(c.Retention, time.Hour)
 	c.RetentionInterval = cmp.Or(c.RetentionInterval, time.Minute)
 	c.HoldRecheck = cmp.Or(c.HoldRecheck, time.Minute)
@@ -117,10 +136,16 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
+// heartbeatEvery is how often a node beats: three beats per HeartbeatTTL, so that
+// one late or lost beat does not make a live node look dead.
+func (c Config) heartbeatEvery() time.Duration {
+	return max(c.HeartbeatTTL/3, time.Millisecond)
+}
+
 func (c Config) validate() error {
 	var errs []error
 	for name, d := range map[string]time.Duration{"Timeout": c.Timeout, "RetryTimeout": c.RetryTimeout, "Horizon": c.Horizon,
-		"PollInterval": c.PollInterval, "RescueAfter": c.RescueAfter, "Retention": c.Retention} {
+		"PollInterval": c.PollInterval, "RescueAfter": c.RescueAfter, "Retention": c.Retention, "HeartbeatTTL": c.HeartbeatTTL} {
 		if d < 0 {
 			errs = append(errs, fmt.Errorf("delivery: %s must not be negative, got %v", name, d))
 		}

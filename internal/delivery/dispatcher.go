@@ -141,7 +141,8 @@ func (p *Pipeline) work(ctx context.Context, ep *endpoint) {
 		}
 		// The claim is not cut off midway either: a claim that committed while its
 		// caller saw the context end would leave rows in flight that no POST follows
-		// (the rescuer would take them back only after RescueAfter).
+		// (the rescuer would take them back only after RescueAfter, this node being
+		// alive).
 		batches, err := p.claim(context.WithoutCancel(ctx), ep, k)
 		for i := len(batches); i < k; i++ {
 			<-ep.slots
@@ -216,7 +217,7 @@ func (p *Pipeline) claim(ctx context.Context, ep *endpoint, k int) ([]*batch, er
 		claimed := 0
 		err := p.st.Update(ctx, func(tx store.Tx) error {
 			b = batch{}
-			rows, err := tx.ClaimNotifications(ctx, ep.url, cutoff, now, size*k)
+			rows, err := tx.ClaimNotifications(ctx, ep.url, p.cfg.Node, cutoff, now, size*k)
 			if err != nil {
 				return err
 			}

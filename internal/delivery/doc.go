@@ -20,9 +20,9 @@
 //   - endpoint health (health.go) tracks slow and drop windows per URL (Microsoft's "Receive change notifications through webhooks").
 //   - lifecycle notifications (lifecycle.go): missed, subscriptionRemoved,
 //     reauthorizationRequired (Microsoft's "Reduce missing subscriptions and change notifications").
-//   - background services (Pipeline.Services), each a service.Loop: the dispatcher
-//     (dispatcher.go), the reauthorization scheduler (lifecycle.go), the rescuer and
-//     retention (pipeline.go). The dispatcher keeps two caches: subscriptions as
+//   - background services (Pipeline.Services), each a service.Loop: the heartbeat,
+//     the dispatcher (dispatcher.go), the reauthorization scheduler (lifecycle.go),
+//     the rescuer and retention (pipeline.go). The dispatcher keeps two caches: subscriptions as
 //     sent (subcache.go) and validation tokens (tokencache.go).
 //
 // # Queue row states
@@ -47,6 +47,19 @@
 //	│        └──────── failure / timeout / crash (rescuer) ─▶ retryable
 //	│                                                            │
 //	└─────────────── claim when due (backoff, Retry-After) ──────┘
+//
+// # The rescuer and node heartbeats
+//
+// A row stays running while its POST is in flight; if the node that claimed it dies,
+// nobody else may send it until the rescuer takes it back. Nodes sharing a database
+// each beat (record that they are alive) every third of HeartbeatTTL, and each claim
+// names its node, so the rescuer (on the leader) takes back the rows of a node whose
+// last beat is older than HeartbeatTTL: within about a lease TTL of the kill. Rows
+// of a live node are left to it, except that any row running longer than RescueAfter
+// is taken back whatever its node (a node that does not beat, such as the one process
+// on SQLite, which rescues everything at start instead, or a stuck dispatcher). What
+// a killed node had sent but not recorded is sent again; what it had claimed but not
+// sent is sent once, by another node.
 //
 // A subscription deleted through the API, expired, or removed by the matcher takes
 // its available and retryable rows to discarded in the deleting transaction

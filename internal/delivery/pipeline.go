@@ -61,8 +61,8 @@ type Pipeline struct {
 	epMu      sync.Mutex
 	endpoints map[string]*endpoint
 
-	dispatcher, reminder, rescuer, retention *service.Loop
-	onPass                                   func(service.Report)
+	dispatcher, reminder, rescuer, retention, heartbeat *service.Loop
+	onPass                                              func(service.Report)
 
 	// The dispatcher's run: made at its start, drained at its stop.
 	workers sync.WaitGroup
@@ -102,8 +102,9 @@ func New(cfg Config, o Options) (*Pipeline, error) {
 	p.dispatcher = &service.Loop{Name: "dispatcher", Every: cfg.PollInterval, Pass: p.pass,
 		Starting: p.startDispatch, Stopped: p.stopDispatch, Signal: p.st.Committed(), Log: p.log, OnPass: o.OnPass}
 	p.reminder = &service.Loop{Name: "reauthorization", Every: cfg.ReminderInterval, Pass: uncounted(p.remind), Log: p.log, OnPass: o.OnPass}
-	p.rescuer = &service.Loop{Name: "rescuer", Every: cfg.RescueInterval, Pass: uncounted(p.rescue), Starting: p.rescueOnStart, Log: p.log, OnPass: o.OnPass}
+	p.rescuer = &service.Loop{Name: "rescuer", Every: cfg.RescueInterval, Pass: p.rescue, Starting: p.rescueOnStart, Log: p.log, OnPass: o.OnPass}
 	p.retention = &service.Loop{Name: "retention", Every: cfg.RetentionInterval, Pass: p.prune, Log: p.log, OnPass: o.OnPass}
+	p.heartbeat = &service.Loop{Name: "heartbeat", Every: cfg.heartbeatEvery(), Pass: uncounted(p.beat), Starting: p.beat, Log: p.log, OnPass: o.OnPass}
 	return p, nil
 }
 
@@ -153,13 +154,24 @@ func (p *Pipeline) countEndpoints(s HealthState) int {
 	return n
 }
 
-// Services returns the dispatcher, the reauthorization scheduler, the rescuer and
-// retention (named "dispatcher", "reauthorization", "rescuer" and "retention" in
-// their reports), in start order. Each call returns the same services; each can be
-// started again after Stop.
+// Services returns the heartbeat (when the node has a name), the dispatcher, the
+// reauthorization scheduler, the rescuer and retention (named "heartbeat",
+// "dispatcher", "reauthorization", "rescuer" and "retention" in their reports), in
+// start order. Each call returns the same services; each can be started again after
+// Stop.
 func (p *Pipeline) Services() []service.Service {
-	return append([]service.Service{p.Dispatcher()}, p.LeaderServices()...)
+	var out []service.Service
+	if p.cfg.Node != "" {
+		out = append(out, p.Heartbeat())
+	}
+	return append(append(out, p.Dispatcher()), p.LeaderServices()...)
 }
+
+// Heartbeat returns the service that records, every third of Config.HeartbeatTTL,
+// that this node (Config.Node) is alive; it does nothing without a Node. It runs on
+// every node, started before the dispatcher: its start records the first beat, so
+// that the node's first claims are already covered.
+func (p *Pipeline) Heartbeat() service.Service { return p.heartbeat }
 
 // Dispatcher returns the service that claims due notifications and POSTs them. It
 // runs on every node.
@@ -187,15 +199,51 @@ func (p *Pipeline) rescueOnStart(ctx context.Context) error {
 	})
 }
 
-func (p *Pipeline) rescue(ctx context.Context) error {
+// beat records that this node is alive. Beats are on the pipeline's clock, the one
+// claims are stamped with and the rescuer reads.
+func (p *Pipeline) beat(ctx context.Context) error {
+	if p.cfg.Node == "" {
+		return nil
+	}
 	now := p.clock.Now()
-	return p.st.Update(ctx, func(tx store.Tx) error {
-		n, err := tx.RescueNotifications(ctx, now.Add(-p.cfg.RescueAfter), now)
-		if n > 0 {
-			p.log.Warn("delivery: rescued notifications stuck in flight", "count", n)
+	return p.st.Update(ctx, func(tx store.Tx) error { return tx.Heartbeat(ctx, p.cfg.Node, now) })
+}
+
+// rescue takes back the rows in flight whose dispatcher is gone: at once those of a
+// node whose heartbeat lapsed, and after RescueAfter any row, whatever its node (a
+// node that does not beat, or a stuck dispatcher). It counts the rows it moved.
+func (p *Pipeline) rescue(ctx context.Context) (service.Result, error) {
+	now := p.clock.Now()
+	var lapsed, stale int
+	err := p.st.Update(ctx, func(tx store.Tx) error {
+		// The node running the rescuer is alive: it beats first, so that a jump of
+		// the clock between two of its beats never makes it take back its own rows.
+		if p.cfg.Node != "" {
+			if err := tx.Heartbeat(ctx, p.cfg.Node, now); err != nil {
+				return err
+			}
 		}
+		var err error
+		if lapsed, err = tx.RescueLapsed(ctx, now.Add(-p.cfg.HeartbeatTTL), now); err != nil {
+			return err
+		}
+		if stale, err = tx.RescueNotifications(ctx, now.Add(-p.cfg.RescueAfter), now); err != nil {
+			return err
+		}
+		// The lapsed nodes' rows are back in the queue: their heartbeats are history.
+		_, err = tx.PruneHeartbeats(ctx, now.Add(-p.cfg.HeartbeatTTL))
 		return err
 	})
+	if err != nil {
+		return service.Result{}, err
+	}
+	if lapsed > 0 {
+		p.log.Warn("delivery: rescued notifications of a node whose heartbeat lapsed", "count", lapsed)
+	}
+	if stale > 0 {
+		p.log.Warn("delivery: rescued notifications stuck in flight", "count", stale)
+	}
+	return service.Result{N: lapsed + stale}, nil
 }
 
 // prune deletes delivered and discarded rows older than Config.Retention, in

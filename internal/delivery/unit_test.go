@@ -153,6 +153,7 @@ func TestConfigValidate(t *testing.T) {
 		{Config{BatchSize: 1001}, false},
 		{Config{Timeout: -1}, false},
 		{Config{RescueAfter: 5 * time.Second, RetryTimeout: 10 * time.Second}, false},
+		{Config{HeartbeatTTL: -time.Second}, false},
 		{Config{Health: HealthConfig{SlowRatio: 1.5}}, false},
 	}
 	for _, c := range cases {

@@ -128,6 +128,9 @@ func NodeID() string {
 // Node returns the name this node holds the lease by.
 func (l *Leader) Node() string { return l.node }
 
+// TTL returns how long the lease lasts without renewal, defaults applied.
+func (l *Leader) TTL() time.Duration { return l.ttl }
+
 // Held reports whether this node holds the lease as far as it knows.
 func (l *Leader) Held() bool {
 	l.mu.Lock()

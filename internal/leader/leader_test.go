@@ -84,8 +84,8 @@ func TestNewDefaults(t *testing.T) {
 		{time.Minute, time.Minute},
 	}
 	for _, tt := range tests {
-		if got := New(Config{TTL: tt.ttl}).ttl; got != tt.want {
-			t.Errorf("New(Config{TTL: %v}).ttl = %v, want %v", tt.ttl, got, tt.want)
+		if got := New(Config{TTL: tt.ttl}).TTL(); got != tt.want {
+			t.Errorf("New(Config{TTL: %v}).TTL() = %v, want %v", tt.ttl, got, tt.want)
 		}
 	}
 	if New(Config{}).Node() == "" {

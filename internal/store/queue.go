@@ -11,14 +11,15 @@ import (
 //	available ──claim──▶ running ──▶ delivered
 //	    ▲                  │  │ └──▶ discarded
 //	    └──── release ─────┘  └────▶ retryable ──claim──▶ running …
-//	                  (rescuer: running too long ──▶ retryable)
+//	                  (rescuer: running too long, or its node's heartbeat lapsed ──▶ retryable)
 type NotificationState string
 
 const (
 	// NotificationAvailable: waiting for a dispatcher; due at Scheduled.
 	NotificationAvailable NotificationState = "available"
 	// NotificationRunning: claimed by a dispatcher, a POST is (or was, before a
-	// crash) in flight. Only the claimer, or the rescuer after a timeout, moves it on.
+	// crash) in flight. Only the claimer, or the rescuer (after a timeout, or once
+	// the claiming node's heartbeat lapsed), moves it on.
 	NotificationRunning NotificationState = "running"
 	// NotificationRetryable: the last attempt failed; due again at Scheduled.
 	NotificationRetryable NotificationState = "retryable"
@@ -67,6 +68,9 @@ type Notification struct {
 	Scheduled time.Time
 	// Claimed is when the row was last claimed; zero if never.
 	Claimed time.Time
+	// Node is the node that made the last claim, as it names itself in its
+	// heartbeats; "" if never claimed or claimed by a caller that named no node.
+	Node string
 	// Finished is when the row reached delivered or discarded; zero before.
 	Finished time.Time
 	// Error is the last failure, for operators.
@@ -95,10 +99,12 @@ type QueueTx interface {
 	DueURLs(ctx context.Context, limit int) ([]DueURL, error)
 	// ClaimNotifications moves up to limit available or retryable rows of url whose
 	// Scheduled is at or before due to running, in ONE statement (FOR UPDATE SKIP
-	// LOCKED on PostgreSQL), setting Claimed to now and incrementing Attempt. It
-	// returns the claimed rows ordered by ID; none is not an error. Concurrent
-	// claimers never get the same row. Errors: backend errors only.
-	ClaimNotifications(ctx context.Context, url string, due, now time.Time, limit int) ([]Notification, error)
+	// LOCKED on PostgreSQL), setting Claimed to now, Node to node and incrementing
+	// Attempt. node names the claiming node as its heartbeats do (see HeartbeatTx),
+	// or is "" when the caller does not beat. It returns the claimed rows ordered by
+	// ID; none is not an error. Concurrent claimers never get the same row. Errors:
+	// backend errors only.
+	ClaimNotifications(ctx context.Context, url, node string, due, now time.Time, limit int) ([]Notification, error)
 	// MarkDelivered moves the rows among ids that are running to delivered
 	// (Finished = at) and returns how many moved; rows in any other state are left
 	// alone and not counted. Errors: backend errors only.
@@ -124,7 +130,8 @@ type QueueTx interface {
 	ReleaseNotifications(ctx context.Context, ids []int64, scheduled time.Time) (int, error)
 	// RescueNotifications moves rows running since before claimedBefore (their
 	// dispatcher crashed or hung) to retryable, due at now, and returns how many
-	// moved. Errors: backend errors only.
+	// moved, whatever node claimed them (HeartbeatTx.RescueLapsed is the faster rule
+	// for nodes that beat). Errors: backend errors only.
 	RescueNotifications(ctx context.Context, claimedBefore, now time.Time) (int, error)
 	// PruneNotifications deletes up to limit delivered or discarded rows finished
 	// before the given time and returns how many went. Errors: backend errors only.

@@ -14,8 +14,9 @@
 //     by topic.
 //   - Blobs: file content, addressed by a key.
 //
-// Subscriptions, the notification queue and leases (leader election between nodes)
-// add their own parts of the contract in subscription.go, queue.go and lease.go.
+// Subscriptions, the notification queue, leases (leader election between nodes) and
+// node heartbeats add their own parts of the contract in subscription.go, queue.go,
+// lease.go and heartbeat.go.
 package store
 
 import (
@@ -78,6 +79,7 @@ type Tx interface {
 	SubscriptionTx
 	QueueTx
 	LeaseTx
+	HeartbeatTx
 }
 
 // Object is one stored document.

@@ -32,10 +32,11 @@ func TestKillPostgres(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the binary")
 	}
-	// Rows the killed node held in flight wait for the rescuer, which today takes
-	// them back after a fixed minute (plus its interval and the lease), hence the
-	// bound on the final wait.
-	l := loop{backend: "postgres", database: pgtest.URL(t), sig: syscall.SIGKILL, stops: 3, window: 30, workers: 4, slow: 100 * time.Millisecond, notifyWithin: 150 * time.Second}
+	// Rows the killed node held in flight wait for the rescuer, which takes them
+	// back once the node's heartbeat is a lease TTL (15 s) old, plus up to a third
+	// of it for the rescuer's next pass and, when the killed node led, the lease's
+	// own lapse: the bound on the final wait is four TTLs.
+	l := loop{backend: "postgres", database: pgtest.URL(t), sig: syscall.SIGKILL, stops: 3, window: 30, workers: 4, slow: 100 * time.Millisecond, notifyWithin: 60 * time.Second}
 	if soak() {
 		l.stops, l.window = 50, 20
 	}

@@ -12,7 +12,7 @@ import (
 // notifications_due (url, scheduled, id), whose WHERE clause the statements repeat
 // word for word so that both planners use it.
 const (
-	queueCols   = `id, url, tenant, subscription_id, resource_type, lifecycle, event, resource, payload, rich, seq, state, attempt, created, scheduled, claimed, finished, error`
+	queueCols   = `id, url, tenant, subscription_id, resource_type, lifecycle, event, resource, payload, rich, seq, state, attempt, created, scheduled, claimed, finished, error, node`
 	waiting     = `state IN ('available', 'retryable')`
 	enqueueCols = `url, tenant, subscription_id, resource_type, lifecycle, event, resource, payload, rich, seq, state, attempt, created, scheduled`
 	// enqueueChunk rows per INSERT: 14 parameters each stays far below both
@@ -28,7 +28,7 @@ func scanNotification(sc interface{ Scan(...any) error }) (store.Notification, e
 	var state string
 	var created, scheduled, claimed, finished int64
 	err := sc.Scan(&n.ID, &n.URL, &n.Tenant, &n.SubscriptionID, &n.ResourceType, &lifecycle, &n.Event, &n.Resource,
-		&n.Payload, &n.Rich, &n.Seq, &state, &n.Attempt, &created, &scheduled, &claimed, &finished, &n.Error)
+		&n.Payload, &n.Rich, &n.Seq, &state, &n.Attempt, &created, &scheduled, &claimed, &finished, &n.Error, &n.Node)
 	n.Lifecycle = lifecycle != 0
 	n.State = store.NotificationState(state)
 	n.Created, n.Scheduled, n.Claimed, n.Finished = fromNanos(created), fromNanos(scheduled), fromNanos(claimed), fromNanos(finished)
@@ -125,15 +125,15 @@ func (t *Tx) DueURLs(ctx context.Context, limit int) ([]store.DueURL, error) {
 }
 
 // ClaimNotifications implements store.QueueTx.
-func (t *Tx) ClaimNotifications(ctx context.Context, url string, due, now time.Time, limit int) ([]store.Notification, error) {
+func (t *Tx) ClaimNotifications(ctx context.Context, url, node string, due, now time.Time, limit int) ([]store.Notification, error) {
 	if t.readOnly {
 		return nil, ErrReadOnly
 	}
-	query := `UPDATE notifications SET state = 'running', attempt = attempt + 1, claimed = ?
+	query := `UPDATE notifications SET state = 'running', attempt = attempt + 1, claimed = ?, node = ?
 		WHERE id IN (SELECT id FROM notifications WHERE url = ? AND ` + waiting + ` AND scheduled <= ?
 			ORDER BY scheduled, id LIMIT ? ` + t.s.d.SkipLocked + `)
 		RETURNING ` + queueCols
-	rows, err := t.Query(ctx, query, nanos(now), url, nanos(due), limit)
+	rows, err := t.Query(ctx, query, nanos(now), node, url, nanos(due), limit)
 	if err != nil {
 		return nil, t.translate(err)
 	}

@@ -32,7 +32,7 @@ func claim(t *testing.T, s store.Store, url string, due time.Time, limit int) []
 	var got []store.Notification
 	update(t, s, func(tx store.Tx) error {
 		var err error
-		got, err = tx.ClaimNotifications(context.Background(), url, due, due, limit)
+		got, err = tx.ClaimNotifications(context.Background(), url, "", due, due, limit)
 		return err
 	})
 	return got
@@ -209,7 +209,7 @@ func testQueueConcurrentClaims(t *testing.T, s store.Store) {
 				var got []store.Notification
 				err := s.Update(context.Background(), func(tx store.Tx) error {
 					var err error
-					got, err = tx.ClaimNotifications(context.Background(), url, queueBase, queueBase, 7)
+					got, err = tx.ClaimNotifications(context.Background(), url, "", queueBase, queueBase, 7)
 					return err
 				})
 				if err != nil {
@@ -246,12 +246,12 @@ func testQueueRescuePrune(t *testing.T, s store.Store) {
 	var early, late []store.Notification
 	update(t, s, func(tx store.Tx) error {
 		var err error
-		early, err = tx.ClaimNotifications(ctx, url, queueBase, queueBase, 1)
+		early, err = tx.ClaimNotifications(ctx, url, "", queueBase, queueBase, 1)
 		return err
 	})
 	update(t, s, func(tx store.Tx) error {
 		var err error
-		late, err = tx.ClaimNotifications(ctx, url, queueBase, queueBase.Add(time.Minute), 1)
+		late, err = tx.ClaimNotifications(ctx, url, "", queueBase, queueBase.Add(time.Minute), 1)
 		return err
 	})
 	now := queueBase.Add(2 * time.Minute)
@@ -320,10 +320,10 @@ func testQueueDiscardSubscription(t *testing.T, s store.Store) {
 	otherURL := sampleNotification(other, 0)
 	enqueue(t, s, running, retryable, otherSub, otherURL)
 	update(t, s, func(tx store.Tx) error {
-		if got, err := tx.ClaimNotifications(ctx, url, queueBase, queueBase, 1); err != nil || len(got) != 1 || got[0].ID != running.ID {
+		if got, err := tx.ClaimNotifications(ctx, url, "", queueBase, queueBase, 1); err != nil || len(got) != 1 || got[0].ID != running.ID {
 			return fmt.Errorf("ClaimNotifications = %v, %v; want row %d", ids(got), err, running.ID)
 		}
-		got, err := tx.ClaimNotifications(ctx, url, queueBase, queueBase, 1)
+		got, err := tx.ClaimNotifications(ctx, url, "", queueBase, queueBase, 1)
 		if err != nil || len(got) != 1 || got[0].ID != retryable.ID {
 			return fmt.Errorf("ClaimNotifications = %v, %v; want row %d", ids(got), err, retryable.ID)
 		}

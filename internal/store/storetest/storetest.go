@@ -41,6 +41,8 @@ func Run(t *testing.T, open Opener) {
 		// Leases (lease.go).
 		"LeaseHandover":   testLeaseHandover,
 		"LeaseConcurrent": testLeaseConcurrent,
+		// Node heartbeats (heartbeat.go).
+		"Heartbeats": testHeartbeats,
 		// The notification queue (queue.go).
 		"QueueEnqueueClaim":        testQueueEnqueueClaim,
 		"QueueGuardedStates":       testQueueGuardedStates,
