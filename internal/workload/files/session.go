@@ -184,6 +184,11 @@ func loadSession(c *httpapi.Ctx, tx store.Tx) (session, error) {
 	if s.Drive != c.Param("drive") || !c.Now.Before(s.Expires) {
 		return s, sessionNotFound()
 	}
+	// A session begun by a version that kept fragments apart, without hash states,
+	// cannot be finished: the client starts over, as after an expiry.
+	if s.Received > 0 && s.QuickXor == nil {
+		return s, sessionNotFound()
+	}
 	return s, nil
 }
 
