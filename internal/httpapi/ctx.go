@@ -137,35 +137,73 @@ func (c *Ctx) LinkWith(set map[string]string) string {
 // Body reads the whole request body within the route's size limit, undoing
 // Content-Encoding: gzip.
 func (c *Ctx) Body() ([]byte, error) {
+	r, err := c.BodyReader()
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	return io.ReadAll(r)
+}
+
+// BodyReader streams the request body within the route's size limit, undoing
+// Content-Encoding: gzip, for handlers that must not hold a large body whole in
+// memory. Its read errors are Graph errors, the same Body returns: 413 past the
+// limit, 400 for a body that cannot be read. The caller closes it.
+func (c *Ctx) BodyReader() (io.ReadCloser, error) {
 	limit := c.route.Options.MaxBody
 	if limit <= 0 {
 		limit = c.srv.cfg.MaxBody
 	}
-	var r io.Reader = c.R.Body
+	br := &bodyReader{limit: limit}
 	switch enc := strings.ToLower(strings.TrimSpace(c.R.Header.Get("Content-Encoding"))); enc {
 	case "", "identity":
+		br.r = c.R.Body
 	case "gzip":
 		zr, err := gzip.NewReader(c.R.Body)
 		if err != nil {
 			return nil, graph.Errorf(http.StatusBadRequest, graph.CodeBadRequest, "The request body is not valid gzip: %v", err)
 		}
-		defer zr.Close()
-		r = zr
+		br.r, br.close = zr, zr.Close
 	default:
 		return nil, graph.Errorf(http.StatusUnsupportedMediaType, graph.CodeUnsupportedMediaType, "Content-Encoding '%s' is not supported; send the body plain or gzip-compressed.", enc)
 	}
-	data, err := io.ReadAll(io.LimitReader(r, limit+1))
-	if err != nil {
+	return br, nil
+}
+
+// bodyReader counts what it passes on and turns read errors into Graph errors.
+type bodyReader struct {
+	r     io.Reader
+	close func() error
+	limit int64
+	n     int64
+}
+
+func (b *bodyReader) Read(p []byte) (int, error) {
+	// Read one byte past the limit, so that a body of exactly the limit passes
+	// and a longer one is refused.
+	if rest := b.limit + 1 - b.n; int64(len(p)) > rest {
+		p = p[:rest]
+	}
+	n, err := b.r.Read(p)
+	b.n += int64(n)
+	if b.n > b.limit {
+		return n, tooLarge(b.limit)
+	}
+	if err != nil && err != io.EOF {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return nil, tooLarge(limit)
+			return n, tooLarge(b.limit)
 		}
-		return nil, graph.Errorf(http.StatusBadRequest, graph.CodeBadRequest, "The request body could not be read: %v", err)
+		return n, graph.Errorf(http.StatusBadRequest, graph.CodeBadRequest, "The request body could not be read: %v", err)
 	}
-	if int64(len(data)) > limit {
-		return nil, tooLarge(limit)
+	return n, err
+}
+
+func (b *bodyReader) Close() error {
+	if b.close != nil {
+		return b.close()
 	}
-	return data, nil
+	return nil
 }
 
 func tooLarge(limit int64) error {

@@ -191,4 +191,14 @@ type BlobTx interface {
 	GetBlob(ctx context.Context, key string) ([]byte, error)
 	// DeleteBlob removes the content; absent keys are not an error.
 	DeleteBlob(ctx context.Context, key string) error
+	// AppendBlob adds data to the end of the content under key, creating it when
+	// absent. Its cost does not depend on the size already stored, so large content
+	// (an upload-session chunk) can be written in fixed-size pieces, each in its own
+	// transaction, without ever being held whole in memory.
+	AppendBlob(ctx context.Context, key string, data []byte) error
+	// ConcatBlob moves the content under src to the end of the content under dst
+	// (creating dst when absent) and removes src, inside the store: the bytes do not
+	// pass through the caller. ErrNotFound if src is absent; ErrConflict if src and
+	// dst are the same key.
+	ConcatBlob(ctx context.Context, dst, src string) error
 }

@@ -274,24 +274,96 @@ func (t *Tx) DeleteObject(ctx context.Context, tenant, kind, id string) error {
 	return nil
 }
 
+// Blobs are stored as parts numbered from 0 (see migration 006); a blob is the
+// concatenation of its parts in seq order.
+
 // PutBlob implements store.BlobTx.
 func (t *Tx) PutBlob(ctx context.Context, key string, data []byte) error {
 	if data == nil {
 		data = []byte{}
 	}
-	_, err := t.Exec(ctx, `INSERT INTO blobs (key, data) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET data = excluded.data`, key, data)
+	if err := t.DeleteBlob(ctx, key); err != nil {
+		return err
+	}
+	_, err := t.Exec(ctx, `INSERT INTO blob_parts (key, seq, data) VALUES (?, 0, ?)`, key, data)
 	return t.translate(err)
 }
 
 // GetBlob implements store.BlobTx.
 func (t *Tx) GetBlob(ctx context.Context, key string) ([]byte, error) {
+	rows, err := t.Query(ctx, `SELECT data FROM blob_parts WHERE key = ? ORDER BY seq`, key)
+	if err != nil {
+		return nil, t.translate(err)
+	}
+	defer rows.Close()
 	var data []byte
-	err := t.QueryRow(ctx, `SELECT data FROM blobs WHERE key = ?`, key).Scan(&data)
-	return data, t.translate(err)
+	found := false
+	for rows.Next() {
+		var part []byte
+		if err := rows.Scan(&part); err != nil {
+			return nil, t.translate(err)
+		}
+		if !found {
+			data, found = part, true
+			continue
+		}
+		data = append(data, part...)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, t.translate(err)
+	}
+	if !found {
+		return nil, store.ErrNotFound
+	}
+	if data == nil {
+		data = []byte{}
+	}
+	return data, nil
 }
 
 // DeleteBlob implements store.BlobTx.
 func (t *Tx) DeleteBlob(ctx context.Context, key string) error {
-	_, err := t.Exec(ctx, `DELETE FROM blobs WHERE key = ?`, key)
+	_, err := t.Exec(ctx, `DELETE FROM blob_parts WHERE key = ?`, key)
 	return t.translate(err)
+}
+
+// nextPart returns the seq the next part of key gets (0 for an absent blob).
+func (t *Tx) nextPart(ctx context.Context, key string) (int64, error) {
+	var next int64
+	err := t.QueryRow(ctx, `SELECT COALESCE(MAX(seq) + 1, 0) FROM blob_parts WHERE key = ?`, key).Scan(&next)
+	return next, t.translate(err)
+}
+
+// AppendBlob implements store.BlobTx: the piece becomes the blob's last part, so
+// nothing already stored is read or rewritten.
+func (t *Tx) AppendBlob(ctx context.Context, key string, data []byte) error {
+	if data == nil {
+		data = []byte{}
+	}
+	next, err := t.nextPart(ctx, key)
+	if err != nil {
+		return err
+	}
+	_, err = t.Exec(ctx, `INSERT INTO blob_parts (key, seq, data) VALUES (?, ?, ?)`, key, next, data)
+	return t.translate(err)
+}
+
+// ConcatBlob implements store.BlobTx by renumbering src's parts after dst's last
+// one: the database moves the rows, no content is read into the process.
+func (t *Tx) ConcatBlob(ctx context.Context, dst, src string) error {
+	if dst == src {
+		return fmt.Errorf("%w: concatenating blob %q to itself", store.ErrConflict, dst)
+	}
+	next, err := t.nextPart(ctx, dst)
+	if err != nil {
+		return err
+	}
+	res, err := t.Exec(ctx, `UPDATE blob_parts SET key = ?, seq = seq + ? WHERE key = ?`, dst, next, src)
+	if err != nil {
+		return t.translate(err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
 }

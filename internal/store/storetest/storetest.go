@@ -32,6 +32,8 @@ func Run(t *testing.T, open Opener) {
 		"ChangeHook":       testChangeHook,
 		"PruneChanges":     testPruneChanges,
 		"Blobs":            testBlobs,
+		"BlobAppend":       testBlobAppend,
+		"BlobConcat":       testBlobConcat,
 		"ConcurrentWrites": testConcurrentWrites,
 		"Committed":        testCommitted,
 		"Closed":           testClosed,

@@ -6,9 +6,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"mime"
 	"net/http"
 	"path"
@@ -38,22 +40,56 @@ func mimeTypeOf(name string) string {
 	return mt
 }
 
+// content is a file's new bytes with their size and hashes: held in memory (data)
+// or already in the store under a staged blob key that setContent moves into place,
+// so that an upload session never brings the file into memory.
+type content struct {
+	data     []byte
+	staged   string
+	size     int64
+	quickXor string // base64, as Graph shows it
+	sha256   string // upper-case hex, as Graph shows it
+}
+
+// bytesContent hashes data held in memory.
+func bytesContent(data []byte) content {
+	var q quickXor
+	q.Write(data)
+	h := sha256.New()
+	h.Write(data)
+	return newContent(data, "", int64(len(data)), &q, h)
+}
+
+func newContent(data []byte, staged string, size int64, q *quickXor, h hash.Hash) content {
+	return content{
+		data:     data,
+		staged:   staged,
+		size:     size,
+		quickXor: base64.StdEncoding.EncodeToString(q.Sum()),
+		sha256:   strings.ToUpper(hex.EncodeToString(h.Sum(nil))),
+	}
+}
+
 // setContent points si at new content stored under the item's next version.
-func setContent(ctx context.Context, tx store.Tx, d drive, id string, version int64, si *storedItem, data []byte) error {
+func setContent(ctx context.Context, tx store.Tx, d drive, id string, version int64, si *storedItem, c content) error {
 	if si.Blob != "" {
 		if err := tx.DeleteBlob(ctx, si.Blob); err != nil {
 			return err
 		}
 	}
-	var q quickXor
-	q.Write(data)
-	sum := sha256.Sum256(data)
-	si.Size = int64(len(data))
-	si.QuickXor = base64.StdEncoding.EncodeToString(q.Sum())
-	si.SHA256 = strings.ToUpper(fmt.Sprintf("%x", sum))
+	si.Size = c.size
+	si.QuickXor = c.quickXor
+	si.SHA256 = c.sha256
 	si.MimeType = mimeTypeOf(si.Name)
 	si.Blob = blobKey(d, id, version)
-	return tx.PutBlob(ctx, si.Blob, data)
+	if c.staged == "" {
+		return tx.PutBlob(ctx, si.Blob, c.data)
+	}
+	// ConcatBlob appends: clear whatever an earlier item left under this key.
+	if err := tx.DeleteBlob(ctx, si.Blob); err != nil {
+		return err
+	}
+	return tx.ConcatBlob(ctx, si.Blob, c.staged)
 }
 
 func (w *Workload) tooLarge(size int64) error {
@@ -97,7 +133,7 @@ func (w *Workload) ensureFolders(ctx context.Context, tx store.Tx, d drive, star
 
 // putFile writes a file named name under parent, applying the conflict behavior; it
 // returns the item and 201 (created) or 200 (replaced).
-func (w *Workload) putFile(ctx context.Context, tx store.Tx, d drive, parent store.Object, name string, data []byte, behavior string, by map[string]any, now time.Time) (map[string]any, int, error) {
+func (w *Workload) putFile(ctx context.Context, tx store.Tx, d drive, parent store.Object, name string, data content, behavior string, by map[string]any, now time.Time) (map[string]any, int, error) {
 	if err := checkName(name); err != nil {
 		return nil, 0, err
 	}
@@ -146,7 +182,7 @@ func (w *Workload) putFile(ctx context.Context, tx store.Tx, d drive, parent sto
 }
 
 // replaceContent gives an existing file new content (same id, new eTag and cTag).
-func (w *Workload) replaceContent(ctx context.Context, tx store.Tx, d drive, o store.Object, data []byte, by map[string]any, now time.Time) (map[string]any, error) {
+func (w *Workload) replaceContent(ctx context.Context, tx store.Tx, d drive, o store.Object, data content, by map[string]any, now time.Time) (map[string]any, error) {
 	si, err := decodeItem(o)
 	if err != nil {
 		return nil, err
@@ -204,7 +240,7 @@ func (w *Workload) uploadByID(c *httpapi.Ctx) error {
 		if err := checkIfMatch(c, o); err != nil {
 			return err
 		}
-		doc, err = w.replaceContent(ctx, tx, d, o, data, by, c.Now)
+		doc, err = w.replaceContent(ctx, tx, d, o, bytesContent(data), by, c.Now)
 		return err
 	})
 	if err != nil {
@@ -249,7 +285,7 @@ func (w *Workload) uploadByPath(c *httpapi.Ctx) error {
 		if err != nil {
 			return err
 		}
-		doc, status, err = w.putFile(ctx, tx, d, parent, names[len(names)-1], data, behavior, by, c.Now)
+		doc, status, err = w.putFile(ctx, tx, d, parent, names[len(names)-1], bytesContent(data), behavior, by, c.Now)
 		return err
 	})
 	if err != nil {

@@ -153,7 +153,7 @@ func (w *Workload) copyTree(ctx context.Context, tx store.Tx, src, dst drive, o,
 				return "", err
 			}
 			si.Blob = ""
-			if err := setContent(ctx, tx, dst, id, 1, &si, content); err != nil {
+			if err := setContent(ctx, tx, dst, id, 1, &si, bytesContent(content)); err != nil {
 				return "", err
 			}
 		}

@@ -24,6 +24,9 @@
 // the computed ones (parentReference.path, folder.childCount, folder size, webUrl)
 // are derived when the item is rendered, so moving a folder rewrites one object, not
 // its subtree. File content lives in store blobs keyed by drive, item and version;
-// upload sessions keep their state and chunks in blobs until the last chunk commits
-// the file in one transaction.
+// upload sessions keep their state in a blob and append each accepted chunk to a
+// content blob. A chunk streams into a staging blob in 1 MiB pieces, hashed on the
+// way (the hash states live in the session), so memory stays bounded by the piece
+// size; one short transaction then moves it onto the session's content, and the
+// last chunk's transaction moves that content to the file, inside the store.
 package files

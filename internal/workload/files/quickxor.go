@@ -1,6 +1,9 @@
 package files
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"errors"
+)
 
 // quickXor is OneDrive's QuickXorHash: a 160-bit state into which every input byte is
 // XORed at bit offset (11 × its position) mod 160, wrapping around the state; the
@@ -46,4 +49,22 @@ func (q *quickXor) Sum() []byte {
 		out[quickXorSize-8+i] ^= b
 	}
 	return out[:]
+}
+
+// MarshalBinary saves the state between an upload session's fragments, which arrive
+// in separate requests (possibly to different nodes).
+func (q *quickXor) MarshalBinary() ([]byte, error) {
+	out := make([]byte, 0, quickXorSize+8)
+	out = append(out, q.state[:]...)
+	return binary.LittleEndian.AppendUint64(out, q.length), nil
+}
+
+// UnmarshalBinary restores a state saved by MarshalBinary.
+func (q *quickXor) UnmarshalBinary(b []byte) error {
+	if len(b) != quickXorSize+8 {
+		return errors.New("quickxor: bad saved state")
+	}
+	copy(q.state[:], b)
+	q.length = binary.LittleEndian.Uint64(b[quickXorSize:])
+	return nil
 }

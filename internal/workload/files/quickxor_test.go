@@ -61,3 +61,35 @@ func TestQuickXorChunked(t *testing.T) {
 		}
 	}
 }
+
+// TestQuickXorResume hashes in fragments with the state saved and restored between
+// them, as an upload session does, and gets the one-pass digest.
+func TestQuickXorResume(t *testing.T) {
+	t.Parallel()
+	data := make([]byte, 1000)
+	for i := range data {
+		data[i] = byte(i*31 + i>>3)
+	}
+	var whole quickXor
+	whole.Write(data)
+	want := base64.StdEncoding.EncodeToString(whole.Sum())
+	for _, cut := range []int{0, 1, 7, 20, 333, 999, 1000} {
+		var first, second quickXor
+		first.Write(data[:cut])
+		saved, err := first.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := second.UnmarshalBinary(saved); err != nil {
+			t.Fatal(err)
+		}
+		second.Write(data[cut:])
+		if got := base64.StdEncoding.EncodeToString(second.Sum()); got != want {
+			t.Errorf("quickXor resumed at %d = %s, want %s", cut, got, want)
+		}
+	}
+	var q quickXor
+	if err := q.UnmarshalBinary([]byte("short")); err == nil {
+		t.Error("UnmarshalBinary(short) = nil, want an error")
+	}
+}

@@ -4,8 +4,12 @@ import (
 	"cmp"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding"
 	"encoding/hex"
 	"encoding/json"
+	"hash"
+	"io"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -19,7 +23,8 @@ import (
 )
 
 // session is an upload session's state, kept in a blob until the last fragment
-// commits the file. Fragments are kept in their own blobs, keyed by offset.
+// commits the file. Accepted fragments are appended to one content blob; the hash
+// states over them are kept here so that the commit never reads the content back.
 type session struct {
 	Tenant string `json:"tenant"`
 	Drive  string `json:"drive"`
@@ -33,12 +38,40 @@ type session struct {
 	Received int64          `json:"received"`
 	Expires  time.Time      `json:"expires"`
 	By       map[string]any `json:"by"`
+	// QuickXor and SHA256 are the saved hash states over the Received bytes; empty
+	// before the first fragment.
+	QuickXor []byte `json:"quickXor,omitempty"`
+	SHA256   []byte `json:"sha256,omitempty"`
 }
 
 func sessionKey(id string) string { return "uploadsession/" + id }
 
-func chunkKey(id string, offset int64) string {
-	return sessionKey(id) + "/" + strconv.FormatInt(offset, 10)
+// contentKey holds the fragments accepted so far, in order.
+func contentKey(id string) string { return sessionKey(id) + "/content" }
+
+// stagingKey holds one request's fragment while it streams in; the nonce keeps
+// two requests carrying the same fragment apart.
+func stagingKey(id string, offset int64, nonce string) string {
+	return sessionKey(id) + "/" + strconv.FormatInt(offset, 10) + "/" + nonce
+}
+
+// stagePiece is how much of a fragment is held in memory at once: the body is
+// copied to the store in pieces of this size, each in its own transaction.
+const stagePiece = 1 << 20
+
+// hashes restores the session's hash states.
+func (s session) hashes() (*quickXor, hash.Hash, error) {
+	q, h := new(quickXor), sha256.New()
+	if s.QuickXor == nil {
+		return q, h, nil
+	}
+	if err := q.UnmarshalBinary(s.QuickXor); err != nil {
+		return nil, nil, err
+	}
+	if err := h.(encoding.BinaryUnmarshaler).UnmarshalBinary(s.SHA256); err != nil {
+		return nil, nil, err
+	}
+	return q, h, nil
 }
 
 func sessionNotFound() error {
@@ -151,6 +184,11 @@ func loadSession(c *httpapi.Ctx, tx store.Tx) (session, error) {
 	if s.Drive != c.Param("drive") || !c.Now.Before(s.Expires) {
 		return s, sessionNotFound()
 	}
+	// A session begun by a version that kept fragments apart, without hash states,
+	// cannot be finished: the client starts over, as after an expiry.
+	if s.Received > 0 && s.QuickXor == nil {
+		return s, sessionNotFound()
+	}
 	return s, nil
 }
 
@@ -164,9 +202,26 @@ func rangeError(format string, args ...any) error {
 	return graph.Errorf(http.StatusRequestedRangeNotSatisfiable, "invalidRange", format, args...)
 }
 
+// checkFragment applies the session's rules to a fragment's range.
+func checkFragment(s session, start, total int64) error {
+	if s.Total != 0 && s.Total != total {
+		return graph.SharePointInvalidRequest("The Content-Range total %d does not match the file size %d of the upload session.", total, s.Total)
+	}
+	switch {
+	case start < s.Received:
+		return rangeError("The uploaded fragment overlaps with data that has already been received.")
+	case start > s.Received:
+		return rangeError("The uploaded fragment starts at %d; the next expected range is %d-.", start, s.Received)
+	}
+	return nil
+}
+
 // uploadChunk serves PUT to an upload URL: one fragment with its Content-Range.
-// Fragments must arrive in order; the last one commits the file in the same
-// transaction that reads the earlier fragments.
+// Fragments must arrive in order. The body streams into a staging blob in pieces
+// of stagePiece bytes, outside any long transaction, hashed on the way; one short
+// transaction then appends the staged fragment to the session's content, and the
+// last fragment commits the file, all inside the store: memory stays bounded by
+// the piece size however large the fragment or the file.
 func (w *Workload) uploadChunk(c *httpapi.Ctx) error {
 	m := contentRange.FindStringSubmatch(c.R.Header.Get("Content-Range"))
 	if m == nil {
@@ -181,46 +236,70 @@ func (w *Workload) uploadChunk(c *httpapi.Ctx) error {
 	if total > w.cfg.MaxFileSize {
 		return w.tooLarge(total)
 	}
-	data, err := c.Body()
+	id := c.Param("session")
+	// Check the session before reading the body, so that an unknown upload URL or a
+	// misplaced fragment costs no store space. The hash states read here are those
+	// of the first start bytes: the commit below accepts the fragment only while
+	// Received is still start, that is while these states are still current.
+	var pre session
+	err := rest.View(c, w.st, func(ctx context.Context, tx store.Tx) error {
+		var err error
+		if pre, err = loadSession(c, tx); err != nil {
+			return err
+		}
+		return checkFragment(pre, start, total)
+	})
 	if err != nil {
 		return err
 	}
-	if int64(len(data)) != end-start+1 {
-		return graph.SharePointInvalidRequest("The Content-Range header length does not match the provided number of bytes.")
+	q, h, err := pre.hashes()
+	if err != nil {
+		return err
+	}
+	nonce := make([]byte, 12)
+	rand.Read(nonce)
+	staged := stagingKey(id, start, hex.EncodeToString(nonce))
+	n, err := w.stage(c, staged, end-start+1, io.MultiWriter(q, h))
+	if err == nil && n != end-start+1 {
+		err = graph.SharePointInvalidRequest("The Content-Range header length does not match the provided number of bytes.")
 	}
 	var doc map[string]any
 	var s session
 	status := http.StatusAccepted
-	err = rest.Update(c, w.st, func(ctx context.Context, tx store.Tx) error {
-		var err error
-		if s, err = loadSession(c, tx); err != nil {
+	if err == nil {
+		err = rest.Update(c, w.st, func(ctx context.Context, tx store.Tx) error {
+			var err error
+			if s, err = loadSession(c, tx); err != nil {
+				return err
+			}
+			if err := checkFragment(s, start, total); err != nil {
+				return err
+			}
+			if err := tx.ConcatBlob(ctx, contentKey(id), staged); err != nil {
+				return err
+			}
+			s.Total, s.Received = total, end+1
+			if s.QuickXor, err = q.MarshalBinary(); err != nil {
+				return err
+			}
+			if s.SHA256, err = h.(encoding.BinaryMarshaler).MarshalBinary(); err != nil {
+				return err
+			}
+			if end+1 < total {
+				raw, err := json.Marshal(s)
+				if err != nil {
+					return err
+				}
+				return tx.PutBlob(ctx, sessionKey(id), raw)
+			}
+			doc, status, err = w.commitSession(ctx, tx, id, s, newContent(nil, contentKey(id), total, q, h), c.Now)
 			return err
-		}
-		if s.Total != 0 && s.Total != total {
-			return graph.SharePointInvalidRequest("The Content-Range total %d does not match the file size %d of the upload session.", total, s.Total)
-		}
-		s.Total = total
-		switch {
-		case start < s.Received:
-			return rangeError("The uploaded fragment overlaps with data that has already been received.")
-		case start > s.Received:
-			return rangeError("The uploaded fragment starts at %d; the next expected range is %d-.", start, s.Received)
-		}
-		if end+1 < total {
-			if err := tx.PutBlob(ctx, chunkKey(c.Param("session"), start), data); err != nil {
-				return err
-			}
-			s.Received = end + 1
-			raw, err := json.Marshal(s)
-			if err != nil {
-				return err
-			}
-			return tx.PutBlob(ctx, sessionKey(c.Param("session")), raw)
-		}
-		doc, status, err = w.commitSession(ctx, tx, c.Param("session"), s, data, c.Now)
-		return err
-	})
+		})
+	}
 	if err != nil {
+		// The staged piece is garbage whatever went wrong; the request may be gone.
+		ctx := context.WithoutCancel(c.R.Context())
+		w.st.Update(ctx, func(tx store.Tx) error { return tx.DeleteBlob(ctx, staged) })
 		return err
 	}
 	if status == http.StatusAccepted {
@@ -229,21 +308,40 @@ func (w *Workload) uploadChunk(c *httpapi.Ctx) error {
 	return rest.Entity(c, status, itemEntity(s.Drive), doc)
 }
 
-// commitSession assembles the fragments and writes the file.
-func (w *Workload) commitSession(ctx context.Context, tx store.Tx, id string, s session, last []byte, now time.Time) (map[string]any, int, error) {
-	content := make([]byte, 0, s.Total)
-	for off := int64(0); off < s.Received; {
-		part, err := tx.GetBlob(ctx, chunkKey(id, off))
-		if err != nil {
-			return nil, 0, err
-		}
-		content = append(content, part...)
-		if err := tx.DeleteBlob(ctx, chunkKey(id, off)); err != nil {
-			return nil, 0, err
-		}
-		off += int64(len(part))
+// stage copies the request body to the blob key, in pieces of stagePiece bytes
+// each appended in its own transaction, writing them to hw on the way. It stores
+// at most want bytes and returns how many the body held (reading on, within the
+// route's body limit, only to count them).
+func (w *Workload) stage(c *httpapi.Ctx, key string, want int64, hw io.Writer) (int64, error) {
+	body, err := c.BodyReader()
+	if err != nil {
+		return 0, err
 	}
-	content = append(content, last...)
+	defer body.Close()
+	ctx := c.R.Context()
+	buf := make([]byte, stagePiece)
+	var n int64
+	for {
+		k, err := io.ReadFull(body, buf)
+		if k > 0 && n < want {
+			piece := buf[:min(int64(k), want-n)]
+			hw.Write(piece)
+			if err := w.st.Update(ctx, func(tx store.Tx) error { return tx.AppendBlob(ctx, key, piece) }); err != nil {
+				return n, err
+			}
+		}
+		n += int64(k)
+		switch {
+		case err == io.EOF || err == io.ErrUnexpectedEOF:
+			return n, nil
+		case err != nil:
+			return n, err
+		}
+	}
+}
+
+// commitSession writes the file from the session's content.
+func (w *Workload) commitSession(ctx context.Context, tx store.Tx, id string, s session, body content, now time.Time) (map[string]any, int, error) {
 	if err := tx.DeleteBlob(ctx, sessionKey(id)); err != nil {
 		return nil, 0, err
 	}
@@ -260,7 +358,7 @@ func (w *Workload) commitSession(ctx context.Context, tx store.Tx, id string, s 
 		if err != nil {
 			return nil, 0, err
 		}
-		doc, err := w.replaceContent(ctx, tx, d, item, content, s.By, now)
+		doc, err := w.replaceContent(ctx, tx, d, item, body, s.By, now)
 		return doc, http.StatusOK, err
 	}
 	start, err := getItemObj(ctx, tx, d, s.Start)
@@ -271,7 +369,7 @@ func (w *Workload) commitSession(ctx context.Context, tx store.Tx, id string, s 
 	if err != nil {
 		return nil, 0, err
 	}
-	return w.putFile(ctx, tx, d, parent, s.Names[len(s.Names)-1], content, s.Behavior, s.By, now)
+	return w.putFile(ctx, tx, d, parent, s.Names[len(s.Names)-1], body, s.Behavior, s.By, now)
 }
 
 func (w *Workload) getSession(c *httpapi.Ctx) error {
@@ -289,19 +387,11 @@ func (w *Workload) getSession(c *httpapi.Ctx) error {
 
 func (w *Workload) cancelSession(c *httpapi.Ctx) error {
 	err := rest.Update(c, w.st, func(ctx context.Context, tx store.Tx) error {
-		s, err := loadSession(c, tx)
-		if err != nil {
+		if _, err := loadSession(c, tx); err != nil {
 			return err
 		}
-		for off := int64(0); off < s.Received; {
-			part, err := tx.GetBlob(ctx, chunkKey(c.Param("session"), off))
-			if err != nil {
-				return err
-			}
-			if err := tx.DeleteBlob(ctx, chunkKey(c.Param("session"), off)); err != nil {
-				return err
-			}
-			off += int64(len(part))
+		if err := tx.DeleteBlob(ctx, contentKey(c.Param("session"))); err != nil {
+			return err
 		}
 		return tx.DeleteBlob(ctx, sessionKey(c.Param("session")))
 	})
