@@ -307,7 +307,7 @@ func (m *Main) serve(ctx context.Context) error {
 	// place of a whole-request timeout, so that large uploads and long responses live
 	// as long as they keep moving.
 	errorLog := slog.NewLogLogger(m.Log.Handler(), slog.LevelWarn)
-	m.server = &http.Server{Handler: bodyrate.Handler(m.Proxy, bodyrate.Config{}), ReadHeaderTimeout: 10 * time.Second, ErrorLog: errorLog}
+	m.server = &http.Server{Handler: bodyrate.Handler(m.Proxy, m.Config.BodyRate), ReadHeaderTimeout: 10 * time.Second, ErrorLog: errorLog}
 	go func() {
 		if err := m.server.Serve(m.listener); !errors.Is(err, http.ErrServerClosed) {
 			m.Log.Error("serve HTTP", "err", err)
@@ -318,7 +318,7 @@ func (m *Main) serve(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		m.tlsServer = &http.Server{Handler: bodyrate.Handler(m.HTTP, bodyrate.Config{}), TLSConfig: tlsCfg, ReadHeaderTimeout: 10 * time.Second, ErrorLog: errorLog}
+		m.tlsServer = &http.Server{Handler: bodyrate.Handler(m.HTTP, m.Config.BodyRate), TLSConfig: tlsCfg, ReadHeaderTimeout: 10 * time.Second, ErrorLog: errorLog}
 		go func() {
 			if err := m.tlsServer.ServeTLS(m.tlsListener, "", ""); !errors.Is(err, http.ErrServerClosed) {
 				m.Log.Error("serve HTTPS", "err", err)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/graphhook/graphhook/internal/bodyrate"
 	"github.com/graphhook/graphhook/internal/delivery"
 	"github.com/graphhook/graphhook/internal/leader"
 	"github.com/graphhook/graphhook/internal/subscription"
@@ -66,6 +67,9 @@ type Config struct {
 	Subscription subscription.Config
 	// Files sets the files workload's limits; zero fields take Graph's.
 	Files files.Config
+	// BodyRate is the minimum request-body rate both listeners enforce; zero fields
+	// take its defaults (1 KiB/s over 30 s windows).
+	BodyRate bodyrate.Config
 	// ExtraWorkloads are built after graphhook's own workloads and served like them:
 	// tests add a resource type of their own this way.
 	ExtraWorkloads []func(Deps) (Workload, error)

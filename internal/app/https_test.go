@@ -1,18 +1,22 @@
 package app_test
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/graphhook/graphhook/internal/app"
+	"github.com/graphhook/graphhook/internal/bodyrate"
 )
 
 // loopbackOnly is a dialer that reaches only addr and fails the test on any other:
@@ -109,5 +113,27 @@ func TestHTTPSAndProxy(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "Forbidden") {
 		t.Errorf("GET https://example.com/ through the proxy: %v, want a 403 Forbidden CONNECT", err)
+	}
+}
+
+// TestSlowBodyIsCut: a client that trickles a request body (a byte at a time, to
+// hold a connection) is answered 408 and cut after one window, while the server
+// keeps serving others.
+func TestSlowBodyIsCut(t *testing.T) {
+	t.Parallel()
+	m := start(t, app.Config{BodyRate: bodyrate.Config{Window: 300 * time.Millisecond, MinRate: 1000}})
+	conn, err := net.Dial("tcp", strings.TrimPrefix(m.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /v1.0/subscriptions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{", appToken(t, m.URL))
+	conn.SetReadDeadline(time.Now().Add(20 * time.Second)) // a hang fails the test
+	line, err := bufio.NewReader(conn).ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "HTTP/1.1 408 ") {
+		t.Fatalf("trickled body: status line %q (%v), want 408", line, err)
+	}
+	if resp, err := http.Get(m.URL + "/healthz"); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /healthz after the cut = %v, %v; want 200", resp, err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/graphhook/graphhook/internal/bodyrate"
 	"github.com/graphhook/graphhook/internal/graph"
 	"github.com/graphhook/graphhook/internal/identity"
 )
@@ -193,6 +194,9 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return n, tooLarge(b.limit)
+		}
+		if errors.Is(err, bodyrate.ErrTooSlow) {
+			return n, graph.Errorf(http.StatusRequestTimeout, "RequestTimeout", "The request body arrived slower than the server's minimum rate; the connection is closed.")
 		}
 		return n, graph.Errorf(http.StatusBadRequest, graph.CodeBadRequest, "The request body could not be read: %v", err)
 	}
