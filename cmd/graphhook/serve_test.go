@@ -305,3 +305,26 @@ func TestHelpListsCommands(t *testing.T) {
 		t.Error("an unknown command exited 0")
 	}
 }
+
+// TestHelpAndVersion: a command's help goes to stdout with its flags; help for an
+// unknown command and an unknown flag are usage errors (exit 2); version says what
+// was built.
+func TestHelpAndVersion(t *testing.T) {
+	t.Parallel()
+	var stdout, stderr strings.Builder
+	if code := run(context.Background(), []string{"help", "serve"}, &stdout, &stderr); code != 0 || !strings.Contains(stdout.String(), "-https-addr") {
+		t.Errorf("help serve = exit %d, stdout %q, want 0 and the flags on stdout", code, stdout.String())
+	}
+	stdout.Reset()
+	stderr.Reset()
+	if code := run(context.Background(), []string{"help", "frobnicate"}, &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), `unknown command "frobnicate"`) {
+		t.Errorf("help frobnicate = exit %d, stderr %q, want 2 naming the command", code, stderr.String())
+	}
+	if code := run(context.Background(), []string{"serve", "--no-such-flag"}, &stdout, &stderr); code != 2 {
+		t.Errorf("serve --no-such-flag = exit %d, want 2", code)
+	}
+	stdout.Reset()
+	if code := run(context.Background(), []string{"version"}, &stdout, &stderr); code != 0 || !strings.HasPrefix(stdout.String(), "graphhook ") || !strings.Contains(stdout.String(), "go1.") {
+		t.Errorf("version = exit %d, %q, want 0 and a version line", code, stdout.String())
+	}
+}
