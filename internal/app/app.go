@@ -14,6 +14,7 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -58,7 +59,8 @@ type Main struct {
 	Registry *prometheus.Registry
 	Store    store.Store
 	Identity *identity.Service
-	// DemoLoaded tells whether Run loaded the demo tenant.
+	// DemoLoaded tells whether the server serves the built-in demo tenant (no
+	// fixture of its own; loaded now or on an earlier start of the same data).
 	DemoLoaded bool
 	HTTP       *httpapi.Server
 	// URL is the base URL the server listens on (http://127.0.0.1:PORT).
@@ -192,18 +194,23 @@ func (m *Main) openBase(ctx context.Context) error {
 	}
 	if fixture == nil && !m.Identity.HasTenants() {
 		fixture = identity.DemoFixture()
-		m.DemoLoaded = true
 	}
 	if fixture != nil {
 		if err := m.Identity.ApplyFixture(ctx, fixture); err != nil {
 			return err
 		}
 	}
+	// Without a fixture of its own the server serves the built-in demo tenant,
+	// loaded now or on an earlier start of the same data: the banner names its
+	// credentials at every start, not only the first.
+	if cfg.Fixture == "" {
+		_, m.DemoLoaded = m.Identity.Tenant(identity.DemoFixture().Tenants[0].ID)
+	}
 
 	if cfg.AdminKey == "" {
-		b := make([]byte, 24)
-		rand.Read(b)
-		cfg.AdminKey = hex.EncodeToString(b)
+		if cfg.AdminKey, err = devAdminKey(ctx, m.Store); err != nil {
+			return err
+		}
 	}
 	m.HTTP = httpapi.New(httpapi.Config{
 		PublicURL: cfg.PublicURL, FollowRequestHost: followHost, AdminKey: cfg.AdminKey, Identity: m.Identity,
@@ -444,4 +451,34 @@ func (m *Main) Close() error {
 		return m.Store.Close()
 	}
 	return nil
+}
+
+// devAdminKey is the dev profile's admin key: generated on the first start and kept
+// in the store, so that an exported key keeps working across restarts (and every node
+// of a shared database has the same one).
+func devAdminKey(ctx context.Context, st store.Store) (string, error) {
+	const kind, id = "adminKey", "dev"
+	var key string
+	err := st.Update(ctx, func(tx store.Tx) error {
+		o, err := tx.GetObject(ctx, "", kind, id)
+		if err == nil {
+			var doc struct {
+				Key string `json:"key"`
+			}
+			if err := json.Unmarshal(o.Data, &doc); err != nil || doc.Key == "" {
+				return fmt.Errorf("admin key: stored key unreadable: %v", err)
+			}
+			key = doc.Key
+			return nil
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		b := make([]byte, 24)
+		rand.Read(b)
+		key = hex.EncodeToString(b)
+		data, _ := json.Marshal(map[string]string{"key": key})
+		return tx.InsertObject(ctx, &store.Object{Tenant: "", Kind: kind, ID: id, Data: data})
+	})
+	return key, err
 }
