@@ -61,14 +61,7 @@ func newUserCode() string {
 // code sign-in and tells the user where to enter the code.
 func (s *Service) serveDeviceCode(w http.ResponseWriter, r *http.Request, seg string) {
 	now := s.cfg.Clock.Now()
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", "POST")
-		writeOAuthError(w, r, now, oauthErr(http.StatusMethodNotAllowed, "invalid_request", 900561, "The endpoint only accepts POST, OPTIONS requests. Received a %s request.", r.Method))
-		return
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		writeOAuthError(w, r, now, oauthErr(http.StatusBadRequest, "invalid_request", 900144, "The request body must be application/x-www-form-urlencoded: %v", err))
+	if !readPostForm(w, r, now) {
 		return
 	}
 	kind := classify(seg)

@@ -51,17 +51,26 @@ type tokenRequest struct {
 	confidential bool
 }
 
-// serveToken answers POST /{tenant}/oauth2/v2.0/token (and the v1 path).
-func (s *Service) serveToken(w http.ResponseWriter, r *http.Request, seg string) {
-	now := s.cfg.Clock.Now()
+// readPostForm checks that an endpoint that takes only a POSTed form got one, within
+// 64 KiB, and parses it; otherwise it writes Entra's error and returns false.
+func readPostForm(w http.ResponseWriter, r *http.Request, now time.Time) bool {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", "POST")
 		writeOAuthError(w, r, now, oauthErr(http.StatusMethodNotAllowed, "invalid_request", 900561, "The endpoint only accepts POST, OPTIONS requests. Received a %s request.", r.Method))
-		return
+		return false
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	if err := r.ParseForm(); err != nil {
 		writeOAuthError(w, r, now, oauthErr(http.StatusBadRequest, "invalid_request", 900144, "The request body must be application/x-www-form-urlencoded: %v", err))
+		return false
+	}
+	return true
+}
+
+// serveToken answers POST /{tenant}/oauth2/v2.0/token (and the v1 path).
+func (s *Service) serveToken(w http.ResponseWriter, r *http.Request, seg string) {
+	now := s.cfg.Clock.Now()
+	if !readPostForm(w, r, now) {
 		return
 	}
 	user, pass, _ := r.BasicAuth()
