@@ -472,7 +472,7 @@ func TestRichChatMessage(t *testing.T) {
 	const chat = "19:abc@thread.v2"
 	data, _ := json.Marshal(map[string]any{"encryptionCertificate": cert.Base64(), "encryptionCertificateId": "cert-1"})
 	h.insertSub(t, store.Subscription{NotificationURL: srv.URL, ClientState: "rich", ResourceType: teams.ChatMessageResource,
-		Topic: change.ChatMessages(chat), IncludeResourceData: true, Data: data})
+		Variant: teams.VariantChat, Topic: change.ChatMessages(chat), IncludeResourceData: true, Data: data})
 	msg := []byte(`{"id":"1612289765949","body":{"content":"hello"}}`)
 	res := "chats('" + chat + "')/messages('1612289765949')"
 	extra, _ := json.Marshal(change.Notice{Resource: res, ODataType: "#Microsoft.Graph.chatMessage", ODataID: res, ID: "1612289765949", Rich: true})

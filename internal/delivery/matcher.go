@@ -259,7 +259,7 @@ func (g *appGrant) allows(s *store.Subscription, d *resource.Descriptor) bool {
 		perms = g.application
 	}
 	pr := identity.Principal{Type: pt, Permissions: perms}
-	return d.CanSubscribe(&pr, d.SubscriptionVariant(pt, s.Topic))
+	return d.CanSubscribe(&pr, s.Variant)
 }
 
 // removalPrefixes returns the topic prefixes whose subscriptions die with the

@@ -88,7 +88,7 @@ func setupBodyBench(tb testing.TB, size int) *bodyBench {
 		tb.Fatal(err)
 	}
 	sub := store.Subscription{ID: "7f105c7d-2dc5-4530-97cd-4e7ae6534c07", Tenant: benchTenant, AppID: benchApp,
-		ResourceType: teams.ChatMessageResource, Topic: change.ChatMessages(benchChat), ChangeTypes: "created",
+		ResourceType: teams.ChatMessageResource, Variant: teams.VariantChat, Topic: change.ChatMessages(benchChat), ChangeTypes: "created",
 		NotificationURL: "https://webhook.example.com/api/notify", ClientState: "secretClientValue",
 		Expiration: now.Add(time.Hour), Version: 1}
 	richSub := sub

@@ -48,10 +48,6 @@ type Descriptor struct {
 	// PersonalVariant, when set, is the variant of every subscription a personal
 	// account makes, whatever the path (personal OneDrive has its own permissions).
 	PersonalVariant string
-	// VariantOf tells, from a stored subscription's topic key, which path variant
-	// it was made on; nil means the variant is always "". The delivery pipeline
-	// uses it to check at each change that the app still holds the permission.
-	VariantOf func(topic string) string
 	// Quotas lists the limits a new subscription must stay within (nil: none).
 	Quotas func(p *identity.Principal, t Target, limits Quotas) []Quota
 	// RemovedWith returns the topic prefixes whose subscriptions die when an object
@@ -172,18 +168,6 @@ func (d *Descriptor) CanSubscribe(p *identity.Principal, variant string) bool {
 // (reauthorizationRequired always).
 func (d *Descriptor) Supports(event string) bool {
 	return event == graph.LifecycleReauthorizationRequired || slices.Contains(d.Lifecycle, event)
-}
-
-// SubscriptionVariant is the permission variant of a stored subscription made with
-// permission type pt on topic.
-func (d *Descriptor) SubscriptionVariant(pt identity.PermissionType, topic string) string {
-	if d.PersonalVariant != "" && pt == identity.DelegatedPersonal {
-		return d.PersonalVariant
-	}
-	if d.VariantOf != nil {
-		return d.VariantOf(topic)
-	}
-	return ""
 }
 
 // ErrAccessDenied is what a read-access rule returns to refuse the caller; the

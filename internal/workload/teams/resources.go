@@ -1,7 +1,6 @@
 package teams
 
 import (
-	"strings"
 	"time"
 
 	"github.com/graphhook/graphhook/internal/change"
@@ -68,8 +67,7 @@ func Resources() []resource.Descriptor {
 			{Variant: VariantAllChats, Application: []string{"Chat.Read.All"}},
 			{Variant: VariantUserChats, Application: []string{"Chat.Read.All", "Chat.ReadWrite.All"}},
 		},
-		VariantOf: chatMessageVariant,
-		Quotas:    teamsQuotas,
+		Quotas: teamsQuotas,
 		// A deleted team takes its channels' subscriptions with it, a deleted chat its
 		// messages' subscriptions.
 		RemovedWith: func(kind, id string) []string {
@@ -88,23 +86,6 @@ func Resources() []resource.Descriptor {
 			// whose $filter the message stops matching, so no request has it as such.
 		},
 	}}
-}
-
-// chatMessageVariant tells a stored chat message subscription's path variant from
-// its topic key.
-func chatMessageVariant(topic string) string {
-	switch {
-	case topic == change.AllChannelMessages():
-		return VariantAllChannels
-	case topic == change.AllChatMessages():
-		return VariantAllChats
-	case strings.HasPrefix(topic, "teams/"):
-		return VariantChannel
-	case strings.HasPrefix(topic, "users/"):
-		return VariantUserChats
-	default:
-		return VariantChat
-	}
 }
 
 // teamsQuotas: Teams subscriptions per organization, every kind together; and one
