@@ -240,6 +240,9 @@ func (m *Main) wire() error {
 		return err
 	}
 	adminAPI.Routes(m.HTTP.Admin())
+	// What apps may subscribe to, as the workloads describe it: the subscriptions API
+	// checks new subscriptions against it, the pipeline re-checks them at each change.
+	described := resources(m.Workloads)
 
 	deliveryCfg := cfg.Delivery
 	// With the embedded store this process is the only dispatcher, so whatever is
@@ -259,7 +262,7 @@ func (m *Main) wire() error {
 	}
 	m.Delivery, err = delivery.New(deliveryCfg, delivery.Options{
 		Store: m.Store, Clock: m.Clock, Signer: m.Identity, Registry: m.Registry,
-		Logger: m.Log.With("part", "delivery"), Resources: resources(m.Workloads),
+		Logger: m.Log.With("part", "delivery"), Resources: described,
 	})
 	if err != nil {
 		return err
@@ -272,7 +275,7 @@ func (m *Main) wire() error {
 	subscriptionCfg.Log = m.Log.With("part", "subscription")
 	// A deleted subscription's backlog goes in the transaction that deletes it.
 	subscriptionCfg.OnDelete = m.Delivery.DiscardQueued
-	subscriptionCfg.Resources = resources(m.Workloads)
+	subscriptionCfg.Resources = described
 	m.Subscriptions, err = subscription.New(m.Store, subscriptionCfg)
 	if err != nil {
 		return err
