@@ -34,10 +34,9 @@ type Config struct {
 func Handler(h http.Handler, cfg Config) http.Handler {
 	cfg.Window = cmp.Or(cfg.Window, 30*time.Second)
 	cfg.MinRate = cmp.Or(cfg.MinRate, 1024)
-	quota := int64(cfg.MinRate) * int64(cfg.Window/time.Second)
-	if quota <= 0 {
-		quota = int64(float64(cfg.MinRate) * cfg.Window.Seconds())
-	}
+	// The bytes one window must deliver; at least one, so that a window always asks
+	// for progress.
+	quota := max(int64(float64(cfg.MinRate)*cfg.Window.Seconds()), 1)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
 			h.ServeHTTP(w, r)
