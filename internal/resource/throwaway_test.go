@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -180,29 +179,36 @@ func TestThrowawayResourceEndToEnd(t *testing.T) {
 	if r := subscribe(app, "widgets", "created,updated"); r.Status != http.StatusCreated {
 		t.Fatalf("POST /subscriptions on widgets = %s, want 201", r)
 	}
-	r := env.Do("POST", "/v1.0/widgets", app, map[string]any{"color": "red"})
-	if r.Status != http.StatusOK {
-		t.Fatalf("POST /widgets = %s, want 200", r)
-	}
-	id := r.JSON()["id"].(string)
-	if r := env.Do("PATCH", "/v1.0/widgets/"+id, app, map[string]any{"color": "blue"}); r.Status != http.StatusOK {
-		t.Fatalf("PATCH /widgets/%s = %s, want 200", id, r)
-	}
-	var got []string
-	deadline := time.After(10 * time.Second)
-	for len(got) < 2 {
+	// next waits for one notification about widget id and returns its change type.
+	// Each change is awaited before the next is made: two POSTs to one URL may be in
+	// flight at once, and their arrival order is not the commit order.
+	next := func(id string) string {
+		t.Helper()
 		select {
 		case it := <-items:
 			data, _ := it["resourceData"].(map[string]any)
 			if it["resource"] != "widgets/"+id || it["clientState"] != "widgets" || data["id"] != id || data["@odata.type"] != "#microsoft.graph.widget" {
 				t.Errorf("notification item = %v, want one about widgets/%s", it, id)
 			}
-			got = append(got, it["changeType"].(string))
-		case <-deadline:
-			t.Fatalf("received change types %v, want [created updated]", got)
+			ct, _ := it["changeType"].(string)
+			return ct
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no notification about widgets/%s within 10s", id)
+			return ""
 		}
 	}
-	if !slices.Equal(got, []string{"created", "updated"}) {
-		t.Errorf("received change types %v, want [created updated]", got)
+	r := env.Do("POST", "/v1.0/widgets", app, map[string]any{"color": "red"})
+	if r.Status != http.StatusOK {
+		t.Fatalf("POST /widgets = %s, want 200", r)
+	}
+	id := r.JSON()["id"].(string)
+	if got := next(id); got != "created" {
+		t.Errorf("change type after POST /widgets = %q, want created", got)
+	}
+	if r := env.Do("PATCH", "/v1.0/widgets/"+id, app, map[string]any{"color": "blue"}); r.Status != http.StatusOK {
+		t.Fatalf("PATCH /widgets/%s = %s, want 200", id, r)
+	}
+	if got := next(id); got != "updated" {
+		t.Errorf("change type after PATCH /widgets/%s = %q, want updated", id, got)
 	}
 }
