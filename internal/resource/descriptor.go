@@ -81,6 +81,10 @@ type Path struct {
 	Variant string
 	// Options are the OData query options the path accepts.
 	Options QueryOptions
+	// SearchIn is the property a $search keyword must occur in (any case) for an
+	// item to be notified, e.g. "body/content"; "" accepts $search without
+	// narrowing the notifications.
+	SearchIn string
 	// ChangeTypes overrides the descriptor's allowed change types.
 	ChangeTypes []string
 	// OwnUser means the first id names a user whose data only that user may watch

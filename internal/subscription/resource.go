@@ -200,5 +200,17 @@ func (pr *parsedResource) resolve(ctx context.Context, tx store.Tx, p *identity.
 		t.Filter = pr.filter.String()
 	}
 	t.Model, t.Search = pr.model, pr.search
+	if pr.search != "" && pt.SearchIn != "" {
+		// The keyword narrows the notifications as a $filter would: the matcher
+		// evaluates one expression per subscription.
+		kw := "contains(" + pt.SearchIn + ",'" + strings.ReplaceAll(pr.search, "'", "''") + "')"
+		if t.Filter != "" {
+			kw = "(" + t.Filter + ") and " + kw
+		}
+		if _, err := odata.ParseFilter(kw); err != nil {
+			return Target{}, invalidRequest("Invalid $search clause in resource '%s'.", pr.raw)
+		}
+		t.Filter = kw
+	}
 	return t, nil
 }

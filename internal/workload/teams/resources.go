@@ -47,7 +47,7 @@ func Resources() []resource.Descriptor {
 			{Pattern: "teams/getAllMessages", Variant: VariantAllChannels, Options: resource.AllowModel, Resolve: func(r *resource.Resolver, _ []string) (resource.Target, error) {
 				return resource.Target{Topic: change.AllChannelMessages()}, nil
 			}},
-			{Pattern: "teams/{team}/channels/{channel}/messages", Variant: VariantChannel, Options: resource.AllowFilter | resource.AllowSearch, CanRead: canReadTeam, Resolve: func(r *resource.Resolver, ids []string) (resource.Target, error) {
+			{Pattern: "teams/{team}/channels/{channel}/messages", Variant: VariantChannel, Options: resource.AllowFilter | resource.AllowSearch, SearchIn: "body/content", CanRead: canReadTeam, Resolve: func(r *resource.Resolver, ids []string) (resource.Target, error) {
 				team, err := r.Object(KindTeam, ids[0], "", "Team '%s' does not exist.")
 				if err != nil {
 					return resource.Target{}, err
@@ -58,7 +58,7 @@ func Resources() []resource.Descriptor {
 			{Pattern: "chats/getAllMessages", Variant: VariantAllChats, Options: resource.AllowModel, Resolve: func(r *resource.Resolver, _ []string) (resource.Target, error) {
 				return resource.Target{Topic: change.AllChatMessages()}, nil
 			}},
-			{Pattern: "chats/{chat}/messages", Variant: VariantChat, Options: resource.AllowFilter | resource.AllowSearch, CanRead: canReadChat, Resolve: func(r *resource.Resolver, ids []string) (resource.Target, error) {
+			{Pattern: "chats/{chat}/messages", Variant: VariantChat, Options: resource.AllowFilter | resource.AllowSearch, SearchIn: "body/content", CanRead: canReadChat, Resolve: func(r *resource.Resolver, ids []string) (resource.Target, error) {
 				c, err := r.Object(KindChat, ids[0], "", "Chat '%s' does not exist.")
 				return resource.Target{Topic: change.ChatMessages(c.ID)}, err
 			}},
