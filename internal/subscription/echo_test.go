@@ -3,7 +3,9 @@ package subscription_test
 import (
 	"net/http"
 	"testing"
+	"time"
 
+	"github.com/graphhook/graphhook/internal/graph"
 	"github.com/graphhook/graphhook/internal/subscription"
 	"github.com/graphhook/graphhook/internal/testserver"
 )
@@ -52,5 +54,25 @@ func TestEcho(t *testing.T) {
 		if r.Status == http.StatusCreated {
 			e.Do("DELETE", "/v1.0/subscriptions/"+r.JSON()["id"].(string), e.AppToken(), nil)
 		}
+	}
+}
+
+// TestRichOutlookLifetime: Outlook subscriptions with resource data live a day at
+// most, at creation and at renewal; without resource data their usual maximum holds.
+func TestRichOutlookLifetime(t *testing.T) {
+	t.Parallel()
+	e := setup(t, subscription.Config{})
+	adele := e.UserToken(testserver.AdeleUPN)
+	cert := certificate(t, 2048)
+	in := func(d time.Duration) string { return graph.FormatTime(e.Clock.Now().Add(d)) }
+	sub := e.create(t, adele, e.body("me/events?$select=subject", "created", "includeResourceData", true,
+		"encryptionCertificate", cert, "encryptionCertificateId", "k", "expirationDateTime", in(20*time.Hour)))
+	r := e.Do("PATCH", "/v1.0/subscriptions/"+sub["id"].(string), adele, map[string]any{"expirationDateTime": in(30 * time.Hour)})
+	if r.Status != http.StatusBadRequest || r.ErrorMessage() != "Subscription expiration can only be 1440 minutes in the future." {
+		t.Errorf("PATCH a rich Outlook subscription to 30 hours = %s, want 400 limited to 1440 minutes", r)
+	}
+	plain := e.create(t, adele, e.body("me/events", "updated", "expirationDateTime", in(30*time.Hour)))
+	if r := e.Do("PATCH", "/v1.0/subscriptions/"+plain["id"].(string), adele, map[string]any{"expirationDateTime": in(48 * time.Hour)}); r.Status != http.StatusOK {
+		t.Errorf("PATCH an Outlook subscription without resource data to 48 hours = %s, want 200", r)
 	}
 }
