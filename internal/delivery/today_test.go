@@ -25,12 +25,12 @@ import (
 // queue drained, that it was the only one.
 func onlyItem(t *testing.T, h *harness, r *receiver) map[string]any {
 	t.Helper()
-	items := r.waitItems(t, 1)
+	r.waitItems(t, 1)
 	h.settle(t)
-	if items = r.items(t); len(items) != 1 {
+	if items := r.items(t); len(items) != 1 {
 		t.Fatalf("received %d items, want 1: %v", len(items), items)
 	}
-	return items[0]
+	return r.items(t)[0]
 }
 
 // delegatedToken signs upn in through a new app consented to the delegated
