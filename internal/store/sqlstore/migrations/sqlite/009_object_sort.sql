@@ -6,3 +6,6 @@ ALTER TABLE objects ADD COLUMN sort TEXT NOT NULL DEFAULT '';
 UPDATE objects SET sort = COALESCE(json_extract(data, '$.receivedDateTime'), '') WHERE kind = 'message';
 CREATE INDEX objects_owner_sort  ON objects (tenant, kind, owner, deleted, sort, id);
 CREATE INDEX objects_parent_sort ON objects (tenant, kind, parent, deleted, sort, id);
+-- A drive item's alt key is its parent and lower-cased name (one index read finds a
+-- name in a folder, however large the folder).
+UPDATE objects SET alt = parent || '/' || lower(COALESCE(json_extract(data, '$.name'), '')) WHERE kind = 'driveItem' AND parent <> '';
