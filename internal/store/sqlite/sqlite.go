@@ -123,7 +123,7 @@ func (s *Store) optimizeEvery(interval time.Duration) {
 
 // Dialect returns the SQLite dialect.
 func Dialect() *sqlstore.Dialect {
-	return &sqlstore.Dialect{Name: "sqlite", IsUniqueViolation: isUniqueViolation}
+	return &sqlstore.Dialect{Name: "sqlite", IsUniqueViolation: isUniqueViolation, IndexHints: true}
 }
 
 func isUniqueViolation(err error) bool {

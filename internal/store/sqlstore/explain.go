@@ -12,7 +12,7 @@ import (
 // EXPLAIN text. Tests read it to show that a page is read from an index rather than
 // by sorting the collection.
 func (s *Store) ExplainObjects(ctx context.Context, q store.ObjectQuery) (string, error) {
-	query, args := listQuery(q)
+	query, args := listQuery(s.d, q)
 	prefix := "EXPLAIN "
 	if s.d.Name == "sqlite" {
 		prefix = "EXPLAIN QUERY PLAN "

@@ -26,7 +26,7 @@ func RunExplain(t *testing.T, s store.Store, explain Explainer, sortStep string,
 		update(t, s, func(tx store.Tx) error {
 			for i := start; i < start+1000; i++ {
 				owner := fmt.Sprintf("u%d", i%3)
-				o := store.Object{Tenant: "t", Kind: "message", ID: fmt.Sprintf("m%05d", i), Owner: owner, Parent: owner + "-inbox",
+				o := store.Object{Tenant: "t", Kind: "message", ID: fmt.Sprintf("m%05d", i), Owner: owner, Parent: owner + "-inbox", Alt: fmt.Sprintf("m%05d", i),
 					Sort: fmt.Sprintf("2026-01-01T00:%02d:%02d.0000000Z", i/60%60, i%60), Data: []byte(`{}`)}
 				if err := tx.InsertObject(ctx, &o); err != nil {
 					return err
@@ -50,6 +50,8 @@ func RunExplain(t *testing.T, s store.Store, explain Explainer, sortStep string,
 		{"folder, default order", store.ObjectQuery{Tenant: "t", Kind: "message", Parent: "u2-inbox", BySort: true, Desc: true, Limit: 11}, "objects_parent_sort"},
 		{"ascending", store.ObjectQuery{Tenant: "t", Kind: "message", Owner: "u0", BySort: true, Limit: 11}, "objects_owner_sort"},
 		{"by id, $skiptoken", store.ObjectQuery{Tenant: "t", Kind: "message", Owner: "u1", AfterID: "m03000", Limit: 11}, "objects_owner"},
+		{"folder by id, $skiptoken", store.ObjectQuery{Tenant: "t", Kind: "message", Parent: "u1-inbox", AfterID: "m03000", Limit: 11}, "objects_parent"},
+		{"by alt", store.ObjectQuery{Tenant: "t", Kind: "message", Alt: "m00042", Limit: 1}, "objects_alt"},
 	}
 	for _, c := range cases {
 		plan, err := explain(ctx, c.q)
