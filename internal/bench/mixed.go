@@ -20,8 +20,8 @@ const (
 	defaultMixedItems    = 10000
 	// defaultMixedRate is the offered load in requests per second.
 	defaultMixedRate = 1000
-	// mixedWrites is the share of writes among the requests, in percent.
-	mixedWrites = 20
+	// mixedEvery: one request in mixedEvery is a write.
+	mixedEvery = 5
 )
 
 // op is one request of the mixed scenario.
@@ -148,10 +148,10 @@ func runMixed(ctx context.Context, app *graphclient.Client, cfg Config, res *Res
 				if runCtx.Err() != nil {
 					return
 				}
-				// One request in five writes; the kinds take turns.
+				// Every fifth request writes; the kinds of each take turns.
 				var o op
-				if n%100 < mixedWrites {
-					o = writes[int(n)%len(writes)]
+				if n%mixedEvery == 0 {
+					o = writes[int(n/mixedEvery)%len(writes)]
 				} else {
 					o = reads[int(n)%len(reads)]
 				}
