@@ -51,13 +51,13 @@ func TestBenchMixed(t *testing.T) {
 		t.Fatalf("bench exited %d: %s", code, errOut.String())
 	}
 	var res struct {
-		Scenario      string             `json:"scenario"`
-		Reads         int64              `json:"reads"`
-		Writes        int64              `json:"writes"`
-		Failed        int64              `json:"failed"`
-		Read          map[string]float64 `json:"read_latency_ms"`
-		Write         map[string]float64 `json:"write_latency_ms"`
-		RSSMB         float64            `json:"rss_mb"`
+		Scenario string             `json:"scenario"`
+		Reads    int64              `json:"reads"`
+		Writes   int64              `json:"writes"`
+		Failed   int64              `json:"failed"`
+		Read     map[string]float64 `json:"read_latency_ms"`
+		Write    map[string]float64 `json:"write_latency_ms"`
+		RSSMB    float64            `json:"rss_mb"`
 	}
 	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
 		t.Fatalf("bench --json printed %q: %v", out.String(), err)
