@@ -36,6 +36,9 @@ type Result struct {
 	PostsRatio float64 `json:"posts_ratio"`
 	RSSMB      float64 `json:"rss_mb,omitempty"`
 	CPUs       int     `json:"cpus"`
+	// Throttled counts the changes the server pushed back with 429 (each waited
+	// its Retry-After and was not retried).
+	Throttled int64 `json:"throttled_429"`
 	// The mixed scenario: the collections' load time, the offered and achieved
 	// request rates, and read and write latencies (requests that failed are
 	// counted apart).
@@ -71,6 +74,7 @@ func (res *Result) WriteTable(w io.Writer) error {
 	} else {
 		fmt.Fprintf(tw, "notifications/s delivered\t%.0f (%d in %d POSTs)\n", res.NotificationsPerS, res.Notifications, res.Posts)
 	}
+	fmt.Fprintf(tw, "changes pushed back (429)\t%d\n", res.Throttled)
 	fmt.Fprintf(tw, "latency p50 / p90 / p99\t%.1f / %.1f / %.1f ms\n", res.LatencyMS["p50"], res.LatencyMS["p90"], res.LatencyMS["p99"])
 	fmt.Fprintf(tw, "raw loopback POST/s\t%.0f\n", res.RawPostsPerS)
 	fmt.Fprintf(tw, "ratio (notifications/s ÷ raw POST/s)\t%.3f\n", res.Ratio)
