@@ -21,10 +21,14 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var cpuProfile string
 	fs.StringVar(&cfg.Scenario, "scenario", "single", "single (one subscription per URL, one notification per POST), batched (many subscriptions, one URL), fanout (one change to 1,000 subscriptions), slow-endpoint (one endpoint answers in 2.5 s), memory (RSS with --subs active subscriptions), "+
 		"rich (chat messages posted through the Teams API to --subs includeResourceData subscriptions on one chat, one URL each, "+
-		"encrypted for an RSA-2048 certificate; the receiver checks the validation token and dataSignature and decrypts every notification)")
+		"encrypted for an RSA-2048 certificate; the receiver checks the validation token and dataSignature and decrypts every notification), "+
+		"mixed (reads and writes together, one in five a write, at --rate requests per second (default 1000) against large collections: --messages in one mailbox, --users, --items in one drive; reports read and write p50/p99 and RSS)")
 	fs.DurationVar(&cfg.Duration, "duration", 30*time.Second, "how long to drive changes")
-	fs.IntVar(&cfg.Rate, "rate", 0, "changes per second (0: as fast as the API accepts them)")
+	fs.IntVar(&cfg.Rate, "rate", 0, "changes per second (0: as fast as the API accepts them); mixed: requests per second (default 1000)")
 	fs.IntVar(&cfg.Subs, "subs", 0, "subscriptions (default per scenario: single 1, batched 100, fanout 1000, slow-endpoint 10, memory 100000, rich 10, or 1 with --target)")
+	fs.IntVar(&cfg.Messages, "messages", 0, "mixed: messages loaded into one mailbox first (default 30000)")
+	fs.IntVar(&cfg.Users, "users", 0, "mixed: users loaded first (default 10000)")
+	fs.IntVar(&cfg.Items, "items", 0, "mixed: drive items loaded into one drive root first (default 10000)")
 	fs.IntVar(&cfg.Clients, "clients", 0, "concurrent API clients driving changes (default 2×CPUs)")
 	fs.StringVar(&cfg.Target, "target", "", "a running graphhook to measure (default: start one with an embedded store in a temporary folder)")
 	fs.BoolVar(&asJSON, "json", false, "print one JSON object instead of a table")

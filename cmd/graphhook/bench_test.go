@@ -42,6 +42,34 @@ func TestBenchReports(t *testing.T) {
 	}
 }
 
+// TestBenchMixed runs a short mixed bench on small collections: it must load them,
+// answer reads and writes, and report both latencies and the server's RSS.
+func TestBenchMixed(t *testing.T) {
+	var out, errOut bytes.Buffer
+	args := []string{"bench", "--scenario", "mixed", "--messages", "30", "--users", "10", "--items", "10", "--rate", "50", "--duration", "1s", "--json"}
+	if code := run(context.Background(), args, &out, &errOut); code != 0 {
+		t.Fatalf("bench exited %d: %s", code, errOut.String())
+	}
+	var res struct {
+		Scenario string             `json:"scenario"`
+		Reads    int64              `json:"reads"`
+		Writes   int64              `json:"writes"`
+		Failed   int64              `json:"failed"`
+		Read     map[string]float64 `json:"read_latency_ms"`
+		Write    map[string]float64 `json:"write_latency_ms"`
+		RSSMB    float64            `json:"rss_mb"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+		t.Fatalf("bench --json printed %q: %v", out.String(), err)
+	}
+	if res.Scenario != "mixed" || res.Reads < 3*res.Writes || res.Writes == 0 || res.Failed != 0 {
+		t.Errorf("mixed: %s", out.String())
+	}
+	if res.Read["p50"] <= 0 || res.Write["p99"] < res.Write["p50"] || res.RSSMB <= 0 {
+		t.Errorf("mixed latencies or RSS missing: %s", out.String())
+	}
+}
+
 func TestBenchRefusesBadFlags(t *testing.T) {
 	for _, args := range [][]string{
 		{"bench", "--scenario", "marathon"},
@@ -49,6 +77,8 @@ func TestBenchRefusesBadFlags(t *testing.T) {
 		{"bench", "--rate", "-1"},
 		{"bench", "--scenario", "memory", "--target", "http://127.0.0.1:1"},
 		{"bench", "--scenario", "rich", "--target", "http://127.0.0.1:1", "--subs", "2"},
+		{"bench", "--scenario", "single", "--messages", "10"},
+		{"bench", "--scenario", "mixed", "--users", "-1"},
 	} {
 		var out, errOut bytes.Buffer
 		if code := run(context.Background(), args, &out, &errOut); code != 2 || errOut.Len() == 0 {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/graphhook/graphhook/internal/app"
+	"github.com/graphhook/graphhook/internal/delivery"
 	"github.com/graphhook/graphhook/internal/leader"
 )
 
@@ -26,8 +27,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.AdminKey, "admin-key", "", "key for the admin API under /_graphhook/ (dev: generated and printed when empty)")
 	fs.StringVar(&cfg.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.DurationVar(&cfg.LeaseTTL, "lease-ttl", leader.DefaultTTL, "with --database: how long a node leads the sweepers without renewing (another node takes over after it), and how long a node's heartbeat lasts (the notifications a dead node had in flight are rescued after it)")
+	fs.DurationVar(&cfg.Delivery.PushBack, "push-back", delivery.DefaultPushBack, "how late delivery may fall (the oldest notification waiting for a healthy endpoint) before Graph API writes are answered 429 with Retry-After; 0 never pushes back")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if cfg.Delivery.PushBack < 0 {
+		fmt.Fprintln(stderr, "--push-back must not be negative")
+		return errUsage
 	}
 	m := app.New(cfg, stdout, stderr)
 	if err := m.Run(ctx); err != nil {

@@ -268,6 +268,7 @@ func (m *Main) wire() error {
 		return err
 	}
 	m.Delivery.Install()
+	m.HTTP.SetThrottle(m.Delivery.Throttle)
 
 	subscriptionCfg := cfg.Subscription
 	subscriptionCfg.Profile = cfg.Profile

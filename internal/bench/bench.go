@@ -59,7 +59,7 @@ type Options struct {
 // (one per POST in the single scenario, which measures exactly that), and 8 POSTs in
 // flight per URL.
 func deliveryConfig(scenario string) delivery.Config {
-	cfg := delivery.Config{BatchSize: 100, PerURL: 8}
+	cfg := delivery.Config{BatchSize: 100, PerURL: 8, PushBack: delivery.DefaultPushBack}
 	if scenario == "single" {
 		cfg.BatchSize = 1
 	}
@@ -99,6 +99,9 @@ func Run(ctx context.Context, cfg Config, opts Options) (*Result, error) {
 	if _, err := app.AccessToken(ctx); err != nil {
 		return nil, err
 	}
+	if cfg.Scenario == "mixed" {
+		return mixed(ctx, app, cfg, srv != nil, log)
+	}
 	urls := recv.urls(cfg)
 	makeChange := func(ctx context.Context) (string, time.Time, error) {
 		return post(ctx, app, "/v1.0/users/"+demoAdele+"/messages", mailBody)
@@ -124,7 +127,7 @@ func Run(ctx context.Context, cfg Config, opts Options) (*Result, error) {
 	if cfg.Scenario == "slow-endpoint" {
 		phase = cfg.Duration / 2
 		recv.measure.Store(true)
-		drive(ctx, cfg, phase, makeChange, recv)
+		drive(ctx, cfg, phase, makeChange, recv, nil)
 		recv.mu.Lock()
 		res.BaselineP99MS = percentiles(recv.lat)["p99"]
 		recv.lat = recv.lat[:0]
@@ -137,7 +140,9 @@ func Run(ctx context.Context, cfg Config, opts Options) (*Result, error) {
 	recv.refused.Store(0)
 	recv.measure.Store(true)
 	start := time.Now()
-	changes := drive(ctx, cfg, phase, makeChange, recv)
+	var throttled atomic.Int64
+	changes := drive(ctx, cfg, phase, makeChange, recv, &throttled)
+	res.Throttled = throttled.Load()
 	elapsed := time.Since(start)
 	// Let the pipeline catch up with what was accepted, up to 10 s more.
 	want := changes * int64(cfg.Subs)
@@ -181,13 +186,32 @@ func Run(ctx context.Context, cfg Config, opts Options) (*Result, error) {
 	return res, nil
 }
 
+// mixed loads the large collections, then measures reads and writes together; RSS
+// is this process's when it runs the server (inProcess).
+func mixed(ctx context.Context, app *graphclient.Client, cfg Config, inProcess bool, log io.Writer) (*Result, error) {
+	res := &Result{Scenario: cfg.Scenario, CPUs: runtime.NumCPU(), OfferedPerS: cfg.Rate}
+	start := time.Now()
+	if err := loadMixed(ctx, app, cfg, log); err != nil {
+		return nil, err
+	}
+	res.LoadS = time.Since(start).Seconds()
+	runMixed(ctx, app, cfg, res)
+	if inProcess {
+		runtime.GC()
+		res.RSSMB = rssMB()
+	}
+	return res, nil
+}
+
 // changeFunc makes one change through the Graph API and returns the id its
 // notifications carry in resourceData and when the request was sent.
 type changeFunc func(ctx context.Context) (id string, sent time.Time, err error)
 
 // drive sends changes through the Graph API from cfg.Clients clients for d (at
-// cfg.Rate changes per second when set) and returns how many were accepted.
-func drive(ctx context.Context, cfg Config, d time.Duration, makeChange changeFunc, recv *loopback) int64 {
+// cfg.Rate changes per second when set) and returns how many were accepted. A
+// client the server pushes back (429) counts it in throttled (when not nil) and
+// waits the answer's Retry-After, as a Graph client does.
+func drive(ctx context.Context, cfg Config, d time.Duration, makeChange changeFunc, recv *loopback, throttled *atomic.Int64) int64 {
 	var changes atomic.Int64
 	runCtx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
@@ -213,6 +237,17 @@ func drive(ctx context.Context, cfg Config, d time.Duration, makeChange changeFu
 				// The request itself runs on ctx: cancelled at the deadline, a change
 				// the server had already committed would be notified but not counted.
 				id, sentAt, err := makeChange(ctx)
+				var ge *graphclient.Error
+				if errors.As(err, &ge) && ge.Status == http.StatusTooManyRequests {
+					if throttled != nil {
+						throttled.Add(1)
+					}
+					select {
+					case <-runCtx.Done():
+					case <-time.After(max(ge.RetryAfter, 100*time.Millisecond)):
+					}
+					continue
+				}
 				if err != nil {
 					continue
 				}

@@ -10,7 +10,7 @@ import (
 
 // Config is what `graphhook bench` can be told.
 type Config struct {
-	// Scenario is single, batched, fanout, slow-endpoint, memory or rich.
+	// Scenario is single, batched, fanout, slow-endpoint, memory, rich or mixed.
 	Scenario string
 	// Duration is how long changes are driven; required.
 	Duration time.Duration
@@ -20,6 +20,9 @@ type Config struct {
 	Subs int
 	// Clients is the number of concurrent API clients (default 2×CPUs).
 	Clients int
+	// Messages, Users and Items size the mixed scenario's collections (defaults
+	// 30,000 messages in one mailbox, 10,000 users, 10,000 drive items).
+	Messages, Users, Items int
 	// Target is the base URL of a running graphhook to measure (default "": start
 	// one through Options.Start).
 	Target string
@@ -28,9 +31,15 @@ type Config struct {
 // Validate checks c as the user gave it; its messages name the flags.
 func (c *Config) Validate() error {
 	switch c.Scenario {
-	case "single", "batched", "fanout", "slow-endpoint", "memory", "rich":
+	case "single", "batched", "fanout", "slow-endpoint", "memory", "rich", "mixed":
 	default:
-		return fmt.Errorf("--scenario must be single, batched, fanout, slow-endpoint, memory or rich, not %q", c.Scenario)
+		return fmt.Errorf("--scenario must be single, batched, fanout, slow-endpoint, memory, rich or mixed, not %q", c.Scenario)
+	}
+	if c.Messages < 0 || c.Users < 0 || c.Items < 0 {
+		return errors.New("--messages, --users and --items must not be negative")
+	}
+	if (c.Messages != 0 || c.Users != 0 || c.Items != 0) && c.Scenario != "mixed" {
+		return errors.New("--messages, --users and --items size the mixed scenario's collections; other scenarios take none")
 	}
 	if c.Duration <= 0 {
 		return errors.New("--duration must be positive")
@@ -61,6 +70,12 @@ func defaultSubs(scenario, target string) int {
 func (c *Config) fillDefaults() {
 	c.Subs = cmp.Or(c.Subs, defaultSubs(c.Scenario, c.Target))
 	c.Clients = cmp.Or(c.Clients, 2*runtime.NumCPU())
+	if c.Scenario == "mixed" {
+		c.Messages = cmp.Or(c.Messages, defaultMixedMessages)
+		c.Users = cmp.Or(c.Users, defaultMixedUsers)
+		c.Items = cmp.Or(c.Items, defaultMixedItems)
+		c.Rate = cmp.Or(c.Rate, defaultMixedRate)
+	}
 	if c.Scenario == "fanout" && c.Rate == 0 {
 		c.Rate = 5 // each change is 1,000 notifications
 	}

@@ -36,6 +36,20 @@ type Result struct {
 	PostsRatio float64 `json:"posts_ratio"`
 	RSSMB      float64 `json:"rss_mb,omitempty"`
 	CPUs       int     `json:"cpus"`
+	// Throttled counts the changes the server pushed back with 429 (each waited
+	// its Retry-After and was not retried).
+	Throttled int64 `json:"throttled_429"`
+	// The mixed scenario: the collections' load time, the offered and achieved
+	// request rates, and read and write latencies (requests that failed are
+	// counted apart).
+	LoadS          float64            `json:"load_s,omitempty"`
+	OfferedPerS    int                `json:"offered_per_s,omitempty"`
+	RequestsPerS   float64            `json:"requests_per_s,omitempty"`
+	Reads          int64              `json:"reads,omitempty"`
+	Writes         int64              `json:"writes,omitempty"`
+	Failed         int64              `json:"failed,omitempty"`
+	ReadLatencyMS  map[string]float64 `json:"read_latency_ms,omitempty"`
+	WriteLatencyMS map[string]float64 `json:"write_latency_ms,omitempty"`
 }
 
 // WriteTable prints res as the table `graphhook bench` shows without --json.
@@ -43,6 +57,16 @@ func (res *Result) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "scenario\t%s\n", res.Scenario)
 	fmt.Fprintf(tw, "duration\t%.1f s\n", res.DurationS)
+	if res.Scenario == "mixed" {
+		fmt.Fprintf(tw, "collections loaded in\t%.1f s\n", res.LoadS)
+		fmt.Fprintf(tw, "requests/s offered → achieved\t%d → %.0f (%d reads, %d writes, %d failed)\n", res.OfferedPerS, res.RequestsPerS, res.Reads, res.Writes, res.Failed)
+		fmt.Fprintf(tw, "read p50 / p99\t%.1f / %.1f ms\n", res.ReadLatencyMS["p50"], res.ReadLatencyMS["p99"])
+		fmt.Fprintf(tw, "write p50 / p99\t%.1f / %.1f ms\n", res.WriteLatencyMS["p50"], res.WriteLatencyMS["p99"])
+		if res.RSSMB > 0 {
+			fmt.Fprintf(tw, "RSS\t%.0f MB\n", res.RSSMB)
+		}
+		return tw.Flush()
+	}
 	fmt.Fprintf(tw, "subscriptions\t%d\n", res.Subscriptions)
 	fmt.Fprintf(tw, "changes/s accepted\t%.0f\n", res.ChangesPerS)
 	if res.Scenario == "rich" {
@@ -50,6 +74,7 @@ func (res *Result) WriteTable(w io.Writer) error {
 	} else {
 		fmt.Fprintf(tw, "notifications/s delivered\t%.0f (%d in %d POSTs)\n", res.NotificationsPerS, res.Notifications, res.Posts)
 	}
+	fmt.Fprintf(tw, "changes pushed back (429)\t%d\n", res.Throttled)
 	fmt.Fprintf(tw, "latency p50 / p90 / p99\t%.1f / %.1f / %.1f ms\n", res.LatencyMS["p50"], res.LatencyMS["p90"], res.LatencyMS["p99"])
 	fmt.Fprintf(tw, "raw loopback POST/s\t%.0f\n", res.RawPostsPerS)
 	fmt.Fprintf(tw, "ratio (notifications/s ÷ raw POST/s)\t%.3f\n", res.Ratio)

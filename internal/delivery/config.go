@@ -8,6 +8,11 @@ import (
 	"time"
 )
 
+// DefaultPushBack is graphhook serve's push-back threshold (Config.PushBack): the
+// oldest notification due to a healthy endpoint may be 2 s late before writes get
+// 429, which keeps change→delivery latency around a second at any offered load.
+const DefaultPushBack = 2 * time.Second
+
 // Config holds the delivery pipeline's numbers; Graph's are the defaults. Zero
 // fields take their defaults.
 type Config struct {
@@ -47,6 +52,11 @@ type Config struct {
 	// RescueOnStart makes the rescuer take back, at start, every row left running by
 	// an earlier process (default false; set it when this is the only node).
 	RescueOnStart bool
+	// PushBack is how late the oldest notification due to a healthy endpoint may
+	// fall before the Graph API answers writes with 429 and Retry-After (Throttle);
+	// zero or negative: never. graphhook serve sets it (--push-back); a test that
+	// wants it sets its own threshold.
+	PushBack time.Duration
 	// Retention is how long delivered and discarded rows are kept (default 1h).
 	Retention time.Duration
 	// RetentionInterval is how often retention runs (default 1m).

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/graphhook/graphhook/internal/egress"
@@ -23,6 +24,10 @@ type endpoint struct {
 	// slots bounds the POSTs in flight to this URL (Config.PerURL): a slow
 	// endpoint uses up its own slots and nobody else's.
 	slots chan struct{}
+
+	// lastPost is how long the last POST to this URL took, in nanoseconds (see
+	// pushBack).
+	lastPost atomic.Int64
 
 	mu      sync.Mutex
 	active  bool // a worker goroutine is claiming for this URL
@@ -378,6 +383,7 @@ func (p *Pipeline) send(ctx context.Context, ep *endpoint, b *batch) {
 	if ctx.Err() == nil {
 		ep.health.observe(now, class)
 	}
+	ep.lastPost.Store(int64(elapsed))
 	ok := err == nil && status >= 200 && status < 300
 	if ok {
 		p.metrics.posts.WithLabelValues("success").Inc()

@@ -61,6 +61,8 @@ type Pipeline struct {
 	epMu      sync.Mutex
 	endpoints map[string]*endpoint
 
+	push pushBack
+
 	dispatcher, reminder, rescuer, retention, heartbeat *service.Loop
 	onPass                                              func(service.Report)
 

@@ -99,6 +99,7 @@ func setup(t *testing.T, cfg delivery.Config) *harness {
 			t.Fatal(err2)
 		}
 		h.P.Install()
+		env.HTTP.SetThrottle(h.P.Throttle)
 	})
 	ctx := context.Background()
 	for _, s := range h.P.Services() {

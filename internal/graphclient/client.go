@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -57,6 +58,9 @@ type Error struct {
 	Status       int
 	Code         string
 	Message      string
+	// RetryAfter is the answer's Retry-After in seconds (0 when absent), as
+	// throttled (429) and unavailable (503) answers carry it.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
@@ -111,7 +115,11 @@ func (c *Client) Do(ctx context.Context, method, path string, body, out any) err
 		if json.Unmarshal(data, &env) != nil || env.Error.Code == "" {
 			env.Error.Code, env.Error.Message = http.StatusText(resp.StatusCode), strings.TrimSpace(string(data))
 		}
-		return &Error{Method: method, Path: path, Status: resp.StatusCode, Code: env.Error.Code, Message: env.Error.Message}
+		e := &Error{Method: method, Path: path, Status: resp.StatusCode, Code: env.Error.Code, Message: env.Error.Message}
+		if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
+			e.RetryAfter = time.Duration(s) * time.Second
+		}
+		return e
 	}
 	if out != nil && len(data) > 0 {
 		if err := json.Unmarshal(data, out); err != nil {

@@ -60,6 +60,7 @@ type Server struct {
 	graphAPI *Router
 	adminAPI *Router
 	log      *slog.Logger
+	throttle Throttle
 
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
@@ -209,6 +210,12 @@ func (s *Server) serveGraph(c *Ctx, rest string) string {
 		return ""
 	}
 	c.Principal = p
+	if retry, ok := s.throttled(c, segs); ok {
+		s.writeError(c, graph.Errorf(http.StatusTooManyRequests, graph.CodeTooManyRequests,
+			"Too many requests: change notifications are being delivered more slowly than changes arrive. Please try again later.").
+			WithHeader("Retry-After", strconv.Itoa(int(retry/time.Second))))
+		return ""
+	}
 	if len(segs) > 0 && strings.EqualFold(segs[0], "me") {
 		if !p.Type.Delegated() {
 			s.writeError(c, graph.Errorf(http.StatusBadRequest, graph.CodeBadRequest, "/me request is only valid with delegated authentication flow."))
@@ -338,4 +345,25 @@ func (s *Server) loginURL(r *http.Request) string {
 		return "https://login.microsoftonline.com"
 	}
 	return s.baseURL(r)
+}
+
+// Throttle tells whether writes should be refused for now and when to come back
+// (the delivery pipeline's push-back).
+type Throttle func(ctx context.Context) (retryAfter time.Duration, throttled bool)
+
+// SetThrottle installs the push-back the Graph API applies to writes: while it
+// says so, POST, PUT, PATCH and DELETE requests get 429 with Retry-After, as
+// Graph throttles. Subscription requests pass (they make no changes to deliver).
+// Set once, before serving.
+func (s *Server) SetThrottle(t Throttle) { s.throttle = t }
+
+// throttled asks the throttle about a write request on segs.
+func (s *Server) throttled(c *Ctx, segs []string) (time.Duration, bool) {
+	if s.throttle == nil || c.R.Method == http.MethodGet || c.R.Method == http.MethodHead || c.R.Method == http.MethodOptions {
+		return 0, false
+	}
+	if len(segs) > 0 && strings.EqualFold(segs[0], "subscriptions") {
+		return 0, false
+	}
+	return s.throttle(c.R.Context())
 }

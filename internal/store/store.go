@@ -97,6 +97,11 @@ type Object struct {
 	Created time.Time
 	Updated time.Time
 	Data    []byte // the JSON document
+	// Sort is the key of the collection's default order, set by the workload (a
+	// message's receivedDateTime); "" for kinds listed by id. It is indexed with
+	// owner and with parent, so ObjectQuery.BySort pages cost the page, not the
+	// collection.
+	Sort string
 }
 
 // ObjectQuery selects objects of one kind in one tenant. Empty fields do not filter.
@@ -109,8 +114,14 @@ type ObjectQuery struct {
 	// Deleted selects soft-deleted objects instead of live ones.
 	Deleted bool
 	// AfterID returns objects whose id sorts after it (keyset paging); results are
-	// ordered by id.
+	// ordered by id. Only for listings by id (BySort unset).
 	AfterID string
+	// BySort orders by the objects' Sort key, then id, instead of by id alone;
+	// Desc reverses both (the newest message first).
+	BySort bool
+	Desc   bool
+	// Offset skips that many objects of the order ($skip).
+	Offset int
 	// Limit caps the result; 0 means no cap.
 	Limit int
 }
@@ -124,7 +135,8 @@ type ObjectTx interface {
 	GetObjectByAlt(ctx context.Context, tenant, kind, alt string) (Object, error)
 	// ListObjects returns the objects matching q, ordered by id.
 	ListObjects(ctx context.Context, q ObjectQuery) ([]Object, error)
-	// CountObjects returns how many objects match q (AfterID and Limit ignored).
+	// CountObjects returns how many objects match q (AfterID, Offset and Limit
+	// ignored).
 	CountObjects(ctx context.Context, q ObjectQuery) (int, error)
 	// InsertObject stores a new object; Version is set to 1 and Created/Updated to
 	// the given times if zero. ErrConflict if (tenant, kind, id) exists.

@@ -28,3 +28,18 @@ func TestBadURL(t *testing.T) {
 		t.Fatal("Open with a malformed URL succeeded")
 	}
 }
+
+// TestPagesReadAnIndex: a page of a collection in its default order, at any
+// $skip, and a $skiptoken page are read from an index in order, with the planner's
+// statistics fresh (see storetest.RunExplain).
+func TestPagesReadAnIndex(t *testing.T) {
+	s, err := postgres.Open(context.Background(), postgres.Config{URL: pgtest.URL(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	analyze := func(ctx context.Context) error {
+		return s.Update(ctx, func(tx store.Tx) error { return s.Analyze(ctx, tx) })
+	}
+	storetest.RunExplain(t, s, s.ExplainObjects, "Sort", analyze)
+}

@@ -12,6 +12,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
+	"time"
 
 	sqlite3 "github.com/mattn/go-sqlite3"
 
@@ -33,6 +35,9 @@ type Config struct {
 type Store struct {
 	*sqlstore.Store
 	writer, reader *sql.DB
+	closeOnce      sync.Once
+	// stop ends optimizeEvery, which closes stopped.
+	stop, stopped chan struct{}
 }
 
 // Open opens (creating if needed) the database in cfg.Dir and applies migrations.
@@ -86,14 +91,39 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		reader.Close()
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
-	s := &Store{writer: writer, reader: reader}
+	s := &Store{writer: writer, reader: reader, stop: make(chan struct{}), stopped: make(chan struct{})}
 	s.Store = sqlstore.New(sqlstore.Config{Dialect: d, Writer: writer, Reader: reader, GroupCommit: true})
+	if err := s.Optimize(ctx); err != nil {
+		s.Store.Close()
+		writer.Close()
+		reader.Close()
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	go s.optimizeEvery(time.Hour)
 	return s, nil
+}
+
+// optimizeEvery runs Optimize at each interval until Close: collections grow after
+// start, and the planner must keep knowing that an owner's or a folder's index is
+// the narrow one. A failure is retried at the next tick (the statistics are only
+// advice to the planner).
+func (s *Store) optimizeEvery(interval time.Duration) {
+	defer close(s.stopped)
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			_ = s.Optimize(context.Background())
+		}
+	}
 }
 
 // Dialect returns the SQLite dialect.
 func Dialect() *sqlstore.Dialect {
-	return &sqlstore.Dialect{Name: "sqlite", IsUniqueViolation: isUniqueViolation}
+	return &sqlstore.Dialect{Name: "sqlite", IsUniqueViolation: isUniqueViolation, IndexHints: true}
 }
 
 func isUniqueViolation(err error) bool {
@@ -106,6 +136,16 @@ func isUniqueViolation(err error) bool {
 
 // Close stops the writer and closes the database.
 func (s *Store) Close() error {
+	s.closeOnce.Do(func() { close(s.stop) })
+	<-s.stopped
 	s.Store.Close()
 	return errors.Join(s.reader.Close(), s.writer.Close())
+}
+
+// Optimize runs SQLite's PRAGMA optimize, which refreshes the planner's statistics
+// (ANALYZE) of the tables whose size changed much since the last run, so that
+// paging queries read the owner's or parent's index rather than the primary key.
+func (s *Store) Optimize(ctx context.Context) error {
+	_, err := s.writer.ExecContext(ctx, "PRAGMA optimize")
+	return err
 }

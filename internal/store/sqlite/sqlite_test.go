@@ -52,3 +52,15 @@ func TestBadSynchronous(t *testing.T) {
 		t.Fatal("Open with a bad synchronous mode succeeded")
 	}
 }
+
+// TestPagesReadAnIndex: a page of a collection in its default order, at any
+// $skip, and a $skiptoken page are read from an index in order (see
+// storetest.RunExplain), even on a fresh file whose planner has no statistics.
+func TestPagesReadAnIndex(t *testing.T) {
+	s, err := sqlite.Open(context.Background(), sqlite.Config{Dir: t.TempDir(), Synchronous: "OFF"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	storetest.RunExplain(t, s, s.ExplainObjects, "TEMP B-TREE", nil)
+}

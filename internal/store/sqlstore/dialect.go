@@ -27,6 +27,11 @@ type Dialect struct {
 	// slower transaction commits seq 9, and a delta token taken at 10 would skip 9 for
 	// ever. SQLite's single writer needs none.
 	ChangeLock string
+	// IndexHints names the index a listing must read (SQLite's INDEXED BY): a
+	// fresh SQLite file has no statistics, and its planner would rather walk the
+	// primary key in id order than read one owner's or folder's index. PostgreSQL
+	// keeps statistics itself (autovacuum) and takes no hints.
+	IndexHints bool
 
 	mu    sync.Mutex
 	cache map[string]string
@@ -64,4 +69,13 @@ func (d *Dialect) Q(query string) string {
 	}
 	d.cache[query] = b.String()
 	return b.String()
+}
+
+// index is the clause that makes a query on objects read the named index, where the
+// dialect takes hints ("" when it does not, or name is "").
+func (d *Dialect) index(name string) string {
+	if !d.IndexHints || name == "" {
+		return ""
+	}
+	return " INDEXED BY " + name
 }

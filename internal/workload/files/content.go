@@ -173,7 +173,7 @@ func (w *Workload) putFile(ctx context.Context, tx store.Tx, d drive, parent sto
 	if err != nil {
 		return nil, 0, err
 	}
-	o := store.Object{Tenant: d.Tenant, Kind: KindDriveItem, ID: id, Owner: d.ID, Parent: parent.ID, Data: raw, Created: now, Updated: now}
+	o := store.Object{Tenant: d.Tenant, Kind: KindDriveItem, ID: id, Owner: d.ID, Parent: parent.ID, Alt: childAlt(parent.ID, name), Data: raw, Created: now, Updated: now}
 	if err := tx.InsertObject(ctx, &o); err != nil {
 		return nil, 0, err
 	}

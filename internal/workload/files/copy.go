@@ -161,7 +161,7 @@ func (w *Workload) copyTree(ctx context.Context, tx store.Tx, src, dst drive, o,
 		if err != nil {
 			return "", err
 		}
-		n := store.Object{Tenant: dst.Tenant, Kind: KindDriveItem, ID: id, Owner: dst.ID, Parent: newIDs[it.Parent], Data: data, Created: now, Updated: now}
+		n := store.Object{Tenant: dst.Tenant, Kind: KindDriveItem, ID: id, Owner: dst.ID, Parent: newIDs[it.Parent], Alt: childAlt(newIDs[it.Parent], si.Name), Data: data, Created: now, Updated: now}
 		if err := tx.InsertObject(ctx, &n); err != nil {
 			return "", err
 		}

@@ -128,7 +128,7 @@ func (w *Workload) updateItem(c *httpapi.Ctx) error {
 		if o.Data, err = json.Marshal(si); err != nil {
 			return err
 		}
-		o.Parent, o.Updated = newParent, c.Now
+		o.Parent, o.Alt, o.Updated = newParent, childAlt(newParent, newName), c.Now
 		if err := tx.UpdateObject(ctx, &o); err != nil {
 			return err
 		}

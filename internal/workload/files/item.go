@@ -99,23 +99,21 @@ func getItemObj(ctx context.Context, tx store.Tx, d drive, id string) (store.Obj
 	return o, err
 }
 
-// childByName finds a child of parent by name, ignoring case as OneDrive does.
+// childByName finds a live child of parent by name, ignoring case as OneDrive
+// does, through the store's alt index (childAlt): its cost does not grow with the
+// folder.
 func childByName(ctx context.Context, tx store.Tx, d drive, parent, name string) (store.Object, bool, error) {
-	kids, err := tx.ListObjects(ctx, store.ObjectQuery{Tenant: d.Tenant, Kind: KindDriveItem, Parent: parent})
-	if err != nil {
-		return store.Object{}, false, err
+	o, err := tx.GetObjectByAlt(ctx, d.Tenant, KindDriveItem, childAlt(parent, name))
+	if errors.Is(err, store.ErrNotFound) || (err == nil && o.Owner != d.ID) {
+		return store.Object{}, false, nil
 	}
-	for _, k := range kids {
-		si, err := decodeItem(k)
-		if err != nil {
-			return k, false, err
-		}
-		if strings.EqualFold(si.Name, name) {
-			return k, true, nil
-		}
-	}
-	return store.Object{}, false, nil
+	return o, err == nil, err
 }
+
+// childAlt is a drive item's alt key: its parent and its name, lower-cased, so
+// that a name is looked up in a folder with one index read. Every write that
+// names or moves an item sets it.
+func childAlt(parent, name string) string { return parent + "/" + strings.ToLower(name) }
 
 // splitPath turns "a/b/c.txt" into its names, refusing empty and dot segments.
 func splitPath(p string) ([]string, error) {
@@ -549,7 +547,7 @@ func (w *Workload) insertItem(ctx context.Context, tx store.Tx, d drive, parent 
 	if err != nil {
 		return store.Object{}, err
 	}
-	o := store.Object{Tenant: d.Tenant, Kind: KindDriveItem, ID: newItemID(), Owner: d.ID, Parent: parent.ID, Data: data, Created: si.Created, Updated: si.Modified}
+	o := store.Object{Tenant: d.Tenant, Kind: KindDriveItem, ID: newItemID(), Owner: d.ID, Parent: parent.ID, Alt: childAlt(parent.ID, si.Name), Data: data, Created: si.Created, Updated: si.Modified}
 	err = tx.InsertObject(ctx, &o)
 	return o, err
 }

@@ -191,11 +191,17 @@ func (w *Workload) listMessages(c *httpapi.Ctx) error {
 			}
 			fragment = userPath(mb) + "/mailFolders('" + query.Parent + "')/messages"
 		}
+		if q.pushed() {
+			query = q.storePage(query)
+		}
 		docs, err = o.listDocs(query, nil)
 		return err
 	})
 	if err != nil {
 		return err
+	}
+	if q.pushed() {
+		return writeStorePage(c, fragment, q, docs, messageView(c.Principal, q.fields))
 	}
 	return writeList(c, fragment, q, docs, messageView(c.Principal, q.fields))
 }

@@ -199,10 +199,23 @@ type itemType struct {
 	kind      string
 	odataType string // notification resourceData @odata.type
 	segment   string // the collection in the notification resource: Messages, Events, Contacts
+	// sortBy is the property of the collection's default order, kept in the store's
+	// sort key so that pages are read from an index ("" for kinds listed in memory).
+	sortBy string
+}
+
+// sortKey is the store sort key of doc: its sortBy property, whose timestamps sort
+// as strings in time order.
+func (t itemType) sortKey(doc map[string]any) string {
+	if t.sortBy == "" {
+		return ""
+	}
+	s, _ := doc[t.sortBy].(string)
+	return s
 }
 
 var (
-	messageType = itemType{kind: kindMessage, odataType: "#Microsoft.Graph.Message", segment: "Messages"}
+	messageType = itemType{kind: kindMessage, odataType: "#Microsoft.Graph.Message", segment: "Messages", sortBy: "receivedDateTime"}
 	eventType   = itemType{kind: kindEvent, odataType: "#Microsoft.Graph.Event", segment: "Events"}
 	contactType = itemType{kind: kindContact, odataType: "#Microsoft.Graph.Contact", segment: "Contacts"}
 )
@@ -224,7 +237,7 @@ func (o *op) insertItem(t itemType, mb mailbox, parent string, doc map[string]an
 		return err
 	}
 	id := doc["id"].(string)
-	if err := o.tx.InsertObject(o.ctx, &store.Object{Tenant: mb.tenant, Kind: t.kind, ID: id, Owner: mb.user, Parent: parent, Data: data, Created: o.now, Updated: o.now}); err != nil {
+	if err := o.tx.InsertObject(o.ctx, &store.Object{Tenant: mb.tenant, Kind: t.kind, ID: id, Owner: mb.user, Parent: parent, Data: data, Sort: t.sortKey(doc), Created: o.now, Updated: o.now}); err != nil {
 		return err
 	}
 	return o.record(t, mb, id, store.Created, topics, nil, data)
@@ -238,7 +251,7 @@ func (o *op) updateItem(t itemType, mb mailbox, obj store.Object, doc map[string
 		return err
 	}
 	before := obj.Data
-	obj.Data, obj.Updated = data, o.now
+	obj.Data, obj.Updated, obj.Sort = data, o.now, t.sortKey(doc)
 	if err := o.tx.UpdateObject(o.ctx, &obj); err != nil {
 		return err
 	}

@@ -1,8 +1,12 @@
 package outlook
 
 import (
+	"slices"
+	"strings"
+
 	"github.com/graphhook/graphhook/internal/httpapi"
 	"github.com/graphhook/graphhook/internal/odata"
+	"github.com/graphhook/graphhook/internal/store"
 	"github.com/graphhook/graphhook/internal/workload/rest"
 )
 
@@ -19,6 +23,20 @@ type listQuery struct {
 	top    int
 	skip   int
 	fields []string
+	// given is set when the request has its own $orderby.
+	given bool
+}
+
+// pushed tells whether the store can return the page itself: no $filter and the
+// collection's default order, which its sort key index holds (see itemType.sortBy).
+func (q listQuery) pushed() bool { return q.filter == nil && !q.given }
+
+// storePage narrows query to the page q asks for, in the default order (newest
+// first); the store returns one item past the page when more remain.
+func (q listQuery) storePage(query store.ObjectQuery) store.ObjectQuery {
+	query.BySort, query.Desc = true, true
+	query.Offset, query.Limit = q.skip, q.top+1
+	return query
 }
 
 // parseList reads $filter, $orderby, $top, $skip and $select. order is used when the
@@ -30,6 +48,7 @@ func parseList(c *httpapi.Ctx, order []odata.OrderKey) (listQuery, error) {
 		return q, err
 	}
 	if s := c.Query("$orderby"); s != "" {
+		q.given = true
 		if q.order, err = odata.ParseOrderBy(s); err != nil {
 			return q, rest.QueryError(err)
 		}
@@ -57,7 +76,17 @@ func (q listQuery) page(docs []map[string]any) (out []map[string]any, more bool)
 		}
 		docs = kept
 	}
-	odata.SortDocs(docs, append(q.order, odata.OrderKey{Property: "id"}))
+	// Ties go by id, byte by byte, in the direction of the first key, as the
+	// store's sort key index reads them: order by id first, then sort stably.
+	desc := len(q.order) > 0 && q.order[0].Desc
+	slices.SortFunc(docs, func(a, b map[string]any) int {
+		c := strings.Compare(rest.Str(a["id"]), rest.Str(b["id"]))
+		if desc {
+			return -c
+		}
+		return c
+	})
+	odata.SortDocs(docs, q.order)
 	if q.skip >= len(docs) {
 		return nil, false
 	}
@@ -72,6 +101,21 @@ func (q listQuery) page(docs []map[string]any) (out []map[string]any, more bool)
 // render, and an @odata.nextLink when more remain.
 func writeList(c *httpapi.Ctx, fragment string, q listQuery, docs []map[string]any, render func(map[string]any) map[string]any) error {
 	page, more := q.page(docs)
+	return writePage(c, fragment, q, page, more, render)
+}
+
+// writeStorePage answers a collection request with docs, already filtered, ordered and
+// cut by the store (see listQuery.storePage): it holds one item past the page
+// when more remain.
+func writeStorePage(c *httpapi.Ctx, fragment string, q listQuery, docs []map[string]any, render func(map[string]any) map[string]any) error {
+	more := len(docs) > q.top
+	if more {
+		docs = docs[:q.top]
+	}
+	return writePage(c, fragment, q, docs, more, render)
+}
+
+func writePage(c *httpapi.Ctx, fragment string, q listQuery, page []map[string]any, more bool, render func(map[string]any) map[string]any) error {
 	value := make([]map[string]any, 0, len(page))
 	for _, d := range page {
 		value = append(value, render(d))

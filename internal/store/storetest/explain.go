@@ -1,0 +1,68 @@
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/graphhook/graphhook/internal/store"
+)
+
+// Explainer returns a backend's plan for the statement ListObjects runs for q.
+type Explainer func(ctx context.Context, q store.ObjectQuery) (string, error)
+
+// RunExplain fills s with a mailbox of n messages among other owners' and checks,
+// from the backend's own query plans, that each page of a collection is read from an
+// index in the listing's order: the plan names the index and has no sort step (a
+// sort would read the whole collection before returning the first row). sortStep is
+// how the backend's plan spells a sort ("TEMP B-TREE" on SQLite, "Sort" on
+// PostgreSQL); analyze, when set, refreshes the planner's statistics after the
+// load.
+func RunExplain(t *testing.T, s store.Store, explain Explainer, sortStep string, analyze func(ctx context.Context) error) {
+	ctx := context.Background()
+	const n = 6000
+	for start := 0; start < n; start += 1000 {
+		update(t, s, func(tx store.Tx) error {
+			for i := start; i < start+1000; i++ {
+				owner := fmt.Sprintf("u%d", i%3)
+				o := store.Object{Tenant: "t", Kind: "message", ID: fmt.Sprintf("m%05d", i), Owner: owner, Parent: owner + "-inbox", Alt: fmt.Sprintf("m%05d", i),
+					Sort: fmt.Sprintf("2026-01-01T00:%02d:%02d.0000000Z", i/60%60, i%60), Data: []byte(`{}`)}
+				if err := tx.InsertObject(ctx, &o); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	if analyze != nil {
+		if err := analyze(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cases := []struct {
+		name  string
+		q     store.ObjectQuery
+		index string
+	}{
+		{"default order, $top", store.ObjectQuery{Tenant: "t", Kind: "message", Owner: "u1", BySort: true, Desc: true, Limit: 11}, "objects_owner_sort"},
+		{"default order, $skip", store.ObjectQuery{Tenant: "t", Kind: "message", Owner: "u1", BySort: true, Desc: true, Offset: 500, Limit: 11}, "objects_owner_sort"},
+		{"folder, default order", store.ObjectQuery{Tenant: "t", Kind: "message", Parent: "u2-inbox", BySort: true, Desc: true, Limit: 11}, "objects_parent_sort"},
+		{"ascending", store.ObjectQuery{Tenant: "t", Kind: "message", Owner: "u0", BySort: true, Limit: 11}, "objects_owner_sort"},
+		{"by id, $skiptoken", store.ObjectQuery{Tenant: "t", Kind: "message", Owner: "u1", AfterID: "m03000", Limit: 11}, "objects_owner"},
+		{"folder by id, $skiptoken", store.ObjectQuery{Tenant: "t", Kind: "message", Parent: "u1-inbox", AfterID: "m03000", Limit: 11}, "objects_parent"},
+		{"by alt", store.ObjectQuery{Tenant: "t", Kind: "message", Alt: "m00042", Limit: 1}, "objects_alt"},
+	}
+	for _, c := range cases {
+		plan, err := explain(ctx, c.q)
+		if err != nil {
+			t.Fatalf("%s: explain: %v", c.name, err)
+		}
+		if !strings.Contains(plan, c.index) {
+			t.Errorf("%s: the plan does not use %s:\n%s", c.name, c.index, plan)
+		}
+		if strings.Contains(plan, sortStep) {
+			t.Errorf("%s: the plan sorts (%s) instead of reading the index in order:\n%s", c.name, sortStep, plan)
+		}
+	}
+}
