@@ -40,6 +40,7 @@ import (
 	"github.com/graphhook/graphhook/internal/leader"
 	"github.com/graphhook/graphhook/internal/proxy"
 	"github.com/graphhook/graphhook/internal/service"
+	"github.com/graphhook/graphhook/internal/skew"
 	"github.com/graphhook/graphhook/internal/store"
 	"github.com/graphhook/graphhook/internal/store/postgres"
 	"github.com/graphhook/graphhook/internal/store/sqlite"
@@ -54,8 +55,10 @@ type Main struct {
 	Stdout io.Writer
 	Stderr io.Writer
 
-	Log      *slog.Logger
-	Clock    *clock.Offset
+	Log   *slog.Logger
+	Clock *clock.Offset
+	// Skew keeps Clock's offset in the store (across restarts, across nodes).
+	Skew     *skew.Keeper
 	Registry *prometheus.Registry
 	Store    store.Store
 	Identity *identity.Service
@@ -176,6 +179,12 @@ func (m *Main) openBase(ctx context.Context) error {
 		}
 		m.Store = st
 	}
+	// The clock offset an earlier run (or another node) moved to is kept in the
+	// store: applied before anything reads the time.
+	m.Skew = skew.New(m.Store, m.Clock, m.Log.With("part", "clock"))
+	if err := m.Skew.Sync(ctx); err != nil {
+		return fmt.Errorf("clock offset: %w", err)
+	}
 	// The local CA lives with the data: in the data folder, or in the database so
 	// that every node serves certificates of one CA.
 	caCfg := tlsca.Config{}
@@ -235,7 +244,10 @@ func (m *Main) wire() error {
 	for _, w := range m.Workloads {
 		w.Routes(m.HTTP.Graph(), m.HTTP.Admin())
 	}
-	adminAPI, err := admin.New(admin.Config{Profile: cfg.Profile}, m.Identity, m.Clock)
+	adminAPI, err := admin.New(admin.Config{Profile: cfg.Profile, Advance: func(ctx context.Context, d time.Duration) error {
+		_, err := m.Skew.Advance(ctx, d)
+		return err
+	}}, m.Identity, m.Clock)
 	if err != nil {
 		return err
 	}
@@ -283,6 +295,8 @@ func (m *Main) wire() error {
 	m.Subscriptions.Routes(m.HTTP.Graph())
 
 	if m.Leader != nil {
+		// Another node's clock advance reaches this one within skew.DefaultEvery.
+		m.AddService(m.Skew.Loop(0))
 		// Before the dispatcher: the first beat covers the node's first claims.
 		m.AddService(m.Delivery.Heartbeat())
 	}
