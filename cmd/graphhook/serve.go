@@ -29,6 +29,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	if isSet(fs, "lease-ttl") && cfg.Database == "" {
+		fmt.Fprintln(stderr, "graphhook serve: --lease-ttl applies to nodes sharing a --database; the embedded store has one node")
+		return errUsage
+	}
+	if err := cfg.Check(); err != nil {
+		fmt.Fprintf(stderr, "graphhook serve: %v\n", err)
+		return errUsage
+	}
 	m := app.New(cfg, stdout, stderr)
 	if err := m.Run(ctx); err != nil {
 		m.Close()

@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -167,6 +168,9 @@ func (m *Main) openBase(ctx context.Context) error {
 	// Each backend's Open returns a typed pointer: it is stored in m.Store only on
 	// success, so that Close never calls Close on a nil *Store held in the interface.
 	if cfg.Database != "" {
+		if err := resolveDatabaseHost(ctx, cfg.Database); err != nil {
+			return err
+		}
 		st, err := postgres.Open(ctx, postgres.Config{URL: cfg.Database, Logger: m.Log.With("part", "store")})
 		if err != nil {
 			return fmt.Errorf("database: %w", err)
@@ -498,4 +502,26 @@ func devAdminKey(ctx context.Context, st store.Store) (string, error) {
 		return tx.InsertObject(ctx, &store.Object{Tenant: "", Kind: kind, ID: id, Data: data})
 	})
 	return key, err
+}
+
+// resolveDatabaseHost checks that the database URL's host name resolves, so that a
+// typo in it is reported as such: the driver's own report of a name without
+// addresses is unreadable.
+func resolveDatabaseHost(ctx context.Context, database string) error {
+	u, err := url.Parse(database)
+	if err != nil {
+		return fmt.Errorf("database: %w", err)
+	}
+	host := u.Hostname()
+	if host == "" || strings.Contains(u.Host, ",") || net.ParseIP(host) != nil {
+		return nil // a socket, several hosts or an address: the driver says what fails
+	}
+	addrs, err := net.DefaultResolver.LookupHost(ctx, host)
+	if err == nil && len(addrs) == 0 {
+		err = errors.New("no address")
+	}
+	if err != nil {
+		return fmt.Errorf("database: cannot resolve host %q: %w", host, err)
+	}
+	return nil
 }
