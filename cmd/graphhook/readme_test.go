@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -92,7 +93,7 @@ func TestReadmeFlags(t *testing.T) {
 	table := section(t, md, "## `graphhook serve` flags")
 	for _, m := range regexp.MustCompile("(?m)^\\| `--([a-z-]+)`(?:, `--([a-z-]+)`)?").FindAllStringSubmatch(table, -1) {
 		for _, f := range m[1:] {
-			if f != "" && !contains(serve, f) {
+			if f != "" && !slices.Contains(serve, f) {
 				t.Errorf("README's serve table names --%s, which serve does not have", f)
 			}
 		}
@@ -103,15 +104,6 @@ func TestReadmeFlags(t *testing.T) {
 			t.Errorf("README's serve table lacks --%s", f)
 		}
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // TestReadmeSubscriptionExample runs the README's subscription example as written,
