@@ -154,7 +154,7 @@ func (c *Client) observe(resp *http.Response) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.skew = t.Sub(time.Now())
+	c.skew = time.Until(t)
 }
 
 // ServerNow is the server's time as its last answer's Date header told it (to the

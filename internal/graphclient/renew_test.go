@@ -65,7 +65,7 @@ func TestTokenAcrossClockMoves(t *testing.T) {
 	if s.fetches != 2 {
 		t.Errorf("token fetches = %d after a 90m move, want 2", s.fetches)
 	}
-	if d := c.ServerNow().Sub(time.Now()); d < 89*time.Minute || d > 91*time.Minute {
+	if d := time.Until(c.ServerNow()); d < 89*time.Minute || d > 91*time.Minute {
 		t.Errorf("ServerNow() - now = %v, want about 1h30m", d)
 	}
 	// 56 more minutes: t2 has 4 left in the server's time. It still works, and the
