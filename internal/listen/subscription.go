@@ -88,12 +88,12 @@ func (l *listener) keepAlive(ctx context.Context, sub subscription) subscription
 	// look tells whether the timer is set for a look at the server (check) rather
 	// than for the renewal itself.
 	var look bool
-	next := func() time.Duration {
-		due := renewDelay(l.client.ServerNow(), sub.expiry())
-		look = due > l.checkEvery
-		return min(due, l.checkEvery)
+	due := func() time.Duration {
+		d := renewDelay(l.client.ServerNow(), sub.expiry())
+		look = d > l.checkEvery
+		return min(d, l.checkEvery)
 	}
-	timer := time.NewTimer(next())
+	timer := time.NewTimer(due())
 	defer timer.Stop()
 	for {
 		var event string
@@ -108,11 +108,12 @@ func (l *listener) keepAlive(ctx context.Context, sub subscription) subscription
 			}
 			event = n.LifecycleEvent
 		}
+		var next subscription
 		var err error
 		if event == "" && look {
-			sub, err = l.check(ctx, sub)
+			next, err = l.check(ctx, sub)
 		} else {
-			sub, err = l.renew(ctx, sub, event)
+			next, err = l.renew(ctx, sub, event)
 		}
 		if err != nil {
 			if ctx.Err() != nil {
@@ -124,7 +125,8 @@ func (l *listener) keepAlive(ctx context.Context, sub subscription) subscription
 			timer.Reset(wait)
 			continue
 		}
-		timer.Reset(next())
+		sub = next
+		timer.Reset(due())
 	}
 }
 
