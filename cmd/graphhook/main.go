@@ -10,7 +10,9 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"sort"
+	"strings"
 	"syscall"
 )
 
@@ -53,15 +55,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	c, ok := commands[args[0]]
 	if !ok {
-		fmt.Fprintf(stderr, "graphhook: unknown command %q\n\n", args[0])
+		fmt.Fprintf(stderr, "graphhook: unknown command %q", args[0])
+		if near := closest(args[0], commandNames()); near != "" {
+			fmt.Fprintf(stderr, " (did you mean %s?)", near)
+		}
+		fmt.Fprint(stderr, "\n\n")
 		usage(stderr)
 		return 2
 	}
+	if wantsHelp(args[1:]) {
+		return run(ctx, []string{"help", args[0]}, stdout, stderr)
+	}
+	warnUnknownEnv(stderr, os.Environ())
 	if err := c.run(ctx, args[1:], stdout, stderr); err != nil {
 		if err == errUsage {
 			return 2
 		}
-		fmt.Fprintf(stderr, "graphhook %s: %v\n", args[0], err)
+		fmt.Fprintf(stderr, "graphhook %s: %s\n", args[0], oneLine(err.Error()))
 		return 1
 	}
 	return 0
@@ -70,20 +80,43 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "graphhook: Microsoft Graph change notifications, self-hosted.")
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Usage: graphhook <command> [flags]")
+	fmt.Fprintln(w, "Usage: graphhook <command> [--flag value]...")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Commands:")
-	names := make([]string, 0, len(commands))
-	for n := range commands {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range commandNames() {
 		fmt.Fprintf(w, "  %-14s %s\n", n, commands[n].summary)
 	}
 	fmt.Fprintf(w, "  %-14s %s\n", "help", "show this list, or a command's flags: graphhook help <command>")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Every flag can also be set in the environment as GRAPHHOOK_<NAME> (e.g. GRAPHHOOK_ADDR).")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Examples:")
+	fmt.Fprintln(w, "  graphhook serve")
+	fmt.Fprintln(w, "  graphhook help listen")
+	fmt.Fprintln(w, `  graphhook listen --resource "/users/adele@contoso.onmicrosoft.com/messages" --change-type created`)
+}
+
+func commandNames() []string {
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// wantsHelp tells whether a command's arguments ask for its help (-h, -help,
+// --help before a "--"), which is output like `graphhook help <command>`, not an error.
+func wantsHelp(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "--":
+			return false
+		case "-h", "-help", "--help", "--h":
+			return true
+		}
+	}
+	return false
 }
 
 // runVersion prints the version the binary was built from: the module version when
@@ -117,4 +150,17 @@ func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	fmt.Fprintf(stdout, "%s %s\n", line, runtime.Version())
 	return nil
+}
+
+// oneLine folds a multi-line error (the PostgreSQL driver reports each connection
+// attempt on a line of its own) into one line, dropping repeated parts.
+func oneLine(msg string) string {
+	var parts []string
+	for _, p := range strings.Split(msg, "\n") {
+		p = strings.TrimSpace(p)
+		if p != "" && !slices.Contains(parts, p) {
+			parts = append(parts, p)
+		}
+	}
+	return strings.Join(parts, " ")
 }

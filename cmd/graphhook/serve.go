@@ -32,7 +32,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	if cfg.Delivery.PushBack < 0 {
-		fmt.Fprintln(stderr, "--push-back must not be negative")
+		fmt.Fprintln(stderr, "graphhook serve: --push-back must not be negative")
+		return errUsage
+	}
+	if isSet(fs, "lease-ttl") && cfg.Database == "" {
+		fmt.Fprintln(stderr, "graphhook serve: --lease-ttl applies to nodes sharing a --database; the embedded store has one node")
+		return errUsage
+	}
+	if err := cfg.Check(); err != nil {
+		fmt.Fprintf(stderr, "graphhook serve: %v\n", err)
 		return errUsage
 	}
 	m := app.New(cfg, stdout, stderr)

@@ -312,7 +312,7 @@ func TestHelpListsCommands(t *testing.T) {
 func TestHelpAndVersion(t *testing.T) {
 	t.Parallel()
 	var stdout, stderr strings.Builder
-	if code := run(context.Background(), []string{"help", "serve"}, &stdout, &stderr); code != 0 || !strings.Contains(stdout.String(), "-https-addr") {
+	if code := run(context.Background(), []string{"help", "serve"}, &stdout, &stderr); code != 0 || !strings.Contains(stdout.String(), "\n  --https-addr string\n") {
 		t.Errorf("help serve = exit %d, stdout %q, want 0 and the flags on stdout", code, stdout.String())
 	}
 	stdout.Reset()

@@ -3,11 +3,13 @@
 //
 // # Usage
 //
-//	go run ./examples/receiver -addr :8080 -client-state secretClientValue
+//	go run ./examples/receiver -client-state secretClientValue
 //
-// then create a subscription whose notificationUrl (and lifecycleNotificationUrl)
-// reaches http://HOST:8080/notifications. The program answers the validation
-// handshake, refuses batches whose clientState differs, and prints the rest.
+// then create a subscription whose notificationUrl (and lifecycleNotificationUrl) is
+// http://127.0.0.1:8080/notifications. It listens on loopback only by default; pass
+// -addr :8080 to take notifications from other machines. The program answers the
+// validation handshake, refuses batches whose clientState differs, and prints the
+// rest.
 //
 // For rich notifications (includeResourceData: true) also pass the private key of the
 // certificate given as encryptionCertificate, the encryptionCertificateId, the app id
@@ -16,7 +18,7 @@
 //	go run ./examples/receiver -client-state secretClientValue \
 //	    -key app_key.pem -cert-id my-cert \
 //	    -app-id 925bff9f-f6e2-4a69-b858-f71ea2b9b6d0 \
-//	    -jwks-url https://graphhook.internal:8443/common/discovery/keys
+//	    -jwks-url https://127.0.0.1:8443/common/discovery/v2.0/keys
 //
 // Leave -jwks-url out to receive from Microsoft Graph. A key and certificate can be
 // made with
@@ -49,7 +51,7 @@ import (
 )
 
 func main() {
-	addr := flag.String("addr", ":8080", "listen address")
+	addr := flag.String("addr", "127.0.0.1:8080", "listen address (:8080 for every interface)")
 	path := flag.String("path", "/notifications", "URL path notifications are posted to")
 	clientState := flag.String("client-state", "", "clientState the subscriptions were created with (empty: not checked)")
 	keyFile := flag.String("key", "", "PEM private key of the encryption certificate (rich notifications)")

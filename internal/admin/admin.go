@@ -13,6 +13,7 @@ package admin
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"net/http"
 	"slices"
@@ -30,6 +31,10 @@ type Config struct {
 	// Profile is the server profile: "dev" (default) lets the clock be moved; "strict"
 	// refuses it, since a production server's time must not jump on request.
 	Profile string
+	// Advance, when set, moves the clock forward in place of clock.Offset.Advance:
+	// the server keeps the offset in its store, so that it outlives a restart and
+	// reaches every node (package skew). Default: only this process's clock moves.
+	Advance func(ctx context.Context, d time.Duration) error
 }
 
 func (c Config) validate() error {
@@ -140,6 +145,12 @@ func (a *API) advanceClock(c *httpapi.Ctx) error {
 	if d <= 0 || d > maxAdvance {
 		return BadRequest("Invalid duration '%s': it must be positive and at most %s; the clock never runs backwards.", raw, maxAdvance)
 	}
-	a.clock.Advance(d)
+	if a.cfg.Advance != nil {
+		if err := a.cfg.Advance(c.R.Context(), d); err != nil {
+			return err
+		}
+	} else {
+		a.clock.Advance(d)
+	}
 	return c.JSON(http.StatusOK, a.clockState(a.clock.Now()))
 }

@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -40,6 +41,7 @@ import (
 	"github.com/graphhook/graphhook/internal/leader"
 	"github.com/graphhook/graphhook/internal/proxy"
 	"github.com/graphhook/graphhook/internal/service"
+	"github.com/graphhook/graphhook/internal/skew"
 	"github.com/graphhook/graphhook/internal/store"
 	"github.com/graphhook/graphhook/internal/store/postgres"
 	"github.com/graphhook/graphhook/internal/store/sqlite"
@@ -54,8 +56,10 @@ type Main struct {
 	Stdout io.Writer
 	Stderr io.Writer
 
-	Log      *slog.Logger
-	Clock    *clock.Offset
+	Log   *slog.Logger
+	Clock *clock.Offset
+	// Skew keeps Clock's offset in the store (across restarts, across nodes).
+	Skew     *skew.Keeper
 	Registry *prometheus.Registry
 	Store    store.Store
 	Identity *identity.Service
@@ -164,6 +168,9 @@ func (m *Main) openBase(ctx context.Context) error {
 	// Each backend's Open returns a typed pointer: it is stored in m.Store only on
 	// success, so that Close never calls Close on a nil *Store held in the interface.
 	if cfg.Database != "" {
+		if err := resolveDatabaseHost(ctx, cfg.Database); err != nil {
+			return err
+		}
 		st, err := postgres.Open(ctx, postgres.Config{URL: cfg.Database, Logger: m.Log.With("part", "store")})
 		if err != nil {
 			return fmt.Errorf("database: %w", err)
@@ -175,6 +182,12 @@ func (m *Main) openBase(ctx context.Context) error {
 			return fmt.Errorf("data folder %s: %w", cfg.Data, err)
 		}
 		m.Store = st
+	}
+	// The clock offset an earlier run (or another node) moved to is kept in the
+	// store: applied before anything reads the time.
+	m.Skew = skew.New(m.Store, m.Clock, m.Log.With("part", "clock"))
+	if err := m.Skew.Sync(ctx); err != nil {
+		return fmt.Errorf("clock offset: %w", err)
 	}
 	// The local CA lives with the data: in the data folder, or in the database so
 	// that every node serves certificates of one CA.
@@ -235,7 +248,10 @@ func (m *Main) wire() error {
 	for _, w := range m.Workloads {
 		w.Routes(m.HTTP.Graph(), m.HTTP.Admin())
 	}
-	adminAPI, err := admin.New(admin.Config{Profile: cfg.Profile}, m.Identity, m.Clock)
+	adminAPI, err := admin.New(admin.Config{Profile: cfg.Profile, Advance: func(ctx context.Context, d time.Duration) error {
+		_, err := m.Skew.Advance(ctx, d)
+		return err
+	}}, m.Identity, m.Clock)
 	if err != nil {
 		return err
 	}
@@ -284,6 +300,8 @@ func (m *Main) wire() error {
 	m.Subscriptions.Routes(m.HTTP.Graph())
 
 	if m.Leader != nil {
+		// Another node's clock advance reaches this one within skew.DefaultEvery.
+		m.AddService(m.Skew.Loop(0))
 		// Before the dispatcher: the first beat covers the node's first claims.
 		m.AddService(m.Delivery.Heartbeat())
 	}
@@ -485,4 +503,26 @@ func devAdminKey(ctx context.Context, st store.Store) (string, error) {
 		return tx.InsertObject(ctx, &store.Object{Tenant: "", Kind: kind, ID: id, Data: data})
 	})
 	return key, err
+}
+
+// resolveDatabaseHost checks that the database URL's host name resolves, so that a
+// typo in it is reported as such: the driver's own report of a name without
+// addresses is unreadable.
+func resolveDatabaseHost(ctx context.Context, database string) error {
+	u, err := url.Parse(database)
+	if err != nil {
+		return fmt.Errorf("database: %w", err)
+	}
+	host := u.Hostname()
+	if host == "" || strings.Contains(u.Host, ",") || net.ParseIP(host) != nil {
+		return nil // a socket, several hosts or an address: the driver says what fails
+	}
+	addrs, err := net.DefaultResolver.LookupHost(ctx, host)
+	if err == nil && len(addrs) == 0 {
+		err = errors.New("no address")
+	}
+	if err != nil {
+		return fmt.Errorf("database: cannot resolve host %q: %w", host, err)
+	}
+	return nil
 }

@@ -86,6 +86,14 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
+// Check reports what is wrong with c as a user gave it (the messages name the
+// flags), with defaults filled as Run fills them; Run checks it too. It lets a
+// caller tell a usage error from a failure to start.
+func (c Config) Check() error {
+	c = c.withDefaults()
+	return c.validate()
+}
+
 func (c *Config) validate() error {
 	switch c.Profile {
 	case "dev", "strict":
@@ -114,6 +122,16 @@ func (c *Config) validate() error {
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return errors.New("--tls-cert and --tls-key go together")
+	}
+	// Settings that would be ignored are refused: a user who gave them expects an
+	// effect.
+	if c.HTTPSAddr == "" || c.HTTPSAddr == "off" {
+		if c.TLSCert != "" || len(c.TLSNames) > 0 {
+			return errors.New("--tls-cert, --tls-key and --tls-name configure the HTTPS listener, which --https-addr off turns off")
+		}
+	}
+	if c.TLSCert != "" && len(c.TLSNames) > 0 {
+		return errors.New("--tls-name adds names to the local CA's certificate; with --tls-cert the certificate given is served as it is (drop one of them)")
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

@@ -50,6 +50,21 @@ func (o *Offset) Advance(d time.Duration) {
 	}
 }
 
+// Raise sets the offset to to when that moves the clock forward, and reports
+// whether it did. It is how an offset kept elsewhere (the store, another node's
+// advance) is applied: never backwards, so a stale reading changes nothing.
+func (o *Offset) Raise(to time.Duration) bool {
+	for {
+		old := o.offset.Load()
+		if int64(to) <= old {
+			return false
+		}
+		if o.offset.CompareAndSwap(old, int64(to)) {
+			return true
+		}
+	}
+}
+
 // Skew returns the total offset applied so far.
 func (o *Offset) Skew() time.Duration { return time.Duration(o.offset.Load()) }
 

@@ -35,3 +35,16 @@ func TestOffsetIgnoresNegative(t *testing.T) {
 		t.Errorf("Skew() = %v, want 1h", got)
 	}
 }
+
+func TestOffsetRaise(t *testing.T) {
+	var o Offset
+	if !o.Raise(2 * time.Hour) {
+		t.Errorf("Raise(2h) from 0 = false, want true")
+	}
+	if o.Raise(time.Hour) {
+		t.Errorf("Raise(1h) from 2h = true, want false (never backwards)")
+	}
+	if got := o.Skew(); got != 2*time.Hour {
+		t.Errorf("Skew() = %v, want 2h", got)
+	}
+}

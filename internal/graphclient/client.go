@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -36,9 +37,12 @@ type Client struct {
 	cfg  Config
 	http *http.Client
 
-	mu      sync.Mutex
-	token   string
+	mu sync.Mutex
+	// tok is the cached token, valid until expires in the server's time.
+	tok     string
 	expires time.Time
+	// skew is the server's time minus this machine's, from the last Date header.
+	skew time.Duration
 }
 
 // New returns a client; it asks for no token before the first call.
@@ -70,30 +74,50 @@ func (e *Error) Error() string {
 // Do sends body as JSON to the server's path (e.g. /v1.0/subscriptions) and decodes
 // a 2xx answer into out (when not nil). A json.RawMessage body is sent as it is. An
 // answer of 300 or more is an *Error.
+//
+// A 401 to a call made with a cached token is tried once more with a new token: the
+// token may have expired early in the server's time (graphhook's clock can be moved
+// forward), which the cache, going by this machine's time, cannot know.
 func (c *Client) Do(ctx context.Context, method, path string, body, out any) error {
-	tok, err := c.AccessToken(ctx)
-	if err != nil {
-		return err
-	}
-	var rd io.Reader
+	var data []byte
 	switch b := body.(type) {
 	case nil:
 	case json.RawMessage:
 		// Sent as given: bench's hot path posts one prepared body many times.
-		rd = bytes.NewReader(b)
+		data = b
 	default:
-		data, err := json.Marshal(b)
-		if err != nil {
+		var err error
+		if data, err = json.Marshal(b); err != nil {
 			return err
 		}
-		rd = bytes.NewReader(data)
+	}
+	tok, cached, err := c.token(ctx)
+	if err != nil {
+		return err
+	}
+	err = c.do(ctx, method, path, tok, body != nil, data, out)
+	var ge *Error
+	if cached && errors.As(err, &ge) && ge.Status == http.StatusUnauthorized {
+		c.forget(tok)
+		if tok, _, err = c.token(ctx); err != nil {
+			return err
+		}
+		err = c.do(ctx, method, path, tok, body != nil, data, out)
+	}
+	return err
+}
+
+func (c *Client) do(ctx context.Context, method, path, tok string, hasBody bool, body []byte, out any) error {
+	var rd io.Reader
+	if hasBody {
+		rd = bytes.NewReader(body)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, c.cfg.Server+path, rd)
 	if err != nil {
 		return err
 	}
 	req.Header.Set("Authorization", "Bearer "+tok)
-	if body != nil {
+	if hasBody {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	resp, err := c.http.Do(req)
@@ -101,6 +125,7 @@ func (c *Client) Do(ctx context.Context, method, path string, body, out any) err
 		return err
 	}
 	defer resp.Body.Close()
+	c.observe(resp)
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", method, path, err)
@@ -129,13 +154,52 @@ func (c *Client) Do(ctx context.Context, method, path string, body, out any) err
 	return nil
 }
 
+// observe notes the server's time from an answer's Date header.
+func (c *Client) observe(resp *http.Response) {
+	t, err := http.ParseTime(resp.Header.Get("Date"))
+	if err != nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.skew = time.Until(t)
+}
+
+// ServerNow is the server's time as its last answer's Date header told it (to the
+// second), carried forward by this machine's clock; this machine's time before any
+// answer. graphhook's Date follows its clock, which its admin API may have moved
+// forward, so expiry times the server gives are compared with this, not time.Now.
+func (c *Client) ServerNow() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.skew)
+}
+
+// forget drops tok from the cache unless another call replaced it already.
+func (c *Client) forget(tok string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.tok == tok {
+		c.tok = ""
+	}
+}
+
 // AccessToken returns the cached token, or a new one when it expires within five
 // minutes: client credentials for an app, the password grant for a user.
 func (c *Client) AccessToken(ctx context.Context) (string, error) {
+	tok, _, err := c.token(ctx)
+	return tok, err
+}
+
+// token is AccessToken that also tells whether the token came from the cache.
+func (c *Client) token(ctx context.Context) (string, bool, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.token != "" && time.Until(c.expires) > 5*time.Minute {
-		return c.token, nil
+	// Expiry is counted in the server's time: a clock moved forward there ages the
+	// token here too.
+	now := time.Now().Add(c.skew)
+	if c.tok != "" && c.expires.Sub(now) > 5*time.Minute {
+		return c.tok, true, nil
 	}
 	form := ClientCredentials(c.cfg.ClientID, c.cfg.ClientSecret)
 	if c.cfg.Username != "" {
@@ -146,8 +210,8 @@ func (c *Client) AccessToken(ctx context.Context) (string, error) {
 	}
 	tok, err := FetchToken(ctx, c.http, TokenEndpoint(c.cfg.Server, c.cfg.Tenant), form)
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
-	c.token, c.expires = tok.AccessToken, time.Now().Add(tok.ExpiresIn)
-	return c.token, nil
+	c.tok, c.expires = tok.AccessToken, time.Now().Add(c.skew).Add(tok.ExpiresIn)
+	return c.tok, false, nil
 }

@@ -139,6 +139,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("x-ms-ags-diagnostic", `{"ServerInfo":{"DataCenter":"graphhook","Slice":"E","Ring":"1","ScaleUnit":"000","RoleInstance":"graphhook"}}`)
 	sw := &statusWriter{ResponseWriter: w}
 	c := &Ctx{W: sw, R: r, srv: s, RequestID: reqID, ClientRequestID: clientReqID, Now: s.cfg.Clock.Now()}
+	// Date is the server's clock, which the admin API may have moved forward: a
+	// client that keeps something alive on this server (graphhook listen renewing its
+	// subscription) reads the server's time from it.
+	h.Set("Date", c.Now.UTC().Format(http.TimeFormat))
 
 	path := r.URL.EscapedPath()
 	first, rest, _ := strings.Cut(strings.TrimPrefix(path, "/"), "/")
@@ -154,8 +158,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if status == 0 {
 			status = http.StatusOK
 		}
+		elapsed := time.Since(start)
 		s.requests.WithLabelValues(api, r.Method, route, strconv.Itoa(status)).Inc()
-		s.latency.WithLabelValues(api).Observe(time.Since(start).Seconds())
+		s.latency.WithLabelValues(api).Observe(elapsed.Seconds())
+		// The access log: one line per request at info, except the probes and
+		// scrapes that would drown it (debug). The path only: query strings may
+		// carry tokens (validationToken, code).
+		level := slog.LevelInfo
+		if api == "health" || api == "metrics" {
+			level = slog.LevelDebug
+		}
+		s.log.LogAttrs(r.Context(), level, "request", slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.Int("status", status), slog.Duration("duration", elapsed), slog.String("request-id", reqID))
 	}()
 	switch strings.ToLower(first) {
 	case "v1.0", "beta":

@@ -62,6 +62,10 @@ func (c *Config) Validate() error {
 		return errors.New("--username and --password go together")
 	case c.KeyOut != "" && !c.IncludeResourceData:
 		return errors.New("--key-out writes the key of --include-resource-data's throwaway certificate; add --include-resource-data")
+	case c.ClientSecret != "" && c.ClientID == "":
+		// The demo app's own secret would be used instead: say so rather than sign
+		// in as an app the user did not mean.
+		return errors.New("--client-secret needs --client-id: the app whose secret it is (without both, listen signs in as the demo app)")
 	case c.Username == "" && c.ClientID != "" && c.ClientSecret == "":
 		return errors.New("--client-secret is required with --client-id for an application token")
 	}

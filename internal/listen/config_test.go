@@ -47,6 +47,8 @@ func TestConfigValidate(t *testing.T) {
 		{"username alone", func(c *Config) { c.Username = "a" }, "--username and --password go together"},
 		{"password alone", func(c *Config) { c.Password = "a" }, "--username and --password go together"},
 		{"client id without secret", func(c *Config) { c.ClientID = "app" }, "--client-secret is required with --client-id"},
+		{"secret without client id", func(c *Config) { c.ClientSecret = "s" }, "--client-secret needs --client-id"},
+		{"delegated secret without client id", func(c *Config) { c.Username, c.Password, c.ClientSecret = "a", "b", "s" }, "--client-secret needs --client-id"},
 		{"no tenant", func(c *Config) { c.Tenant = "" }, "--tenant must not be empty"},
 		{"key out with rich data", func(c *Config) { c.IncludeResourceData, c.KeyOut = true, "k.pem" }, ""},
 		{"key out without rich data", func(c *Config) { c.KeyOut = "k.pem" }, "--key-out writes the key of --include-resource-data's throwaway certificate"},

@@ -47,6 +47,9 @@ type listener struct {
 	out    *printer
 	stderr io.Writer
 	now    func() time.Time
+	// checkEvery is how often the subscription is looked at between renewals
+	// (defaultCheckEvery; tests shorten it).
+	checkEvery time.Duration
 
 	handler *receiver.Handler
 	forward *http.Client
@@ -66,11 +69,12 @@ func newListener(cfg Config, stdout, stderr io.Writer) (*listener, error) {
 		cfg: cfg,
 		client: graphclient.New(graphclient.Config{Server: cfg.Server, Tenant: cfg.Tenant, ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret,
 			Username: cfg.Username, Password: cfg.Password}),
-		out:       &printer{w: stdout},
-		stderr:    stderr,
-		now:       time.Now,
-		forward:   &http.Client{Timeout: 30 * time.Second},
-		lifecycle: make(chan receiver.ChangeNotification, 16),
+		out:        &printer{w: stdout},
+		stderr:     stderr,
+		now:        time.Now,
+		checkEvery: defaultCheckEvery,
+		forward:    &http.Client{Timeout: 30 * time.Second},
+		lifecycle:  make(chan receiver.ChangeNotification, 16),
 	}
 	rcfg := receiver.Config{
 		OnNotifications: l.onNotifications,

@@ -56,8 +56,11 @@ func (l *listener) create(ctx context.Context) (subscription, error) {
 	return sub, nil
 }
 
+// expiration is the expirationDateTime to ask for: Config.Expiration from now in
+// the server's time, which graphhook's admin API may have moved ahead of this
+// machine's.
 func (l *listener) expiration() string {
-	return l.now().Add(l.cfg.Expiration).UTC().Format("2006-01-02T15:04:05.0000000Z")
+	return l.client.ServerNow().Add(l.cfg.Expiration).UTC().Format("2006-01-02T15:04:05.0000000Z")
 }
 
 // renewDelay is how long to wait before renewing a subscription expiring at expiry:
@@ -72,11 +75,25 @@ func renewDelay(now, expiry time.Time) time.Duration {
 // retryDelay is the wait after a failed renewal.
 const retryDelay = time.Minute
 
+// defaultCheckEvery is how often listen looks at its subscription on the server
+// between renewals: the server's clock may jump forward (the admin API's clock
+// advance), expiring the subscription long before this machine's timers say, and a
+// look both finds that out and reads the server's new time (the Date header).
+const defaultCheckEvery = 30 * time.Second
+
 // keepAlive renews the subscription before it expires and when the server asks for
-// reauthorization, and replaces it when the server removed it. When ctx is done it
-// returns the subscription current then, for the caller to delete.
+// reauthorization, and replaces it when the server removed it or it expired. When
+// ctx is done it returns the subscription current then, for the caller to delete.
 func (l *listener) keepAlive(ctx context.Context, sub subscription) subscription {
-	timer := time.NewTimer(renewDelay(l.now(), sub.expiry()))
+	// look tells whether the timer is set for a look at the server (check) rather
+	// than for the renewal itself.
+	var look bool
+	due := func() time.Duration {
+		d := renewDelay(l.client.ServerNow(), sub.expiry())
+		look = d > l.checkEvery
+		return min(d, l.checkEvery)
+	}
+	timer := time.NewTimer(due())
 	defer timer.Stop()
 	for {
 		var event string
@@ -91,18 +108,45 @@ func (l *listener) keepAlive(ctx context.Context, sub subscription) subscription
 			}
 			event = n.LifecycleEvent
 		}
-		next, err := l.renew(ctx, sub, event)
+		var next subscription
+		var err error
+		if event == "" && look {
+			next, err = l.check(ctx, sub)
+		} else {
+			next, err = l.renew(ctx, sub, event)
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return sub
 			}
-			fmt.Fprintf(l.stderr, "graphhook listen: %v; trying again in %v\n", err, retryDelay)
-			timer.Reset(retryDelay)
+			wait := min(retryDelay, l.checkEvery)
+			fmt.Fprintf(l.stderr, "graphhook listen: %v; trying again in %v\n", err, wait)
+			look = true
+			timer.Reset(wait)
 			continue
 		}
 		sub = next
-		timer.Reset(renewDelay(l.now(), sub.expiry()))
+		timer.Reset(due())
 	}
+}
+
+// check reads the subscription from the server and renews it when it is due in the
+// server's time; one the server no longer has is created anew.
+func (l *listener) check(ctx context.Context, sub subscription) (subscription, error) {
+	var got subscription
+	err := l.client.Do(ctx, http.MethodGet, "/v1.0/subscriptions/"+url.PathEscape(sub.ID), nil, &got)
+	var ge *graphclient.Error
+	switch {
+	case errors.As(err, &ge) && ge.Status == http.StatusNotFound:
+		return l.recreate(ctx, sub)
+	case err != nil:
+		return sub, fmt.Errorf("read subscription %s: %w", sub.ID, err)
+	}
+	sub.ExpirationDateTime = cmp.Or(got.ExpirationDateTime, sub.ExpirationDateTime)
+	if renewDelay(l.client.ServerNow(), sub.expiry()) > 0 {
+		return sub, nil
+	}
+	return l.renew(ctx, sub, "")
 }
 
 // renew extends the subscription with a PATCH of expirationDateTime, which also
@@ -122,6 +166,16 @@ func (l *listener) renew(ctx context.Context, sub subscription, event string) (s
 			return sub, fmt.Errorf("renew subscription %s: %w", sub.ID, err)
 		}
 	}
-	l.out.linef("subscription %s is gone from the server; creating a new one", sub.ID)
+	return l.recreate(ctx, sub)
+}
+
+// recreate replaces a subscription the server no longer has, saying so: the
+// notifications in between are lost, which the user should know.
+func (l *listener) recreate(ctx context.Context, sub subscription) (subscription, error) {
+	why := "removed by the server"
+	if exp := sub.expiry(); !exp.IsZero() && !l.client.ServerNow().Before(exp) {
+		why = "expired at " + sub.ExpirationDateTime + " in the server's time (its clock moved forward?)"
+	}
+	l.out.linef("subscription %s is gone from the server (%s); creating a new one", sub.ID, why)
 	return l.create(ctx)
 }
