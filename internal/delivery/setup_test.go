@@ -21,6 +21,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/graphhook/graphhook/internal/admin"
 	"github.com/graphhook/graphhook/internal/delivery"
 	"github.com/graphhook/graphhook/internal/graph"
 	"github.com/graphhook/graphhook/internal/service"
@@ -99,6 +100,7 @@ func setup(t *testing.T, cfg delivery.Config) *harness {
 			t.Fatal(err2)
 		}
 		h.P.Install()
+		(&admin.Deliveries{Pipeline: h.P, Store: env.Store, Identity: env.Identity, Clock: env.Clock, Expire: svc.ExpireNow}).Routes(env.HTTP.Admin())
 	})
 	ctx := context.Background()
 	for _, s := range h.P.Services() {
