@@ -128,7 +128,11 @@ func TestDeliveryLogRecordsAttempts(t *testing.T) {
 	if second.Number != 2 || second.StatusCode == nil || *second.StatusCode != 202 || second.Error != "" || second.LatencyMs <= 0 {
 		t.Errorf("attempt 2 = %+v, want 202 without error, with a latency", second)
 	}
-	// The receiver saw the attempt numbers in graphhook's own header.
+	// The receiver saw the attempt numbers in graphhook's own header, the one
+	// graphhook listen reads under this name.
+	if delivery.AttemptHeader != "X-Graphhook-Attempt" {
+		t.Errorf("AttemptHeader = %q, want X-Graphhook-Attempt (internal/listen names it too)", delivery.AttemptHeader)
+	}
 	r.mu.Lock()
 	headers := []string{r.posts[0].header.Get(delivery.AttemptHeader), r.posts[1].header.Get(delivery.AttemptHeader)}
 	r.mu.Unlock()
