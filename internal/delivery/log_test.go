@@ -139,6 +139,18 @@ func TestDeliveryLogRecordsAttempts(t *testing.T) {
 	if headers[0] != "1" || headers[1] != "2" {
 		t.Errorf("%s headers = %q, want [1 2]", delivery.AttemptHeader, headers)
 	}
+	// The failure was logged at info with what an operator needs.
+	var failed string
+	for _, line := range strings.Split(h.logs.String(), "\n") {
+		if strings.Contains(line, "delivery: POST failed") {
+			failed = line
+		}
+	}
+	for _, want := range []string{"level=INFO", "subscription=" + sub.ID, "url=" + r.URL, "attempt=1", "status=500", "nextRetry=20"} {
+		if !strings.Contains(failed, want) {
+			t.Errorf("failure log line = %q, want it to contain %q", failed, want)
+		}
+	}
 	// One row by id.
 	one := decode[deliveryJSON](t, h.admin(t, "GET", "deliveries/"+d.ID, nil, http.StatusOK))
 	if one.ID != d.ID || len(one.Attempts) != 2 {
