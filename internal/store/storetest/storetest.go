@@ -52,6 +52,7 @@ func Run(t *testing.T, open Opener) {
 		"QueueRescuePrune":         testQueueRescuePrune,
 		"QueueDiscardSubscription": testQueueDiscardSubscription,
 		"SubscriptionsUnderTopic":  testSubscriptionsUnderTopic,
+		"QueueScan":                testQueueScan,
 		// Subscriptions (subscription.go).
 		"Subscriptions":        testSubscriptions,
 		"SubscriptionsByTopic": testSubscriptionsByTopic,
