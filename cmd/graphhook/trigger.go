@@ -62,7 +62,8 @@ func runTrigger(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.StringVar(&data, "data", "./graphhook-data", "the dev server's data folder, where it writes its admin key")
 	fs.BoolVar(&list, "list", false, "list the types and their change types")
 	fs.BoolVar(&asJSON, "json", false, "print the server's JSON answer instead of text")
-	fs.Usage = func() { printTriggerUsage(fs) }
+	// A bad flag gets one line pointing at the help, not the whole help.
+	fs.Usage = func() { fmt.Fprintln(fs.Output(), "run graphhook help trigger for the flags and examples") }
 	typ := ""
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		typ, args = args[0], args[1:]
