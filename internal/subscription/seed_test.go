@@ -19,6 +19,7 @@ import (
 	"github.com/graphhook/graphhook/internal/workload/security"
 	"github.com/graphhook/graphhook/internal/workload/sites"
 	"github.com/graphhook/graphhook/internal/workload/teams"
+	"github.com/graphhook/graphhook/internal/workload/todo"
 )
 
 // TestEverySeedPath subscribes to every resource path of graphhook's original resource table,
@@ -133,6 +134,12 @@ func samplePaths(typ string, variant string, pt identity.PermissionType) string 
 		return "security/alerts"
 	case callrecords.CallRecordResource:
 		return "communications/callRecords"
+	case todo.TaskResource:
+		owner := testserver.Adele
+		if pt == identity.DelegatedPersonal {
+			owner = testserver.Sam
+		}
+		return me + "/todo/lists/" + todo.DefaultListID(owner) + "/tasks"
 	}
 	switch variant {
 	case teams.VariantChannel:
@@ -204,16 +211,16 @@ func TestPermissionTable(t *testing.T) {
 			}
 		}
 	}
-	// The table rules out 17 pairs that can be asked for: personal accounts for user,
+	// The table rules out 18 pairs that can be asked for: personal accounts for user,
 	// group, conversation, alert, callRecord and the five chatMessage paths (10); work
 	// accounts for callRecord and the five chatMessage paths (6); applications for
-	// conversation (1).
-	if refused != 17 {
-		t.Errorf("refused %d (resource, permission type) pairs, want 17", refused)
+	// conversation and todoTask (2).
+	if refused != 18 {
+		t.Errorf("refused %d (resource, permission type) pairs, want 18", refused)
 	}
 	// Every name the table lists, for every allowed pair (drive variants as above).
-	if allowed != 38 {
-		t.Errorf("checked %d permission names, want 38", allowed)
+	if allowed != 40 {
+		t.Errorf("checked %d permission names, want 40", allowed)
 	}
 }
 
