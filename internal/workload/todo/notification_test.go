@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/graphhook/graphhook/internal/graph"
 	"github.com/graphhook/graphhook/internal/identity"
 	"github.com/graphhook/graphhook/internal/resource"
 	"github.com/graphhook/graphhook/internal/store"
@@ -137,6 +138,15 @@ func TestSubscriptionRules(t *testing.T) {
 		if r.Status != tt.status {
 			t.Errorf("%s: POST /subscriptions on %s = %s, want %d", tt.name, tt.resource, r, tt.status)
 		}
+	}
+	// To Do offers no rich notifications.
+	r := env.Do("POST", "/v1.0/subscriptions", withOnly("Tasks.ReadWrite"), map[string]any{
+		"changeType": "created", "notificationUrl": rcv.URL, "resource": adeleList, "includeResourceData": true,
+		"encryptionCertificate": "MIIB", "encryptionCertificateId": "c1",
+		"expirationDateTime": graph.FormatTime(env.Clock.Now().Add(time.Hour)),
+	})
+	if r.Status != http.StatusBadRequest || r.ErrorMessage() != "To Do workload is not enabled for rich notifications." {
+		t.Errorf("POST /subscriptions with includeResourceData = %s, want 400 To Do workload is not enabled", r)
 	}
 }
 
