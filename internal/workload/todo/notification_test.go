@@ -160,10 +160,7 @@ func TestSamples(t *testing.T) {
 	rcv := newReceiver(t)
 	d := todo.Resources()[0]
 	vars := map[string]string{"{tenant}": testserver.Tenant, "{user}": testserver.Bruno, "{todoList}": todo.DefaultListID(testserver.Bruno)}
-	res := d.Paths[0].Pattern
-	for k, v := range vars {
-		res = strings.ReplaceAll(res, k, v)
-	}
+	res := "users/" + testserver.Bruno + "/todo/lists/" + vars["{todoList}"] + "/tasks"
 	if r := subscribe(env, env.UserToken(testserver.BrunoUPN), rcv.URL, res, strings.Join(d.ChangeTypes, ","), time.Hour); r.Status != http.StatusCreated {
 		t.Fatalf("POST /subscriptions on %s = %s", res, r)
 	}
