@@ -198,3 +198,33 @@ func TestSamples(t *testing.T) {
 		}
 	}
 }
+
+// TestUserDeletedRemovesSubscription: purging a user takes the subscriptions on
+// their task lists with them, with a subscriptionRemoved lifecycle notification.
+func TestUserDeletedRemovesSubscription(t *testing.T) {
+	t.Parallel()
+	env := setup(t)
+	rcv := newReceiver(t)
+	r := env.Do("POST", "/v1.0/subscriptions", env.UserToken(testserver.BrunoUPN), map[string]any{
+		"changeType": "created", "notificationUrl": rcv.URL, "lifecycleNotificationUrl": rcv.URL,
+		"resource":           "me/todo/lists/" + todo.DefaultListID(testserver.Bruno) + "/tasks",
+		"expirationDateTime": graph.FormatTime(env.Clock.Now().Add(time.Hour)),
+	})
+	if r.Status != http.StatusCreated {
+		t.Fatalf("POST /subscriptions = %s, want 201", r)
+	}
+	subID := r.JSON()["id"].(string)
+	app := env.AppToken()
+	for _, path := range []string{"/v1.0/users/" + testserver.Bruno, "/v1.0/directory/deletedItems/" + testserver.Bruno} {
+		if r := env.Do("DELETE", path, app, nil); r.Status != http.StatusNoContent {
+			t.Fatalf("DELETE %s = %s, want 204", path, r)
+		}
+	}
+	it := rcv.next(t, 0)
+	if it["subscriptionId"] != subID || it["lifecycleEvent"] != "subscriptionRemoved" {
+		t.Errorf("notification = %v, want subscriptionRemoved for %s", it, subID)
+	}
+	if r := env.Do("GET", "/v1.0/subscriptions/"+subID, app, nil); r.Status != http.StatusNotFound {
+		t.Errorf("GET the removed subscription = %s, want 404", r)
+	}
+}

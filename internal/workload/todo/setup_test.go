@@ -18,10 +18,11 @@ import (
 	"github.com/graphhook/graphhook/internal/graph"
 	"github.com/graphhook/graphhook/internal/subscription"
 	"github.com/graphhook/graphhook/internal/testserver"
+	"github.com/graphhook/graphhook/internal/workload/directory"
 	"github.com/graphhook/graphhook/internal/workload/todo"
 )
 
-// setup serves the To Do workload, the subscriptions API and the delivery pipeline
+// setup serves the To Do and directory workloads, the subscriptions API and the delivery pipeline
 // (running its services) on a test server with the demo tenant.
 func setup(t *testing.T) *testserver.Env {
 	t.Helper()
@@ -43,6 +44,7 @@ func setup(t *testing.T) *testserver.Env {
 		}
 		svc.Routes(env.HTTP.Graph())
 		todo.New(env.Store).Routes(env.HTTP.Graph())
+		directory.New(env.Store, env.Identity).Routes(env.HTTP.Graph())
 	})
 	for _, s := range pipeline.Services() {
 		if err := s.Start(context.Background()); err != nil {
