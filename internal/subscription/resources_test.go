@@ -46,7 +46,8 @@ func TestPermissionTypeTable(t *testing.T) {
 	}
 	table := map[identity.PermissionType][]string{
 		identity.DelegatedWork: {security.AlertResource, outlook.ContactResource, conversations.ConversationResource, files.DriveItemResource,
-			sites.ListResource, outlook.EventResource, directory.GroupResource, outlook.MessageResource, directory.UserResource, todo.TaskResource},
+			sites.ListResource, outlook.EventResource, directory.GroupResource, outlook.MessageResource, directory.UserResource,
+			teams.ChatMessageResource, todo.TaskResource},
 		identity.DelegatedPersonal: {outlook.ContactResource, files.DriveItemResource, sites.ListResource, outlook.EventResource, outlook.MessageResource,
 			todo.TaskResource},
 		identity.Application: {security.AlertResource, outlook.ContactResource, sites.ListResource, files.DriveItemResource, outlook.EventResource,
