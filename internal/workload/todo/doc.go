@@ -46,5 +46,7 @@
 // To Do answers with Exchange's codes: ErrorItemNotFound (404) for a list or task
 // that does not exist or belongs to another user, ErrorInvalidUser (404) for an
 // unknown user, ErrorAccessDenied (403) for another user's To Do with a delegated
-// token, ErrorDeleteDistinguishedFolder (403) for the default list.
+// token, ErrorDeleteDistinguishedFolder (403) for the default list,
+// ErrorIrresolvableConflict (412) for a stale If-Match. Bad bodies get the OData
+// deserializer's 400 BadRequest texts, missing permissions Graph's 403 naming them.
 package todo
