@@ -17,6 +17,7 @@ import (
 	"github.com/graphhook/graphhook/internal/workload/security"
 	"github.com/graphhook/graphhook/internal/workload/sites"
 	"github.com/graphhook/graphhook/internal/workload/teams"
+	"github.com/graphhook/graphhook/internal/workload/todo"
 )
 
 // Workload is one part of Graph's API: it serves its resources on the Graph router
@@ -52,6 +53,7 @@ func builtin() []part {
 		{security.Resources, func(d Deps, _ Config) (any, error) { return security.New(d.Store, d.Identity), nil }},
 		{sites.Resources, func(d Deps, _ Config) (any, error) { return sites.New(d.Store, d.Identity), nil }},
 		{teams.Resources, func(d Deps, _ Config) (any, error) { return teams.New(d.Store, d.Identity), nil }},
+		{todo.Resources, func(d Deps, _ Config) (any, error) { return todo.New(d.Store), nil }},
 	}
 }
 

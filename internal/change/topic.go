@@ -78,3 +78,9 @@ func AllChatMessages() string { return "chats/getAllMessages" }
 
 // UserChatMessages is the topic of the messages of every chat a user is a member of.
 func UserChatMessages(u string) string { return "users/" + u + "/chats/getAllMessages" }
+
+// TodoLists is the topic of a user's To Do task lists.
+func TodoLists(u string) string { return "users/" + u + "/todo/lists" }
+
+// TodoTasks is the topic of the tasks of one To Do task list of a user.
+func TodoTasks(u, list string) string { return "users/" + u + "/todo/lists/" + list + "/tasks" }

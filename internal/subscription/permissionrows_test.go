@@ -41,6 +41,7 @@ var todaysPermissions = []permissionRow{
 	{"chatMessage", "chat", "ChatMessage.Read.Chat, Chat.Read.All, Chat.ReadWrite.All", "Chat.Read, Chat.ReadWrite", "-"},
 	{"chatMessage", "allChats", "Chat.Read.All, Chat.ReadWrite.All", "-", "-"},
 	{"chatMessage", "userChats", "Chat.Read.All, Chat.ReadWrite.All", "Chat.Read, Chat.ReadWrite", "-"},
+	{"todoTask", "", "-", "Tasks.ReadWrite", "Tasks.ReadWrite"},
 }
 
 // TestPermissionRows compares every descriptor's permission table with

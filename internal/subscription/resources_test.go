@@ -14,6 +14,7 @@ import (
 	"github.com/graphhook/graphhook/internal/workload/security"
 	"github.com/graphhook/graphhook/internal/workload/sites"
 	"github.com/graphhook/graphhook/internal/workload/teams"
+	"github.com/graphhook/graphhook/internal/workload/todo"
 )
 
 // permissionRule is one row of a descriptor's permission table, with its resource.
@@ -46,14 +47,15 @@ func TestPermissionTypeTable(t *testing.T) {
 	table := map[identity.PermissionType][]string{
 		identity.DelegatedWork: {security.AlertResource, outlook.ContactResource, conversations.ConversationResource, files.DriveItemResource,
 			sites.ListResource, outlook.EventResource, directory.GroupResource, outlook.MessageResource, directory.UserResource,
-			teams.ChatMessageResource},
-		identity.DelegatedPersonal: {outlook.ContactResource, files.DriveItemResource, sites.ListResource, outlook.EventResource, outlook.MessageResource},
+			teams.ChatMessageResource, todo.TaskResource},
+		identity.DelegatedPersonal: {outlook.ContactResource, files.DriveItemResource, sites.ListResource, outlook.EventResource, outlook.MessageResource,
+			todo.TaskResource},
 		identity.Application: {security.AlertResource, outlook.ContactResource, sites.ListResource, files.DriveItemResource, outlook.EventResource,
 			directory.GroupResource, outlook.MessageResource, directory.UserResource, callrecords.CallRecordResource, teams.ChatMessageResource},
 	}
 	all := []string{outlook.MessageResource, outlook.EventResource, outlook.ContactResource, directory.UserResource, directory.GroupResource,
 		conversations.ConversationResource, files.DriveItemResource, sites.ListResource, security.AlertResource, callrecords.CallRecordResource,
-		teams.ChatMessageResource}
+		teams.ChatMessageResource, todo.TaskResource}
 	variants := func(r string) []string {
 		switch r {
 		case teams.ChatMessageResource:

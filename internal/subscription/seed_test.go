@@ -20,6 +20,7 @@ import (
 	"github.com/graphhook/graphhook/internal/workload/security"
 	"github.com/graphhook/graphhook/internal/workload/sites"
 	"github.com/graphhook/graphhook/internal/workload/teams"
+	"github.com/graphhook/graphhook/internal/workload/todo"
 )
 
 // TestEverySeedPath subscribes to every resource path of graphhook's original resource table,
@@ -135,6 +136,12 @@ func samplePaths(typ string, variant string, pt identity.PermissionType) string 
 		return "security/alerts"
 	case callrecords.CallRecordResource:
 		return "communications/callRecords"
+	case todo.TaskResource:
+		owner := testserver.Adele
+		if pt == identity.DelegatedPersonal {
+			owner = testserver.Sam
+		}
+		return me + "/todo/lists/" + todo.DefaultListID(owner) + "/tasks"
 	}
 	switch variant {
 	case teams.VariantChannel:
@@ -209,16 +216,16 @@ func TestPermissionTable(t *testing.T) {
 			}
 		}
 	}
-	// The table rules out 14 pairs that can be asked for: personal accounts for user,
+	// The table rules out 15 pairs that can be asked for: personal accounts for user,
 	// group, conversation, alert, callRecord and the five chatMessage paths (10); work
 	// accounts for callRecord and the two tenant-wide chatMessage paths (3);
-	// applications for conversation (1).
-	if refused != 14 {
-		t.Errorf("refused %d (resource, permission type) pairs, want 14", refused)
+	// applications for conversation and todoTask (2).
+	if refused != 15 {
+		t.Errorf("refused %d (resource, permission type) pairs, want 15", refused)
 	}
 	// Every name the table lists, for every allowed pair (drive variants as above).
-	if allowed != 47 {
-		t.Errorf("checked %d permission names, want 47", allowed)
+	if allowed != 49 {
+		t.Errorf("checked %d permission names, want 49", allowed)
 	}
 }
 

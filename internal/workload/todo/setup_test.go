@@ -1,0 +1,164 @@
+package todo_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/graphhook/graphhook/internal/delivery"
+	"github.com/graphhook/graphhook/internal/goldenfile"
+	"github.com/graphhook/graphhook/internal/graph"
+	"github.com/graphhook/graphhook/internal/subscription"
+	"github.com/graphhook/graphhook/internal/testserver"
+	"github.com/graphhook/graphhook/internal/workload/directory"
+	"github.com/graphhook/graphhook/internal/workload/todo"
+)
+
+// setup serves the To Do and directory workloads, the subscriptions API and the delivery pipeline
+// (running its services) on a test server with the demo tenant.
+func setup(t *testing.T) *testserver.Env {
+	t.Helper()
+	var pipeline *delivery.Pipeline
+	resources := testserver.Resources()
+	env := testserver.New(t, func(env *testserver.Env) {
+		var err error
+		pipeline, err = delivery.New(delivery.Config{PollInterval: 20 * time.Millisecond}, delivery.Options{
+			Store: env.Store, Clock: env.Clock, Signer: env.Identity, Resources: resources,
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pipeline.Install()
+		svc, err := subscription.New(env.Store, subscription.Config{Clock: env.Clock, Resources: resources, OnDelete: pipeline.DiscardQueued})
+		if err != nil {
+			t.Fatal(err)
+		}
+		svc.Routes(env.HTTP.Graph())
+		todo.New(env.Store).Routes(env.HTTP.Graph())
+		directory.New(env.Store, env.Identity).Routes(env.HTTP.Graph())
+	})
+	for _, s := range pipeline.Services() {
+		if err := s.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(s.Stop)
+	}
+	return env
+}
+
+// receiver is a loopback notification endpoint: it answers validation requests and
+// collects the items of every notification POST.
+type receiver struct {
+	URL    string
+	mu     sync.Mutex
+	got    []map[string]any
+	signal chan struct{}
+}
+
+func newReceiver(t *testing.T) *receiver {
+	t.Helper()
+	r := &receiver{signal: make(chan struct{}, 1)}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if tok := req.URL.Query().Get("validationToken"); tok != "" {
+			w.Header().Set("Content-Type", "text/plain")
+			io.WriteString(w, tok)
+			return
+		}
+		var body struct {
+			Value []map[string]any `json:"value"`
+		}
+		json.NewDecoder(req.Body).Decode(&body)
+		r.mu.Lock()
+		r.got = append(r.got, body.Value...)
+		r.mu.Unlock()
+		select {
+		case r.signal <- struct{}{}:
+		default:
+		}
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	t.Cleanup(srv.Close)
+	r.URL = srv.URL
+	return r
+}
+
+// next waits for the n-th item (from 0) the receiver collected and returns it.
+func (r *receiver) next(t *testing.T, n int) map[string]any {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		r.mu.Lock()
+		if len(r.got) > n {
+			it := r.got[n]
+			r.mu.Unlock()
+			return it
+		}
+		r.mu.Unlock()
+		select {
+		case <-r.signal:
+		case <-deadline:
+			t.Fatalf("no notification #%d within 10s", n+1)
+			return nil
+		}
+	}
+}
+
+// count is how many items the receiver collected.
+func (r *receiver) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.got)
+}
+
+// subscribe creates a subscription for token and returns the response.
+func subscribe(env *testserver.Env, token, url, resource, changeType string, lifetime time.Duration) *testserver.Response {
+	env.T.Helper()
+	return env.Do("POST", "/v1.0/subscriptions", token, map[string]any{
+		"changeType": changeType, "notificationUrl": url, "resource": resource, "clientState": "todo-state",
+		"expirationDateTime": graph.FormatTime(env.Clock.Now().Add(lifetime)),
+	})
+}
+
+// golden compares a JSON body with testdata/name.golden.json after replacing the
+// server URL and each of the given strings (ids) with its placeholder, and the
+// values of the volatile keys with "<key>".
+func golden(t *testing.T, env *testserver.Env, name string, body []byte, replace map[string]string, volatile ...string) {
+	t.Helper()
+	body = bytes.ReplaceAll(body, []byte(env.URL), []byte("{url}"))
+	for from, to := range replace {
+		body = bytes.ReplaceAll(body, []byte(from), []byte(to))
+	}
+	var doc any
+	if err := json.Unmarshal(body, &doc); err != nil {
+		t.Fatalf("%s: body is not JSON: %v", name, err)
+	}
+	goldenfile.Scrub(doc, volatile...)
+	goldenfile.Compare(t, name, goldenfile.Indent(t, doc))
+}
+
+// jsonBytes encodes v (a decoded notification item) for golden.
+func jsonBytes(t *testing.T, v any) []byte {
+	t.Helper()
+	data, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// volatileTimes are the keys whose values are times of the run or random.
+var volatileTimes = []string{"createdDateTime", "lastModifiedDateTime", "bodyLastModifiedDateTime", "@odata.etag", "subscriptionExpirationDateTime", "subscriptionId"}
+
+// tasksOf is the path of a user's list's tasks ("me" or users/{id}).
+func tasksOf(user, list string) string {
+	return "/v1.0/" + strings.TrimPrefix(user, "/") + "/todo/lists/" + list + "/tasks"
+}
