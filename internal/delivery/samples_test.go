@@ -14,7 +14,7 @@ import (
 	"github.com/graphhook/graphhook/internal/testserver"
 )
 
-var placeholderRE = regexp.MustCompile(`\{[a-z]+\}`)
+var placeholderRE = regexp.MustCompile(`\{[A-Za-z]+\}`)
 
 // TestSampleChanges makes every workload's sample changes that need no object but
 // the watched user (Bruno), the Sales group and the ones they create, each with a

@@ -30,7 +30,7 @@ func Resources() []resource.Descriptor {
 		// directory's RemovedWith covers users/{u}/).
 		Lifecycle: []string{graph.LifecycleSubscriptionRemoved, graph.LifecycleMissed},
 		Paths: []resource.Path{
-			{Pattern: "users/{user}/todo/lists/{list}/tasks", OwnUser: true, Resolve: func(r *resource.Resolver, ids []string) (resource.Target, error) {
+			{Pattern: "users/{user}/todo/lists/{todoList}/tasks", OwnUser: true, Resolve: func(r *resource.Resolver, ids []string) (resource.Target, error) {
 				u, err := directory.SubscribedUser(r, ids[0])
 				if err != nil {
 					return resource.Target{}, err
