@@ -25,8 +25,8 @@ const noPresence = "Presence is not available for personal Microsoft accounts."
 // "getPresencesByUserId", "setPresence" and "clearPresence" pages. Reading one's own
 // presence needs only Presence.Read (checked in readPresence).
 var (
-	presenceRead  = rest.Permissions{Delegated: []string{"Presence.Read", "Presence.Read.All"}, Application: []string{"Presence.Read.All"}, Personal: noPresence}
-	presenceBulk  = rest.Permissions{Delegated: []string{"Presence.Read.All"}, Application: []string{"Presence.Read.All"}, Personal: noPresence}
+	presenceRead  = rest.Permissions{Delegated: []string{"Presence.Read", "Presence.Read.All", "Presence.ReadWrite"}, Application: []string{"Presence.Read.All", "Presence.ReadWrite.All"}, Personal: noPresence}
+	presenceBulk  = rest.Permissions{Delegated: []string{"Presence.Read.All"}, Application: []string{"Presence.Read.All", "Presence.ReadWrite.All"}, Personal: noPresence}
 	presenceWrite = rest.Permissions{Delegated: []string{"Presence.ReadWrite"}, Application: []string{"Presence.ReadWrite.All"}, Personal: noPresence}
 )
 
