@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -104,11 +103,14 @@ func checkMeetingBody(body map[string]any) error {
 	return nil
 }
 
+// threadEscaper escapes a thread id in a join link the way Teams does (lower-case hex).
+var threadEscaper = strings.NewReplacer(":", "%3a", "@", "%40")
+
 // joinWebURL builds a Teams meeting join link for the meeting thread, with the
 // tenant and organizer in its context, as Teams writes them.
 func joinWebURL(thread, tenant, organizer string) string {
-	return "https://teams.microsoft.com/l/meetup-join/" + url.PathEscape(thread) +
-		"/0?context=" + url.QueryEscape(fmt.Sprintf(`{"Tid":"%s","Oid":"%s"}`, tenant, organizer))
+	return "https://teams.microsoft.com/l/meetup-join/" + threadEscaper.Replace(thread) +
+		"/0?context=%7b%22Tid%22%3a%22" + tenant + "%22%2c%22Oid%22%3a%22" + organizer + "%22%7d"
 }
 
 // newMeeting builds a meeting from a create body. Its id encodes the organizer and

@@ -49,7 +49,9 @@ func setup(t *testing.T) *env {
 		}
 		pipeline.Install()
 		svc, err := subscription.New(ts.Store, subscription.Config{Clock: ts.Clock, Resources: resources,
-			OnDelete: func(ctx context.Context, tx store.Tx, sub store.Subscription) error { return pipeline.DiscardQueued(ctx, tx, sub) }})
+			OnDelete: func(ctx context.Context, tx store.Tx, sub store.Subscription) error {
+				return pipeline.DiscardQueued(ctx, tx, sub)
+			}})
 		if err != nil {
 			t.Fatal(err)
 		}
