@@ -148,7 +148,7 @@ func meetingDescriptor() resource.Descriptor {
 		Paths: []resource.Path{
 			// communications/onlineMeetings(joinWebUrl='{url}')/meetingCallEvents: the
 			// router reads the key into its own segment.
-			{Pattern: "communications/onlineMeetings/{joinWebUrl}/meetingCallEvents", Resolve: func(r *resource.Resolver, ids []string) (resource.Target, error) {
+			{Pattern: "communications/onlineMeetings/{url}/meetingCallEvents", Resolve: func(r *resource.Resolver, ids []string) (resource.Target, error) {
 				o, err := r.Tx.GetObjectByAlt(r.Ctx, r.Principal.TenantID, KindOnlineMeeting, ids[0])
 				if err != nil {
 					return resource.Target{}, r.NotFound("No online meeting has the join link '%s'.", ids[0])
