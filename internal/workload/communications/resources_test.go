@@ -69,7 +69,7 @@ func TestDescriptors(t *testing.T) {
 		},
 		"callTranscript": {
 			Paths: map[string]string{
-				"communications/onlineMeetings/getAllTranscripts":    "tenant",
+				"communications/onlineMeetings/getAllTranscripts":     "tenant",
 				"communications/onlineMeetings/{meeting}/transcripts": "meeting",
 				"users/{user}/onlineMeetings/getAllTranscripts":       "user",
 			},
@@ -78,7 +78,7 @@ func TestDescriptors(t *testing.T) {
 		},
 		"callRecording": {
 			Paths: map[string]string{
-				"communications/onlineMeetings/getAllRecordings":    "tenant",
+				"communications/onlineMeetings/getAllRecordings":     "tenant",
 				"communications/onlineMeetings/{meeting}/recordings": "meeting",
 				"users/{user}/onlineMeetings/getAllRecordings":       "user",
 			},
