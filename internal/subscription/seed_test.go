@@ -3,6 +3,9 @@ package subscription_test
 import (
 	"fmt"
 	"net/http"
+	"net/url"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,6 +15,7 @@ import (
 	"github.com/graphhook/graphhook/internal/subscription"
 	"github.com/graphhook/graphhook/internal/testserver"
 	"github.com/graphhook/graphhook/internal/workload/callrecords"
+	"github.com/graphhook/graphhook/internal/workload/communications"
 	"github.com/graphhook/graphhook/internal/workload/conversations"
 	"github.com/graphhook/graphhook/internal/workload/directory"
 	"github.com/graphhook/graphhook/internal/workload/files"
@@ -133,6 +137,23 @@ func samplePaths(typ string, variant string, pt identity.PermissionType) string 
 		return "security/alerts"
 	case callrecords.CallRecordResource:
 		return "communications/callRecords"
+	case communications.PresenceResource:
+		return "communications/presences/" + testserver.Bruno
+	case communications.OnlineMeetingResource:
+		return "communications/onlineMeetings(joinWebUrl='" + url.PathEscape(meetingLink) + "')/meetingCallEvents"
+	case communications.TranscriptResource, communications.RecordingResource:
+		segment := "Transcripts"
+		if typ == communications.RecordingResource {
+			segment = "Recordings"
+		}
+		switch variant {
+		case communications.VariantTenant:
+			return "communications/onlineMeetings/getAll" + segment
+		case communications.VariantMeeting:
+			return "communications/onlineMeetings/" + meetingID + "/" + strings.ToLower(segment)
+		case communications.VariantUser:
+			return "users/" + testserver.Adele + "/onlineMeetings/getAll" + segment
+		}
 	}
 	switch variant {
 	case teams.VariantChannel:
@@ -184,7 +205,12 @@ func TestPermissionTable(t *testing.T) {
 			path := samplePaths(rule.Resource, rule.Variant, pt)
 			names, ok := rule.desc.Names(rule.Variant, pt)
 			body := func() map[string]any {
-				return e.body(path, "updated", "expirationDateTime", graph.FormatTime(e.Clock.Now().Add(time.Hour)))
+				// "updated", or the one change type of resources without it (transcripts).
+				ct := "updated"
+				if !slices.Contains(rule.desc.ChangeTypes, ct) {
+					ct = rule.desc.ChangeTypes[0]
+				}
+				return e.body(path, ct, "expirationDateTime", graph.FormatTime(e.Clock.Now().Add(time.Hour)))
 			}
 			name := fmt.Sprintf("%s %s (%s)", rule.Resource, rule.Variant, pt)
 			if !ok {
@@ -207,13 +233,17 @@ func TestPermissionTable(t *testing.T) {
 	// The table rules out 17 pairs that can be asked for: personal accounts for user,
 	// group, conversation, alert, callRecord and the five chatMessage paths (10); work
 	// accounts for callRecord and the five chatMessage paths (6); applications for
-	// conversation (1).
-	if refused != 17 {
-		t.Errorf("refused %d (resource, permission type) pairs, want 17", refused)
+	// conversation (1). Today's communications resources add 16: applications and
+	// personal accounts for presence (2); work and personal accounts for onlineMeeting
+	// (2) and for the three paths each of callTranscript and callRecording (12).
+	if refused != 33 {
+		t.Errorf("refused %d (resource, permission type) pairs, want 33", refused)
 	}
-	// Every name the table lists, for every allowed pair (drive variants as above).
-	if allowed != 38 {
-		t.Errorf("checked %d permission names, want 38", allowed)
+	// Every name the table lists, for every allowed pair (drive variants as above):
+	// 38 for the seed's resources, 11 for presence (1), onlineMeeting (2),
+	// callTranscript and callRecording (4 each).
+	if allowed != 49 {
+		t.Errorf("checked %d permission names, want 49", allowed)
 	}
 }
 
