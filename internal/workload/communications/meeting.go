@@ -323,7 +323,12 @@ func (w *Workload) patchMeeting(c *httpapi.Ctx) error {
 				continue
 			}
 			if k == "participants" {
-				if a, ok := v.(map[string]any)["attendees"]; ok {
+				// Only the attendees change; the organizer is the meeting's.
+				pm, _ := v.(map[string]any)
+				if a, ok := pm["attendees"]; ok {
+					if a == nil {
+						a = []any{}
+					}
 					cur["participants"].(map[string]any)["attendees"] = a
 				}
 				continue

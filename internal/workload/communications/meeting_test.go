@@ -65,6 +65,7 @@ func TestOnlineMeetingAPI(t *testing.T) {
 		{"bad time", "POST", "/v1.0/me/onlineMeetings", adele, map[string]any{"startDateTime": "tomorrow"}, 400, "InvalidArgument"},
 		{"delegated, another user", "GET", "/v1.0/users/" + testserver.Bruno + "/onlineMeetings/" + id, adele, nil, 403, "Forbidden"},
 		{"another organizer's meeting", "GET", "/v1.0/users/" + testserver.Bruno + "/onlineMeetings/" + id, app, nil, 404, "NotFound"},
+		{"participants null", "PATCH", self, adele, map[string]any{"participants": nil, "subject": nil}, 200, ""},
 		{"list without filter", "GET", "/v1.0/me/onlineMeetings", adele, nil, 400, "InvalidArgument"},
 		{"no permission", "GET", self, e.UserToken(testserver.AdeleUPN, "User.Read"), nil, 403, "Forbidden"},
 		{"admin: unknown call event", "POST", adminBase + id + "/callEvents", testserver.AdminKey, map[string]any{"callEventType": "callPaused"}, 400, "BadRequest"},

@@ -1,6 +1,7 @@
 package communications
 
 import (
+	"errors"
 	"net/url"
 	"regexp"
 	"strings"
@@ -150,8 +151,11 @@ func meetingDescriptor() resource.Descriptor {
 			// router reads the key into its own segment.
 			{Pattern: "communications/onlineMeetings/{url}/meetingCallEvents", Resolve: func(r *resource.Resolver, ids []string) (resource.Target, error) {
 				o, err := r.Tx.GetObjectByAlt(r.Ctx, r.Principal.TenantID, KindOnlineMeeting, ids[0])
-				if err != nil {
+				if errors.Is(err, store.ErrNotFound) {
 					return resource.Target{}, r.NotFound("No online meeting has the join link '%s'.", ids[0])
+				}
+				if err != nil {
+					return resource.Target{}, err
 				}
 				return resource.Target{Topic: change.MeetingCallEvents(o.ID)}, nil
 			}},
