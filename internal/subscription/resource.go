@@ -22,6 +22,11 @@ type Target struct {
 	Desc *resource.Descriptor
 	// Filter is the $filter text, "" when none; it compiled with odata.ParseFilter.
 	Filter string
+	// Model is the licensing model the resource names ("A", "B"; "" for Graph's
+	// evaluation model).
+	Model string
+	// Search is the $search keyword, unquoted ("" when none).
+	Search string
 }
 
 // parsedResource is a resource string split into its path and query options.
@@ -31,6 +36,10 @@ type parsedResource struct {
 	path   *resource.Path
 	ids    []string
 	filter *odata.Filter
+	model  string
+	search string
+	// selected tells whether the resource names properties with $select.
+	selected bool
 }
 
 // parseResource checks the shape of a resource string (no store access): the path
@@ -112,6 +121,31 @@ func (pr *parsedResource) parseQuery(query string) error {
 					return invalidRequest("Invalid $select clause: '%s' cannot be selected in a subscription.", f)
 				}
 			}
+			pr.selected = pr.selected || len(fields) > 0
+		case option == "$model" && opts&resource.AllowModel != 0:
+			// Graph's licensing models are the letters A and B.
+			if pr.model != "" {
+				return invalidRequest("Query option 'model' is specified more than once in resource '%s'.", pr.raw)
+			}
+			m := strings.ToUpper(strings.TrimSpace(value))
+			if m != "A" && m != "B" {
+				return invalidRequest("Invalid value '%s' for query option 'model' in resource '%s'; the supported models are A and B.", value, pr.raw)
+			}
+			pr.model = m
+		case option == "$search" && opts&resource.AllowSearch != 0:
+			// Graph's examples send the keyword bare ($search=Hello) and OData's
+			// form quotes it; both name the same keyword.
+			if pr.search != "" {
+				return invalidRequest("Query option '$search' is specified more than once in resource '%s'.", pr.raw)
+			}
+			kw := strings.TrimSpace(value)
+			if len(kw) >= 2 && kw[0] == '"' && kw[len(kw)-1] == '"' {
+				kw = strings.TrimSpace(kw[1 : len(kw)-1])
+			}
+			if kw == "" {
+				return invalidRequest("Invalid $search clause: a keyword is required in resource '%s'.", pr.raw)
+			}
+			pr.search = kw
 		default:
 			return invalidRequest("Query option '%s' is not supported in resource '%s'.", strings.TrimSpace(name), pr.raw)
 		}
@@ -134,14 +168,14 @@ func (pr *parsedResource) resolve(ctx context.Context, tx store.Tx, p *identity.
 		variant = d.PersonalVariant
 	}
 	if !d.CanSubscribe(p, variant) {
-		return Target{}, accessDenied(op)
+		return Target{}, missingPermission(op, d, variant, p)
 	}
 	if p.Type.Delegated() && pt.OwnUser && !ownsUser(p, pr.ids[0]) {
-		return Target{}, accessDenied(op)
+		return Target{}, notOwnUser(op, d, variant)
 	}
 	if pt.CanRead != nil {
 		if err := pt.CanRead(ctx, tx, p, pr.ids); errors.Is(err, resource.ErrAccessDenied) {
-			return Target{}, accessDenied(op)
+			return Target{}, readDenied(op, err, d, variant)
 		} else if err != nil {
 			return Target{}, err
 		}
@@ -158,12 +192,25 @@ func (pr *parsedResource) resolve(ctx context.Context, tx store.Tx, p *identity.
 	// Drives reached by id: a delegated caller may watch its own drive and shared
 	// libraries, never another user's OneDrive.
 	if p.Type.Delegated() && rt.User != "" && rt.User != p.UserID {
-		return Target{}, accessDenied(op)
+		return Target{}, notOwnUser(op, d, variant)
 	}
 	rt.Variant = variant
 	t := Target{Target: rt, Desc: d}
 	if pr.filter != nil {
 		t.Filter = pr.filter.String()
+	}
+	t.Model, t.Search = pr.model, pr.search
+	if pr.search != "" && pt.SearchIn != "" {
+		// The keyword narrows the notifications as a $filter would: the matcher
+		// evaluates one expression per subscription.
+		kw := "contains(" + pt.SearchIn + ",'" + strings.ReplaceAll(pr.search, "'", "''") + "')"
+		if t.Filter != "" {
+			kw = "(" + t.Filter + ") and " + kw
+		}
+		if _, err := odata.ParseFilter(kw); err != nil {
+			return Target{}, invalidRequest("Invalid $search clause in resource '%s'.", pr.raw)
+		}
+		t.Filter = kw
 	}
 	return t, nil
 }

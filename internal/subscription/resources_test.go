@@ -47,7 +47,7 @@ func TestPermissionTypeTable(t *testing.T) {
 	table := map[identity.PermissionType][]string{
 		identity.DelegatedWork: {security.AlertResource, outlook.ContactResource, conversations.ConversationResource, files.DriveItemResource,
 			sites.ListResource, outlook.EventResource, directory.GroupResource, outlook.MessageResource, directory.UserResource,
-			communications.PresenceResource},
+			teams.ChatMessageResource, communications.PresenceResource},
 		identity.DelegatedPersonal: {outlook.ContactResource, files.DriveItemResource, sites.ListResource, outlook.EventResource, outlook.MessageResource},
 		identity.Application: {security.AlertResource, outlook.ContactResource, sites.ListResource, files.DriveItemResource, outlook.EventResource,
 			directory.GroupResource, outlook.MessageResource, directory.UserResource, callrecords.CallRecordResource, teams.ChatMessageResource,
