@@ -10,6 +10,7 @@ import (
 	"github.com/graphhook/graphhook/internal/resource"
 	"github.com/graphhook/graphhook/internal/store"
 	"github.com/graphhook/graphhook/internal/workload/callrecords"
+	"github.com/graphhook/graphhook/internal/workload/communications"
 	"github.com/graphhook/graphhook/internal/workload/conversations"
 	"github.com/graphhook/graphhook/internal/workload/directory"
 	"github.com/graphhook/graphhook/internal/workload/files"
@@ -42,6 +43,7 @@ type Deps struct {
 func builtin() []part {
 	return []part{
 		{callrecords.Resources, func(d Deps, _ Config) (any, error) { return callrecords.New(d.Store, d.Identity), nil }},
+		{communications.Resources, func(d Deps, _ Config) (any, error) { return communications.New(d.Store, d.Identity), nil }},
 		{conversations.Resources, func(d Deps, _ Config) (any, error) { return conversations.New(d.Store, d.Identity), nil }},
 		{directory.Resources, func(d Deps, _ Config) (any, error) { return directory.New(d.Store, d.Identity), nil }},
 		// files resolves site document libraries through a sites value of its own

@@ -30,6 +30,7 @@ import (
 	"github.com/graphhook/graphhook/internal/testserver"
 	"github.com/graphhook/graphhook/internal/wait"
 	"github.com/graphhook/graphhook/internal/workload/callrecords"
+	"github.com/graphhook/graphhook/internal/workload/communications"
 	"github.com/graphhook/graphhook/internal/workload/conversations"
 	"github.com/graphhook/graphhook/internal/workload/directory"
 	"github.com/graphhook/graphhook/internal/workload/files"
@@ -88,6 +89,9 @@ func setup(t *testing.T, cfg delivery.Config) *harness {
 		cr := callrecords.New(env.Store, env.Identity)
 		cr.Routes(g)
 		cr.AdminRoutes(env.HTTP.Admin())
+		comms := communications.New(env.Store, env.Identity)
+		comms.Routes(g)
+		comms.AdminRoutes(env.HTTP.Admin())
 		conversations.New(env.Store, env.Identity).Routes(g)
 		fw, err := files.New(env.Store, env.Identity, sw, files.Config{})
 		if err != nil {

@@ -36,6 +36,8 @@ const (
 	samFileID   = "F00D0000CAFE0001!104"
 	siteDriveID = "b!siteDriveOfContosoSharePoint0000000000000000000001"
 	securityGrp = "33333333-0000-4000-8000-00000000000f" // a group that is not Unified
+	meetingID   = "MSoyMjIyMjIyMi0wMDAwLTQwMDAtODAwMC0wMDAwMDAwMDAwMDEqMCoqMTk6bWVldGluZ19hYmNAdGhyZWFkLnYy"
+	meetingLink = "https://teams.microsoft.com/l/meetup-join/19%3ameeting_abc%40thread.v2/0?context=%7b%22Tid%22%3a%226f1c2d3e-0000-4000-8000-000000000001%22%7d"
 )
 
 // env is a test server with the subscriptions API and a webhook receiver.
@@ -83,6 +85,7 @@ func seed(t testing.TB, st store.Store) {
 		{Tenant: testserver.Tenant, Kind: "mailFolder", ID: folderID, Owner: testserver.Adele, Data: []byte(`{"id":"` + folderID + `"}`)},
 		{Tenant: testserver.Tenant, Kind: "contactFolder", ID: cFolderID, Owner: testserver.Adele, Data: []byte(`{"id":"` + cFolderID + `"}`)},
 		{Tenant: testserver.Tenant, Kind: "drive", ID: siteDriveID, Owner: siteID, Alt: "site:" + siteID, Data: []byte(`{"id":"` + siteDriveID + `"}`)},
+		{Tenant: testserver.Tenant, Kind: "onlineMeeting", ID: meetingID, Owner: testserver.Adele, Alt: meetingLink, Data: []byte(`{"id":"` + meetingID + `"}`)},
 		{Tenant: testserver.Tenant, Kind: "group", ID: securityGrp, Alt: "security", Data: []byte(`{"id":"` + securityGrp + `","groupTypes":[]}`)},
 		// Adele is a member, so that subscribing to its conversations fails on the
 		// group's type, not on membership.

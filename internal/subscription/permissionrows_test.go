@@ -42,6 +42,17 @@ var todaysPermissions = []permissionRow{
 	{"chatMessage", "allChats", "Chat.Read.All, Chat.ReadWrite.All", "-", "-"},
 	{"chatMessage", "userChats", "Chat.Read.All, Chat.ReadWrite.All", "Chat.Read, Chat.ReadWrite", "-"},
 	{"todoTask", "", "-", "Tasks.ReadWrite", "Tasks.ReadWrite"},
+	// "Get change notifications for presence updates in Microsoft Teams", "… for
+	// Microsoft Teams meeting call event updates", "… for meeting transcripts and
+	// recordings".
+	{"presence", "", "-", "Presence.Read.All", "-"},
+	{"onlineMeeting", "", "OnlineMeetings.Read.All, OnlineMeetings.ReadWrite.All", "-", "-"},
+	{"callTranscript", "tenant", "OnlineMeetingTranscript.Read.All", "-", "-"},
+	{"callTranscript", "meeting", "OnlineMeetingTranscript.Read.Chat, OnlineMeetingTranscript.Read.All", "-", "-"},
+	{"callTranscript", "user", "OnlineMeetingTranscript.Read.All", "-", "-"},
+	{"callRecording", "tenant", "OnlineMeetingRecording.Read.All", "-", "-"},
+	{"callRecording", "meeting", "OnlineMeetingRecording.Read.Chat, OnlineMeetingRecording.Read.All", "-", "-"},
+	{"callRecording", "user", "OnlineMeetingRecording.Read.All", "-", "-"},
 }
 
 // TestPermissionRows compares every descriptor's permission table with

@@ -7,6 +7,7 @@ import (
 	"github.com/graphhook/graphhook/internal/resource"
 	"github.com/graphhook/graphhook/internal/testserver"
 	"github.com/graphhook/graphhook/internal/workload/callrecords"
+	"github.com/graphhook/graphhook/internal/workload/communications"
 	"github.com/graphhook/graphhook/internal/workload/conversations"
 	"github.com/graphhook/graphhook/internal/workload/directory"
 	"github.com/graphhook/graphhook/internal/workload/files"
@@ -47,17 +48,21 @@ func TestPermissionTypeTable(t *testing.T) {
 	table := map[identity.PermissionType][]string{
 		identity.DelegatedWork: {security.AlertResource, outlook.ContactResource, conversations.ConversationResource, files.DriveItemResource,
 			sites.ListResource, outlook.EventResource, directory.GroupResource, outlook.MessageResource, directory.UserResource,
-			teams.ChatMessageResource, todo.TaskResource},
+			teams.ChatMessageResource, todo.TaskResource, communications.PresenceResource},
 		identity.DelegatedPersonal: {outlook.ContactResource, files.DriveItemResource, sites.ListResource, outlook.EventResource, outlook.MessageResource,
 			todo.TaskResource},
 		identity.Application: {security.AlertResource, outlook.ContactResource, sites.ListResource, files.DriveItemResource, outlook.EventResource,
-			directory.GroupResource, outlook.MessageResource, directory.UserResource, callrecords.CallRecordResource, teams.ChatMessageResource},
+			directory.GroupResource, outlook.MessageResource, directory.UserResource, callrecords.CallRecordResource, teams.ChatMessageResource,
+			communications.OnlineMeetingResource, communications.TranscriptResource, communications.RecordingResource},
 	}
 	all := []string{outlook.MessageResource, outlook.EventResource, outlook.ContactResource, directory.UserResource, directory.GroupResource,
 		conversations.ConversationResource, files.DriveItemResource, sites.ListResource, security.AlertResource, callrecords.CallRecordResource,
-		teams.ChatMessageResource, todo.TaskResource}
+		teams.ChatMessageResource, todo.TaskResource, communications.PresenceResource, communications.OnlineMeetingResource,
+		communications.TranscriptResource, communications.RecordingResource}
 	variants := func(r string) []string {
 		switch r {
+		case communications.TranscriptResource, communications.RecordingResource:
+			return []string{communications.VariantTenant, communications.VariantMeeting, communications.VariantUser}
 		case teams.ChatMessageResource:
 			return []string{teams.VariantChannel, teams.VariantAllChannels, teams.VariantChat, teams.VariantAllChats, teams.VariantUserChats}
 		case files.DriveItemResource:

@@ -3,6 +3,8 @@ package subscription_test
 import (
 	"fmt"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +15,7 @@ import (
 	"github.com/graphhook/graphhook/internal/subscription"
 	"github.com/graphhook/graphhook/internal/testserver"
 	"github.com/graphhook/graphhook/internal/workload/callrecords"
+	"github.com/graphhook/graphhook/internal/workload/communications"
 	"github.com/graphhook/graphhook/internal/workload/conversations"
 	"github.com/graphhook/graphhook/internal/workload/directory"
 	"github.com/graphhook/graphhook/internal/workload/files"
@@ -142,6 +145,23 @@ func samplePaths(typ string, variant string, pt identity.PermissionType) string 
 			owner = testserver.Sam
 		}
 		return me + "/todo/lists/" + todo.DefaultListID(owner) + "/tasks"
+	case communications.PresenceResource:
+		return "communications/presences/" + testserver.Bruno
+	case communications.OnlineMeetingResource:
+		return "communications/onlineMeetings(joinWebUrl='" + url.PathEscape(meetingLink) + "')/meetingCallEvents"
+	case communications.TranscriptResource, communications.RecordingResource:
+		segment := "Transcripts"
+		if typ == communications.RecordingResource {
+			segment = "Recordings"
+		}
+		switch variant {
+		case communications.VariantTenant:
+			return "communications/onlineMeetings/getAll" + segment
+		case communications.VariantMeeting:
+			return "communications/onlineMeetings/" + meetingID + "/" + strings.ToLower(segment)
+		case communications.VariantUser:
+			return "users/" + testserver.Adele + "/onlineMeetings/getAll" + segment
+		}
 	}
 	switch variant {
 	case teams.VariantChannel:
@@ -193,7 +213,12 @@ func TestPermissionTable(t *testing.T) {
 			path := samplePaths(rule.Resource, rule.Variant, pt)
 			names, ok := rule.desc.Names(rule.Variant, pt)
 			body := func() map[string]any {
-				return e.body(path, "updated", "expirationDateTime", graph.FormatTime(e.Clock.Now().Add(time.Hour)))
+				// "updated", or the one change type of resources without it (transcripts).
+				ct := "updated"
+				if !slices.Contains(rule.desc.ChangeTypes, ct) {
+					ct = rule.desc.ChangeTypes[0]
+				}
+				return e.body(path, ct, "expirationDateTime", graph.FormatTime(e.Clock.Now().Add(time.Hour)))
 			}
 			name := fmt.Sprintf("%s %s (%s)", rule.Resource, rule.Variant, pt)
 			if !ok {
@@ -219,13 +244,18 @@ func TestPermissionTable(t *testing.T) {
 	// The table rules out 15 pairs that can be asked for: personal accounts for user,
 	// group, conversation, alert, callRecord and the five chatMessage paths (10); work
 	// accounts for callRecord and the two tenant-wide chatMessage paths (3);
-	// applications for conversation and todoTask (2).
-	if refused != 15 {
-		t.Errorf("refused %d (resource, permission type) pairs, want 15", refused)
+	// applications for conversation and todoTask (2). Today's communications resources
+	// add 16: applications and personal accounts for presence (2); work and personal
+	// accounts for onlineMeeting (2) and for the three paths each of callTranscript and
+	// callRecording (12).
+	if refused != 31 {
+		t.Errorf("refused %d (resource, permission type) pairs, want 31", refused)
 	}
-	// Every name the table lists, for every allowed pair (drive variants as above).
-	if allowed != 49 {
-		t.Errorf("checked %d permission names, want 49", allowed)
+	// Every name the table lists, for every allowed pair (drive variants as above):
+	// 47 for the seed's resources, 2 for todoTask, 11 for presence (1), onlineMeeting
+	// (2), callTranscript and callRecording (4 each).
+	if allowed != 60 {
+		t.Errorf("checked %d permission names, want 60", allowed)
 	}
 }
 

@@ -15,7 +15,7 @@ import (
 // params may set any of them. {id} is the object an updated or deleted change
 // changes (made first with the created change when not given); {thread} is a group
 // conversation's thread.
-var Placeholders = []string{"tenant", "user", "group", "team", "channel", "chat", "site", "list", "drive", "meeting", "todoList", "thread", "id"}
+var Placeholders = []string{"tenant", "user", "group", "team", "channel", "chat", "site", "list", "drive", "meeting", "url", "todoList", "thread", "id"}
 
 // finder finds (or creates) the object a placeholder stands for, in the run's tenant,
 // through the Graph API.
@@ -268,14 +268,26 @@ func findDrive(ctx context.Context, r *run) (string, error) {
 }
 
 // findMeeting: a new online meeting organised by the user, tomorrow (Graph lists a
-// user's meetings only by join URL, so there is none to find).
+// user's meetings only by join URL, so there is none to find). Its join link is
+// kept as {url}, the form call event subscriptions name the meeting by.
 func findMeeting(ctx context.Context, r *run) (string, error) {
 	start := time.Now().UTC().Add(24 * time.Hour).Truncate(time.Hour)
-	return r.post(ctx, "POST", "users/"+url.PathEscape(r.vars["user"])+"/onlineMeetings", map[string]any{
+	id, err := r.post(ctx, "POST", "users/"+url.PathEscape(r.vars["user"])+"/onlineMeetings", map[string]any{
 		"subject":       triggerList,
 		"startDateTime": start.Format(time.RFC3339),
 		"endDateTime":   start.Add(30 * time.Minute).Format(time.RFC3339),
 	}, "OnlineMeetings.ReadWrite.All", "OnlineMeetings.ReadWrite")
+	if err != nil {
+		return "", err
+	}
+	if _, ok := r.vars["url"]; !ok {
+		m, err := r.get(ctx, "users/"+url.PathEscape(r.vars["user"])+"/onlineMeetings/"+url.PathEscape(id), "OnlineMeetings.Read.All", "OnlineMeetings.ReadWrite.All", "OnlineMeetings.Read", "OnlineMeetings.ReadWrite")
+		if err != nil {
+			return "", err
+		}
+		r.vars["url"] = url.PathEscape(str(m["joinWebUrl"]))
+	}
+	return id, nil
 }
 
 // findTodoList: the user's first To Do list, created when there is none.
