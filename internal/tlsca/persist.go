@@ -140,6 +140,12 @@ func loadFromDir(dir string, now time.Time) (pair, error) {
 		return p, err
 	}
 	if _, err := os.Stat(filepath.Join(dir, CertFile)); err == nil {
+		// Another process starting on the same folder may have created both
+		// since: it links ca-key.pem before it writes ca.pem, so read again before
+		// taking ca.pem for a certificate without its key.
+		if p, err := readDir(dir); err == nil || !errors.Is(err, fs.ErrNotExist) {
+			return p, err
+		}
 		return pair{}, fmt.Errorf("tlsca: %s exists but %s does not; remove %s to create a new CA (and trust the new one)",
 			filepath.Join(dir, CertFile), keyPath, filepath.Join(dir, CertFile))
 	}
