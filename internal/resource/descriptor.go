@@ -218,6 +218,10 @@ type Quota struct {
 // Sample is one change of a resource, as a test or a tool would make it through
 // the API: the requests to send, in order (the last one makes the change).
 type Sample struct {
+	// Name, when set, makes the sample a kind of change of its own that tools name
+	// apart from the type ("member" for a group's membership, "channelMessage" for
+	// a chat message posted in a channel); "" for the type's plain samples.
+	Name       string
 	ChangeType string
 	Requests   []Request
 	// Permission is a permission that lets the caller make the change ("" for admin

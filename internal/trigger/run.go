@@ -1,6 +1,7 @@
 package trigger
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -214,7 +215,7 @@ func (r *run) change(ctx context.Context) (Result, error) {
 		return Result{}, err
 	}
 	delete(vars, uniquePlaceholder)
-	res := Result{Type: r.d.Type, ChangeType: r.sample.ChangeType, Requests: r.calls, Resource: resourcePath, Params: vars, Expected: []Expected{}}
+	res := Result{Type: cmp.Or(r.sample.Name, r.d.Type), ChangeType: r.sample.ChangeType, Requests: r.calls, Resource: resourcePath, Params: vars, Expected: []Expected{}}
 	err = r.t.cfg.Store.View(ctx, func(tx store.Tx) error {
 		end, err := tx.LastSeq(ctx)
 		if err != nil {

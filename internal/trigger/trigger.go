@@ -68,6 +68,10 @@ type Trigger struct {
 type Type struct {
 	Type        string   `json:"type"`
 	ChangeTypes []string `json:"changeTypes"`
+	// ResourceType is the subscribable resource type the change is of: Type
+	// itself, or, for a named kind of change (a group's "member"), the type it
+	// changes.
+	ResourceType string `json:"resourceType"`
 }
 
 // New returns a Trigger over the descriptors that have samples.
@@ -81,18 +85,39 @@ func New(cfg Config) (*Trigger, error) {
 		if len(d.Samples) == 0 {
 			continue
 		}
-		key := strings.ToLower(d.Type)
-		if _, dup := t.byKey[key]; dup {
-			return nil, fmt.Errorf("trigger: resource type %s described twice", d.Type)
-		}
-		t.byKey[key] = d
-		ty := Type{Type: d.Type, ChangeTypes: []string{}}
+		// The type's plain samples, then each named kind of change as a type of its
+		// own over a copy of the descriptor holding only that kind's samples.
+		names := []string{""}
 		for _, s := range d.Samples {
-			if !slices.Contains(ty.ChangeTypes, s.ChangeType) {
-				ty.ChangeTypes = append(ty.ChangeTypes, s.ChangeType)
+			if !slices.Contains(names, s.Name) {
+				names = append(names, s.Name)
 			}
 		}
-		t.types = append(t.types, ty)
+		for _, name := range names {
+			kind := *d
+			kind.Samples = nil
+			for _, s := range d.Samples {
+				if s.Name == name {
+					kind.Samples = append(kind.Samples, s)
+				}
+			}
+			if len(kind.Samples) == 0 {
+				continue
+			}
+			typeName := cmp.Or(name, d.Type)
+			key := strings.ToLower(typeName)
+			if _, dup := t.byKey[key]; dup {
+				return nil, fmt.Errorf("trigger: %s named twice (resource types and named samples share one namespace)", typeName)
+			}
+			t.byKey[key] = &kind
+			ty := Type{Type: typeName, ResourceType: d.Type, ChangeTypes: []string{}}
+			for _, s := range kind.Samples {
+				if !slices.Contains(ty.ChangeTypes, s.ChangeType) {
+					ty.ChangeTypes = append(ty.ChangeTypes, s.ChangeType)
+				}
+			}
+			t.types = append(t.types, ty)
+		}
 	}
 	slices.SortFunc(t.types, func(a, b Type) int { return strings.Compare(a.Type, b.Type) })
 	return t, nil

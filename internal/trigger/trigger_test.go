@@ -209,7 +209,7 @@ func TestEveryType(t *testing.T) {
 	r := newReceiver(t)
 	ran := 0
 	for _, ty := range s.Trigger.Types() {
-		d := descriptor(t, ty.Type)
+		d := descriptor(t, ty.ResourceType)
 		for _, ct := range ty.ChangeTypes {
 			t.Run(ty.Type+"/"+ct, func(t *testing.T) {
 				params, err := s.Trigger.Params(context.Background(), trigger.Request{Type: ty.Type, ChangeType: ct})

@@ -91,6 +91,8 @@ func Resources() []resource.Descriptor {
 		Samples: []resource.Sample{
 			{ChangeType: store.Created, Requests: []resource.Request{resource.Req("POST", "chats/{chat}/messages", `{"body":{"content":"Hello"}}`)}, Permission: "Chat.ReadWrite.All"},
 			{ChangeType: store.Updated, Requests: []resource.Request{resource.Req("PATCH", "chats/{chat}/messages/{id}", `{"body":{"content":"Changed"}}`)}, Permission: "Chat.ReadWrite", Delegated: true},
+			// A message posted in a channel: the same type, on the channel's paths.
+			{Name: "channelMessage", ChangeType: store.Created, Requests: []resource.Request{resource.Req("POST", "teams/{team}/channels/{channel}/messages", `{"body":{"content":"Hello channel"}}`)}, Permission: "Group.ReadWrite.All"},
 			// Soft deletion is recorded as an update; "deleted" reaches a subscription
 			// whose $filter the message stops matching, so no request has it as such.
 		},
