@@ -23,11 +23,11 @@ const (
 	VariantUserChats   = "userChats"   // /users/{id}/chats/getAllMessages
 )
 
-// Resources describes the subscribable Teams messages, after "Change
+// Resources describes the subscribable Teams resources: messages, after "Change
 // notifications for messages in Teams channels and chats": application callers only,
 // with resource data allowed.
 func Resources() []resource.Descriptor {
-	return []resource.Descriptor{{
+	return append([]resource.Descriptor{{
 		Type:        ChatMessageResource,
 		Workload:    "Microsoft Teams",
 		Kinds:       []string{KindChannelMessage, KindChatMessage},
@@ -85,14 +85,14 @@ func Resources() []resource.Descriptor {
 			// Soft deletion is recorded as an update; "deleted" reaches a subscription
 			// whose $filter the message stops matching, so no request has it as such.
 		},
-	}}
+	}}, teamResources()...)
 }
 
 // teamsQuotas: Teams subscriptions per organization, every kind together; and one
 // app's subscriptions on one channel or chat, or anyone's on one user's chats.
 func teamsQuotas(p *identity.Principal, t resource.Target, q resource.Quotas) []resource.Quota {
 	out := []resource.Quota{{
-		Query:   store.SubscriptionQuery{Tenant: p.TenantID, ResourceTypes: []string{ChatMessageResource}},
+		Query:   store.SubscriptionQuery{Tenant: p.TenantID, ResourceTypes: teamsResourceTypes},
 		Limit:   q.TeamsPerTenant,
 		Message: "The limit of %d Teams subscriptions per organization has been reached.",
 	}}

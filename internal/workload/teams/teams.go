@@ -108,6 +108,7 @@ func (w *Workload) Routes(r *httpapi.Router) {
 	// Graph documents chat message softDelete under the user.
 	r.Handle("POST", "users/{user}/chats/{chat}/messages/{id}/softDelete", w.softDeleteChatMessage(true))
 	r.Handle("POST", "users/{user}/chats/{chat}/messages/{id}/undoSoftDelete", w.softDeleteChatMessage(false))
+	w.changeRoutes(r)
 }
 
 // noPersonal refuses personal Microsoft accounts, which have no Teams.
