@@ -25,7 +25,8 @@ const (
 
 // Resources describes the subscribable Teams resources: messages, after "Change
 // notifications for messages in Teams channels and chats": application callers only,
-// with resource data allowed.
+// with resource data allowed; then teams, channels, chats and members
+// (teamResources).
 func Resources() []resource.Descriptor {
 	return append([]resource.Descriptor{{
 		Type:        ChatMessageResource,
