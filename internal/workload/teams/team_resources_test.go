@@ -354,4 +354,3 @@ func TestTeamResourceNotifications(t *testing.T) {
 		do("GET", "subscriptions/"+sub, nil, http.StatusOK)
 	}
 }
-
