@@ -19,7 +19,7 @@ import (
 // permissionRow is one row of Microsoft's permission tables: a resource path and, per
 // permission type, the permissions listed (nil: "Not supported.").
 type permissionRow struct {
-	typ, path                             string
+	typ, path                            string
 	application, delegatedWork, personal []string
 }
 
