@@ -115,6 +115,13 @@ const (
 	AllowSelect
 	// FilterParticipantsOnly restricts $filter to participants/id.
 	FilterParticipantsOnly
+	// AllowModel accepts the licensing parameter model=A or model=B of Teams'
+	// tenant-wide paths ("Licensing and payment requirements for the Microsoft
+	// Teams APIs"); without it Graph runs the evaluation model.
+	AllowModel
+	// AllowSearch accepts $search, a keyword the notified item must contain
+	// (channel and chat messages).
+	AllowSearch
 )
 
 // Target is what a resource path resolves to.

@@ -22,6 +22,11 @@ type Target struct {
 	Desc *resource.Descriptor
 	// Filter is the $filter text, "" when none; it compiled with odata.ParseFilter.
 	Filter string
+	// Model is the licensing model the resource names ("A", "B"; "" for Graph's
+	// evaluation model).
+	Model string
+	// Search is the $search keyword, unquoted ("" when none).
+	Search string
 }
 
 // parsedResource is a resource string split into its path and query options.
@@ -31,6 +36,8 @@ type parsedResource struct {
 	path   *resource.Path
 	ids    []string
 	filter *odata.Filter
+	model  string
+	search string
 }
 
 // parseResource checks the shape of a resource string (no store access): the path
@@ -112,6 +119,30 @@ func (pr *parsedResource) parseQuery(query string) error {
 					return invalidRequest("Invalid $select clause: '%s' cannot be selected in a subscription.", f)
 				}
 			}
+		case option == "$model" && opts&resource.AllowModel != 0:
+			// Graph's licensing models are the letters A and B.
+			if pr.model != "" {
+				return invalidRequest("Query option 'model' is specified more than once in resource '%s'.", pr.raw)
+			}
+			m := strings.ToUpper(strings.TrimSpace(value))
+			if m != "A" && m != "B" {
+				return invalidRequest("Invalid value '%s' for query option 'model' in resource '%s'; the supported models are A and B.", value, pr.raw)
+			}
+			pr.model = m
+		case option == "$search" && opts&resource.AllowSearch != 0:
+			// Graph's examples send the keyword bare ($search=Hello) and OData's
+			// form quotes it; both name the same keyword.
+			if pr.search != "" {
+				return invalidRequest("Query option '$search' is specified more than once in resource '%s'.", pr.raw)
+			}
+			kw := strings.TrimSpace(value)
+			if len(kw) >= 2 && kw[0] == '"' && kw[len(kw)-1] == '"' {
+				kw = strings.TrimSpace(kw[1 : len(kw)-1])
+			}
+			if kw == "" {
+				return invalidRequest("Invalid $search clause: a keyword is required in resource '%s'.", pr.raw)
+			}
+			pr.search = kw
 		default:
 			return invalidRequest("Query option '%s' is not supported in resource '%s'.", strings.TrimSpace(name), pr.raw)
 		}
@@ -165,5 +196,6 @@ func (pr *parsedResource) resolve(ctx context.Context, tx store.Tx, p *identity.
 	if pr.filter != nil {
 		t.Filter = pr.filter.String()
 	}
+	t.Model, t.Search = pr.model, pr.search
 	return t, nil
 }

@@ -38,14 +38,14 @@ func Resources() []resource.Descriptor {
 		Teams:       true,
 		Lifecycle:   []string{graph.LifecycleSubscriptionRemoved},
 		Paths: []resource.Path{
-			{Pattern: "users/{user}/chats/getAllMessages", OwnUser: true, Variant: VariantUserChats, Options: resource.AllowFilter, Resolve: func(r *resource.Resolver, ids []string) (resource.Target, error) {
+			{Pattern: "users/{user}/chats/getAllMessages", OwnUser: true, Variant: VariantUserChats, Options: resource.AllowFilter | resource.AllowModel, Resolve: func(r *resource.Resolver, ids []string) (resource.Target, error) {
 				u, err := directory.SubscribedUser(r, ids[0])
 				return resource.Target{Topic: change.UserChatMessages(u), User: u}, err
 			}},
-			{Pattern: "teams/getAllMessages", Variant: VariantAllChannels, Resolve: func(r *resource.Resolver, _ []string) (resource.Target, error) {
+			{Pattern: "teams/getAllMessages", Variant: VariantAllChannels, Options: resource.AllowModel, Resolve: func(r *resource.Resolver, _ []string) (resource.Target, error) {
 				return resource.Target{Topic: change.AllChannelMessages()}, nil
 			}},
-			{Pattern: "teams/{team}/channels/{channel}/messages", Variant: VariantChannel, Options: resource.AllowFilter, Resolve: func(r *resource.Resolver, ids []string) (resource.Target, error) {
+			{Pattern: "teams/{team}/channels/{channel}/messages", Variant: VariantChannel, Options: resource.AllowFilter | resource.AllowSearch, Resolve: func(r *resource.Resolver, ids []string) (resource.Target, error) {
 				team, err := r.Object(KindTeam, ids[0], "", "Team '%s' does not exist.")
 				if err != nil {
 					return resource.Target{}, err
@@ -53,10 +53,10 @@ func Resources() []resource.Descriptor {
 				ch, err := r.Object(KindChannel, ids[1], team.ID, "Channel '%s' does not exist in the team.")
 				return resource.Target{Topic: change.ChannelMessages(team.ID, ch.ID)}, err
 			}},
-			{Pattern: "chats/getAllMessages", Variant: VariantAllChats, Resolve: func(r *resource.Resolver, _ []string) (resource.Target, error) {
+			{Pattern: "chats/getAllMessages", Variant: VariantAllChats, Options: resource.AllowModel, Resolve: func(r *resource.Resolver, _ []string) (resource.Target, error) {
 				return resource.Target{Topic: change.AllChatMessages()}, nil
 			}},
-			{Pattern: "chats/{chat}/messages", Variant: VariantChat, Options: resource.AllowFilter, Resolve: func(r *resource.Resolver, ids []string) (resource.Target, error) {
+			{Pattern: "chats/{chat}/messages", Variant: VariantChat, Options: resource.AllowFilter | resource.AllowSearch, Resolve: func(r *resource.Resolver, ids []string) (resource.Target, error) {
 				c, err := r.Object(KindChat, ids[0], "", "Chat '%s' does not exist.")
 				return resource.Target{Topic: change.ChatMessages(c.ID)}, err
 			}},
