@@ -167,3 +167,31 @@ func TestTeamResourcePermissionsSubscribe(t *testing.T) {
 		}
 	}
 }
+
+// TestTeamResourceModel: the licensing parameter model=A|B is accepted where Microsoft
+// documents it for members (chats/getAllMembers, teams/{id}/channels/getAllMembers)
+// and refused as an unsupported query option elsewhere.
+func TestTeamResourceModel(t *testing.T) {
+	t.Parallel()
+	env := notifySetup(t)
+	h := newHook(t)
+	team := env.Do("PUT", "/v1.0/groups/"+testserver.SalesGroup+"/team", env.UserToken(testserver.AdeleUPN), map[string]any{}).JSON()["id"].(string)
+	app := env.ClientToken(env.AddApp([]string{"ChatMember.Read.All", "ChannelMember.Read.All", "TeamMember.Read.All", "Team.ReadBasic.All", "Chat.ReadBasic.All"}, nil))
+	for _, tt := range []struct {
+		resource string
+		status   int
+	}{
+		{"chats/getAllMembers?model=A", http.StatusCreated},
+		{"teams/" + team + "/channels/getAllMembers?model=B", http.StatusCreated},
+		{"chats/getAllMembers?model=C", http.StatusBadRequest},
+		{"teams/getAllMembers?model=A", http.StatusBadRequest},
+		{"teams?model=A", http.StatusBadRequest},
+		{"chats?model=B", http.StatusBadRequest},
+	} {
+		r := env.Do("POST", "/v1.0/subscriptions", app, map[string]any{"changeType": "created", "notificationUrl": h.URL,
+			"resource": tt.resource, "expirationDateTime": graph.FormatTime(env.Clock.Now().Add(30 * time.Minute))})
+		if r.Status != tt.status {
+			t.Errorf("POST subscription on %s = %s, want %d", tt.resource, r, tt.status)
+		}
+	}
+}

@@ -77,14 +77,16 @@ func teamResources() []resource.Descriptor {
 		}
 	}
 	all := []string{store.Created, store.Updated, store.Deleted}
+	// The licensing parameter model=A|B is documented on chats/getAllMembers and
+	// teams/{id}/channels/getAllMembers only.
 
 	member := base(MemberResource, []string{KindTeamMember, KindChatMember}, all)
 	member.Paths = []resource.Path{
 		{Pattern: "teams/getAllMembers", Variant: VariantAllTeamMembers, Resolve: fixed(change.AllTeamMembers())},
-		{Pattern: "chats/getAllMembers", Variant: VariantAllChatMembers, Resolve: fixed(change.AllChatMembers()),
+		{Pattern: "chats/getAllMembers", Variant: VariantAllChatMembers, Options: resource.AllowModel, Resolve: fixed(change.AllChatMembers()),
 			ChangeTypes: []string{store.Created, store.Deleted}},
 		{Pattern: "teams/{team}/members", Variant: VariantTeamMembers, CanRead: onTeamRoster, Resolve: under(team, change.TeamMembers)},
-		{Pattern: "teams/{team}/channels/getAllMembers", Variant: VariantTeamChannelMembers, CanRead: onTeamRoster, Resolve: under(team, change.TeamChannelMembers)},
+		{Pattern: "teams/{team}/channels/getAllMembers", Variant: VariantTeamChannelMembers, Options: resource.AllowModel, CanRead: onTeamRoster, Resolve: under(team, change.TeamChannelMembers)},
 		{Pattern: "chats/{chat}/members", Variant: VariantChatMembers, CanRead: inChat, Resolve: under(chat, change.ChatMembers),
 			ChangeTypes: []string{store.Created, store.Deleted}},
 	}
