@@ -168,11 +168,22 @@ func (w *Workload) listTeamMembers(c *httpapi.Ctx) error {
 		if teamID, err = w.teamOf(ctx, tx, c); err != nil {
 			return err
 		}
-		links, err := tx.ListObjects(ctx, store.ObjectQuery{Tenant: p.TenantID, Kind: identity.KindMember, Owner: teamID})
-		if err != nil {
-			return err
+		// The roster is the group's members and owners (an owner of a group made
+		// through PUT /groups/{id}/team need not be listed as a member too).
+		var links []store.Object
+		for _, kind := range []string{identity.KindMember, identity.KindOwner} {
+			l, err := tx.ListObjects(ctx, store.ObjectQuery{Tenant: p.TenantID, Kind: kind, Owner: teamID})
+			if err != nil {
+				return err
+			}
+			links = append(links, l...)
 		}
+		seen := map[string]bool{}
 		for _, l := range links {
+			if seen[l.Parent] {
+				continue
+			}
+			seen[l.Parent] = true
 			m, err := teamMember(ctx, tx, p.TenantID, teamID, l.Parent)
 			if ge, ok := graph.AsError(err); ok && ge.Status == http.StatusNotFound {
 				continue // a group or a deleted user: not a conversation member

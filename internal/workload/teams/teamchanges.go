@@ -68,6 +68,10 @@ func (w *Workload) updateTeam(c *httpapi.Ctx) error {
 					return graph.BadRequest("Invalid value for '%s': an object expected.", k)
 				}
 				merged, _ := team[k].(map[string]any)
+				if merged == nil {
+					merged = map[string]any{}
+					team[k] = merged
+				}
 				for sk, sv := range m {
 					if _, known := defaults[sk]; !known {
 						return graph.BadRequest("Property '%s' does not exist on '%s'.", sk, k)
