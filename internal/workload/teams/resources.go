@@ -70,16 +70,8 @@ func Resources() []resource.Descriptor {
 		},
 		Quotas: teamsQuotas,
 		// A deleted team takes its channels' subscriptions with it, a deleted chat its
-		// messages' subscriptions.
-		RemovedWith: func(kind, id string) []string {
-			switch kind {
-			case KindTeam:
-				return []string{"teams/" + id}
-			case KindChat:
-				return []string{"chats/" + id}
-			}
-			return nil
-		},
+		// messages' subscriptions (removedWithTeamOrChat).
+		RemovedWith: removedWithTeamOrChat,
 		Samples: []resource.Sample{
 			{ChangeType: store.Created, Requests: []resource.Request{resource.Req("POST", "chats/{chat}/messages", `{"body":{"content":"Hello"}}`)}, Permission: "Chat.ReadWrite.All"},
 			{ChangeType: store.Updated, Requests: []resource.Request{resource.Req("PATCH", "chats/{chat}/messages/{id}", `{"body":{"content":"Changed"}}`)}, Permission: "Chat.ReadWrite", Delegated: true},

@@ -128,9 +128,8 @@ func teamResources() []resource.Descriptor {
 		{ChangeType: store.Created, Requests: []resource.Request{resource.Req("PUT", "groups/{group}/team", `{}`)}, Permission: "Team.Create"},
 		{ChangeType: store.Updated, Requests: []resource.Request{resource.Req("PATCH", "teams/{team}",
 			`{"funSettings":{"allowGiphy":false}}`)}, Permission: "TeamSettings.ReadWrite.All"},
-		// No sample deletes a team: a team goes with its group, and a purged group
-		// removes the team's subscriptions (subscriptionRemoved) without a "deleted"
-		// notification of the team.
+		// A team goes with its group; the created sample's team has its group's id.
+		{ChangeType: store.Deleted, Requests: []resource.Request{resource.Req("DELETE", "groups/{id}", "")}, Permission: "Group.ReadWrite.All"},
 	}
 
 	chatD := base(ChatResource, []string{KindChat}, []string{store.Created, store.Updated})
@@ -218,12 +217,14 @@ func inChat(ctx context.Context, tx store.Tx, p *identity.Principal, ids []strin
 	return err
 }
 
-// removedWithTeamOrChat: a purged group takes its team's subscriptions (the team,
-// its channels, members and messages), a deleted chat its own.
+// removedWithTeamOrChat: a deleted team (its group deleted) takes with it the
+// subscriptions on its channels, members and messages, sparing the one on the team
+// itself, which is told "deleted"; a deleted chat takes every subscription under it
+// (a chat subscription has no "deleted").
 func removedWithTeamOrChat(kind, id string) []string {
 	switch kind {
-	case identity.KindGroup:
-		return []string{change.Team(id)}
+	case KindTeam:
+		return []string{change.Team(id) + "/"}
 	case KindChat:
 		return []string{change.Chat(id)}
 	}

@@ -49,7 +49,7 @@ func notifySetup(t *testing.T) *testserver.Env {
 		}
 		svc.Routes(env.HTTP.Graph())
 		teams.New(env.Store, env.Identity).Routes(env.HTTP.Graph())
-		directory.New(env.Store, env.Identity).Routes(env.HTTP.Graph())
+		directory.NewWithGroupHook(env.Store, env.Identity, teams.DeleteTeamOf).Routes(env.HTTP.Graph())
 	})
 	for _, s := range pipeline.Services() {
 		if err := s.Start(context.Background()); err != nil {
@@ -150,7 +150,7 @@ func (h *hook) count(sub, event string) int {
 // members through the API and checks, on loopback receivers, the notification
 // each subscription path gets: its resource, its golden form, and its decrypted
 // data, equal to what GET returns (or returned, for a deletion); then deletes a chat
-// and purges the team's group and checks the subscriptionRemoved notifications.
+// and the team's group and checks the subscriptionRemoved notifications.
 func TestTeamResourceNotifications(t *testing.T) {
 	t.Parallel()
 	env := notifySetup(t)
@@ -342,15 +342,22 @@ func TestTeamResourceNotifications(t *testing.T) {
 		t.Errorf("/chats got %d deleted notifications, want 0 (it asked for created and updated)", n)
 	}
 
-	// Purging the team's group removes the subscriptions on the team.
+	// Deleting the team's group deletes the team: /teams and /teams/{id} are told,
+	// and the subscriptions under the team are removed.
+	teamBefore := get("teams/" + teamID)
 	do("DELETE", "groups/"+teamID, nil, http.StatusNoContent)
-	do("DELETE", "directory/deletedItems/"+teamID, nil, http.StatusNoContent)
-	for _, sub := range []string{oneTeam, teamChannels, teamMembers, channelMembers} {
+	it = h.waitFor(t, allTeams, "deleted", "teams('"+teamID+"')")
+	check("team deleted", it, teamBefore)
+	goldenItem("team_deleted", it)
+	h.waitFor(t, oneTeam, "deleted", "teams('"+teamID+"')")
+	for _, sub := range []string{teamChannels, teamMembers, channelMembers} {
 		it = h.waitFor(t, sub, "subscriptionRemoved", "")
 		do("GET", "subscriptions/"+sub, nil, http.StatusNotFound)
 	}
 	goldenItem("team_subscription_removed", it)
-	for _, sub := range []string{allTeams, allChannels, allTeamMembers, allChats, allChatMembers} {
+	do("GET", "teams/"+teamID, nil, http.StatusNotFound)
+	do("GET", "teams/"+teamID+"/channels/"+general, nil, http.StatusNotFound)
+	for _, sub := range []string{oneTeam, allTeams, allChannels, allTeamMembers, allChats, allChatMembers} {
 		do("GET", "subscriptions/"+sub, nil, http.StatusOK)
 	}
 }
