@@ -37,6 +37,9 @@ func (p *Pipeline) hook(ctx context.Context, tx store.Tx, c *store.Change) error
 	m := matchState{p: p, c: c, notice: &notice}
 	var rows []*store.Notification
 	var apps map[string]*appGrant
+	// notified are the subscriptions this change is told to: one that hears of its
+	// resource's deletion (a purged group's members) is not also removed with it.
+	notified := map[string]bool{}
 	for i := range subs {
 		s := &subs[i]
 		if apps == nil {
@@ -61,9 +64,10 @@ func (p *Pipeline) hook(ctx context.Context, tx store.Tx, c *store.Change) error
 			continue
 		}
 		rows = append(rows, m.row(s, changeType))
+		notified[s.ID] = true
 	}
 	for _, prefix := range removal {
-		lcs, err := p.removeUnder(ctx, tx, c.Tenant, prefix)
+		lcs, err := p.removeUnder(ctx, tx, c.Tenant, prefix, notified)
 		if err != nil {
 			return err
 		}
@@ -140,6 +144,11 @@ func (m *matchState) changeTypeFor(s *store.Subscription) (string, bool) {
 			ct = store.Updated
 		}
 	}
+	if ct == store.Created && !hasChangeType(s.ChangeTypes, ct) && hasChangeType(s.ChangeTypes, store.Updated) {
+		// Call records: the record's creation is its first "update" for Graph.
+		d := m.p.catalog.Lookup(s.ResourceType)
+		return ct, d != nil && d.CreatedIsUpdated
+	}
 	return ct, hasChangeType(s.ChangeTypes, ct)
 }
 
@@ -183,6 +192,11 @@ func (m *matchState) row(s *store.Subscription, changeType string) *store.Notifi
 		n.Rich = m.c.After
 		if n.Rich == nil {
 			n.Rich = m.c.Before
+		}
+		if d := m.p.catalog.Lookup(s.ResourceType); d != nil && d.RichNeedsSelect {
+			if fields := selectedProperties(s); fields != nil {
+				n.Rich = project(n.Rich, fields)
+			}
 		}
 	}
 	return n
@@ -283,10 +297,10 @@ func (p *Pipeline) removalPrefixes(c *store.Change) []string {
 	return out
 }
 
-// removeUnder removes the subscriptions on topics under prefix. A prefix ending in
-// "/" spares the subscription on the object itself (it gets the deleted
-// notification instead).
-func (p *Pipeline) removeUnder(ctx context.Context, tx store.Tx, tenant, prefix string) ([]*store.Notification, error) {
+// removeUnder removes the subscriptions on topics under prefix, except those in
+// spared. A prefix ending in "/" spares the subscription on the object itself (it
+// gets the deleted notification instead).
+func (p *Pipeline) removeUnder(ctx context.Context, tx store.Tx, tenant, prefix string, spared map[string]bool) ([]*store.Notification, error) {
 	under := strings.TrimSuffix(prefix, "/")
 	subs, err := tx.SubscriptionsUnderTopic(ctx, tenant, under)
 	if err != nil {
@@ -294,7 +308,7 @@ func (p *Pipeline) removeUnder(ctx context.Context, tx store.Tx, tenant, prefix 
 	}
 	var rows []*store.Notification
 	for i := range subs {
-		if strings.HasSuffix(prefix, "/") && subs[i].Topic == under {
+		if (strings.HasSuffix(prefix, "/") && subs[i].Topic == under) || spared[subs[i].ID] {
 			continue
 		}
 		lc, err := p.removeSubscription(ctx, tx, &subs[i], "the watched resource was deleted")

@@ -32,6 +32,17 @@ type Descriptor struct {
 	// RichData tells whether notifications may carry the resource's data
 	// (includeResourceData).
 	RichData bool
+	// RichNeedsSelect means a subscription with resource data must name the
+	// properties it wants with $select, and gets only those (Outlook's rich
+	// notifications).
+	RichNeedsSelect bool
+	// RichMaxLifetime, when set, is the longest a subscription with resource data
+	// may live (Outlook: one day).
+	RichMaxLifetime time.Duration
+	// CreatedIsUpdated means a subscription asking for "updated" also hears of
+	// creations (call records: Graph's first notification about a record is sent
+	// when the record is generated, to subscriptions that asked for updated only).
+	CreatedIsUpdated bool
 	// Teams marks Teams resources: a subscription living longer than the Teams
 	// lifecycle threshold needs a lifecycleNotificationUrl.
 	Teams bool
@@ -70,6 +81,10 @@ type Path struct {
 	Variant string
 	// Options are the OData query options the path accepts.
 	Options QueryOptions
+	// SearchIn is the property a $search keyword must occur in (any case) for an
+	// item to be notified, e.g. "body/content"; "" accepts $search without
+	// narrowing the notifications.
+	SearchIn string
 	// ChangeTypes overrides the descriptor's allowed change types.
 	ChangeTypes []string
 	// OwnUser means the first id names a user whose data only that user may watch
@@ -180,6 +195,16 @@ func (d *Descriptor) Supports(event string) bool {
 // ErrAccessDenied is what a read-access rule returns to refuse the caller; the
 // subscriptions API answers it with its Access denied error.
 var ErrAccessDenied = errors.New("resource: access denied")
+
+// DeniedError is an ErrAccessDenied that says why, in words meant for the client
+// ("The signed-in user is not a member of the chat.").
+type DeniedError struct{ Reason string }
+
+func (e *DeniedError) Error() string        { return "resource: access denied: " + e.Reason }
+func (e *DeniedError) Is(target error) bool { return target == ErrAccessDenied }
+
+// Denied returns a DeniedError.
+func Denied(reason string) error { return &DeniedError{Reason: reason} }
 
 // Quota is one subscription limit: the subscriptions Query selects may number at
 // most Limit.

@@ -22,9 +22,14 @@ import (
 const (
 	msgPayload   = "Could not process subscription creation payload. Are all property names spelled and camelCased properly?"
 	msgExpReq    = "expirationDateTime is a required property for subscription creation"
-	msgDenied    = "Operation: Create; Exception: [Status Code: Forbidden; Reason: Access denied]"
 	msgTeamsLife = "lifecycleNotificationUrl is a required property for subscription creation on this resource when the expirationDateTime value is set to greater than 1 hour."
 )
+
+// denied is the Access denied message of op with the reason that names the
+// permission needed.
+func denied(op, reason string) string {
+	return "Operation: " + op + "; Exception: [Status Code: Forbidden; Reason: Access denied. " + reason + "]"
+}
 
 func notFound(reason string) string {
 	return "Operation: Create; Exception: [Status Code: NotFound; Reason: " + reason + "]"
@@ -47,6 +52,7 @@ func TestCreateRules(t *testing.T) {
 	e := setup(t, subscription.Config{})
 	app := e.AppToken()
 	adele := e.UserToken(testserver.AdeleUPN)
+	bruno := e.UserToken(testserver.BrunoUPN)
 	sam := e.PersonalToken()
 	mailOnlyApp, mailOnlySecret := e.AddApp([]string{"User.Read.All"}, nil)
 	limitedApp := e.ClientToken(mailOnlyApp, mailOnlySecret)
@@ -101,7 +107,7 @@ func TestCreateRules(t *testing.T) {
 		{"empty changeType", app, e.body(adeleMail, ""), 400, "InvalidRequest", "Invalid 'changeType' attribute: ''."},
 		{"created on a drive root", adele, e.body("me/drive/root", "created"), 400, "InvalidRequest", "Invalid 'changeType' attribute: 'created'."},
 		{"deleted on a list", app, e.body("sites/"+siteID+"/lists/"+listID, "deleted"), 400, "InvalidRequest", "Invalid 'changeType' attribute: 'deleted'."},
-		{"deleted on members", app, e.body("groups/"+testserver.SalesGroup+"/members", "deleted"), 400, "InvalidRequest", "Invalid 'changeType' attribute: 'deleted'."},
+		{"deleted on owners", app, e.body("groups/"+testserver.SalesGroup+"/owners", "deleted"), 400, "InvalidRequest", "Invalid 'changeType' attribute: 'deleted'."},
 		{"deleted on call records", app, e.body("communications/callRecords", "deleted"), 400, "InvalidRequest", "Invalid 'changeType' attribute: 'deleted'."},
 
 		// notificationUrl and lifecycleNotificationUrl.
@@ -121,15 +127,16 @@ func TestCreateRules(t *testing.T) {
 		{"teams over an hour without lifecycle URL", app, e.body(channel, "created", "expirationDateTime", at(61*time.Minute)), 400, "InvalidRequest", msgTeamsLife},
 
 		// Who may subscribe.
-		{"personal account to users", sam, e.body("users", "updated"), 403, "ExtensionError", msgDenied},
-		{"personal account to alerts", sam, e.body("security/alerts", "created"), 403, "ExtensionError", msgDenied},
-		{"work account to call records", adele, e.body("communications/callRecords", "created"), 403, "ExtensionError", msgDenied},
-		{"work account to a chat", adele, e.body("chats/"+chatID+"/messages", "created", "expirationDateTime", at(time.Hour)), 403, "ExtensionError", msgDenied},
-		{"application to conversations", app, e.body("groups/"+testserver.SalesGroup+"/conversations", "created"), 403, "ExtensionError", msgDenied},
-		{"another user's mailbox", adele, e.body("users/"+testserver.Bruno+"/messages", "created"), 403, "ExtensionError", msgDenied},
-		{"another user's mailbox by UPN", adele, e.body("users/"+testserver.BrunoUPN+"/events", "created"), 403, "ExtensionError", msgDenied},
-		{"app without Mail.Read", limitedApp, e.body(adeleMail, "created"), 403, "ExtensionError", msgDenied},
-		{"write permission only", writeOnly, e.body("me/messages", "created"), 403, "ExtensionError", msgDenied},
+		{"personal account to users", sam, e.body("users", "updated"), 403, "ExtensionError", denied("Create", "Subscriptions to user with delegated (personal Microsoft account) permissions are not supported; it requires one of the application permissions 'User.Read.All' or delegated (work or school account) permissions 'User.Read.All'.")},
+		{"personal account to alerts", sam, e.body("security/alerts", "created"), 403, "ExtensionError", denied("Create", "Subscriptions to alert with delegated (personal Microsoft account) permissions are not supported; it requires one of the application permissions 'SecurityEvents.ReadWrite.All' or delegated (work or school account) permissions 'SecurityEvents.ReadWrite.All'.")},
+		{"work account to call records", adele, e.body("communications/callRecords", "created"), 403, "ExtensionError", denied("Create", "Subscriptions to callRecord with delegated (work or school account) permissions are not supported; it requires one of the application permissions 'CallRecords.Read.All'.")},
+		{"work account to a chat it is not in", bruno, e.body("chats/"+chatID+"/messages", "created", "expirationDateTime", at(time.Hour)), 403, "ExtensionError", denied("Create", "The signed-in user is not a member of the chat; without a signed-in user it requires one of the application permissions 'ChatMessage.Read.Chat, Chat.Read.All, Chat.ReadWrite.All'.")},
+		{"work account to all chats", adele, e.body("chats/getAllMessages", "created", "expirationDateTime", at(time.Hour)), 403, "ExtensionError", denied("Create", "Subscriptions to chatMessage with delegated (work or school account) permissions are not supported; it requires one of the application permissions 'Chat.Read.All, Chat.ReadWrite.All'.")},
+		{"application to conversations", app, e.body("groups/"+testserver.SalesGroup+"/conversations", "created"), 403, "ExtensionError", denied("Create", "Subscriptions to conversation with application permissions are not supported; it requires one of the delegated (work or school account) permissions 'Group.Read.All'.")},
+		{"another user's mailbox", adele, e.body("users/"+testserver.Bruno+"/messages", "created"), 403, "ExtensionError", denied("Create", "With delegated permissions a user can subscribe to message resources of their own only; another user's require one of the application permissions 'Mail.ReadBasic.All, Mail.Read'.")},
+		{"another user's mailbox by UPN", adele, e.body("users/"+testserver.BrunoUPN+"/events", "created"), 403, "ExtensionError", denied("Create", "With delegated permissions a user can subscribe to event resources of their own only; another user's require one of the application permissions 'Calendars.Read'.")},
+		{"app without Mail.Read", limitedApp, e.body(adeleMail, "created"), 403, "ExtensionError", denied("Create", "Missing role permissions on the request. API requires one of 'Mail.ReadBasic.All, Mail.Read'. Roles on the request 'User.Read.All'.")},
+		{"write permission only", writeOnly, e.body("me/messages", "created"), 403, "ExtensionError", denied("Create", "Missing scope permissions on the request. API requires one of 'Mail.ReadBasic, Mail.Read'. Scopes on the request 'Mail.ReadWrite'.")},
 
 		// Existence.
 		{"unknown user", app, e.body("users/nobody@contoso.onmicrosoft.com/messages", "created"), 404, "ExtensionError", notFound("User 'nobody@contoso.onmicrosoft.com' does not exist.")},
@@ -137,7 +144,7 @@ func TestCreateRules(t *testing.T) {
 		{"conversations of a security group", adele, e.body("groups/"+securityGrp+"/conversations", "created"), 404, "ExtensionError", notFound("Group '" + securityGrp + "' has no conversations: only Microsoft 365 (Unified) groups have a group mailbox.")},
 		// The rule GET applies: a delegated caller reads, and so watches, only the
 		// conversations of groups it is a member or owner of.
-		{"conversations of a group the caller is not in", adele, e.body("groups/"+testserver.EngGroup+"/conversations", "created"), 403, "ExtensionError", msgDenied},
+		{"conversations of a group the caller is not in", adele, e.body("groups/"+testserver.EngGroup+"/conversations", "created"), 403, "ExtensionError", denied("Create", "The signed-in user is not a member of the group; one of the delegated permissions 'Group.Read.All' is needed as well as that access.")},
 		{"unknown folder", adele, e.body("me/mailFolders('Archive2')/messages", "created"), 404, "ExtensionError", notFound("Mail folder 'Archive2' does not exist in the mailbox.")},
 		{"another user's folder", app, e.body("users/"+testserver.Bruno+"/mailFolders/"+folderID+"/messages", "created"), 404, "ExtensionError", notFound("Mail folder '" + folderID + "' does not exist in the mailbox.")},
 		{"unknown drive", app, e.body("drives/b!nope/root", "updated"), 404, "ExtensionError", notFound("Drive 'b!nope' does not exist.")},
@@ -153,7 +160,8 @@ func TestCreateRules(t *testing.T) {
 		// Rich notifications.
 		{"rich on users", app, e.body("users", "updated", "includeResourceData", true), 400, "InvalidRequest", "Azure Active Directory workload is not enabled for rich notifications."},
 		{"rich on a drive", adele, e.body("me/drive/root", "updated", "includeResourceData", true), 400, "InvalidRequest", "File Services workload is not enabled for rich notifications."},
-		{"rich on messages", adele, e.body("me/messages", "created", "includeResourceData", true), 400, "InvalidRequest", "Exchange workload is not enabled for rich notifications."},
+		{"rich on messages without $select", adele, e.body("me/messages", "created", "includeResourceData", true, "encryptionCertificate", cert, "encryptionCertificateId", "k"), 400, "InvalidRequest", "A $select query option naming the properties to include is required in resource 'me/messages' when includeResourceData is true."},
+		{"rich on messages for two days", adele, e.body("me/messages?$select=subject", "created", "includeResourceData", true, "encryptionCertificate", cert, "encryptionCertificateId", "k", "expirationDateTime", at(48*time.Hour)), 400, "ExtensionError", "Subscription expiration can only be 1440 minutes in the future."},
 		{"rich without certificate", app, e.body("chats/getAllMessages", "created", "includeResourceData", true, "expirationDateTime", at(time.Hour)), 400, "InvalidRequest", "encryptionCertificate is a required property when includeResourceData is true."},
 		{"rich without certificate id", app, e.body("chats/getAllMessages", "created", "includeResourceData", true, "encryptionCertificate", cert, "expirationDateTime", at(time.Hour)), 400, "InvalidRequest", "encryptionCertificateId is a required property when includeResourceData is true."},
 		{"rich with a 1024-bit key", app, e.body("chats/getAllMessages", "created", "includeResourceData", true, "encryptionCertificate", small, "encryptionCertificateId", "k", "expirationDateTime", at(time.Hour)), 400, "InvalidRequest", "encryptionCertificate RSA key is 1024 bits; it must be 2048 to 4096 bits."},
@@ -165,6 +173,7 @@ func TestCreateRules(t *testing.T) {
 		{"TLS version", app, e.body("users", "updated", "latestSupportedTlsVersion", "v2_0"), 400, "InvalidRequest", "Invalid 'latestSupportedTlsVersion' attribute: 'v2_0'. Supported values: v1_0, v1_1, v1_2, v1_3."},
 		{"notificationQueryOptions", app, e.body("users", "updated", "notificationQueryOptions", "$filter=x eq 1"), 400, "InvalidRequest", "notificationQueryOptions is not supported for resource 'users'."},
 		{"notificationUrlAppId", app, e.body("users", "updated", "notificationUrlAppId", "my-app"), 400, "InvalidRequest", "Invalid 'notificationUrlAppId' attribute: 'my-app'. It must be an application (client) id."},
+		{"notificationContentType", app, e.body("users", "updated", "notificationContentType", "application/xml"), 400, "InvalidRequest", "Invalid 'notificationContentType' attribute: 'application/xml'. Supported values: application/json."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

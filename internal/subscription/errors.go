@@ -37,8 +37,9 @@ func extensionError(status int, op, statusName, reason string) *graph.Error {
 	return graph.Errorf(status, graph.CodeExtensionError, "Operation: %s; Exception: [Status Code: %s; Reason: %s]", op, statusName, reason)
 }
 
-func accessDenied(op string) *graph.Error {
-	return extensionError(http.StatusForbidden, op, "Forbidden", "Access denied")
+// accessDenied is Graph's 403 with its reason (see denied.go for the reasons).
+func accessDenied(op, reason string) *graph.Error {
+	return extensionError(http.StatusForbidden, op, "Forbidden", reason)
 }
 
 // quotaExceeded names the limit that was hit, as Microsoft's "Create subscription" asks.

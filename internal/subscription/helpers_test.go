@@ -77,6 +77,9 @@ func seed(t testing.TB, st store.Store) {
 		{Tenant: testserver.Tenant, Kind: "team", ID: teamID, Data: []byte(`{"id":"` + teamID + `"}`)},
 		{Tenant: testserver.Tenant, Kind: "channel", ID: channelID, Owner: teamID, Data: []byte(`{"id":"` + channelID + `"}`)},
 		{Tenant: testserver.Tenant, Kind: "chat", ID: chatID, Data: []byte(`{"id":"` + chatID + `"}`)},
+		// Adele is in the chat, so that she may watch its messages with a delegated
+		// token; Bruno is not.
+		{Tenant: testserver.Tenant, Kind: "chatMember", ID: chatID + "|" + testserver.Adele, Owner: chatID, Parent: testserver.Adele, Data: []byte(`{}`)},
 		{Tenant: testserver.Tenant, Kind: "mailFolder", ID: folderID, Owner: testserver.Adele, Data: []byte(`{"id":"` + folderID + `"}`)},
 		{Tenant: testserver.Tenant, Kind: "contactFolder", ID: cFolderID, Owner: testserver.Adele, Data: []byte(`{"id":"` + cFolderID + `"}`)},
 		{Tenant: testserver.Tenant, Kind: "drive", ID: siteDriveID, Owner: siteID, Alt: "site:" + siteID, Data: []byte(`{"id":"` + siteDriveID + `"}`)},

@@ -39,11 +39,15 @@ const (
 	propLatestSupportedTLS       = "latestSupportedTlsVersion"
 	propNotificationQueryOptions = "notificationQueryOptions"
 	propNotificationURLAppID     = "notificationUrlAppId"
+	propNotificationContentType  = "notificationContentType"
 )
+
+// contentTypeJSON is the one notificationContentType Graph delivers webhooks in.
+const contentTypeJSON = "application/json"
 
 // readOnly properties are accepted in a body and ignored, as Graph ignores them: SDKs
 // send back objects they read.
-var readOnly = []string{"id", "applicationId", "creatorId", "notificationContentType"}
+var readOnly = []string{"id", "applicationId", "creatorId"}
 
 // webPush properties select Web Push delivery, which graphhook does not offer.
 var webPush = []string{"vapidPublicKey", "webPushEncryptionP256dhPublicKey", "webPushEncryptionSecret"}
@@ -52,7 +56,7 @@ var webPush = []string{"vapidPublicKey", "webPushEncryptionP256dhPublicKey", "we
 var writable = []string{
 	propResource, propChangeType, propNotificationURL, propExpiration, propClientState, propLifecycleURL,
 	propIncludeResourceData, propEncryptionCertificate, propEncryptionCertificateID, propLatestSupportedTLS,
-	propNotificationQueryOptions, propNotificationURLAppID,
+	propNotificationQueryOptions, propNotificationURLAppID, propNotificationContentType,
 }
 
 // payload is a decoded request body: property name → raw JSON, annotations dropped.
@@ -216,6 +220,15 @@ func parseTLSVersion(v string) (string, error) {
 		return "", invalidRequest("Invalid 'latestSupportedTlsVersion' attribute: '%s'. Supported values: %s.", v, tlsVersionsAllowed)
 	}
 	return lv, nil
+}
+
+// parseContentType checks notificationContentType: Graph sends webhook
+// notifications as JSON only.
+func parseContentType(v string) (string, error) {
+	if mt, params, _ := strings.Cut(v, ";"); !strings.EqualFold(strings.TrimSpace(mt), contentTypeJSON) || strings.TrimSpace(params) != "" {
+		return "", invalidRequest("Invalid 'notificationContentType' attribute: '%s'. Supported values: %s.", v, contentTypeJSON)
+	}
+	return contentTypeJSON, nil
 }
 
 // checkAppID validates notificationUrlAppId, an application (client) id.

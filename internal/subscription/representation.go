@@ -16,6 +16,7 @@ type Resource struct {
 	ClientState               *string `json:"clientState"`
 	NotificationURL           string  `json:"notificationUrl"`
 	NotificationQueryOptions  *string `json:"notificationQueryOptions"`
+	NotificationContentType   *string `json:"notificationContentType"`
 	LifecycleNotificationURL  *string `json:"lifecycleNotificationUrl"`
 	ExpirationDateTime        string  `json:"expirationDateTime"`
 	CreatorID                 string  `json:"creatorId"`

@@ -38,6 +38,8 @@ type parsedResource struct {
 	filter *odata.Filter
 	model  string
 	search string
+	// selected tells whether the resource names properties with $select.
+	selected bool
 }
 
 // parseResource checks the shape of a resource string (no store access): the path
@@ -119,6 +121,7 @@ func (pr *parsedResource) parseQuery(query string) error {
 					return invalidRequest("Invalid $select clause: '%s' cannot be selected in a subscription.", f)
 				}
 			}
+			pr.selected = pr.selected || len(fields) > 0
 		case option == "$model" && opts&resource.AllowModel != 0:
 			// Graph's licensing models are the letters A and B.
 			if pr.model != "" {
@@ -165,14 +168,14 @@ func (pr *parsedResource) resolve(ctx context.Context, tx store.Tx, p *identity.
 		variant = d.PersonalVariant
 	}
 	if !d.CanSubscribe(p, variant) {
-		return Target{}, accessDenied(op)
+		return Target{}, missingPermission(op, d, variant, p)
 	}
 	if p.Type.Delegated() && pt.OwnUser && !ownsUser(p, pr.ids[0]) {
-		return Target{}, accessDenied(op)
+		return Target{}, notOwnUser(op, d, variant)
 	}
 	if pt.CanRead != nil {
 		if err := pt.CanRead(ctx, tx, p, pr.ids); errors.Is(err, resource.ErrAccessDenied) {
-			return Target{}, accessDenied(op)
+			return Target{}, readDenied(op, err, d, variant)
 		} else if err != nil {
 			return Target{}, err
 		}
@@ -189,7 +192,7 @@ func (pr *parsedResource) resolve(ctx context.Context, tx store.Tx, p *identity.
 	// Drives reached by id: a delegated caller may watch its own drive and shared
 	// libraries, never another user's OneDrive.
 	if p.Type.Delegated() && rt.User != "" && rt.User != p.UserID {
-		return Target{}, accessDenied(op)
+		return Target{}, notOwnUser(op, d, variant)
 	}
 	rt.Variant = variant
 	t := Target{Target: rt, Desc: d}
@@ -197,5 +200,17 @@ func (pr *parsedResource) resolve(ctx context.Context, tx store.Tx, p *identity.
 		t.Filter = pr.filter.String()
 	}
 	t.Model, t.Search = pr.model, pr.search
+	if pr.search != "" && pt.SearchIn != "" {
+		// The keyword narrows the notifications as a $filter would: the matcher
+		// evaluates one expression per subscription.
+		kw := "contains(" + pt.SearchIn + ",'" + strings.ReplaceAll(pr.search, "'", "''") + "')"
+		if t.Filter != "" {
+			kw = "(" + t.Filter + ") and " + kw
+		}
+		if _, err := odata.ParseFilter(kw); err != nil {
+			return Target{}, invalidRequest("Invalid $search clause in resource '%s'.", pr.raw)
+		}
+		t.Filter = kw
+	}
 	return t, nil
 }

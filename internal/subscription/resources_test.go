@@ -51,7 +51,8 @@ func TestPermissionTypeTable(t *testing.T) {
 	}
 	table := map[identity.PermissionType][]string{
 		identity.DelegatedWork: {security.AlertResource, outlook.ContactResource, conversations.ConversationResource, files.DriveItemResource,
-			sites.ListResource, outlook.EventResource, directory.GroupResource, outlook.MessageResource, directory.UserResource},
+			sites.ListResource, outlook.EventResource, directory.GroupResource, outlook.MessageResource, directory.UserResource,
+			teams.ChatMessageResource},
 		identity.DelegatedPersonal: {outlook.ContactResource, files.DriveItemResource, sites.ListResource, outlook.EventResource, outlook.MessageResource},
 		identity.Application: {security.AlertResource, outlook.ContactResource, sites.ListResource, files.DriveItemResource, outlook.EventResource,
 			directory.GroupResource, outlook.MessageResource, directory.UserResource, callrecords.CallRecordResource, teams.ChatMessageResource},

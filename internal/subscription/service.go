@@ -152,11 +152,27 @@ func (s *Service) parseCreate(c *httpapi.Ctx) (*createRequest, error) {
 		}
 		res.NotificationURLAppID = ptr(v)
 	}
+	if v, ok, err := pl.str(propNotificationContentType); err != nil {
+		return nil, err
+	} else if ok {
+		ct, err := parseContentType(v)
+		if err != nil {
+			return nil, err
+		}
+		res.NotificationContentType = ptr(ct)
+	}
 	if err := s.parseRich(pl, req, d); err != nil {
 		return nil, err
 	}
-	res.Resource = rawResource
-	res.ChangeType = strings.Join(req.changeType, ",")
+	if req.rich && d.RichMaxLifetime > 0 && req.exp.After(c.Now.Add(d.RichMaxLifetime+s.cfg.ClockSkew)) {
+		return nil, graph.Errorf(http.StatusBadRequest, graph.CodeExtensionError,
+			"Subscription expiration can only be %d minutes in the future.", int(d.RichMaxLifetime/time.Minute))
+	}
+	// Graph echoes the resource without its leading slash and the change types as
+	// the caller wrote them ("Change notifications for Outlook resources", example
+	// responses); the normalised list is what the pipeline matches.
+	res.Resource = strings.TrimPrefix(rawResource, "/")
+	res.ChangeType = ct
 	res.NotificationURL = nurl
 	res.ExpirationDateTime = graph.FormatTime(req.exp)
 	res.ApplicationID = p.AppID
@@ -184,6 +200,9 @@ func (s *Service) parseRich(pl payload, req *createRequest, d *resource.Descript
 	if rich {
 		if !d.RichData {
 			return invalidRequest("%s workload is not enabled for rich notifications.", d.Workload)
+		}
+		if d.RichNeedsSelect && !req.resource.selected {
+			return invalidRequest("A $select query option naming the properties to include is required in resource '%s' when includeResourceData is true.", req.resource.raw)
 		}
 		if !hasCert || cert == "" {
 			return invalidRequest("encryptionCertificate is a required property when includeResourceData is true.")
@@ -244,7 +263,7 @@ func (s *Service) create(c *httpapi.Ctx) error {
 	sub := store.Subscription{
 		ID: req.res.ID, Tenant: p.TenantID, AppID: p.AppID, CreatorID: p.CreatorID(), PermissionType: int(p.Type),
 		ResourceType: target.Desc.Type, Variant: target.Variant, Topic: target.Topic,
-		ChangeTypes: req.res.ChangeType, Filter: target.Filter,
+		ChangeTypes: strings.Join(req.changeType, ","), Filter: target.Filter,
 		NotificationURL: req.res.NotificationURL, LifecycleURL: req.lifecycle, ClientState: req.clientSt,
 		IncludeResourceData: req.rich, Expiration: req.exp, Created: c.Now, Data: data,
 	}
@@ -338,10 +357,12 @@ func (s *Service) load(ctx context.Context, tx store.Tx, c *httpapi.Ctx, op stri
 		if op == opGet {
 			return sub, nil
 		}
-		return sub, accessDenied(op)
+		return sub, notManager(op)
 	}
-	if d := s.catalog.Lookup(sub.ResourceType); d == nil || !d.CanSubscribe(p, sub.Variant) {
-		return sub, accessDenied(op)
+	if d := s.catalog.Lookup(sub.ResourceType); d == nil {
+		return sub, deniedWith(op, "No permission lets a caller manage subscriptions to "+sub.ResourceType+" any more.")
+	} else if !d.CanSubscribe(p, sub.Variant) {
+		return sub, missingPermission(op, d, sub.Variant, p)
 	}
 	return sub, nil
 }

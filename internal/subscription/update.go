@@ -66,6 +66,10 @@ func (s *Service) parsePatch(c *httpapi.Ctx, sub *store.Subscription, res *Resou
 		if d != nil && d.Teams && sub.LifecycleURL == "" && exp.After(c.Now.Add(s.cfg.TeamsLifecycleAfter)) {
 			return nil, invalidRequest(msgTeamsLifecycle)
 		}
+		if d != nil && sub.IncludeResourceData && d.RichMaxLifetime > 0 && exp.After(c.Now.Add(d.RichMaxLifetime+s.cfg.ClockSkew)) {
+			return nil, graph.Errorf(http.StatusBadRequest, graph.CodeExtensionError,
+				"Subscription expiration can only be %d minutes in the future.", int(d.RichMaxLifetime/time.Minute))
+		}
 		out.exp, out.renewal = &exp, true
 	}
 	if hasURL {

@@ -22,6 +22,9 @@ func Resources() []resource.Descriptor {
 		Kinds:       []string{Kind},
 		ChangeTypes: []string{store.Created, store.Updated},
 		MaxLifetime: 4230 * time.Minute,
+		// "Get change notifications for call records": Graph notifies a
+		// subscription for updated (its own example) when a record is generated.
+		CreatedIsUpdated: true,
 		Paths: []resource.Path{
 			{Pattern: "communications/callRecords", Options: resource.AllowFilter | resource.FilterParticipantsOnly, Resolve: func(r *resource.Resolver, _ []string) (resource.Target, error) {
 				return resource.Target{Topic: change.CallRecords()}, nil

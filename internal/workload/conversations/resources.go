@@ -67,7 +67,7 @@ func canRead(ctx context.Context, tx store.Tx, p *identity.Principal, ids []stri
 		return err
 	}
 	if !member {
-		return resource.ErrAccessDenied
+		return resource.Denied("The signed-in user is not a member of the group.")
 	}
 	return nil
 }

@@ -95,7 +95,9 @@ func record(ctx context.Context, tx store.Tx, r changeRecord) error {
 	var topics []string
 	if r.kind == identity.KindGroup {
 		topics = []string{change.Groups(), change.Group(r.id)}
-		if len(r.membersDelta) > 0 {
+		// A purged group's membership ends with it: subscriptions on its members
+		// hear of the deletion.
+		if len(r.membersDelta) > 0 || (r.changeType == store.Deleted && r.after == nil) {
 			topics = append(topics, change.GroupMembers(r.id))
 		}
 		if len(r.ownersDelta) > 0 {

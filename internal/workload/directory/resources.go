@@ -25,6 +25,10 @@ var directoryTypes = []string{UserResource, GroupResource}
 func Resources() []resource.Descriptor {
 	perms := []resource.Permission{{DelegatedWork: []string{"User.Read.All"}, Application: []string{"User.Read.All"}}}
 	gperms := []resource.Permission{{DelegatedWork: []string{"Group.Read.All"}, Application: []string{"Group.Read.All"}}}
+	// A group's members may be watched for its deletion too (Microsoft's "Change
+	// notifications for Microsoft Entra resources" lists updated and deleted for
+	// /groups/{id}/members); its owners for membership changes only.
+	members := []string{store.Updated, store.Deleted}
 	membership := []string{store.Updated}
 	return []resource.Descriptor{{
 		Type:        UserResource,
@@ -71,7 +75,7 @@ func Resources() []resource.Descriptor {
 				g, err := r.Object(identity.KindGroup, ids[0], "", "Group '%s' does not exist.")
 				return resource.Target{Topic: change.Group(g.ID)}, err
 			}},
-			{Pattern: "groups/{group}/members", ChangeTypes: membership, Resolve: func(r *resource.Resolver, ids []string) (resource.Target, error) {
+			{Pattern: "groups/{group}/members", ChangeTypes: members, Resolve: func(r *resource.Resolver, ids []string) (resource.Target, error) {
 				g, err := r.Object(identity.KindGroup, ids[0], "", "Group '%s' does not exist.")
 				return resource.Target{Topic: change.GroupMembers(g.ID)}, err
 			}},

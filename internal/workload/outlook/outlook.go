@@ -269,7 +269,7 @@ func (o *op) record(t itemType, mb mailbox, id, changeType string, topics []stri
 	}
 	json.Unmarshal(state, &tag)
 	resource := "Users/" + mb.user + "/" + t.segment + "/" + id
-	n := change.Notice{Resource: resource, ODataType: t.odataType, ODataID: resource, ETag: tag.ETag, ID: id}
+	n := change.Notice{Resource: resource, ODataType: t.odataType, ODataID: resource, ETag: tag.ETag, ID: id, Rich: true}
 	return change.Record(o.ctx, o.tx, mb.tenant, t.kind, id, changeType, topics, before, after, n, o.now)
 }
 

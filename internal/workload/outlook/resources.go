@@ -28,11 +28,17 @@ var outlookTypes = []string{MessageResource, EventResource, ContactResource}
 // $filter and $select.
 func Resources() []resource.Descriptor {
 	common := resource.Descriptor{
-		Workload:    "Exchange",
-		ChangeTypes: []string{store.Created, store.Updated, store.Deleted},
-		MaxLifetime: 10080 * time.Minute,
-		Lifecycle:   []string{graph.LifecycleSubscriptionRemoved, graph.LifecycleMissed},
-		Quotas:      mailboxQuota,
+		Workload: "Exchange",
+		// Rich Outlook notifications carry only the properties the subscription
+		// selects, and live a day at most ("Change notifications for Outlook
+		// resources").
+		RichData:        true,
+		RichNeedsSelect: true,
+		RichMaxLifetime: 1440 * time.Minute,
+		ChangeTypes:     []string{store.Created, store.Updated, store.Deleted},
+		MaxLifetime:     10080 * time.Minute,
+		Lifecycle:       []string{graph.LifecycleSubscriptionRemoved, graph.LifecycleMissed},
+		Quotas:          mailboxQuota,
 	}
 	opts := resource.AllowFilter | resource.AllowSelect
 	message := common
@@ -51,7 +57,9 @@ func Resources() []resource.Descriptor {
 			return resource.Target{Topic: change.FolderMessages(u, f), User: u}, err
 		}},
 	}
-	message.Permissions = []resource.Permission{{DelegatedWork: []string{"Mail.ReadBasic", "Mail.Read"}, DelegatedPersonal: []string{"Mail.ReadBasic", "Mail.Read"}, Application: []string{"Mail.Read"}}}
+	// Graph's table names Mail.ReadBasic for applications too: the application
+	// role of that name is Mail.ReadBasic.All.
+	message.Permissions = []resource.Permission{{DelegatedWork: []string{"Mail.ReadBasic", "Mail.Read"}, DelegatedPersonal: []string{"Mail.ReadBasic", "Mail.Read"}, Application: []string{"Mail.ReadBasic.All", "Mail.Read"}}}
 	message.Samples = []resource.Sample{
 		{ChangeType: store.Created, Requests: []resource.Request{resource.Req("POST", "users/{user}/messages", `{"subject":"Sample"}`)}, Permission: "Mail.ReadWrite"},
 		{ChangeType: store.Updated, Requests: []resource.Request{resource.Req("PATCH", "users/{user}/messages/{id}", `{"isRead":true}`)}, Permission: "Mail.ReadWrite"},

@@ -72,6 +72,7 @@ func (w *Workload) Routes(r *httpapi.Router) {
 // AdminRoutes registers the admin routes (on the /_graphhook/ router).
 func (w *Workload) AdminRoutes(r *httpapi.Router) {
 	r.Handle("POST", "tenants/{tenant}/security/alerts", w.adminCreate)
+	r.Handle("DELETE", "tenants/{tenant}/security/alerts/{id}", w.adminDelete)
 }
 
 func notFound(id string) error {

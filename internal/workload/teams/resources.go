@@ -1,6 +1,8 @@
 package teams
 
 import (
+	"context"
+	"errors"
 	"time"
 
 	"github.com/graphhook/graphhook/internal/change"
@@ -23,8 +25,9 @@ const (
 	VariantUserChats   = "userChats"   // /users/{id}/chats/getAllMessages
 )
 
-// Resources describes the subscribable Teams resources: messages, after "Change
-// notifications for messages in Teams channels and chats": application callers only,
+// Resources describes the subscribable Teams resources: messages, after "Get change
+// notifications for messages in Teams channels and chats": tenant-wide paths for
+// applications, a team's channels and a user's chats also for that signed-in user,
 // with resource data allowed; then teams, channels, chats and members
 // (teamResources).
 func Resources() []resource.Descriptor {
@@ -45,7 +48,7 @@ func Resources() []resource.Descriptor {
 			{Pattern: "teams/getAllMessages", Variant: VariantAllChannels, Options: resource.AllowModel, Resolve: func(r *resource.Resolver, _ []string) (resource.Target, error) {
 				return resource.Target{Topic: change.AllChannelMessages()}, nil
 			}},
-			{Pattern: "teams/{team}/channels/{channel}/messages", Variant: VariantChannel, Options: resource.AllowFilter | resource.AllowSearch, Resolve: func(r *resource.Resolver, ids []string) (resource.Target, error) {
+			{Pattern: "teams/{team}/channels/{channel}/messages", Variant: VariantChannel, Options: resource.AllowFilter | resource.AllowSearch, SearchIn: "body/content", CanRead: canReadTeam, Resolve: func(r *resource.Resolver, ids []string) (resource.Target, error) {
 				team, err := r.Object(KindTeam, ids[0], "", "Team '%s' does not exist.")
 				if err != nil {
 					return resource.Target{}, err
@@ -56,17 +59,23 @@ func Resources() []resource.Descriptor {
 			{Pattern: "chats/getAllMessages", Variant: VariantAllChats, Options: resource.AllowModel, Resolve: func(r *resource.Resolver, _ []string) (resource.Target, error) {
 				return resource.Target{Topic: change.AllChatMessages()}, nil
 			}},
-			{Pattern: "chats/{chat}/messages", Variant: VariantChat, Options: resource.AllowFilter | resource.AllowSearch, Resolve: func(r *resource.Resolver, ids []string) (resource.Target, error) {
+			{Pattern: "chats/{chat}/messages", Variant: VariantChat, Options: resource.AllowFilter | resource.AllowSearch, SearchIn: "body/content", CanRead: canReadChat, Resolve: func(r *resource.Resolver, ids []string) (resource.Target, error) {
 				c, err := r.Object(KindChat, ids[0], "", "Chat '%s' does not exist.")
 				return resource.Target{Topic: change.ChatMessages(c.ID)}, err
 			}},
 		},
+		// Microsoft's "Get change notifications for messages in Teams channels and
+		// chats": a signed-in user may watch the channels of their teams and their
+		// own chats; tenant-wide paths are for applications only.
 		Permissions: []resource.Permission{
-			{Variant: VariantChannel, Application: []string{"ChannelMessage.Read.Group", "ChannelMessage.Read.All"}},
+			{Variant: VariantChannel, DelegatedWork: []string{"ChannelMessage.Read.All"},
+				Application: []string{"ChannelMessage.Read.Group", "ChannelMessage.Read.All"}},
 			{Variant: VariantAllChannels, Application: []string{"ChannelMessage.Read.All"}},
-			{Variant: VariantChat, Application: []string{"Chat.Read.All"}},
-			{Variant: VariantAllChats, Application: []string{"Chat.Read.All"}},
-			{Variant: VariantUserChats, Application: []string{"Chat.Read.All", "Chat.ReadWrite.All"}},
+			{Variant: VariantChat, DelegatedWork: []string{"Chat.Read", "Chat.ReadWrite"},
+				Application: []string{"ChatMessage.Read.Chat", "Chat.Read.All", "Chat.ReadWrite.All"}},
+			{Variant: VariantAllChats, Application: []string{"Chat.Read.All", "Chat.ReadWrite.All"}},
+			{Variant: VariantUserChats, DelegatedWork: []string{"Chat.Read", "Chat.ReadWrite"},
+				Application: []string{"Chat.Read.All", "Chat.ReadWrite.All"}},
 		},
 		Quotas: teamsQuotas,
 		// A deleted team takes its channels' subscriptions with it, a deleted chat its
@@ -79,6 +88,35 @@ func Resources() []resource.Descriptor {
 			// whose $filter the message stops matching, so no request has it as such.
 		},
 	}}, teamResources()...)
+}
+
+// canReadTeam is the read rule of a channel's messages: a signed-in user must be a
+// member of the team, as GET of the channel's messages requires.
+func canReadTeam(ctx context.Context, tx store.Tx, p *identity.Principal, ids []string) error {
+	if !p.Type.Delegated() {
+		return nil
+	}
+	member, err := identity.IsGroupMember(ctx, tx, p.TenantID, ids[0], p.UserID)
+	if err != nil {
+		return err
+	}
+	if !member {
+		return resource.Denied("The signed-in user is not a member of the team.")
+	}
+	return nil
+}
+
+// canReadChat is the read rule of a chat's messages: a signed-in user must be a
+// member of the chat.
+func canReadChat(ctx context.Context, tx store.Tx, p *identity.Principal, ids []string) error {
+	if !p.Type.Delegated() {
+		return nil
+	}
+	_, err := tx.GetObject(ctx, p.TenantID, KindChatMember, chatMemberID(ids[0], p.UserID))
+	if errors.Is(err, store.ErrNotFound) {
+		return resource.Denied("The signed-in user is not a member of the chat.")
+	}
+	return err
 }
 
 // teamsQuotas: Teams subscriptions per organization, every kind together; and one

@@ -1,9 +1,6 @@
 package teams
 
 import (
-	"context"
-	"errors"
-	"strings"
 	"time"
 
 	"github.com/graphhook/graphhook/internal/change"
@@ -85,9 +82,9 @@ func teamResources() []resource.Descriptor {
 		{Pattern: "teams/getAllMembers", Variant: VariantAllTeamMembers, Resolve: fixed(change.AllTeamMembers())},
 		{Pattern: "chats/getAllMembers", Variant: VariantAllChatMembers, Options: resource.AllowModel, Resolve: fixed(change.AllChatMembers()),
 			ChangeTypes: []string{store.Created, store.Deleted}},
-		{Pattern: "teams/{team}/members", Variant: VariantTeamMembers, CanRead: onTeamRoster, Resolve: under(team, change.TeamMembers)},
-		{Pattern: "teams/{team}/channels/getAllMembers", Variant: VariantTeamChannelMembers, Options: resource.AllowModel, CanRead: onTeamRoster, Resolve: under(team, change.TeamChannelMembers)},
-		{Pattern: "chats/{chat}/members", Variant: VariantChatMembers, CanRead: inChat, Resolve: under(chat, change.ChatMembers),
+		{Pattern: "teams/{team}/members", Variant: VariantTeamMembers, CanRead: canReadTeam, Resolve: under(team, change.TeamMembers)},
+		{Pattern: "teams/{team}/channels/getAllMembers", Variant: VariantTeamChannelMembers, Options: resource.AllowModel, CanRead: canReadTeam, Resolve: under(team, change.TeamChannelMembers)},
+		{Pattern: "chats/{chat}/members", Variant: VariantChatMembers, CanRead: canReadChat, Resolve: under(chat, change.ChatMembers),
 			ChangeTypes: []string{store.Created, store.Deleted}},
 	}
 	member.Permissions = MemberPermissions()
@@ -106,7 +103,7 @@ func teamResources() []resource.Descriptor {
 	channel := base(ChannelResource, []string{KindChannel}, all)
 	channel.Paths = []resource.Path{
 		{Pattern: "teams/getAllChannels", Variant: VariantAnyChannel, Resolve: fixed(change.AllChannels())},
-		{Pattern: "teams/{team}/channels", Variant: VariantTeamChannels, CanRead: onTeamRoster, Resolve: under(team, change.TeamChannels)},
+		{Pattern: "teams/{team}/channels", Variant: VariantTeamChannels, CanRead: canReadTeam, Resolve: under(team, change.TeamChannels)},
 	}
 	channel.Permissions = ChannelPermissions()
 	channel.Samples = []resource.Sample{
@@ -121,7 +118,7 @@ func teamResources() []resource.Descriptor {
 	teamD := base(TeamResource, []string{KindTeam}, all)
 	teamD.Paths = []resource.Path{
 		{Pattern: "teams", Variant: VariantAnyTeam, Resolve: fixed(change.Teams())},
-		{Pattern: "teams/{team}", Variant: VariantTeam, CanRead: onTeamRoster, Resolve: under(team, change.Team)},
+		{Pattern: "teams/{team}", Variant: VariantTeam, CanRead: canReadTeam, Resolve: under(team, change.Team)},
 	}
 	teamD.Permissions = TeamPermissions()
 	teamD.Samples = []resource.Sample{
@@ -135,7 +132,7 @@ func teamResources() []resource.Descriptor {
 	chatD := base(ChatResource, []string{KindChat}, []string{store.Created, store.Updated})
 	chatD.Paths = []resource.Path{
 		{Pattern: "chats", Variant: VariantAnyChat, Resolve: fixed(change.Chats())},
-		{Pattern: "chats/{chat}", Variant: VariantChatItself, CanRead: inChat, Resolve: under(chat, change.Chat)},
+		{Pattern: "chats/{chat}", Variant: VariantChatItself, CanRead: canReadChat, Resolve: under(chat, change.Chat)},
 	}
 	chatD.Permissions = ChatPermissions()
 	// No sample creates a chat: a chat needs two members and a sample names one
@@ -190,31 +187,6 @@ func MemberPermissions() []resource.Permission {
 			DelegatedWork: []string{"ChatMember.Read", "ChatMember.ReadWrite", "Chat.ReadBasic", "Chat.Read", "Chat.ReadWrite"},
 			Application:   []string{"ChatMember.Read.Chat", "Chat.Manage.Chat", "ChatMember.Read.All", "ChatMember.ReadWrite.All", "Chat.ReadBasic.All", "Chat.Read.All", "Chat.ReadWrite.All"}},
 	}
-}
-
-// onTeamRoster lets a signed-in user watch only the teams whose roster has them, as
-// GET of a team allows.
-func onTeamRoster(ctx context.Context, tx store.Tx, p *identity.Principal, ids []string) error {
-	if !p.Type.Delegated() {
-		return nil
-	}
-	ok, err := identity.IsGroupMember(ctx, tx, p.TenantID, strings.ToLower(ids[0]), p.UserID)
-	if err == nil && !ok {
-		err = resource.ErrAccessDenied
-	}
-	return err
-}
-
-// inChat lets a signed-in user watch only the chats they are a member of.
-func inChat(ctx context.Context, tx store.Tx, p *identity.Principal, ids []string) error {
-	if !p.Type.Delegated() {
-		return nil
-	}
-	_, err := tx.GetObject(ctx, p.TenantID, KindChatMember, chatMemberID(ids[0], p.UserID))
-	if errors.Is(err, store.ErrNotFound) {
-		return resource.ErrAccessDenied
-	}
-	return err
 }
 
 // removedWithTeamOrChat: a deleted team (its group deleted) takes with it the
