@@ -123,7 +123,7 @@ func canReadChat(ctx context.Context, tx store.Tx, p *identity.Principal, ids []
 // app's subscriptions on one channel or chat, or anyone's on one user's chats.
 func teamsQuotas(p *identity.Principal, t resource.Target, q resource.Quotas) []resource.Quota {
 	out := []resource.Quota{{
-		Query:   store.SubscriptionQuery{Tenant: p.TenantID, ResourceTypes: teamsResourceTypes},
+		Query:   store.SubscriptionQuery{Tenant: p.TenantID, ResourceTypes: teamsResourceTypes()},
 		Limit:   q.TeamsPerTenant,
 		Message: "The limit of %d Teams subscriptions per organization has been reached.",
 	}}

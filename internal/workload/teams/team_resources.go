@@ -39,7 +39,9 @@ const teamsLifetime = 4320 * time.Minute
 
 // teamsResourceTypes are every Teams resource type: the 10,000 subscriptions per
 // organization are counted across them all.
-var teamsResourceTypes = []string{ChatMessageResource, TeamResource, ChannelResource, ChatResource, MemberResource}
+func teamsResourceTypes() []string {
+	return []string{ChatMessageResource, TeamResource, ChannelResource, ChatResource, MemberResource}
+}
 
 // teamResources describes teams, channels, chats and their members, after "Get
 // change notifications for teams and channels", "… for chats", "… for membership
@@ -207,7 +209,7 @@ func removedWithTeamOrChat(kind, id string) []string {
 // resource type together.
 func teamResourceQuotas(p *identity.Principal, _ resource.Target, q resource.Quotas) []resource.Quota {
 	return []resource.Quota{{
-		Query:   store.SubscriptionQuery{Tenant: p.TenantID, ResourceTypes: teamsResourceTypes},
+		Query:   store.SubscriptionQuery{Tenant: p.TenantID, ResourceTypes: teamsResourceTypes()},
 		Limit:   q.TeamsPerTenant,
 		Message: "The limit of %d Teams subscriptions per organization has been reached.",
 	}}
