@@ -93,8 +93,9 @@ func TestListenEndToEnd(t *testing.T) {
 		t.Fatalf("listen's first line = %q, want %q", l, "listening for notifications on http://127.0.0.1:PORT/notifications")
 	}
 	created := subscriptionCreatedRE.FindStringSubmatch(listen.lineWith(t, "subscription "))
-	if created == nil || created[2] != resource {
-		t.Fatalf("listen printed %q, want %q", created, "subscription <id> created for "+resource)
+	// listen prints the resource as the API echoed it: without the leading slash.
+	if created == nil || created[2] != strings.TrimPrefix(resource, "/") {
+		t.Fatalf("listen printed %q, want %q", created, "subscription <id> created for "+strings.TrimPrefix(resource, "/"))
 	}
 	subID := created[1]
 
@@ -117,8 +118,8 @@ func TestListenEndToEnd(t *testing.T) {
 		json.NewDecoder(resp.Body).Decode(&out)
 		return resp.StatusCode, out
 	}
-	if status, sub := call("GET", "/v1.0/subscriptions/"+subID, nil); status != http.StatusOK || sub["resource"] != resource || sub["changeType"] != "created" {
-		t.Fatalf("GET the subscription = %d %v, want 200 with resource %s", status, sub, resource)
+	if status, sub := call("GET", "/v1.0/subscriptions/"+subID, nil); status != http.StatusOK || sub["resource"] != strings.TrimPrefix(resource, "/") || sub["changeType"] != "created" {
+		t.Fatalf("GET the subscription = %d %v, want 200 with resource %s", status, sub, strings.TrimPrefix(resource, "/"))
 	}
 	status, msg := call("POST", "/v1.0/users/"+adeleID+"/messages", map[string]any{
 		"subject": "listen end to end", "body": map[string]any{"contentType": "text", "content": "hello"}})
@@ -243,8 +244,9 @@ func TestListenRichEndToEnd(t *testing.T) {
 	resource := "/chats/" + chatID + "/messages"
 	listen := startBinary(t, "listen", "--server", base, "--resource", resource, "--change-type", "created", "--include-resource-data")
 	created := subscriptionCreatedRE.FindStringSubmatch(listen.lineWith(t, "subscription "))
-	if created == nil || created[2] != resource {
-		t.Fatalf("listen printed %q, want %q", created, "subscription <id> created for "+resource)
+	// listen prints the resource as the API echoed it: without the leading slash.
+	if created == nil || created[2] != strings.TrimPrefix(resource, "/") {
+		t.Fatalf("listen printed %q, want %q", created, "subscription <id> created for "+strings.TrimPrefix(resource, "/"))
 	}
 	msg := call(adeleTok, "POST", "/v1.0/chats/"+chatID+"/messages", map[string]any{"body": map[string]any{"content": "decrypt me"}}, http.StatusCreated)
 	msgID, _ := msg["id"].(string)
