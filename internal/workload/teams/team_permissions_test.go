@@ -195,3 +195,33 @@ func TestTeamResourceModel(t *testing.T) {
 		}
 	}
 }
+
+// TestTeamResourceQuota: one app holds one subscription on a team's or a chat's path;
+// another app, or another path of the same team, still may.
+func TestTeamResourceQuota(t *testing.T) {
+	t.Parallel()
+	env := notifySetup(t)
+	h := newHook(t)
+	team := env.Do("PUT", "/v1.0/groups/"+testserver.SalesGroup+"/team", env.UserToken(testserver.AdeleUPN), map[string]any{}).JSON()["id"].(string)
+	perms := []string{"TeamMember.Read.All", "Team.ReadBasic.All"}
+	first, second := env.ClientToken(env.AddApp(perms, nil)), env.ClientToken(env.AddApp(perms, nil))
+	subscribe := func(token, res, changeType string) *testserver.Response {
+		return env.Do("POST", "/v1.0/subscriptions", token, map[string]any{"changeType": changeType, "notificationUrl": h.URL,
+			"resource": res, "expirationDateTime": graph.FormatTime(env.Clock.Now().Add(30 * time.Minute))})
+	}
+	for _, tt := range []struct {
+		name, token, resource, changeType string
+		status                            int
+	}{
+		{"first on the members", first, "teams/" + team + "/members", "created", http.StatusCreated},
+		{"again on the members", first, "teams/" + team + "/members", "deleted", http.StatusForbidden},
+		{"first on the team", first, "teams/" + team, "updated", http.StatusCreated},
+		{"another app on the members", second, "teams/" + team + "/members", "created", http.StatusCreated},
+		{"tenant-wide, twice", first, "teams/getAllMembers", "created", http.StatusCreated},
+		{"tenant-wide, again", first, "teams/getAllMembers", "deleted", http.StatusCreated},
+	} {
+		if r := subscribe(tt.token, tt.resource, tt.changeType); r.Status != tt.status {
+			t.Errorf("%s: POST subscription on %s = %s, want %d", tt.name, tt.resource, r, tt.status)
+		}
+	}
+}

@@ -206,11 +206,21 @@ func removedWithTeamOrChat(kind, id string) []string {
 }
 
 // teamResourceQuotas: the Teams subscriptions of one organization, every Teams
-// resource type together.
-func teamResourceQuotas(p *identity.Principal, _ resource.Target, q resource.Quotas) []resource.Quota {
-	return []resource.Quota{{
+// resource type together; and one app's on one team or chat path ("1 per app and
+// team", "1 per app and chat" in Microsoft's limits).
+func teamResourceQuotas(p *identity.Principal, t resource.Target, q resource.Quotas) []resource.Quota {
+	out := []resource.Quota{{
 		Query:   store.SubscriptionQuery{Tenant: p.TenantID, ResourceTypes: teamsResourceTypes()},
 		Limit:   q.TeamsPerTenant,
 		Message: "The limit of %d Teams subscriptions per organization has been reached.",
 	}}
+	switch t.Variant {
+	case VariantTeam, VariantTeamChannels, VariantTeamMembers, VariantTeamChannelMembers, VariantChatItself, VariantChatMembers:
+		out = append(out, resource.Quota{
+			Query:   store.SubscriptionQuery{Tenant: p.TenantID, AppID: p.AppID, Topic: t.Topic},
+			Limit:   q.TeamsPerAppTarget,
+			Message: "The limit of %d subscriptions per application per team or chat has been reached.",
+		})
+	}
+	return out
 }
