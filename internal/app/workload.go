@@ -45,7 +45,10 @@ func builtin() []part {
 		{callrecords.Resources, func(d Deps, _ Config) (any, error) { return callrecords.New(d.Store, d.Identity), nil }},
 		{communications.Resources, func(d Deps, _ Config) (any, error) { return communications.New(d.Store, d.Identity), nil }},
 		{conversations.Resources, func(d Deps, _ Config) (any, error) { return conversations.New(d.Store, d.Identity), nil }},
-		{directory.Resources, func(d Deps, _ Config) (any, error) { return directory.New(d.Store, d.Identity), nil }},
+		// A deleted group takes its team with it.
+		{directory.Resources, func(d Deps, _ Config) (any, error) {
+			return directory.NewWithGroupHook(d.Store, d.Identity, teams.DeleteTeamOf), nil
+		}},
 		// files resolves site document libraries through a sites value of its own
 		// (it holds nothing but a cache of which tenants' root sites are stored).
 		{files.Resources, func(d Deps, cfg Config) (any, error) {

@@ -78,7 +78,7 @@ func setup(t *testing.T, cfg delivery.Config) *harness {
 		}
 		svc.Routes(g)
 		h.Subs = svc
-		directory.New(env.Store, env.Identity).Routes(g)
+		directory.NewWithGroupHook(env.Store, env.Identity, teams.DeleteTeamOf).Routes(g)
 		outlook.New(env.Store).Routes(g)
 		sw := sites.New(env.Store, env.Identity)
 		sw.Routes(g)

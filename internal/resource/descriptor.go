@@ -223,6 +223,10 @@ type Sample struct {
 	// a chat message posted in a channel); "" for the type's plain samples.
 	Name       string
 	ChangeType string
+	// Fresh names placeholders (without braces) a tool must fill with an object it
+	// makes anew for each change, because the change cannot be made twice on one
+	// object: a new user to add to a team, a new group to make a team of.
+	Fresh []string
 	Requests   []Request
 	// Permission is a permission that lets the caller make the change ("" for admin
 	// changes): an application permission, or a delegated one when Delegated is set.

@@ -29,6 +29,9 @@ type Quotas struct {
 	// TeamsPerTenant caps Teams subscriptions of one organization, every kind
 	// together (default 10000).
 	TeamsPerTenant int
+	// TeamsPerAppTarget caps one app's subscriptions on one team's (or chat's)
+	// team, channel, chat or member path (default 1).
+	TeamsPerAppTarget int
 }
 
 // WithDefaults fills zero fields with their defaults.
@@ -41,5 +44,6 @@ func (q Quotas) WithDefaults() Quotas {
 	q.ChatMessagesPerAppTarget = cmp.Or(q.ChatMessagesPerAppTarget, 1)
 	q.ChatMessagesPerUser = cmp.Or(q.ChatMessagesPerUser, 10)
 	q.TeamsPerTenant = cmp.Or(q.TeamsPerTenant, 10000)
+	q.TeamsPerAppTarget = cmp.Or(q.TeamsPerAppTarget, 1)
 	return q
 }

@@ -53,6 +53,23 @@ var todaysPermissions = []permissionRow{
 	{"callRecording", "tenant", "OnlineMeetingRecording.Read.All", "-", "-"},
 	{"callRecording", "meeting", "OnlineMeetingRecording.Read.Chat, OnlineMeetingRecording.Read.All", "-", "-"},
 	{"callRecording", "user", "OnlineMeetingRecording.Read.All", "-", "-"},
+	// "Get change notifications for teams and channels", "… for chats", "… for
+	// membership changes in teams and channels", "… for chat membership".
+	{"team", "allTeams", "Team.ReadBasic.All, TeamSettings.Read.All, TeamSettings.ReadWrite.All", "-", "-"},
+	{"team", "team", "TeamSettings.Read.Group, TeamSettings.ReadWrite.Group, Team.ReadBasic.All, TeamSettings.Read.All, TeamSettings.ReadWrite.All",
+		"Team.ReadBasic.All, TeamSettings.Read.All, TeamSettings.ReadWrite.All", "-"},
+	{"channel", "allTeamChannels", "Channel.ReadBasic.All, ChannelSettings.Read.All, ChannelSettings.ReadWrite.All", "-", "-"},
+	{"channel", "teamChannels", "ChannelSettings.Read.Group, ChannelSettings.ReadWrite.Group, Channel.ReadBasic.All, ChannelSettings.Read.All, ChannelSettings.ReadWrite.All",
+		"Channel.ReadBasic.All, ChannelSettings.Read.All, ChannelSettings.ReadWrite.All", "-"},
+	{"chat", "allChatsList", "Chat.ReadBasic.All, Chat.Read.All, Chat.ReadWrite.All", "-", "-"},
+	{"chat", "oneChat", "ChatSettings.Read.Chat, ChatSettings.ReadWrite.Chat, Chat.Manage.Chat, Chat.ReadBasic.All, Chat.Read.All, Chat.ReadWrite.All",
+		"Chat.ReadBasic, Chat.Read, Chat.ReadWrite", "-"},
+	{"conversationMember", "allTeamMembers", "TeamMember.Read.All, TeamMember.ReadWrite.All", "-", "-"},
+	{"conversationMember", "teamMembers", "TeamMember.Read.Group, TeamMember.Read.All, TeamMember.ReadWrite.All", "TeamMember.Read.All, TeamMember.ReadWrite.All", "-"},
+	{"conversationMember", "teamChannelMembers", "ChannelMember.Read.All", "ChannelMember.Read.All", "-"},
+	{"conversationMember", "allChatMembers", "ChatMember.Read.All, ChatMember.ReadWrite.All, Chat.ReadBasic.All, Chat.Read.All, Chat.ReadWrite.All", "-", "-"},
+	{"conversationMember", "chatMembers", "ChatMember.Read.Chat, Chat.Manage.Chat, ChatMember.Read.All, ChatMember.ReadWrite.All, Chat.ReadBasic.All, Chat.Read.All, Chat.ReadWrite.All",
+		"ChatMember.Read, ChatMember.ReadWrite, Chat.ReadBasic, Chat.Read, Chat.ReadWrite", "-"},
 }
 
 // TestPermissionRows compares every descriptor's permission table with

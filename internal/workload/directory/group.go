@@ -283,5 +283,5 @@ func (w *Workload) updateGroup(c *httpapi.Ctx) error {
 }
 
 func (w *Workload) deleteGroup(c *httpapi.Ctx) error {
-	return w.deleteOne(c, writeGroups, resolveGroup, "group", groupWriter)
+	return w.deleteOne(c, writeGroups, resolveGroup, "group", groupWriter, w.groupDeleted)
 }

@@ -56,7 +56,7 @@ type guard func(ctx context.Context, tx store.Tx, p *identity.Principal, o store
 
 // deleteOne moves the object param names to the recycle bin, after the permission
 // check, guard and If-Match.
-func (w *Workload) deleteOne(c *httpapi.Ctx, need []string, find finder, param string, may guard) error {
+func (w *Workload) deleteOne(c *httpapi.Ctx, need []string, find finder, param string, may guard, then ...GroupHook) error {
 	p := c.Principal
 	if err := inDirectory(p, need); err != nil {
 		return err
@@ -74,7 +74,17 @@ func (w *Workload) deleteOne(c *httpapi.Ctx, need []string, find finder, param s
 		if err := checkIfMatch(c, o); err != nil {
 			return err
 		}
-		return softDelete(ctx, tx, o, c.Now)
+		if err := softDelete(ctx, tx, o, c.Now); err != nil {
+			return err
+		}
+		for _, h := range then {
+			if h != nil {
+				if err := h(ctx, tx, o.Tenant, o.ID, c.Now); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return err

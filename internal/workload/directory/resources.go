@@ -96,6 +96,10 @@ func Resources() []resource.Descriptor {
 		},
 		Samples: []resource.Sample{
 			{ChangeType: store.Updated, Requests: []resource.Request{resource.Req("PATCH", "groups/{group}", `{"description":"Changed {unique}"}`)}, Permission: "Group.ReadWrite.All"},
+			// A member added: the group is updated (members@delta); a new user each
+			// time, since one user joins a group once.
+			{Name: "member", ChangeType: store.Updated, Requests: []resource.Request{resource.Req("POST", "groups/{group}/members/$ref",
+				`{"@odata.id":"https://graph.microsoft.com/v1.0/directoryObjects/{user}"}`)}, Permission: "GroupMember.ReadWrite.All", Fresh: []string{"user"}},
 			{ChangeType: store.Deleted, Requests: []resource.Request{resource.Req("DELETE", "groups/{group}", ""), resource.Req("DELETE", "directory/deletedItems/{group}", "")}, Permission: "Group.ReadWrite.All"},
 		},
 	}}

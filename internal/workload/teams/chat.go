@@ -186,6 +186,9 @@ func (w *Workload) createChat(c *httpapi.Ctx) error {
 		if err := tx.InsertObject(ctx, &store.Object{Tenant: p.TenantID, Kind: KindChat, ID: id, Data: data, Created: c.Now, Updated: c.Now}); err != nil {
 			return err
 		}
+		if err := chatChange(p.TenantID, id, store.Created, nil, chat).record(ctx, tx, c.Now); err != nil {
+			return err
+		}
 		for _, uid := range ids {
 			doc := docs[uid]
 			mdoc := map[string]any{
@@ -197,6 +200,9 @@ func (w *Workload) createChat(c *httpapi.Ctx) error {
 			}
 			data, _ := json.Marshal(mdoc)
 			if err := tx.InsertObject(ctx, &store.Object{Tenant: p.TenantID, Kind: KindChatMember, ID: chatMemberID(id, uid), Owner: id, Parent: uid, Data: data, Created: c.Now, Updated: c.Now}); err != nil {
+				return err
+			}
+			if err := chatMemberChange(p.TenantID, id, rest.Str(mdoc["id"]), store.Created, nil, mdoc).record(ctx, tx, c.Now); err != nil {
 				return err
 			}
 		}

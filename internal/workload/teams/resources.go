@@ -25,12 +25,13 @@ const (
 	VariantUserChats   = "userChats"   // /users/{id}/chats/getAllMessages
 )
 
-// Resources describes the subscribable Teams messages, after "Get change
+// Resources describes the subscribable Teams resources: messages, after "Get change
 // notifications for messages in Teams channels and chats": tenant-wide paths for
 // applications, a team's channels and a user's chats also for that signed-in user,
-// with resource data allowed.
+// with resource data allowed; then teams, channels, chats and members
+// (teamResources).
 func Resources() []resource.Descriptor {
-	return []resource.Descriptor{{
+	return append([]resource.Descriptor{{
 		Type:        ChatMessageResource,
 		Workload:    "Microsoft Teams",
 		Kinds:       []string{KindChannelMessage, KindChatMessage},
@@ -78,16 +79,8 @@ func Resources() []resource.Descriptor {
 		},
 		Quotas: teamsQuotas,
 		// A deleted team takes its channels' subscriptions with it, a deleted chat its
-		// messages' subscriptions.
-		RemovedWith: func(kind, id string) []string {
-			switch kind {
-			case KindTeam:
-				return []string{"teams/" + id}
-			case KindChat:
-				return []string{"chats/" + id}
-			}
-			return nil
-		},
+		// messages' subscriptions (removedWithTeamOrChat).
+		RemovedWith: removedWithTeamOrChat,
 		Samples: []resource.Sample{
 			{ChangeType: store.Created, Requests: []resource.Request{resource.Req("POST", "chats/{chat}/messages", `{"body":{"content":"Hello"}}`)}, Permission: "Chat.ReadWrite.All"},
 			{ChangeType: store.Updated, Requests: []resource.Request{resource.Req("PATCH", "chats/{chat}/messages/{id}", `{"body":{"content":"Changed"}}`)}, Permission: "Chat.ReadWrite", Delegated: true},
@@ -96,7 +89,7 @@ func Resources() []resource.Descriptor {
 			// Soft deletion is recorded as an update; "deleted" reaches a subscription
 			// whose $filter the message stops matching, so no request has it as such.
 		},
-	}}
+	}}, teamResources()...)
 }
 
 // canReadTeam is the read rule of a channel's messages: a signed-in user must be a
@@ -132,7 +125,7 @@ func canReadChat(ctx context.Context, tx store.Tx, p *identity.Principal, ids []
 // app's subscriptions on one channel or chat, or anyone's on one user's chats.
 func teamsQuotas(p *identity.Principal, t resource.Target, q resource.Quotas) []resource.Quota {
 	out := []resource.Quota{{
-		Query:   store.SubscriptionQuery{Tenant: p.TenantID, ResourceTypes: []string{ChatMessageResource}},
+		Query:   store.SubscriptionQuery{Tenant: p.TenantID, ResourceTypes: teamsResourceTypes()},
 		Limit:   q.TeamsPerTenant,
 		Message: "The limit of %d Teams subscriptions per organization has been reached.",
 	}}

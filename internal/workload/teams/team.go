@@ -142,6 +142,9 @@ func (w *Workload) createTeam(ctx context.Context, tx store.Tx, p *identity.Prin
 	if err != nil {
 		return nil, err
 	}
+	if err := teamChange(p.TenantID, gid, store.Created, nil, team).record(ctx, tx, now); err != nil {
+		return nil, err
+	}
 	if _, err := w.insertChannel(ctx, tx, p.TenantID, gid, general, "General", "", now); err != nil {
 		return nil, err
 	}
@@ -351,7 +354,10 @@ func (w *Workload) insertChannel(ctx context.Context, tx store.Tx, tenant, team,
 		"isArchived":          false,
 	}
 	data, _ := json.Marshal(ch)
-	return ch, tx.InsertObject(ctx, &store.Object{Tenant: tenant, Kind: KindChannel, ID: id, Owner: team, Data: data, Created: now, Updated: now})
+	if err := tx.InsertObject(ctx, &store.Object{Tenant: tenant, Kind: KindChannel, ID: id, Owner: team, Data: data, Created: now, Updated: now}); err != nil {
+		return nil, err
+	}
+	return ch, channelChange(tenant, team, id, store.Created, nil, ch).record(ctx, tx, now)
 }
 
 func nilIfEmpty(s string) any {

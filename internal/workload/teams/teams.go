@@ -1,6 +1,6 @@
 // Package teams is the Microsoft Teams workload: teams (made from Microsoft 365
-// groups), channels, channel messages and their replies, chats with their members, chat
-// messages, and the channel messages delta query.
+// groups) with their members, channels, channel messages and their replies, chats with
+// their members, chat messages, and the channel messages delta query.
 //
 // Messages are chatMessage documents stored exactly as GET serves them (less the
 // @odata.context), because the After document of a message change is what rich
@@ -18,8 +18,17 @@
 // a message out of its subscription's $filter (the matcher derives that from the
 // before and after documents), as Graph reports a message that stops matching.
 //
-// Teams, channels and chats carry no change records: graphhook's resource table lists no subscriptions
-// on them.
+// Teams, channels, chats and their members (conversationMember) have change records
+// too (notify.go), each carrying the resource as GET serves it for rich notifications:
+//   - team T: kind "team", topics teams and teams/T;
+//   - channel C of team T: kind "channel", topics teams/getAllChannels and teams/T/channels;
+//   - chat C: kind "chat", topics chats and chats/C;
+//   - member of team T: kind "teamMember", topics teams/getAllMembers and teams/T/members
+//     (a team's roster is its group's membership, written through the directory);
+//   - member of chat C: kind "chatMember", topics chats/getAllMembers and chats/C/members.
+//
+// Deleting a chat removes the subscriptions under chats/C, and purging a team's group
+// those under teams/T, with subscriptionRemoved lifecycle notifications.
 package teams
 
 import (
@@ -108,6 +117,7 @@ func (w *Workload) Routes(r *httpapi.Router) {
 	// Graph documents chat message softDelete under the user.
 	r.Handle("POST", "users/{user}/chats/{chat}/messages/{id}/softDelete", w.softDeleteChatMessage(true))
 	r.Handle("POST", "users/{user}/chats/{chat}/messages/{id}/undoSoftDelete", w.softDeleteChatMessage(false))
+	w.changeRoutes(r)
 }
 
 // noPersonal refuses personal Microsoft accounts, which have no Teams.

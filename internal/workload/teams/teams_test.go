@@ -20,7 +20,7 @@ func setup(t *testing.T) *testserver.Env {
 	t.Helper()
 	return testserver.New(t, func(e *testserver.Env) {
 		teams.New(e.Store, e.Identity).Routes(e.HTTP.Graph())
-		directory.New(e.Store, e.Identity).Routes(e.HTTP.Graph())
+		directory.NewWithGroupHook(e.Store, e.Identity, teams.DeleteTeamOf).Routes(e.HTTP.Graph())
 	})
 }
 
