@@ -62,3 +62,35 @@ func TestBearerTimeAndAppRules(t *testing.T) {
 		}
 	}
 }
+
+// TestBearerCheckedAgainAfterClockMoves: a token accepted once (its signature then
+// remembered) is refused as expired once the server clock has moved past its exp,
+// and a token whose signature is altered is refused even after the original was
+// accepted.
+func TestBearerCheckedAgainAfterClockMoves(t *testing.T) {
+	t.Parallel()
+	env := testserver.New(t)
+	now := env.Clock.Now()
+	tok, err := env.Identity.Sign(jwt.MapClaims{"aud": "https://graph.microsoft.com", "iss": "https://sts.windows.net/" + testserver.Tenant + "/",
+		"ver": "1.0", "tid": testserver.Tenant, "appid": testserver.AppID, "idtyp": "app", "oid": "x", "roles": []string{"User.Read.All"},
+		"iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(time.Hour).Unix()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := env.Identity.Authenticate(context.Background(), "Bearer "+tok); err != nil {
+			t.Fatalf("Authenticate(fresh token) = %v", err)
+		}
+	}
+	forged := tok[:len(tok)-4] + "AAAA"
+	if forged == tok {
+		forged = tok[:len(tok)-4] + "BBBB"
+	}
+	if _, err := env.Identity.Authenticate(context.Background(), "Bearer "+forged); err == nil || err.Error() != "Invalid signature." {
+		t.Errorf("Authenticate(altered signature) = %v, want Invalid signature.", err)
+	}
+	env.Clock.Advance(2 * time.Hour)
+	if _, err := env.Identity.Authenticate(context.Background(), "Bearer "+tok); err == nil || err.Error() != "Lifetime validation failed, the token is expired." {
+		t.Errorf("Authenticate after the clock passed exp = %v, want expired", err)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -270,6 +271,60 @@ const MaxAccessTokenLifetime = 24 * time.Hour
 // parse verifies a token's signature and time claims: exp must be there and not
 // past, nbf and iat not in the future, each with ClockSkew.
 func (s *Service) parse(raw string) (jwt.MapClaims, error) {
+	if claims, ok := s.verified.get(raw); ok {
+		// The signature was good before; the times are checked again, against the
+		// clock as it is now.
+		v := jwt.NewValidator(jwt.WithTimeFunc(s.cfg.Clock.Now), jwt.WithLeeway(ClockSkew), jwt.WithExpirationRequired(), jwt.WithIssuedAt())
+		if err := v.Validate(claims); err != nil {
+			s.verified.drop(raw)
+			return nil, err
+		}
+		return claims, nil
+	}
+	claims, err := s.parseSigned(raw)
+	if err == nil {
+		s.verified.put(raw, claims)
+	}
+	return claims, err
+}
+
+// verifiedTokens are tokens whose RS256 signature parse checked, with their claims:
+// an app sends one token on every request for an hour, and the signature check is
+// the costliest part of a request's authentication. Bounded; a full cache starts
+// over (tokens are checked again on their next use).
+type verifiedTokens struct {
+	mu sync.Mutex
+	m  map[string]jwt.MapClaims
+}
+
+// maxVerified bounds the cache: more distinct live tokens than this only cost their
+// signature checks again.
+const maxVerified = 4096
+
+func (v *verifiedTokens) get(raw string) (jwt.MapClaims, bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	c, ok := v.m[raw]
+	return c, ok
+}
+
+func (v *verifiedTokens) put(raw string, c jwt.MapClaims) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.m == nil || len(v.m) >= maxVerified {
+		v.m = make(map[string]jwt.MapClaims)
+	}
+	v.m[raw] = c
+}
+
+func (v *verifiedTokens) drop(raw string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	delete(v.m, raw)
+}
+
+// parseSigned checks raw's signature with the service's keys and its times.
+func (s *Service) parseSigned(raw string) (jwt.MapClaims, error) {
 	claims := jwt.MapClaims{}
 	_, err := jwt.ParseWithClaims(raw, claims, func(t *jwt.Token) (any, error) {
 		kid, _ := t.Header["kid"].(string)

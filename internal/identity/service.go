@@ -54,6 +54,9 @@ type Service struct {
 	mu      sync.RWMutex
 	tenants map[string]Tenant // by lower-case id and lower-case domain
 	appIDs  map[string]bool   // registered apps' lower-case client ids
+
+	// verified remembers tokens whose signature was checked (see parse).
+	verified verifiedTokens
 }
 
 // Tenant is a tenant as identity knows it.
