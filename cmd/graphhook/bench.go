@@ -19,7 +19,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var cfg bench.Config
 	var asJSON bool
 	var cpuProfile string
-	fs.StringVar(&cfg.Scenario, "scenario", "single", "single (one subscription per URL, one notification per POST), batched (many subscriptions, one URL), fanout (one change to 1,000 subscriptions), slow-endpoint (one endpoint answers in 2.5 s), memory (RSS with --subs active subscriptions), "+
+	fs.StringVar(&cfg.Scenario, "scenario", "single", "single (one subscription, made through the API, on one URL; notifications waiting for it share a POST, as Graph's do), batched (many subscriptions, one URL), fanout (one change to 1,000 subscriptions), slow-endpoint (one endpoint answers in 2.5 s), memory (RSS with --subs active subscriptions), "+
 		"rich (chat messages posted through the Teams API to --subs includeResourceData subscriptions on one chat, one URL each, "+
 		"encrypted for an RSA-2048 certificate; the receiver checks the validation token and dataSignature and decrypts every notification), "+
 		"mixed (reads and writes together, one in five a write, at --rate requests per second (default 1000) against large collections: --messages in one mailbox, --users, --items in one drive; reports read and write p50/p99 and RSS)")

@@ -72,7 +72,7 @@ func TestRunStartsItsOwnServer(t *testing.T) {
 		scenario string
 		want     delivery.Config
 	}{
-		{"single", delivery.Config{BatchSize: 1, PerURL: 8, PushBack: delivery.DefaultPushBack}},
+		{"single", delivery.Config{BatchSize: 100, PerURL: 8, PushBack: delivery.DefaultPushBack}},
 		{"batched", delivery.Config{BatchSize: 100, PerURL: 8, PushBack: delivery.DefaultPushBack}},
 		{"rich", delivery.Config{BatchSize: 100, PerURL: 8, PushBack: delivery.DefaultPushBack}},
 	} {
