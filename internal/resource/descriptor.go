@@ -226,8 +226,8 @@ type Sample struct {
 	// Fresh names placeholders (without braces) a tool must fill with an object it
 	// makes anew for each change, because the change cannot be made twice on one
 	// object: a new user to add to a team, a new group to make a team of.
-	Fresh []string
-	Requests   []Request
+	Fresh    []string
+	Requests []Request
 	// Permission is a permission that lets the caller make the change ("" for admin
 	// changes): an application permission, or a delegated one when Delegated is set.
 	Permission string
