@@ -69,7 +69,8 @@ func startBenchServer(ctx context.Context, dc delivery.Config) (*bench.Server, f
 	if err != nil {
 		return nil, nil, err
 	}
-	m := app.New(app.Config{Addr: "127.0.0.1:0", Data: dir, LogLevel: "error", Delivery: dc}, io.Discard, io.Discard)
+	// As serve runs by default: logs at info (written nowhere), writes capped.
+	m := app.New(app.Config{Addr: "127.0.0.1:0", Data: dir, LogLevel: "info", Delivery: dc, MaxPendingWrites: app.DefaultMaxPendingWrites}, io.Discard, io.Discard)
 	if err := m.Run(ctx); err != nil {
 		m.Close()
 		os.RemoveAll(dir)

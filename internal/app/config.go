@@ -17,6 +17,12 @@ import (
 
 // Config is everything a server can be told. `graphhook serve` fills it from its
 // flags; tests and `graphhook bench` fill it directly. The error texts name the
+
+// DefaultMaxPendingWrites is serve's cap on Graph API writes in flight: enough to keep
+// the store's writer busy (it commits them together), few enough that a write taken
+// waits tens of milliseconds, not seconds, behind the others.
+const DefaultMaxPendingWrites = 64
+
 // flags, since that is how an operator sets these.
 type Config struct {
 	// Addr is the listen address (default 127.0.0.1:8787; port 0 picks a free one).
@@ -56,6 +62,12 @@ type Config struct {
 	// rows a dead node left in flight are rescued once it has not beaten for this
 	// long.
 	LeaseTTL time.Duration
+
+	// MaxPendingWrites caps the Graph API writes in flight (serve's default is
+	// DefaultMaxPendingWrites); past it a write is
+	// answered 429 with Retry-After at once instead of queueing for the store
+	// (0: no cap). serve's --max-pending-writes.
+	MaxPendingWrites int
 
 	// Delivery configures the delivery pipeline; zero fields take Graph's numbers.
 	// Run sets RescueOnStart (on the embedded store this process is the only

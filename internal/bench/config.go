@@ -69,6 +69,11 @@ func defaultSubs(scenario, target string) int {
 // fillDefaults sets what the user left at zero.
 func (c *Config) fillDefaults() {
 	c.Subs = cmp.Or(c.Subs, defaultSubs(c.Scenario, c.Target))
+	if c.Scenario == "mixed" && c.Clients == 0 {
+		// Requests go out on schedule; enough workers that a slow one does not hold
+		// the offered rate back.
+		c.Clients = 64
+	}
 	c.Clients = cmp.Or(c.Clients, 2*runtime.NumCPU())
 	if c.Scenario == "mixed" {
 		c.Messages = cmp.Or(c.Messages, defaultMixedMessages)

@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -52,6 +53,11 @@ type Config struct {
 	Registry *prometheus.Registry
 	// Clock tells request time (default the system clock).
 	Clock clock.Clock
+	// MaxPendingWrites caps the Graph API writes (POST, PUT, PATCH, DELETE) in
+	// flight: one more is answered 429 with Retry-After at once, as Graph throttles,
+	// instead of waiting in the store's queue behind the others, so that the
+	// latency of the writes taken stays bounded at any offered load (0: no cap).
+	MaxPendingWrites int
 }
 
 // Server is the HTTP front of graphhook.
@@ -61,6 +67,7 @@ type Server struct {
 	adminAPI *Router
 	log      *slog.Logger
 	throttle Throttle
+	writes   atomic.Int64 // Graph API writes in flight
 
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
@@ -224,6 +231,15 @@ func (s *Server) serveGraph(c *Ctx, rest string) string {
 		return ""
 	}
 	c.Principal = p
+	if s.isWrite(c, segs) {
+		n := s.writes.Add(1)
+		defer s.writes.Add(-1)
+		if limit := s.cfg.MaxPendingWrites; limit > 0 && n > int64(limit) {
+			s.writeError(c, graph.Errorf(http.StatusTooManyRequests, graph.CodeTooManyRequests,
+				"Too many requests: more than %d writes are in progress. Please try again later.", limit).WithHeader("Retry-After", "1"))
+			return ""
+		}
+	}
 	if retry, ok := s.throttled(c, segs); ok {
 		s.writeError(c, graph.Errorf(http.StatusTooManyRequests, graph.CodeTooManyRequests,
 			"Too many requests: change notifications are being delivered more slowly than changes arrive. Please try again later.").
@@ -371,12 +387,19 @@ type Throttle func(ctx context.Context) (retryAfter time.Duration, throttled boo
 // Set once, before serving.
 func (s *Server) SetThrottle(t Throttle) { s.throttle = t }
 
+// isWrite tells a request that changes resources: any method but GET, HEAD and
+// OPTIONS, outside /subscriptions (which makes nothing to deliver).
+func (s *Server) isWrite(c *Ctx, segs []string) bool {
+	switch c.R.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return false
+	}
+	return len(segs) == 0 || !strings.EqualFold(segs[0], "subscriptions")
+}
+
 // throttled asks the throttle about a write request on segs.
 func (s *Server) throttled(c *Ctx, segs []string) (time.Duration, bool) {
-	if s.throttle == nil || c.R.Method == http.MethodGet || c.R.Method == http.MethodHead || c.R.Method == http.MethodOptions {
-		return 0, false
-	}
-	if len(segs) > 0 && strings.EqualFold(segs[0], "subscriptions") {
+	if s.throttle == nil || !s.isWrite(c, segs) {
 		return 0, false
 	}
 	return s.throttle(c.R.Context())
