@@ -99,9 +99,14 @@ func setCookie(w http.ResponseWriter, r *http.Request, value string, maxAge int)
 // same site: a page served by any local program could otherwise use the session. The
 // browser's Sec-Fetch-Site and Origin headers name the requesting page; a request
 // without either (curl, an old browser's GET) is not a browser's cross-origin one.
+//
+// Sec-Fetch-Site decides where the browser sends it; Origin is checked only without
+// it (a "null" origin, sent from privacy-sensitive contexts, is refused).
 func crossSite(r *http.Request) bool {
 	switch r.Header.Get("Sec-Fetch-Site") {
-	case "", "same-origin", "none":
+	case "same-origin", "none":
+		return false
+	case "":
 	default:
 		return true
 	}

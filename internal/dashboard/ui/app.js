@@ -70,6 +70,13 @@ function enc(s) { return encodeURIComponent(s); }
 // ---- tenants, apps and users
 
 let tenants = [];
+const usersByTenant = new Map();
+
+function fillTriggerUsers() {
+  const users = usersByTenant.get(document.getElementById("trigger-tenant").value) || [];
+  document.getElementById("trigger-user").replaceChildren(el("option", { value: "" }, "trigger's choice"),
+    ...users.map(u => el("option", { value: u.id }, u.userPrincipalName)));
+}
 
 async function loadTenants() {
   const data = await api("GET", "tenants");
@@ -80,6 +87,8 @@ async function loadTenants() {
   sel.replaceChildren(...tenants.map(t => el("option", { value: t.id }, t.displayName + " (" + t.domain + ")")));
   for (const t of tenants) {
     const [apps, users] = await Promise.all([api("GET", "tenants/" + enc(t.id) + "/apps"), api("GET", "tenants/" + enc(t.id) + "/users")]);
+    usersByTenant.set(t.id, users.value);
+    fillTriggerUsers();
     list.append(el("h3", {}, t.displayName + " · " + t.domain + " · ", el("code", {}, t.id)));
     list.append(el("table", { class: "apps" },
       el("thead", {}, el("tr", {}, el("th", {}, "app"), el("th", {}, "client id"), el("th", {}, "client secret"), el("th", {}, "permissions"), el("th", {}, "token command"))),
@@ -192,6 +201,8 @@ async function loadTrigger() {
       const body = { type: t.type, changeType: ct };
       const tenant = document.getElementById("trigger-tenant").value;
       if (tenant) body.tenantId = tenant;
+      const user = document.getElementById("trigger-user").value;
+      if (user) body.userId = user;
       const r = await api("POST", "trigger", body);
       document.getElementById("trigger-result").textContent = JSON.stringify(r, null, 2);
       await loadDeliveries();
@@ -258,6 +269,7 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   document.getElementById("delivery-filter").addEventListener("input", () => loadDeliveries().catch(e => status(e.message, true)));
   document.getElementById("delivery-filter").addEventListener("submit", ev => ev.preventDefault());
+  document.getElementById("trigger-tenant").addEventListener("change", fillTriggerUsers);
   document.getElementById("subscriptions-refresh").addEventListener("click", () => act("refresh", loadSubscriptions));
 
   for (const load of [loadTenants, loadTrigger, loadFaults]) {
