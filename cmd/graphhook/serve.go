@@ -26,6 +26,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.AdminKey, "admin-key", "", "key for the admin API under /_graphhook/ (dev: generated and printed when empty)")
 	fs.StringVar(&cfg.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.DurationVar(&cfg.LeaseTTL, "lease-ttl", leader.DefaultTTL, "with --database: how long a node leads the sweepers without renewing (another node takes over after it), and how long a node's heartbeat lasts (the notifications a dead node had in flight are rescued after it)")
+	fs.DurationVar(&cfg.Delivery.Retention, "delivery-log-retention", 24*time.Hour, "how long delivered and discarded notifications, their payloads and attempts stay in the delivery log (admin API /_graphhook/deliveries)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

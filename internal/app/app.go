@@ -288,6 +288,9 @@ func (m *Main) wire() error {
 		return err
 	}
 	m.Subscriptions.Routes(m.HTTP.Graph())
+	deliveries := &admin.Deliveries{Pipeline: m.Delivery, Store: m.Store, Identity: m.Identity, Clock: m.Clock,
+		Expire: m.Subscriptions.ExpireNow}
+	deliveries.Routes(m.HTTP.Admin())
 
 	if m.Leader != nil {
 		// Before the dispatcher: the first beat covers the node's first claims.

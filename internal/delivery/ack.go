@@ -18,6 +18,7 @@ type ack struct {
 	missed     []store.Subscription // whose notifications expired
 	discard    []int64              // could not be rendered
 	discardErr string
+	attempts   []store.Attempt // one per row tried, for the delivery log
 }
 
 type retryAt struct {
@@ -60,10 +61,19 @@ func (p *Pipeline) acker(acks chan *ack) {
 func (p *Pipeline) writeAcks(ctx context.Context, acks []*ack) error {
 	now := p.clock.Now()
 	var delivered []int64
+	var attempts []store.Attempt
 	for _, a := range acks {
 		delivered = append(delivered, a.delivered...)
+		attempts = append(attempts, a.attempts...)
 	}
 	err := p.st.Update(ctx, func(tx store.Tx) error {
+		// The delivery log's attempts ride in the outcomes' transaction: no commit
+		// of their own on the dispatch path.
+		if len(attempts) > 0 {
+			if err := tx.RecordAttempts(ctx, attempts); err != nil {
+				return err
+			}
+		}
 		if len(delivered) > 0 {
 			if _, err := tx.MarkDelivered(ctx, delivered, now); err != nil {
 				return err

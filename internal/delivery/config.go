@@ -47,7 +47,9 @@ type Config struct {
 	// RescueOnStart makes the rescuer take back, at start, every row left running by
 	// an earlier process (default false; set it when this is the only node).
 	RescueOnStart bool
-	// Retention is how long delivered and discarded rows are kept (default 1h).
+	// Retention is how long delivered and discarded rows, with their payloads and
+	// attempts, stay in the delivery log (default 24h; serve's
+	// --delivery-log-retention).
 	Retention time.Duration
 	// RetentionInterval is how often retention runs (default 1m).
 	RetentionInterval time.Duration
@@ -119,7 +121,7 @@ func (c Config) withDefaults() Config {
 			c.RescueInterval = min(c.RescueInterval, c.heartbeatEvery())
 		}
 	}
-	c.Retention = cmp.Or(c.Retention, time.Hour)
+	c.Retention = cmp.Or(c.Retention, 24*time.Hour)
 	c.RetentionInterval = cmp.Or(c.RetentionInterval, time.Minute)
 	c.HoldRecheck = cmp.Or(c.HoldRecheck, time.Minute)
 	c.ReminderLead = cmp.Or(c.ReminderLead, 15*time.Minute)

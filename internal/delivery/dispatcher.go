@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -58,6 +59,9 @@ func (p *Pipeline) stopDispatch() {
 func (p *Pipeline) pass(ctx context.Context) (service.Result, error) {
 	var due []store.DueURL
 	err := p.st.View(ctx, func(tx store.Tx) error {
+		if err := p.refreshFaults(ctx, tx); err != nil {
+			return err
+		}
 		var err error
 		due, err = tx.DueURLs(ctx, 0)
 		return err
@@ -344,7 +348,9 @@ func (p *Pipeline) enqueueMissed(ctx context.Context, tx store.Tx, subs map[stri
 	return tx.Enqueue(ctx, rows)
 }
 
-// send POSTs one batch and hands the outcome to the acker.
+// send POSTs one batch and hands the outcome, with one attempt per row for the
+// delivery log, to the acker. A fault injected for the URL stands in for the POST
+// (status, timeout) or delays it (slow).
 func (p *Pipeline) send(ctx context.Context, ep *endpoint, b *batch) {
 	body, bad := p.body(b)
 	a := &ack{url: ep.url}
@@ -363,22 +369,55 @@ func (p *Pipeline) send(ctx context.Context, ep *endpoint, b *batch) {
 			break
 		}
 	}
-	// A POST once begun runs to its own timeout even when the dispatcher stops: cut
-	// off, the endpoint may have taken it while the row stays in flight, and the
-	// rescuer would send it again. Stop waits for it and the acker records it.
-	status, ra, elapsed, err := p.post(context.WithoutCancel(ctx), p.clients.For(b.tls), ep.url, body, timeout)
-	now := p.clock.Now()
-	class := respOK
+	fault := p.takeFault(ctx, ep.url)
+	started := p.clock.Now()
+	var (
+		status  int
+		ra      time.Duration
+		elapsed time.Duration
+		err     error
+	)
 	switch {
-	case elapsed >= p.cfg.RetryTimeout:
-		class = respDropClass
-	case elapsed >= p.cfg.Timeout:
-		class = respSlow
+	case fault != nil && fault.Mode == store.FaultStatus:
+		status = fault.StatusCode
+	case fault != nil && fault.Mode == store.FaultTimeout:
+		err = context.DeadlineExceeded
+	default:
+		var delay time.Duration
+		if fault != nil {
+			delay = fault.Delay
+		}
+		// A POST once begun runs to its own timeout even when the dispatcher stops: cut
+		// off, the endpoint may have taken it while the row stays in flight, and the
+		// rescuer would send it again. Stop waits for it and the acker records it.
+		status, ra, elapsed, err = p.post(context.WithoutCancel(ctx), p.clients.For(b.tls), ep.url, body, timeout, attemptHeader(b.rows), delay)
 	}
-	if ctx.Err() == nil {
-		ep.health.observe(now, class)
+	injected := fault != nil
+	now := p.clock.Now()
+	if !injected || fault.Mode == store.FaultSlow {
+		class := respOK
+		switch {
+		case elapsed >= p.cfg.RetryTimeout:
+			class = respDropClass
+		case elapsed >= p.cfg.Timeout:
+			class = respSlow
+		}
+		if ctx.Err() == nil {
+			ep.health.observe(now, class)
+		}
 	}
 	ok := err == nil && status >= 200 && status < 300
+	reason := ""
+	if !ok {
+		reason = describeFailure(status, err, timeout)
+		if injected {
+			reason += " (injected)"
+		}
+	}
+	for _, n := range b.rows {
+		a.attempts = append(a.attempts, store.Attempt{NotificationID: n.ID, Number: n.Attempt, Started: started,
+			StatusCode: status, Latency: elapsed, Error: reason, Injected: injected})
+	}
 	if ok {
 		p.metrics.posts.WithLabelValues("success").Inc()
 		for _, n := range b.rows {
@@ -389,7 +428,6 @@ func (p *Pipeline) send(ctx context.Context, ep *endpoint, b *batch) {
 		return
 	}
 	p.metrics.posts.WithLabelValues("failure").Inc()
-	reason := describeFailure(status, err, timeout)
 	a.retryErr = reason
 	for i, n := range b.rows {
 		next := p.cfg.Retry.Next(now, n.Attempt)
@@ -405,8 +443,63 @@ func (p *Pipeline) send(ctx context.Context, ep *endpoint, b *batch) {
 		}
 		a.retry = append(a.retry, retryAt{id: n.ID, at: next})
 	}
-	p.log.Debug("delivery: POST failed", "url", ep.url, "notifications", len(b.rows), "reason", reason)
+	p.logFailure(ep.url, b.rows, a, status, reason)
 	p.acks <- a
+}
+
+// logFailure tells the operator, at info, about a failed POST: one line per
+// subscription in the batch, with its latest attempt and its earliest next retry
+// (or that it was given up).
+func (p *Pipeline) logFailure(url string, rows []store.Notification, a *ack, status int, reason string) {
+	next := make(map[int64]time.Time, len(a.retry))
+	for _, r := range a.retry {
+		next[r.id] = r.at
+	}
+	type sub struct {
+		attempt, count int
+		next           time.Time
+	}
+	var order []string
+	subs := map[string]*sub{}
+	for _, n := range rows {
+		s, ok := subs[n.SubscriptionID]
+		if !ok {
+			s = &sub{}
+			subs[n.SubscriptionID] = s
+			order = append(order, n.SubscriptionID)
+		}
+		s.count++
+		s.attempt = max(s.attempt, n.Attempt)
+		if at, ok := next[n.ID]; ok && (s.next.IsZero() || at.Before(s.next)) {
+			s.next = at
+		}
+	}
+	for _, id := range order {
+		s := subs[id]
+		retry := "none (given up)"
+		if !s.next.IsZero() {
+			retry = graph.FormatTime(s.next)
+		}
+		p.log.Info("delivery: POST failed", "subscription", id, "url", url, "attempt", s.attempt,
+			"status", status, "reason", reason, "notifications", s.count, "nextRetry", retry)
+	}
+}
+
+// AttemptHeader is the request header of graphhook's notification POSTs that
+// numbers each item's attempt, in item order, comma-separated ("1,3"): receivers
+// such as graphhook listen mark retries with it. Graph sends no such header, and
+// the body stays Graph's.
+const AttemptHeader = "X-Graphhook-Attempt"
+
+func attemptHeader(rows []store.Notification) string {
+	b := make([]byte, 0, len(rows)*2)
+	for i, n := range rows {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, int64(n.Attempt), 10)
+	}
+	return string(b)
 }
 
 func describeFailure(status int, err error, timeout time.Duration) string {
@@ -423,7 +516,7 @@ func describeFailure(status int, err error, timeout time.Duration) string {
 // post sends body with client and reports the status, Retry-After (on 429 and 503)
 // and the time it took. A response that does not arrive within timeout is a
 // failure, and so is a connection the strict profile refuses.
-func (p *Pipeline) post(ctx context.Context, client *http.Client, url string, body []byte, timeout time.Duration) (status int, ra time.Duration, elapsed time.Duration, err error) {
+func (p *Pipeline) post(ctx context.Context, client *http.Client, url string, body []byte, timeout time.Duration, attempts string, delay time.Duration) (status int, ra time.Duration, elapsed time.Duration, err error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
@@ -431,7 +524,19 @@ func (p *Pipeline) post(ctx context.Context, client *http.Client, url string, bo
 		return 0, 0, 0, err
 	}
 	req.Header["Content-Type"] = []string{"application/json; charset=utf-8"}
+	req.Header[AttemptHeader] = []string{attempts}
 	start := time.Now()
+	if delay > 0 {
+		// An injected slow answer: the endpoint's time counts from here, and the
+		// timeout covers the delay as it would a slow endpoint.
+		t := time.NewTimer(delay)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return 0, 0, time.Since(start), context.DeadlineExceeded
+		}
+	}
 	resp, err := client.Do(req)
 	if err != nil {
 		elapsed = time.Since(start)

@@ -66,6 +66,19 @@
 // (DiscardQueued, the subscriptions API's OnDelete); its running rows finish their
 // POST, and a later claim discards whatever is left of them.
 //
+// # The delivery log, replay and faults
+//
+// Delivered and discarded rows stay in the queue for Config.Retention: they are the
+// delivery log (log.go). The acker records one attempt per item tried in the
+// transaction of its outcomes, so the log adds no commit to the dispatch path. A
+// replay is a new row (ReplayOf set) rendered and encrypted at dispatch like any
+// other, so it carries the subscription's current certificate and fresh validation
+// tokens. Faults injected on the admin API's request (fault.go) live in the store
+// for every node; the dispatcher reads them at each pass and, for a URL that has
+// one, fails the POST without making it (status, timeout) or delays it (slow), and
+// records the attempt as injected. Each POST also carries X-Graphhook-Attempt, the
+// items' attempt numbers, which graphhook listen shows.
+//
 // # Endpoint health (per notification URL, Microsoft's "Receive change notifications through webhooks")
 //
 //	healthy ──(>10 % of responses slower than the timeout in a window)──▶ slow

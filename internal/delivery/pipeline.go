@@ -57,6 +57,7 @@ type Pipeline struct {
 	filters sync.Map // $filter text → *odata.Filter (nil when it does not parse)
 	subs    subCache
 	tokens  tokenCache
+	faults  faultCache
 
 	epMu      sync.Mutex
 	endpoints map[string]*endpoint
@@ -246,11 +247,19 @@ func (p *Pipeline) rescue(ctx context.Context) (service.Result, error) {
 	return service.Result{N: lapsed + stale}, nil
 }
 
-// prune deletes delivered and discarded rows older than Config.Retention, in
-// batches, and counts them.
+// prune deletes delivered and discarded rows (with their attempts) older than
+// Config.Retention, in batches, and the injected faults that are spent or expired,
+// and counts the rows.
 func (p *Pipeline) prune(ctx context.Context) (service.Result, error) {
-	before := p.clock.Now().Add(-p.cfg.Retention)
+	now := p.clock.Now()
+	before := now.Add(-p.cfg.Retention)
 	var res service.Result
+	if err := p.st.Update(ctx, func(tx store.Tx) error {
+		_, err := tx.PruneFaults(ctx, now)
+		return err
+	}); err != nil {
+		return res, err
+	}
 	for {
 		var n int
 		err := p.st.Update(ctx, func(tx store.Tx) error {

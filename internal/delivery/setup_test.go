@@ -21,6 +21,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/graphhook/graphhook/internal/admin"
 	"github.com/graphhook/graphhook/internal/delivery"
 	"github.com/graphhook/graphhook/internal/graph"
 	"github.com/graphhook/graphhook/internal/service"
@@ -48,6 +49,8 @@ type harness struct {
 	// passes fires after each pass of the pipeline's services and each write of POST
 	// outcomes: every change to the queue is followed by one.
 	passes wait.Signal
+	// logs holds what the pipeline logged at info and above.
+	logs *lockedBuffer
 }
 
 // testConfig is fast: retries after milliseconds, short polls.
@@ -62,7 +65,7 @@ func testConfig() delivery.Config {
 
 func setup(t *testing.T, cfg delivery.Config) *harness {
 	t.Helper()
-	h := &harness{Reg: prometheus.NewRegistry(), passes: wait.NewSignal()}
+	h := &harness{Reg: prometheus.NewRegistry(), passes: wait.NewSignal(), logs: &lockedBuffer{}}
 	h.Env = testserver.New(t, func(env *testserver.Env) {
 		g := env.HTTP.Graph()
 		svc, err := subscription.New(env.Store, subscription.Config{Profile: "dev", Clock: env.Clock, Resources: testserver.Resources(),
@@ -94,11 +97,12 @@ func setup(t *testing.T, cfg delivery.Config) *harness {
 		teams.New(env.Store, env.Identity).Routes(g)
 		var err2 error
 		h.P, err2 = delivery.New(cfg, delivery.Options{Store: env.Store, Clock: env.Clock, Signer: env.Identity, Registry: h.Reg, Resources: testserver.Resources(),
-			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), OnPass: func(service.Report) { h.passes.Fire() }})
+			Logger: slog.New(slog.NewTextHandler(h.logs, nil)), OnPass: func(service.Report) { h.passes.Fire() }})
 		if err2 != nil {
 			t.Fatal(err2)
 		}
 		h.P.Install()
+		(&admin.Deliveries{Pipeline: h.P, Store: env.Store, Identity: env.Identity, Clock: env.Clock, Expire: svc.ExpireNow}).Routes(env.HTTP.Admin())
 	})
 	ctx := context.Background()
 	for _, s := range h.P.Services() {
@@ -108,6 +112,24 @@ func setup(t *testing.T, cfg delivery.Config) *harness {
 		t.Cleanup(s.Stop)
 	}
 	return h
+}
+
+// lockedBuffer is a log destination the pipeline writes and a test reads.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // receiver is a real loopback webhook: it answers the validation handshake and

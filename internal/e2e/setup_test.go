@@ -88,11 +88,13 @@ func (s *syncBuffer) String() string {
 var listeningRE = regexp.MustCompile(`^graphhook listening on (http://127\.0\.0\.1:[0-9]+)$`)
 
 // startServer runs graphhook serve with the demo tenant in a fresh data folder and
-// returns once it accepts requests. It is killed when the test ends.
-func startServer(t *testing.T) *server {
+// returns once it accepts requests; extra flags follow the defaults. It is killed
+// when the test ends.
+func startServer(t *testing.T, extra ...string) *server {
 	t.Helper()
 	s := &server{stderr: &syncBuffer{}}
-	s.cmd = exec.Command(binPath, "serve", "--addr", "127.0.0.1:0", "--https-addr", "127.0.0.1:0", "--data", t.TempDir())
+	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--https-addr", "127.0.0.1:0", "--data", t.TempDir()}, extra...)
+	s.cmd = exec.Command(binPath, args...)
 	s.cmd.Stderr = s.stderr
 	stdout, err := s.cmd.StdoutPipe()
 	if err != nil {

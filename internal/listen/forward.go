@@ -70,8 +70,14 @@ func (l *listener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // request it came in.
 func (l *listener) onNotifications(ctx context.Context, batch []receiver.Notification) error {
 	at := l.now()
-	for _, n := range batch {
-		l.out.notification(at, n)
+	x, _ := ctx.Value(exchangeKey{}).(*exchange)
+	var attemptsHeader string
+	if x != nil {
+		attemptsHeader = x.r.Header.Get(attemptHeader)
+	}
+	attempts := attemptNumbers(attemptsHeader, len(batch))
+	for i, n := range batch {
+		l.out.notification(at, n, attempts[i])
 		switch n.LifecycleEvent {
 		case receiver.LifecycleReauthorizationRequired, receiver.LifecycleSubscriptionRemoved:
 			select {
@@ -80,7 +86,7 @@ func (l *listener) onNotifications(ctx context.Context, batch []receiver.Notific
 			}
 		}
 	}
-	if x, ok := ctx.Value(exchangeKey{}).(*exchange); ok && l.cfg.ForwardTo != "" {
+	if x != nil && l.cfg.ForwardTo != "" {
 		l.forwardRequest(ctx, x)
 	}
 	return nil

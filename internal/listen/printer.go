@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -28,9 +29,34 @@ func (p *printer) write(s string) {
 	io.WriteString(p.w, s)
 }
 
-// notification prints one block: when it arrived, what happened to what, through
-// which subscription, and the resource itself when it came decrypted.
-func (p *printer) notification(at time.Time, n receiver.Notification) {
+// attemptHeader is the request header in which graphhook numbers each item's
+// delivery attempt, in item order ("1,3"); it is delivery.AttemptHeader, named
+// here again because listen stands apart from the server's packages. Graph sends
+// no such header: its notifications are never marked.
+const attemptHeader = "X-Graphhook-Attempt"
+
+// attemptNumbers reads attemptHeader: the attempt of each item, 0 where the value
+// is absent or unreadable.
+func attemptNumbers(h string, items int) []int {
+	out := make([]int, items)
+	if h == "" {
+		return out
+	}
+	for i, f := range strings.Split(h, ",") {
+		if i >= items {
+			break
+		}
+		if n, err := strconv.Atoi(strings.TrimSpace(f)); err == nil && n > 0 {
+			out[i] = n
+		}
+	}
+	return out
+}
+
+// notification prints one block: when it arrived, what happened to what (marked
+// with its attempt number when it is a retry), through which subscription, and the
+// resource itself when it came decrypted.
+func (p *printer) notification(at time.Time, n receiver.Notification, attempt int) {
 	var b strings.Builder
 	what := n.ChangeType
 	if n.IsLifecycle() {
@@ -39,6 +65,9 @@ func (p *printer) notification(at time.Time, n receiver.Notification) {
 	fmt.Fprintf(&b, "\n[%s] %s", at.UTC().Format(time.RFC3339), what)
 	if n.Resource != "" {
 		fmt.Fprintf(&b, " %s", n.Resource)
+	}
+	if attempt > 1 {
+		fmt.Fprintf(&b, " (attempt %d)", attempt)
 	}
 	fmt.Fprintf(&b, "\n  subscriptionId: %s\n", n.SubscriptionID)
 	if !n.SubscriptionExpirationDateTime.IsZero() {

@@ -75,6 +75,9 @@ type Notification struct {
 	Finished time.Time
 	// Error is the last failure, for operators.
 	Error string
+	// ReplayOf is the row this one repeats, on the admin API's request; 0 for an
+	// original.
+	ReplayOf int64
 }
 
 // DueURL is a notification URL with waiting notifications.
@@ -134,7 +137,8 @@ type QueueTx interface {
 	// for nodes that beat). Errors: backend errors only.
 	RescueNotifications(ctx context.Context, claimedBefore, now time.Time) (int, error)
 	// PruneNotifications deletes up to limit delivered or discarded rows finished
-	// before the given time and returns how many went. Errors: backend errors only.
+	// before the given time, with their attempts, and returns how many rows went.
+	// Errors: backend errors only.
 	PruneNotifications(ctx context.Context, before time.Time, limit int) (int, error)
 	// CountNotifications returns how many rows are in each state (states without
 	// rows are absent). Errors: backend errors only.

@@ -78,6 +78,7 @@ type Tx interface {
 	BlobTx
 	SubscriptionTx
 	QueueTx
+	DeliveryLogTx
 	LeaseTx
 	HeartbeatTx
 }

@@ -12,10 +12,10 @@ import (
 // notifications_due (url, scheduled, id), whose WHERE clause the statements repeat
 // word for word so that both planners use it.
 const (
-	queueCols   = `id, url, tenant, subscription_id, resource_type, lifecycle, event, resource, payload, rich, seq, state, attempt, created, scheduled, claimed, finished, error, node`
+	queueCols   = `id, url, tenant, subscription_id, resource_type, lifecycle, event, resource, payload, rich, seq, state, attempt, created, scheduled, claimed, finished, error, node, replay_of`
 	waiting     = `state IN ('available', 'retryable')`
-	enqueueCols = `url, tenant, subscription_id, resource_type, lifecycle, event, resource, payload, rich, seq, state, attempt, created, scheduled`
-	// enqueueChunk rows per INSERT: 14 parameters each stays far below both
+	enqueueCols = `url, tenant, subscription_id, resource_type, lifecycle, event, resource, payload, rich, seq, state, attempt, created, scheduled, replay_of`
+	// enqueueChunk rows per INSERT: 15 parameters each stays far below both
 	// backends' parameter limits.
 	enqueueChunk = 128
 	// idChunk ids per guarded UPDATE.
@@ -28,7 +28,7 @@ func scanNotification(sc interface{ Scan(...any) error }) (store.Notification, e
 	var state string
 	var created, scheduled, claimed, finished int64
 	err := sc.Scan(&n.ID, &n.URL, &n.Tenant, &n.SubscriptionID, &n.ResourceType, &lifecycle, &n.Event, &n.Resource,
-		&n.Payload, &n.Rich, &n.Seq, &state, &n.Attempt, &created, &scheduled, &claimed, &finished, &n.Error, &n.Node)
+		&n.Payload, &n.Rich, &n.Seq, &state, &n.Attempt, &created, &scheduled, &claimed, &finished, &n.Error, &n.Node, &n.ReplayOf)
 	n.Lifecycle = lifecycle != 0
 	n.State = store.NotificationState(state)
 	n.Created, n.Scheduled, n.Claimed, n.Finished = fromNanos(created), fromNanos(scheduled), fromNanos(claimed), fromNanos(finished)
@@ -45,12 +45,12 @@ func (t *Tx) Enqueue(ctx context.Context, ns []*store.Notification) error {
 		ns = ns[len(chunk):]
 		var b strings.Builder
 		b.WriteString(`INSERT INTO notifications (` + enqueueCols + `) VALUES `)
-		args := make([]any, 0, len(chunk)*14)
+		args := make([]any, 0, len(chunk)*15)
 		for i, n := range chunk {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+			b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 			if n.Scheduled.IsZero() {
 				n.Scheduled = n.Created
 			}
@@ -59,7 +59,7 @@ func (t *Tx) Enqueue(ctx context.Context, ns []*store.Notification) error {
 				payload = []byte{}
 			}
 			args = append(args, n.URL, n.Tenant, n.SubscriptionID, n.ResourceType, boolInt(n.Lifecycle), n.Event, n.Resource,
-				payload, n.Rich, n.Seq, string(store.NotificationAvailable), 0, nanos(n.Created), nanos(n.Scheduled))
+				payload, n.Rich, n.Seq, string(store.NotificationAvailable), 0, nanos(n.Created), nanos(n.Scheduled), n.ReplayOf)
 		}
 		b.WriteString(" RETURNING id")
 		rows, err := t.Query(ctx, b.String(), args...)
@@ -162,9 +162,9 @@ func sortByID(ns []store.Notification) {
 	}
 }
 
-// guarded runs an UPDATE whose WHERE clause ends in "AND id IN (…)" over ids in
-// chunks, and returns how many rows it changed.
-func (t *Tx) guarded(ctx context.Context, prefix string, args []any, ids []int64) (int, error) {
+// guarded runs an UPDATE or DELETE whose WHERE clause ends in "AND col IN (…)" over
+// ids in chunks, and returns how many rows it changed.
+func (t *Tx) guarded(ctx context.Context, prefix string, args []any, ids []int64, col string) (int, error) {
 	if t.readOnly {
 		return 0, ErrReadOnly
 	}
@@ -177,7 +177,7 @@ func (t *Tx) guarded(ctx context.Context, prefix string, args []any, ids []int64
 		for _, id := range chunk {
 			a = append(a, id)
 		}
-		res, err := t.Exec(ctx, prefix+` AND id IN (`+marks(len(chunk))+`)`, a...)
+		res, err := t.Exec(ctx, prefix+` AND `+col+` IN (`+marks(len(chunk))+`)`, a...)
 		if err != nil {
 			return total, t.translate(err)
 		}
@@ -193,17 +193,17 @@ func marks(n int) string {
 
 // MarkDelivered implements store.QueueTx.
 func (t *Tx) MarkDelivered(ctx context.Context, ids []int64, at time.Time) (int, error) {
-	return t.guarded(ctx, `UPDATE notifications SET state = 'delivered', finished = ? WHERE state = 'running'`, []any{nanos(at)}, ids)
+	return t.guarded(ctx, `UPDATE notifications SET state = 'delivered', finished = ? WHERE state = 'running'`, []any{nanos(at)}, ids, "id")
 }
 
 // MarkRetryable implements store.QueueTx.
 func (t *Tx) MarkRetryable(ctx context.Context, ids []int64, scheduled time.Time, errText string) (int, error) {
-	return t.guarded(ctx, `UPDATE notifications SET state = 'retryable', scheduled = ?, error = ? WHERE state = 'running'`, []any{nanos(scheduled), errText}, ids)
+	return t.guarded(ctx, `UPDATE notifications SET state = 'retryable', scheduled = ?, error = ? WHERE state = 'running'`, []any{nanos(scheduled), errText}, ids, "id")
 }
 
 // MarkDiscarded implements store.QueueTx.
 func (t *Tx) MarkDiscarded(ctx context.Context, ids []int64, at time.Time, errText string) (int, error) {
-	return t.guarded(ctx, `UPDATE notifications SET state = 'discarded', finished = ?, error = ? WHERE state = 'running'`, []any{nanos(at), errText}, ids)
+	return t.guarded(ctx, `UPDATE notifications SET state = 'discarded', finished = ?, error = ? WHERE state = 'running'`, []any{nanos(at), errText}, ids, "id")
 }
 
 // DiscardSubscriptionNotifications implements store.QueueTx.
@@ -222,7 +222,7 @@ func (t *Tx) DiscardSubscriptionNotifications(ctx context.Context, url, subscrip
 
 // ReleaseNotifications implements store.QueueTx.
 func (t *Tx) ReleaseNotifications(ctx context.Context, ids []int64, scheduled time.Time) (int, error) {
-	return t.guarded(ctx, `UPDATE notifications SET state = 'available', scheduled = ?, attempt = attempt - 1 WHERE state = 'running'`, []any{nanos(scheduled)}, ids)
+	return t.guarded(ctx, `UPDATE notifications SET state = 'available', scheduled = ?, attempt = attempt - 1 WHERE state = 'running'`, []any{nanos(scheduled)}, ids, "id")
 }
 
 // RescueNotifications implements store.QueueTx.
@@ -242,18 +242,34 @@ func (t *Tx) RescueNotifications(ctx context.Context, claimedBefore, now time.Ti
 	return int(n), nil
 }
 
-// PruneNotifications implements store.QueueTx.
+// PruneNotifications implements store.QueueTx. It picks the rows first, so that
+// their attempts go by the same ids.
 func (t *Tx) PruneNotifications(ctx context.Context, before time.Time, limit int) (int, error) {
 	if t.readOnly {
 		return 0, ErrReadOnly
 	}
-	res, err := t.Exec(ctx, `DELETE FROM notifications WHERE id IN (SELECT id FROM notifications
-		WHERE state IN ('delivered', 'discarded') AND finished < ? LIMIT ?)`, nanos(before), limit)
+	rows, err := t.Query(ctx, `SELECT id FROM notifications
+		WHERE state IN ('delivered', 'discarded') AND finished < ? LIMIT ?`, nanos(before), limit)
 	if err != nil {
 		return 0, t.translate(err)
 	}
-	n, _ := res.RowsAffected()
-	return int(n), nil
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, t.translate(err)
+	}
+	if _, err := t.guarded(ctx, `DELETE FROM delivery_attempts WHERE 1 = 1`, nil, ids, "notification_id"); err != nil {
+		return 0, err
+	}
+	return t.guarded(ctx, `DELETE FROM notifications WHERE 1 = 1`, nil, ids, "id")
 }
 
 // CountNotifications implements store.QueueTx.

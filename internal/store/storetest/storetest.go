@@ -52,6 +52,9 @@ func Run(t *testing.T, open Opener) {
 		"QueueRescuePrune":         testQueueRescuePrune,
 		"QueueDiscardSubscription": testQueueDiscardSubscription,
 		"SubscriptionsUnderTopic":  testSubscriptionsUnderTopic,
+		// The delivery log and faults (deliverylog.go).
+		"DeliveryLog": testDeliveryLog,
+		"Faults":      testFaults,
 		// Subscriptions (subscription.go).
 		"Subscriptions":        testSubscriptions,
 		"SubscriptionsByTopic": testSubscriptionsByTopic,
