@@ -27,6 +27,7 @@ var commands = map[string]command{
 	"listen":  {summary: "subscribe to a resource and print (or forward) its notifications, for development", run: runListen},
 	"version": {summary: "print graphhook's version (module version and source revision)", run: runVersion},
 	"ca":      {summary: "show (creating it if needed) graphhook's local CA certificate, how to trust it, and export it", run: runCA},
+	"trigger": {summary: "make a change of a resource type (message, event, user, …) and print the notifications it causes", run: runTrigger},
 }
 
 func main() {

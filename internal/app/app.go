@@ -46,6 +46,7 @@ import (
 	"github.com/graphhook/graphhook/internal/store/sqlite"
 	"github.com/graphhook/graphhook/internal/subscription"
 	"github.com/graphhook/graphhook/internal/tlsca"
+	"github.com/graphhook/graphhook/internal/trigger"
 )
 
 // Main is one server. Its exported fields are set by Run, in the order Run builds
@@ -78,6 +79,8 @@ type Main struct {
 	Workloads     []Workload
 	Delivery      *delivery.Pipeline
 	Subscriptions *subscription.Service
+	// Trigger makes sample changes (GET and POST /_graphhook/trigger).
+	Trigger *trigger.Trigger
 	// Leader runs the leader-only services on a shared database; nil on the embedded
 	// store, where this process is the only node.
 	Leader *leader.Leader
@@ -216,6 +219,9 @@ func (m *Main) openBase(ctx context.Context) error {
 			return err
 		}
 	}
+	if err := m.writeAdminKeyFile(); err != nil {
+		return err
+	}
 	m.HTTP = httpapi.New(httpapi.Config{
 		PublicURL: cfg.PublicURL, FollowRequestHost: followHost, AdminKey: cfg.AdminKey, Identity: m.Identity,
 		Ready: m.Store.Ping, Logger: m.Log, Registry: m.Registry, Clock: m.Clock,
@@ -291,6 +297,9 @@ func (m *Main) wire() error {
 	deliveries := &admin.Deliveries{Pipeline: m.Delivery, Store: m.Store, Identity: m.Identity, Clock: m.Clock,
 		Expire: m.Subscriptions.ExpireNow}
 	deliveries.Routes(m.HTTP.Admin())
+	if err := m.wireTrigger(); err != nil {
+		return err
+	}
 
 	if m.Leader != nil {
 		// Before the dispatcher: the first beat covers the node's first claims.

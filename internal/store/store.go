@@ -79,6 +79,7 @@ type Tx interface {
 	SubscriptionTx
 	QueueTx
 	DeliveryLogTx
+	QueueScanTx
 	LeaseTx
 	HeartbeatTx
 }
