@@ -55,7 +55,7 @@ func Run(t *testing.T, open Opener) {
 		// The delivery log and faults (deliverylog.go).
 		"DeliveryLog": testDeliveryLog,
 		"Faults":      testFaults,
-		"QueueScan":                testQueueScan,
+		"QueueScan":   testQueueScan,
 		// Subscriptions (subscription.go).
 		"Subscriptions":        testSubscriptions,
 		"SubscriptionsByTopic": testSubscriptionsByTopic,
