@@ -311,7 +311,7 @@ func TestBrowserTriggerDeliverReplay(t *testing.T) {
 	// The trigger button makes a message in Adele's mailbox; its notification shows
 	// up in the log.
 	run("trigger message:created",
-		chromedp.WaitVisible(chromedp.CSS(`#trigger-user option[value="`+testserver.Adele+`"]`)),
+		chromedp.WaitReady(chromedp.CSS(`#trigger-user option[value="`+testserver.Adele+`"]`)),
 		chromedp.SetValue(chromedp.CSS("#trigger-user"), testserver.Adele),
 		chromedp.WaitVisible(chromedp.CSS(`button[data-trigger="message:created"]`)),
 		chromedp.Click(chromedp.CSS(`button[data-trigger="message:created"]`)),
