@@ -67,6 +67,16 @@ function copyButton(text) {
 
 function enc(s) { return encodeURIComponent(s); }
 
+// render replaces a table body's rows only when what they show changed: the polled
+// tables then keep their nodes (and a button under the pointer) between polls.
+const shown = new WeakMap();
+function render(tbody, data, build) {
+  const key = JSON.stringify(data);
+  if (shown.get(tbody) === key) return;
+  shown.set(tbody, key);
+  tbody.replaceChildren(...build());
+}
+
 // ---- tenants, apps and users
 
 let tenants = [];
@@ -112,8 +122,7 @@ async function loadTenants() {
 
 async function loadSubscriptions() {
   const data = await api("GET", "subscriptions");
-  const rows = document.getElementById("subscription-rows");
-  rows.replaceChildren(...data.value.map(s => {
+  render(document.getElementById("subscription-rows"), data.value, () => data.value.map(s => {
     const path = "subscriptions/" + enc(s.id);
     const lifecycle = ev => el("button", { type: "button", "data-lifecycle": ev, onclick: () => act(ev + " for " + s.id, async () => {
       await api("POST", path + "/lifecycle", { event: ev });
@@ -151,7 +160,7 @@ function lastAttempt(d) {
 function deliveryRows(d) {
   const last = lastAttempt(d);
   const what = d.kind === "lifecycle" ? "lifecycle: " + d.lifecycleEvent : d.kind + ": " + d.changeType;
-  const row = el("tr", { "data-delivery-id": d.id, "data-state": d.state, "data-replay-of": d.replayOf || "" },
+  const row = el("tr", { "data-delivery-id": d.id, "data-kind": d.kind, "data-state": d.state, "data-replay-of": d.replayOf || "" },
     el("td", { class: "mono" }, d.id, d.replayOf ? el("div", {}, "replay of " + d.replayOf) : ""),
     el("td", {}, d.createdDateTime),
     el("td", {}, what),
@@ -187,7 +196,7 @@ async function loadDeliveries() {
   for (const [k, v] of f) if (v) q.set(k, v);
   q.set("$top", "50");
   const data = await api("GET", "deliveries?" + q.toString());
-  document.getElementById("delivery-rows").replaceChildren(...data.value.flatMap(deliveryRows));
+  render(document.getElementById("delivery-rows"), [data.value, [...expanded]], () => data.value.flatMap(deliveryRows));
 }
 
 // ---- trigger
@@ -221,7 +230,7 @@ async function loadClock() {
 
 async function loadFaults() {
   const data = await api("GET", "faults");
-  document.getElementById("fault-rows").replaceChildren(...data.value.map(f => el("tr", { "data-fault-id": f.id },
+  render(document.getElementById("fault-rows"), data.value, () => data.value.map(f => el("tr", { "data-fault-id": f.id },
     el("td", { class: "mono" }, f.id), el("td", { class: "mono" }, f.url),
     el("td", {}, f.mode + (f.statusCode ? " " + f.statusCode : "") + (f.delay ? " " + f.delay : "")),
     el("td", {}, f.remaining ?? ""), el("td", {}, f.expiresDateTime || ""),
