@@ -62,7 +62,9 @@ func (p *Pipeline) takeFault(ctx context.Context, url string) *store.Fault {
 		}
 		used := true
 		if f.Remaining > 0 {
-			err := p.st.Update(context.WithoutCancel(ctx), func(tx store.Tx) error {
+			// Charged even while the dispatcher stops: the POST it shapes goes ahead.
+			ctx := context.WithoutCancel(ctx)
+			err := p.st.Update(ctx, func(tx store.Tx) error {
 				var err error
 				used, err = tx.UseFault(ctx, f.ID)
 				return err
