@@ -207,7 +207,9 @@ type Request struct {
 	// {user} for the acting or watched user's id, {tenant} for the tenant and other
 	// {…} for ids of objects the caller creates or finds first.
 	Path string
-	// Body is the request body, JSON unless the path uploads content ("" none).
+	// Body is the request body, JSON unless the path uploads content ("" none). It
+	// may use the path's placeholders, and {unique} for a value unique to each change
+	// (a property set on a long-lived object must differ each time to be a change).
 	Body string
 }
 

@@ -136,3 +136,23 @@ func TestNoAppHoldsPermission(t *testing.T) {
 		t.Errorf("trigger message in a tenant without Mail.ReadWrite = %d %v, want 400 naming Mail.ReadWrite and the tenant", status, body)
 	}
 }
+
+// TestCountOnOneObject: repeated updates of one long-lived object (Adele) each change
+// it, so each notifies.
+func TestCountOnOneObject(t *testing.T) {
+	s := start(t)
+	r := newReceiver(t)
+	subs := subscribe(t, s, descriptor(t, "user"), "updated", map[string]string{"user": adele}, r.URL)
+	status, body := s.do(t, s.key, "POST", "/_graphhook/trigger", map[string]any{"type": "user", "changeType": "updated", "count": 2})
+	if status != http.StatusOK {
+		t.Fatalf("POST /_graphhook/trigger user updated count 2 = %d %v, want 200", status, body)
+	}
+	for i, res := range decodeResults(t, body) {
+		if len(res.Expected) != len(subs) {
+			t.Errorf("change %d: expected %+v, want one notification per subscription %v", i, res.Expected, subs)
+		}
+		if _, ok := res.Params["unique"]; ok {
+			t.Errorf("change %d: params %v show the internal {unique}", i, res.Params)
+		}
+	}
+}

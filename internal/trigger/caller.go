@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 
 	"github.com/graphhook/graphhook/internal/identity"
@@ -107,7 +108,13 @@ func (c *caller) do(ctx context.Context, a auth, method, path, body string) (res
 	if a.admin {
 		prefix = "/_graphhook/"
 	}
-	r, err := http.NewRequestWithContext(ctx, method, c.t.cfg.Identity.PublicURL()+prefix+path, strings.NewReader(body))
+	// The handler routes on the path from its root: only the public URL's host is
+	// kept (a server behind a reverse proxy may name itself with a path prefix).
+	host := "localhost"
+	if u, err := url.Parse(c.t.cfg.Identity.PublicURL()); err == nil && u.Host != "" {
+		host = u.Host
+	}
+	r, err := http.NewRequestWithContext(ctx, method, "http://"+host+prefix+path, strings.NewReader(body))
 	if err != nil {
 		return response{}, badRequest("Invalid request %s %s: %v", method, path, err)
 	}

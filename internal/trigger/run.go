@@ -4,16 +4,21 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/graphhook/graphhook/internal/identity"
 	"github.com/graphhook/graphhook/internal/resource"
 	"github.com/graphhook/graphhook/internal/store"
 )
+
+// uniquePlaceholder, in a sample's body, stands for a value unique to each change.
+const uniquePlaceholder = "unique"
 
 // placeholderRE matches a sample's placeholders.
 var placeholderRE = regexp.MustCompile(`\{[A-Za-z]+\}`)
@@ -82,7 +87,7 @@ func (t *Trigger) newRun(ctx context.Context, req Request, d *resource.Descripto
 	// Every placeholder the sample needs, except {id}, is found once for all the
 	// changes; a placeholder the sample deletes is made anew for each change.
 	for _, ph := range r.placeholders(sample) {
-		if ph == "id" || r.deletes(sample, ph) {
+		if ph == "id" || ph == uniquePlaceholder || r.deletes(sample, ph) {
 			continue
 		}
 		if _, err := r.resolve(ctx, ph); err != nil {
@@ -183,10 +188,11 @@ func (r *run) change(ctx context.Context) (Result, error) {
 	}); err != nil {
 		return Result{}, err
 	}
-	vars := map[string]string{}
-	for k, v := range r.vars {
-		vars[k] = v
-	}
+	vars := maps.Clone(r.vars)
+	// A sample that sets a property of a long-lived object (a user's job title) says
+	// {unique} in its body, so that every change changes something: the same value
+	// twice would record no change, and notify nobody.
+	vars[uniquePlaceholder] = strconv.Itoa(r.n) + "-" + strconv.FormatInt(time.Now().UnixNano(), 36)
 	for _, ph := range r.placeholders(r.sample) {
 		if r.deletes(r.sample, ph) {
 			v, err := freshOf(ph)(ctx, r)
@@ -207,6 +213,7 @@ func (r *run) change(ctx context.Context) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	delete(vars, uniquePlaceholder)
 	res := Result{Type: r.d.Type, ChangeType: r.sample.ChangeType, Requests: r.calls, Resource: resourcePath, Params: vars, Expected: []Expected{}}
 	err = r.t.cfg.Store.View(ctx, func(tx store.Tx) error {
 		end, err := tx.LastSeq(ctx)
@@ -246,7 +253,7 @@ func (r *run) createFirst(ctx context.Context, vars map[string]string) (string, 
 		s.Delegated, s.Permission, s.Admin = true, r.sample.Permission, false
 	}
 	for _, ph := range r.placeholders(&s) {
-		if _, ok := vars[ph]; !ok && ph != "id" {
+		if _, ok := vars[ph]; !ok && ph != "id" && ph != uniquePlaceholder {
 			v, err := r.resolve(ctx, ph)
 			if err != nil {
 				return "", err

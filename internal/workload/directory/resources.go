@@ -52,7 +52,7 @@ func Resources() []resource.Descriptor {
 			return []string{change.User(id) + "/", change.DriveRoot(change.UserDriveID(id)), change.DriveRoot(change.PersonalDriveID(id))}
 		},
 		Samples: []resource.Sample{
-			{ChangeType: store.Updated, Requests: []resource.Request{resource.Req("PATCH", "users/{user}", `{"jobTitle":"Analyst"}`)}, Permission: "User.ReadWrite.All"},
+			{ChangeType: store.Updated, Requests: []resource.Request{resource.Req("PATCH", "users/{user}", `{"jobTitle":"Analyst {unique}"}`)}, Permission: "User.ReadWrite.All"},
 			// Deletion moves the user to the recycle bin, which Graph reports as
 			// "updated"; only purging it is "deleted".
 			{ChangeType: store.Deleted, Requests: []resource.Request{resource.Req("DELETE", "users/{user}", ""), resource.Req("DELETE", "directory/deletedItems/{user}", "")}, Permission: "User.ReadWrite.All"},
@@ -91,7 +91,7 @@ func Resources() []resource.Descriptor {
 			return []string{change.Group(id) + "/", change.DriveRoot(change.GroupDriveID(id))}
 		},
 		Samples: []resource.Sample{
-			{ChangeType: store.Updated, Requests: []resource.Request{resource.Req("PATCH", "groups/{group}", `{"description":"Changed"}`)}, Permission: "Group.ReadWrite.All"},
+			{ChangeType: store.Updated, Requests: []resource.Request{resource.Req("PATCH", "groups/{group}", `{"description":"Changed {unique}"}`)}, Permission: "Group.ReadWrite.All"},
 			{ChangeType: store.Deleted, Requests: []resource.Request{resource.Req("DELETE", "groups/{group}", ""), resource.Req("DELETE", "directory/deletedItems/{group}", "")}, Permission: "Group.ReadWrite.All"},
 		},
 	}}
