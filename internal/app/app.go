@@ -34,6 +34,7 @@ import (
 	"github.com/graphhook/graphhook/internal/admin"
 	"github.com/graphhook/graphhook/internal/bodyrate"
 	"github.com/graphhook/graphhook/internal/clock"
+	"github.com/graphhook/graphhook/internal/dashboard"
 	"github.com/graphhook/graphhook/internal/delivery"
 	"github.com/graphhook/graphhook/internal/delta"
 	"github.com/graphhook/graphhook/internal/httpapi"
@@ -96,6 +97,8 @@ type Main struct {
 	started     []service.Service
 	closeMu     sync.Mutex
 	closed      bool
+	fixture     *identity.Fixture    // the fixture file's, nil without one
+	dashboard   *dashboard.Dashboard // nil when not wired (RunParts)
 }
 
 // New returns an unstarted server.
@@ -208,6 +211,7 @@ func (m *Main) openBase(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	m.fixture = fixture
 	if fixture == nil && !m.Identity.HasTenants() {
 		fixture = identity.DemoFixture()
 	}
@@ -262,6 +266,9 @@ func (m *Main) wire() error {
 		return err
 	}
 	adminAPI.Routes(m.HTTP.Admin())
+	if err := m.wireDashboard(); err != nil {
+		return err
+	}
 	// What apps may subscribe to, as the workloads describe it: the subscriptions API
 	// checks new subscriptions against it, the pipeline re-checks them at each change.
 	described := resources(m.Workloads)
@@ -411,6 +418,9 @@ func (m *Main) printBanner() {
 	fmt.Fprintf(w, "local CA: %s (trust it to call the HTTPS port, or use HTTPS_PROXY=%s for Microsoft's hosts; see graphhook ca)\n", where, m.URL)
 	if m.Config.Profile == "dev" {
 		fmt.Fprintf(w, "admin key: %s\n", m.Config.AdminKey)
+		if m.dashboard != nil {
+			fmt.Fprintf(w, "dashboard: %s/_graphhook/ (sign in with the admin key)\n", m.Config.PublicURL)
+		}
 	}
 	if !m.DemoLoaded {
 		return

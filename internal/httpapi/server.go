@@ -10,7 +10,6 @@ package httpapi
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -65,6 +64,7 @@ type Server struct {
 	cfg      Config
 	graphAPI *Router
 	adminAPI *Router
+	ui       AdminUI // nil without a dashboard
 	log      *slog.Logger
 	throttle Throttle
 	writes   atomic.Int64 // Graph API writes in flight
@@ -295,10 +295,19 @@ func (s *Server) dispatch(c *Ctx, router *Router, segs []string) string {
 }
 
 func (s *Server) serveAdmin(c *Ctx, rest string) string {
-	auth := c.R.Header.Get("Authorization")
-	key := strings.TrimSpace(strings.TrimPrefix(auth, "Bearer "))
-	if s.cfg.AdminKey == "" || !strings.HasPrefix(auth, "Bearer ") ||
-		subtle.ConstantTimeCompare([]byte(key), []byte(s.cfg.AdminKey)) != 1 {
+	if s.ui != nil && s.cfg.AdminKey != "" && s.ui.ServeUI(c.W, c.R, rest) {
+		c.written = true
+		return "ui"
+	}
+	authorized := s.adminKeyOK(c.R)
+	if !authorized && s.ui != nil && s.cfg.AdminKey != "" {
+		var refusal error
+		if authorized, refusal = s.ui.Authorize(c.R); refusal != nil {
+			s.writeError(c, refusal)
+			return ""
+		}
+	}
+	if !authorized {
 		s.writeError(c, graph.Errorf(http.StatusUnauthorized, graph.CodeInvalidAuthenticationToken, "The admin API needs 'Authorization: Bearer <admin key>' with the key graphhook was started with.").
 			WithHeader("WWW-Authenticate", `Bearer realm="graphhook-admin"`))
 		return ""
