@@ -146,7 +146,7 @@ type flagCollector struct {
 // the ones the test scripts set for the test binaries.
 func knownEnv() []string {
 	names := []string{"GRAPHHOOK_REQUIRE_POSTGRES", "GRAPHHOOK_PG_BIN", "GRAPHHOOK_SOAK", "GRAPHHOOK_INTEROP", "GRAPHHOOK_TEST_RACE",
-		"GRAPHHOOK_HTTP_URL", "GRAPHHOOK_HTTPS_URL", "GRAPHHOOK_CA_FILE", "GRAPHHOOK_START_ERROR"}
+		"GRAPHHOOK_HTTP_URL", "GRAPHHOOK_HTTPS_URL", "GRAPHHOOK_CA_FILE", "GRAPHHOOK_START_ERROR", "GRAPHHOOK_REQUIRE_BROWSER"}
 	for _, c := range commands {
 		fc := &flagCollector{Writer: io.Discard}
 		c.run(context.Background(), nil, io.Discard, fc)
