@@ -10,6 +10,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/graphhook/graphhook/internal/nearest"
 )
 
 var errUsage = errors.New("usage")
@@ -184,7 +186,7 @@ func warnUnknownEnv(w io.Writer, env []string) {
 func closest(s string, known []string) string {
 	best, bestD := "", 0
 	for _, k := range known {
-		if d := editDistance(strings.ToLower(s), strings.ToLower(k)); best == "" || d < bestD {
+		if d := nearest.Distance(strings.ToLower(s), strings.ToLower(k)); best == "" || d < bestD {
 			best, bestD = k, d
 		}
 	}
@@ -192,27 +194,6 @@ func closest(s string, known []string) string {
 		return ""
 	}
 	return best
-}
-
-// editDistance is the Levenshtein distance of a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // listFlag is a flag that may be repeated, each value a comma-separated list.

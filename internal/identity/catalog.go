@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+
+	"github.com/graphhook/graphhook/internal/nearest"
 )
 
 // permissionsTSV is Microsoft Graph's published permission catalog: one name a line
@@ -122,7 +124,7 @@ func (c *Catalog) check(name, kind string, exists func(Permission) bool) (string
 		if !exists(p) {
 			continue
 		}
-		if d := editDistance(strings.ToLower(name), strings.ToLower(n)); bestDist < 0 || d < bestDist {
+		if d := nearest.Distance(strings.ToLower(name), strings.ToLower(n)); bestDist < 0 || d < bestDist {
 			best, bestDist = n, d
 		}
 	}
@@ -137,26 +139,4 @@ func article(kind string) string {
 		return "an application"
 	}
 	return "a delegated"
-}
-
-// editDistance is the Levenshtein distance of two strings, by bytes (permission
-// names are ASCII).
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
