@@ -19,6 +19,13 @@ func (s *Service) Apps(ctx context.Context, tenantID string) ([]App, error) {
 	if !ok {
 		return nil, fmt.Errorf("identity: unknown tenant %q", tenantID)
 	}
+	all, err := s.AllApps(ctx)
+	return slices.DeleteFunc(all, func(a App) bool { return !t.Consented(a) }), err
+}
+
+// AllApps returns every registered app, ordered by client id: a personal account
+// may sign in to any of them.
+func (s *Service) AllApps(ctx context.Context) ([]App, error) {
 	var apps []App
 	err := s.st.View(ctx, func(tx store.Tx) error {
 		objs, err := tx.ListObjects(ctx, store.ObjectQuery{Kind: KindApp})
@@ -30,9 +37,7 @@ func (s *Service) Apps(ctx context.Context, tenantID string) ([]App, error) {
 			if err := json.Unmarshal(o.Data, &a); err != nil {
 				return fmt.Errorf("identity: app %s: %w", o.ID, err)
 			}
-			if t.Consented(a) {
-				apps = append(apps, a)
-			}
+			apps = append(apps, a)
 		}
 		return nil
 	})

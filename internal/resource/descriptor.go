@@ -234,6 +234,9 @@ type Sample struct {
 	// Delegated marks changes only a signed-in user may make (editing a chat
 	// message).
 	Delegated bool
+	// Personal marks changes a personal account makes in its own data (a file in
+	// a personal OneDrive): made as a signed-in personal account, so Delegated too.
+	Personal bool
 	// Admin marks changes made through graphhook's admin API (under /_graphhook/,
 	// with the admin key) because Graph offers no call for them: alerts and call
 	// records are created by the service, not by apps.

@@ -49,7 +49,7 @@ func TestList(t *testing.T) {
 func TestCount(t *testing.T) {
 	s := start(t)
 	r := newReceiver(t)
-	subs := subscribe(t, s, descriptor(t, "message"), "created", map[string]string{"user": adele}, r.URL)
+	subs := subscribe(t, s, descriptor(t, "message"), false, "created", map[string]string{"user": adele}, r.URL)
 	status, body := s.do(t, s.key, "POST", "/_graphhook/trigger", map[string]any{"type": "message", "count": 3})
 	if status != http.StatusOK {
 		t.Fatalf("POST /_graphhook/trigger count 3 = %d %v, want 200", status, body)
@@ -86,6 +86,8 @@ func TestBadInput(t *testing.T) {
 		{"unknown property", map[string]any{"type": "message", "colour": "red"}, "Unknown property 'colour'"},
 		{"count zero", map[string]any{"type": "message", "count": 0}, "'count' must be a whole number between 1 and 1000"},
 		{"count too large", map[string]any{"type": "message", "count": 5000}, "'count' must be a whole number"},
+		{"personal change in a work tenant", map[string]any{"type": "personalDriveItem", "tenantId": "contoso.onmicrosoft.com"}, "is a personal account's change; it is made in the consumers tenant"},
+		{"consumers tenant for a work change", map[string]any{"type": "message", "tenantId": "consumers"}, "does not exist"},
 		{"object that does not exist", map[string]any{"type": "chatMessage", "params": map[string]any{"chat": "19:none@thread.v2"}}, "answered 404"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -142,7 +144,7 @@ func TestNoAppHoldsPermission(t *testing.T) {
 func TestCountOnOneObject(t *testing.T) {
 	s := start(t)
 	r := newReceiver(t)
-	subs := subscribe(t, s, descriptor(t, "user"), "updated", map[string]string{"user": adele}, r.URL)
+	subs := subscribe(t, s, descriptor(t, "user"), false, "updated", map[string]string{"user": adele}, r.URL)
 	status, body := s.do(t, s.key, "POST", "/_graphhook/trigger", map[string]any{"type": "user", "changeType": "updated", "count": 2})
 	if status != http.StatusOK {
 		t.Fatalf("POST /_graphhook/trigger user updated count 2 = %d %v, want 200", status, body)

@@ -47,11 +47,26 @@ func (t *Trigger) newRun(ctx context.Context, req Request, d *resource.Descripto
 			return nil, badRequest("The server has several tenants: name one with 'tenantId'.")
 		}
 	}
+	if sample.Personal {
+		// A personal account's change: made in the consumers tenant, as its user,
+		// through any app that holds the delegated permission (personal accounts
+		// may sign in to every app).
+		if req.Tenant != "" && !strings.EqualFold(req.Tenant, identity.ConsumersTenant) && !strings.EqualFold(req.Tenant, "consumers") {
+			return nil, badRequest("Type '%s' is a personal account's change; it is made in the consumers tenant, not in '%s'.", cmp.Or(sample.Name, d.Type), req.Tenant)
+		}
+		tenantRef = identity.ConsumersTenant
+	}
 	ten, ok := t.cfg.Identity.Tenant(tenantRef)
-	if !ok || ten.ID == identity.ConsumersTenant {
+	if !ok || (ten.ID == identity.ConsumersTenant && !sample.Personal) {
 		return nil, badRequest("Tenant '%s' does not exist.", tenantRef)
 	}
-	apps, err := t.cfg.Identity.Apps(ctx, ten.ID)
+	var apps []identity.App
+	var err error
+	if sample.Personal {
+		apps, err = t.cfg.Identity.AllApps(ctx)
+	} else {
+		apps, err = t.cfg.Identity.Apps(ctx, ten.ID)
+	}
 	if err != nil {
 		return nil, err
 	}

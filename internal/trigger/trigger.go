@@ -72,6 +72,9 @@ type Type struct {
 	// itself, or, for a named kind of change (a group's "member"), the type it
 	// changes.
 	ResourceType string `json:"resourceType"`
+	// Personal tells a personal account's change (made as a consumers-tenant user,
+	// Sam in the demo, whatever tenant is asked for).
+	Personal bool `json:"personal,omitempty"`
 }
 
 // New returns a Trigger over the descriptors that have samples.
@@ -110,7 +113,7 @@ func New(cfg Config) (*Trigger, error) {
 				return nil, fmt.Errorf("trigger: %s named twice (resource types and named samples share one namespace)", typeName)
 			}
 			t.byKey[key] = &kind
-			ty := Type{Type: typeName, ResourceType: d.Type, ChangeTypes: []string{}}
+			ty := Type{Type: typeName, ResourceType: d.Type, ChangeTypes: []string{}, Personal: kind.Samples[0].Personal}
 			for _, s := range kind.Samples {
 				if !slices.Contains(ty.ChangeTypes, s.ChangeType) {
 					ty.ChangeTypes = append(ty.ChangeTypes, s.ChangeType)

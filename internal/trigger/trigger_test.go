@@ -102,6 +102,27 @@ func (s *server) appToken(t *testing.T) string {
 	return s.token(t, url.Values{"grant_type": {"client_credentials"}, "client_id": {demoAppID}, "client_secret": {demoAppSecret}, "scope": {"https://graph.microsoft.com/.default"}})
 }
 
+// samToken is a delegated token of the demo personal account, minted as the
+// delegated demo app's sign-in would give it.
+func (s *server) samToken(t *testing.T) string {
+	t.Helper()
+	apps, err := s.Identity.Apps(context.Background(), demoTenant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range apps {
+		if a.ClientID == delegatedAppID {
+			tok, err := s.Identity.MintUserToken(context.Background(), identity.ConsumersTenant, a, "44444444-0000-4000-8000-000000000001", []string{"Files.ReadWrite"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return tok
+		}
+	}
+	t.Fatal("no delegated demo app")
+	return ""
+}
+
 func (s *server) adeleToken(t *testing.T) string {
 	return s.token(t, url.Values{"grant_type": {"password"}, "client_id": {delegatedAppID}, "client_secret": {delegatedSecret},
 		"username": {adeleUPN}, "password": {demoUserPassword}, "scope": {"https://graph.microsoft.com/.default"}})
@@ -154,7 +175,7 @@ var placeholderRE = regexp.MustCompile(`\{[A-Za-z]+\}`)
 // subscribe creates a subscription of changeType on every path of d whose
 // placeholders params knows (as the demo app, or Adele where only delegated callers
 // may subscribe) and returns their ids.
-func subscribe(t *testing.T, s *server, d resource.Descriptor, changeType string, params map[string]string, hook string) []string {
+func subscribe(t *testing.T, s *server, d resource.Descriptor, personal bool, changeType string, params map[string]string, hook string) []string {
 	t.Helper()
 	var tokens []string
 	app, user := s.appToken(t), s.adeleToken(t)
@@ -175,6 +196,9 @@ func subscribe(t *testing.T, s *server, d resource.Descriptor, changeType string
 		token := app
 		if _, ok := d.Names(p.Variant, identity.Application); !ok {
 			token = user
+		}
+		if personal {
+			token = s.samToken(t)
 		}
 		status, body := s.do(t, token, "POST", "/v1.0/subscriptions", map[string]any{
 			"changeType": changeType, "notificationUrl": hook, "lifecycleNotificationUrl": hook, "resource": path,
@@ -216,7 +240,7 @@ func TestEveryType(t *testing.T) {
 				if err != nil {
 					t.Fatalf("Params: %v", err)
 				}
-				subs := subscribe(t, s, d, ct, params, r.URL)
+				subs := subscribe(t, s, d, ty.Personal, ct, params, r.URL)
 				set := map[string]string{}
 				for k, v := range params {
 					if k != "tenant" && k != "user" {
@@ -282,6 +306,9 @@ func checkLanded(t *testing.T, s *server, d resource.Descriptor, res trigger.Res
 	token := s.appToken(t)
 	if _, ok := d.Names("", identity.Application); !ok && len(d.Permissions) > 0 && d.Permissions[0].Application == nil {
 		token = s.adeleToken(t)
+	}
+	if res.Params["tenant"] == identity.ConsumersTenant {
+		token = s.samToken(t) // a personal account's own data
 	}
 	status, body := s.do(t, token, "GET", "/v1.0/"+path, nil)
 	last := res.Requests[len(res.Requests)-1]

@@ -65,6 +65,9 @@ func Resources() []resource.Descriptor {
 		PersonalVariant: PersonalDriveVariant,
 		Samples: []resource.Sample{
 			{ChangeType: store.Updated, Requests: []resource.Request{resource.Req("PUT", "users/{user}/drive/root:/sample.txt:/content", "sample")}, Permission: "Files.ReadWrite.All"},
+			// A file written in a personal account's OneDrive, as that account.
+			{Name: "personalDriveItem", ChangeType: store.Updated, Requests: []resource.Request{resource.Req("PUT", "users/{user}/drive/root:/sample.txt:/content", "sample")},
+				Permission: "Files.ReadWrite", Delegated: true, Personal: true},
 		},
 	}}
 }
