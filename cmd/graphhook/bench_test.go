@@ -138,4 +138,19 @@ func TestBenchTarget(t *testing.T) {
 	if changes < 1 || notes != 3*changes {
 		t.Errorf("bench --target: %v changes, %v notifications, want 3 per change", changes, notes)
 	}
+	// The run deleted its subscriptions: the same run again makes them anew instead
+	// of meeting Graph's 409 for a duplicate.
+	out.Reset()
+	errOut.Reset()
+	if code := run(context.Background(), []string{"bench", "--target", m.URL, "--scenario", "batched", "--subs", "3", "--duration", "1s", "--json"}, &out, &errOut); code != 0 {
+		t.Fatalf("second bench --target exited %d: %s", code, errOut.String())
+	}
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+		t.Fatalf("second bench --json printed %q: %v", out.String(), err)
+	}
+	changes, _ = res["changes"].(float64)
+	notes, _ = res["notifications"].(float64)
+	if changes < 1 || notes != 3*changes {
+		t.Errorf("second bench --target: %v changes, %v notifications, want 3 per change (no subscription left from the first)", changes, notes)
+	}
 }

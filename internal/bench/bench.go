@@ -106,8 +106,12 @@ func Run(ctx context.Context, cfg Config, opts Options) (*Result, error) {
 		if makeChange, err = setUpRich(ctx, srv, base, hc, app, recv, urls); err != nil {
 			return nil, err
 		}
-	} else if err := subscribe(ctx, srv, app, urls); err != nil {
-		return nil, err
+	} else {
+		done, err := subscribe(ctx, srv, app, urls)
+		defer done()
+		if err != nil {
+			return nil, err
+		}
 	}
 	res := &Result{Scenario: cfg.Scenario, Subscriptions: cfg.Subs, CPUs: runtime.NumCPU()}
 	if cfg.Scenario == "memory" {

@@ -40,10 +40,20 @@ func post(ctx context.Context, c *graphclient.Client, path string, body json.Raw
 // subscribe creates one subscription to Adele's messages per URL: through the API
 // against --target (srv nil), and straight into the store of a server bench started
 // (quotas would refuse thousands of subscriptions per app, and it is delivery that
-// is measured).
-func subscribe(ctx context.Context, srv *Server, app *graphclient.Client, urls []string) error {
+// is measured). Those made through the API are deleted again when the run ends
+// (done), so that the next run against the same server can make them anew.
+func subscribe(ctx context.Context, srv *Server, app *graphclient.Client, urls []string) (done func(), err error) {
+	done = func() {}
 	// One subscription (single) goes through the API on an in-process server too.
 	if srv == nil || len(urls) == 1 {
+		var ids []string
+		done = func() {
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer cancel()
+			for _, id := range ids {
+				app.Do(ctx, http.MethodDelete, "/v1.0/subscriptions/"+id, nil, nil)
+			}
+		}
 		for i, u := range urls {
 			// Graph refuses a second subscription of one app to the same resource and
 			// change types (409); a $filter every bench message passes makes each
@@ -54,11 +64,15 @@ func subscribe(ctx context.Context, srv *Server, app *graphclient.Client, urls [
 			}
 			body := map[string]any{"changeType": "created", "notificationUrl": u,
 				"resource": resource, "expirationDateTime": time.Now().Add(time.Hour).UTC().Format(time.RFC3339)}
-			if err := app.Do(ctx, http.MethodPost, "/v1.0/subscriptions", body, nil); err != nil {
-				return fmt.Errorf("creating subscription %d: %w", i, err)
+			var made struct {
+				ID string `json:"id"`
 			}
+			if err := app.Do(ctx, http.MethodPost, "/v1.0/subscriptions", body, &made); err != nil {
+				return done, fmt.Errorf("creating subscription %d: %w", i, err)
+			}
+			ids = append(ids, made.ID)
 		}
-		return nil
+		return done, nil
 	}
 	topic := change.UserMessages(demoAdele)
 	now := srv.Clock.Now()
@@ -80,10 +94,10 @@ func subscribe(ctx context.Context, srv *Server, app *graphclient.Client, urls [
 			return nil
 		})
 		if err != nil {
-			return err
+			return done, err
 		}
 	}
-	return nil
+	return done, nil
 }
 
 // copySubscription copies subscription id once per URL, straight in the store.
