@@ -77,6 +77,7 @@ func (p *Pipeline) pass(ctx context.Context) (service.Result, error) {
 	now := p.clock.Now()
 	var res service.Result
 	var earliest time.Time
+	var lag time.Duration // for push-back
 	for _, d := range due {
 		ep := p.endpoint(d.URL)
 		cutoff := p.cutoff(ep, now)
@@ -87,6 +88,7 @@ func (p *Pipeline) pass(ctx context.Context) (service.Result, error) {
 			}
 			continue
 		}
+		lag = max(lag, p.lateness(ep, d.Next, now))
 		ep.mu.Lock()
 		if ep.active {
 			ep.pending = true
@@ -102,6 +104,7 @@ func (p *Pipeline) pass(ctx context.Context) (service.Result, error) {
 			p.work(ctx, ep)
 		}()
 	}
+	p.push.lag.Store(int64(lag))
 	if !earliest.IsZero() {
 		res.Wait = max(earliest.Sub(now), time.Millisecond)
 	}

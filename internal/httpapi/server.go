@@ -239,12 +239,14 @@ func (s *Server) serveGraph(c *Ctx, rest string) string {
 				"Too many requests: more than %d writes are in progress. Please try again later.", limit).WithHeader("Retry-After", "1"))
 			return ""
 		}
-	}
-	if retry, ok := s.throttled(c, segs); ok {
-		s.writeError(c, graph.Errorf(http.StatusTooManyRequests, graph.CodeTooManyRequests,
-			"Too many requests: change notifications are being delivered more slowly than changes arrive. Please try again later.").
-			WithHeader("Retry-After", strconv.Itoa(int(retry/time.Second))))
-		return ""
+		if s.throttle != nil {
+			if retry, ok := s.throttle(c.R.Context()); ok {
+				s.writeError(c, graph.Errorf(http.StatusTooManyRequests, graph.CodeTooManyRequests,
+					"Too many requests: change notifications are being delivered more slowly than changes arrive. Please try again later.").
+					WithHeader("Retry-After", strconv.Itoa(int(retry/time.Second))))
+				return ""
+			}
+		}
 	}
 	if len(segs) > 0 && strings.EqualFold(segs[0], "me") {
 		if !p.Type.Delegated() {
@@ -404,12 +406,4 @@ func (s *Server) isWrite(c *Ctx, segs []string) bool {
 		return false
 	}
 	return len(segs) == 0 || !strings.EqualFold(segs[0], "subscriptions")
-}
-
-// throttled asks the throttle about a write request on segs.
-func (s *Server) throttled(c *Ctx, segs []string) (time.Duration, bool) {
-	if s.throttle == nil || !s.isWrite(c, segs) {
-		return 0, false
-	}
-	return s.throttle(c.R.Context())
 }
