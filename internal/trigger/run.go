@@ -103,7 +103,7 @@ func (t *Trigger) newRun(ctx context.Context, req Request, d *resource.Descripto
 	// Every placeholder the sample needs, except {id}, is found once for all the
 	// changes; a placeholder the sample deletes is made anew for each change.
 	for _, ph := range r.placeholders(sample) {
-		if ph == "id" || ph == uniquePlaceholder || r.deletes(sample, ph) {
+		if ph == "id" || ph == uniquePlaceholder || r.fresh(sample, ph) {
 			continue
 		}
 		if _, err := r.resolve(ctx, ph); err != nil {
@@ -175,10 +175,11 @@ func (r *run) placeholders(s *resource.Sample) []string {
 	return out
 }
 
-// deletes reports whether the sample deletes the object placeholder ph names (a user,
-// a group) and the caller did not name it: each change then deletes one trigger made,
-// never the demo's fixture objects.
-func (r *run) deletes(s *resource.Sample, ph string) bool {
+// fresh reports whether each change needs a new object for placeholder ph (a user, a
+// group) that the caller did not name: the sample asks for one (Sample.Fresh), or it
+// deletes the object, which must then be one trigger made, never the demo's fixture
+// objects.
+func (r *run) fresh(s *resource.Sample, ph string) bool {
 	if r.given[ph] || freshOf(ph) == nil {
 		return false
 	}
@@ -190,7 +191,7 @@ func (r *run) deletes(s *resource.Sample, ph string) bool {
 	})
 }
 
-// change makes one change: fresh objects the sample deletes, the object {id} names
+// change makes one change: fresh objects the sample deletes or asks for, the object {id} names
 // when the caller did not, then the sample's requests; and reads back what they
 // queued.
 func (r *run) change(ctx context.Context) (Result, error) {
@@ -213,7 +214,7 @@ func (r *run) change(ctx context.Context) (Result, error) {
 	// twice would record no change, and notify nobody.
 	vars[uniquePlaceholder] = strconv.Itoa(r.n) + "-" + strconv.FormatInt(time.Now().UnixNano(), 36)
 	for _, ph := range r.placeholders(r.sample) {
-		if r.deletes(r.sample, ph) {
+		if r.fresh(r.sample, ph) {
 			v, err := freshOf(ph)(ctx, r)
 			if err != nil {
 				return Result{}, err
@@ -272,7 +273,7 @@ func (r *run) createFirst(ctx context.Context, vars map[string]string) (string, 
 		s.Delegated, s.Permission, s.Admin = true, r.sample.Permission, false
 	}
 	for _, ph := range r.placeholders(&s) {
-		if r.deletes(&s, ph) {
+		if r.fresh(&s, ph) {
 			v, err := freshOf(ph)(ctx, r)
 			if err != nil {
 				return "", err
