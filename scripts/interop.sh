@@ -80,6 +80,10 @@ start_graphhook() {
   gh_dir=$dir
   gh_http= gh_https= gh_ca=$dir/data/tls/ca.pem
   unset GRAPHHOOK_START_ERROR
+  # The output files exist before the server starts: the background job opens them
+  # only once it runs, and the loop below must not find them missing meanwhile.
+  : >"$dir/stdout"
+  : >"$dir/stderr"
   "$build/graphhook" serve --addr 127.0.0.1:0 --https-addr 127.0.0.1:0 --data "$dir/data" \
     --fixture "$root/interop/fixture.yaml" --log-level warn >"$dir/stdout" 2>"$dir/stderr" &
   gh_pid=$!
