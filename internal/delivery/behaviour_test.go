@@ -189,6 +189,11 @@ func TestRetryAfterHeaderHonoured(t *testing.T) {
 	h.insertSub(t, store.Subscription{NotificationURL: r.URL})
 	h.record(t, store.Change{ID: "m1"})
 	r.waitItems(t, 2)
+	// The receiver records an item before its answer function runs: wait for the
+	// second answer's timestamp too.
+	if !wait.Poll(10*time.Second, func() bool { mu.Lock(); defer mu.Unlock(); return len(at) >= 2 }) {
+		t.Fatal("the retry's answer never ran")
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	// The policy alone would retry after ~20 ms.
