@@ -499,3 +499,32 @@ func TestRichChatMessage(t *testing.T) {
 		t.Errorf("validationTokens = %d, want 1", tokens)
 	}
 }
+
+// TestPermissionRevokedAfterMatching: the writer keeps the app it re-checks at each
+// change between transactions; a revocation made after changes were matched is
+// still seen at the next change, which removes the subscription.
+func TestPermissionRevokedAfterMatching(t *testing.T) {
+	h := setup(t, testConfig())
+	r, life := newReceiver(t), newReceiver(t)
+	app, secret := h.AddApp([]string{"Mail.Read"}, nil)
+	s := h.insertSub(t, store.Subscription{AppID: app, NotificationURL: r.URL, LifecycleURL: life.URL})
+	h.record(t, store.Change{ID: "m1"})
+	h.record(t, store.Change{ID: "m2"})
+	r.waitItems(t, 2)
+	f := identity.DemoFixture()
+	tenant := f.Tenants[0]
+	tenant.Apps = []identity.FixtureApp{{ClientID: app, ClientSecret: secret, DisplayName: "test app", ApplicationPermissions: []string{"User.Read.All"}}}
+	f.Tenants = []identity.FixtureTenant{tenant}
+	if err := h.Identity.ApplyFixture(context.Background(), f); err != nil {
+		t.Fatal(err)
+	}
+	h.record(t, store.Change{ID: "m3"})
+	items := life.waitItems(t, 1)
+	if items[0]["lifecycleEvent"] != "subscriptionRemoved" || items[0]["subscriptionId"] != s.ID {
+		t.Errorf("lifecycle item = %v, want subscriptionRemoved", items[0])
+	}
+	h.settle(t)
+	if n := len(r.items(t)); n != 2 {
+		t.Errorf("notifications = %d, want the 2 sent before the revocation", n)
+	}
+}

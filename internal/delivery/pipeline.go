@@ -56,6 +56,7 @@ type Pipeline struct {
 
 	filters sync.Map // $filter text → *odata.Filter (nil when it does not parse)
 	subs    subCache
+	grants  grantMemo
 	tokens  tokenCache
 	faults  faultCache
 

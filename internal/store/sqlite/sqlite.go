@@ -29,6 +29,10 @@ type Config struct {
 	Synchronous string
 	// Readers is the size of the read pool (default 4).
 	Readers int
+	// CachedKinds are object kinds whose lookups by alt key the writer keeps
+	// between transactions (sqlstore.Config.CachedKinds): the app, whose grant every
+	// change re-checks.
+	CachedKinds []string
 }
 
 // Store is the SQLite backend.
@@ -92,7 +96,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
 	s := &Store{writer: writer, reader: reader, stop: make(chan struct{}), stopped: make(chan struct{})}
-	s.Store = sqlstore.New(sqlstore.Config{Dialect: d, Writer: writer, Reader: reader, GroupCommit: true})
+	s.Store = sqlstore.New(sqlstore.Config{Dialect: d, Writer: writer, Reader: reader, GroupCommit: true, CachedKinds: cfg.CachedKinds})
 	if err := s.Optimize(ctx); err != nil {
 		s.Store.Close()
 		writer.Close()

@@ -3,6 +3,8 @@ package sqlstore
 import (
 	"context"
 	"encoding/json"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/graphhook/graphhook/internal/store"
@@ -32,21 +34,37 @@ func (t *Tx) AppendChange(ctx context.Context, c *store.Change) error {
 	if err != nil {
 		return t.translate(err)
 	}
-	seen := make(map[string]bool, len(c.Topics))
-	for _, topic := range c.Topics {
-		if seen[topic] {
-			continue
-		}
-		seen[topic] = true
-		if _, err := t.Exec(ctx, `INSERT INTO change_topics (tenant, topic, seq) VALUES (?, ?, ?)`, c.Tenant, topic, c.Seq); err != nil {
-			return t.translate(err)
-		}
+	if err := t.insertTopics(ctx, c); err != nil {
+		return err
 	}
 	t.signal = true
 	if h := t.s.hook; h != nil {
 		return h(ctx, t, c)
 	}
 	return nil
+}
+
+// insertTopics indexes c under each of its topics, in one statement: a change
+// touches several (the item, its folder, the mailbox, the /me forms).
+func (t *Tx) insertTopics(ctx context.Context, c *store.Change) error {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO change_topics (tenant, topic, seq) VALUES `)
+	args := make([]any, 0, 3*len(c.Topics))
+	for i, topic := range c.Topics {
+		if slices.Contains(c.Topics[:i], topic) {
+			continue
+		}
+		if len(args) > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(?, ?, ?)")
+		args = append(args, c.Tenant, topic, c.Seq)
+	}
+	if len(args) == 0 {
+		return nil
+	}
+	_, err := t.Exec(ctx, b.String(), args...)
+	return t.translate(err)
 }
 
 const changeCols = `c.seq, c.tenant, c.kind, c.id, c.change_type, c.topics, c.time, c.before, c.after, c.extra`

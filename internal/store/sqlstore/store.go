@@ -45,6 +45,10 @@ type Config struct {
 	// the committed row and takes its "exists" path; a true duplicate fails the same
 	// way again and is returned.
 	RetryUniqueViolations bool
+	// CachedKinds are object kinds whose lookups by alt key the group-commit writer
+	// keeps between transactions (see writeCache); its subscription lookups by topic
+	// are always kept. Only for a database no other process writes.
+	CachedKinds []string
 	// AfterCommit, when set, is called (after Committed is signalled) for each commit
 	// that appended changes or queued notifications, so that a backend can tell other
 	// processes sharing the database (PostgreSQL NOTIFY). It must not block.
@@ -59,6 +63,8 @@ type Store struct {
 	committed chan struct{}
 
 	stmts stmtCache
+	// wcache is the group-commit writer's cache (nil without group commit).
+	wcache *writeCache
 
 	reqs      chan *writeReq
 	closing   chan struct{}
@@ -89,6 +95,7 @@ func New(cfg Config) *Store {
 		closing:   make(chan struct{}),
 	}
 	if cfg.GroupCommit {
+		s.wcache = newWriteCache(cfg.CachedKinds, 100_000)
 		s.wg.Add(1)
 		go s.writer()
 	}
@@ -285,6 +292,7 @@ func (s *Store) drainClosed() {
 
 func (s *Store) runBatch(batch []*writeReq) {
 	ctx := context.Background()
+	defer s.wcache.batchEnded()
 	sqlTx, err := s.cfg.Writer.BeginTx(ctx, nil)
 	if err != nil {
 		for _, r := range batch {
@@ -301,7 +309,7 @@ func (s *Store) runBatch(batch []*writeReq) {
 			continue
 		}
 		if !single {
-			if _, err := sqlTx.ExecContext(ctx, "SAVEPOINT g"); err != nil {
+			if _, err := s.execBatch(ctx, sqlTx, "SAVEPOINT g"); err != nil {
 				s.failBatch(sqlTx, batch, fmt.Errorf("savepoint: %w", err))
 				return
 			}
@@ -313,14 +321,14 @@ func (s *Store) runBatch(batch []*writeReq) {
 			break
 		}
 		if errs[i] != nil {
-			if _, err := sqlTx.ExecContext(ctx, "ROLLBACK TO g"); err != nil {
+			if _, err := s.execBatch(ctx, sqlTx, "ROLLBACK TO g"); err != nil {
 				s.failBatch(sqlTx, batch, fmt.Errorf("rollback to savepoint: %w", err))
 				return
 			}
 		} else if t.signal {
 			signal = true
 		}
-		if _, err := sqlTx.ExecContext(ctx, "RELEASE g"); err != nil {
+		if _, err := s.execBatch(ctx, sqlTx, "RELEASE g"); err != nil {
 			s.failBatch(sqlTx, batch, fmt.Errorf("release savepoint: %w", err))
 			return
 		}
@@ -345,6 +353,17 @@ func (s *Store) runBatch(batch []*writeReq) {
 	for i, r := range batch {
 		r.done <- errs[i]
 	}
+}
+
+// execBatch runs one of the batch's own statements (the savepoints around each
+// request), prepared once: parsing them again for every request of every batch was a
+// measurable share of the writer's time.
+func (s *Store) execBatch(ctx context.Context, sqlTx *sql.Tx, query string) (sql.Result, error) {
+	st, err := s.stmts.get(ctx, s.cfg.Writer, query)
+	if err != nil || st == nil {
+		return sqlTx.ExecContext(ctx, query)
+	}
+	return sqlTx.StmtContext(ctx, st).ExecContext(ctx)
 }
 
 func (s *Store) failBatch(sqlTx *sql.Tx, batch []*writeReq, err error) {

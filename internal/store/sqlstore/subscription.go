@@ -45,6 +45,7 @@ func (t *Tx) InsertSubscription(ctx context.Context, s *store.Subscription) erro
 		s.Created = time.Now().UTC()
 	}
 	s.Version = 1
+	t.wroteSubscriptions()
 	_, err := t.Exec(ctx, `INSERT INTO subscriptions (`+subCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		s.ID, s.Tenant, s.AppID, s.CreatorID, s.PermissionType, s.ResourceType, s.Variant, s.Topic, s.ChangeTypes, s.Filter,
 		s.NotificationURL, s.LifecycleURL, s.ClientState, boolInt(s.IncludeResourceData), nanos(s.Expiration), nanos(s.AuthorizedUntil),
@@ -60,6 +61,7 @@ func (t *Tx) GetSubscription(ctx context.Context, id string) (store.Subscription
 
 // UpdateSubscription implements store.SubscriptionTx.
 func (t *Tx) UpdateSubscription(ctx context.Context, s *store.Subscription) error {
+	t.wroteSubscriptions()
 	res, err := t.Exec(ctx, `UPDATE subscriptions SET tenant = ?, app_id = ?, creator_id = ?, permission_type = ?, resource_type = ?, variant = ?, topic = ?,
 		change_types = ?, filter = ?, notification_url = ?, lifecycle_url = ?, client_state = ?, include_data = ?, expiration = ?,
 		authorized_until = ?, next_reminder = ?, version = version + 1, data = ? WHERE id = ? AND version = ?`,
@@ -81,6 +83,7 @@ func (t *Tx) UpdateSubscription(ctx context.Context, s *store.Subscription) erro
 
 // DeleteSubscription implements store.SubscriptionTx.
 func (t *Tx) DeleteSubscription(ctx context.Context, id string) error {
+	t.wroteSubscriptions()
 	res, err := t.Exec(ctx, `DELETE FROM subscriptions WHERE id = ?`, id)
 	if err != nil {
 		return t.translate(err)
@@ -163,12 +166,24 @@ func (t *Tx) SubscriptionsByTopics(ctx context.Context, tenant string, topics []
 	if len(topics) == 0 {
 		return nil, nil
 	}
+	if c := t.writeCache(); c != nil {
+		return c.subscriptionsByTopics(tenant, topics, func(topic string) ([]store.Subscription, error) {
+			return t.querySubs(ctx, `SELECT `+subCols+` FROM subscriptions WHERE tenant = ? AND topic = ? ORDER BY id`, tenant, topic)
+		})
+	}
 	marks := strings.TrimSuffix(strings.Repeat("?, ", len(topics)), ", ")
 	args := []any{tenant}
 	for _, tp := range topics {
 		args = append(args, tp)
 	}
 	return t.querySubs(ctx, `SELECT `+subCols+` FROM subscriptions WHERE tenant = ? AND topic IN (`+marks+`) ORDER BY id`, args...)
+}
+
+// wroteSubscriptions tells the write cache, before a write, that subscriptions change.
+func (t *Tx) wroteSubscriptions() {
+	if c := t.writeCache(); c != nil {
+		c.wroteSubscriptions()
+	}
 }
 
 // ExpiredSubscriptions implements store.SubscriptionTx.

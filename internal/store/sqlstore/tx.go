@@ -165,8 +165,37 @@ func (t *Tx) GetObject(ctx context.Context, tenant, kind, id string) (store.Obje
 
 // GetObjectByAlt implements store.ObjectTx.
 func (t *Tx) GetObjectByAlt(ctx context.Context, tenant, kind, alt string) (store.Object, error) {
+	c := t.writeCache()
+	if c != nil {
+		if hit, ok := c.object(tenant, kind, alt); ok {
+			if !hit.found {
+				return store.Object{}, store.ErrNotFound
+			}
+			return hit.o, nil
+		}
+	}
 	o, err := scanObject(t.QueryRow(ctx, `SELECT `+objectCols+` FROM objects`+t.s.d.index("objects_alt")+` WHERE tenant = ? AND kind = ? AND alt = ? AND deleted = 0 ORDER BY alt, id LIMIT 1`, tenant, kind, alt))
-	return o, t.translate(err)
+	err = t.translate(err)
+	if c != nil && (err == nil || errors.Is(err, store.ErrNotFound)) {
+		c.putObject(tenant, kind, alt, cachedObject{o: o, found: err == nil})
+	}
+	return o, err
+}
+
+// writeCache returns the store's write cache when this is a transaction of the
+// group-commit writer that may use it, else nil.
+func (t *Tx) writeCache() *writeCache {
+	if !t.cached || t.readOnly {
+		return nil
+	}
+	return t.s.wcache
+}
+
+// wroteObject tells the write cache, before a write, that an object of kind changes.
+func (t *Tx) wroteObject(kind string) {
+	if c := t.writeCache(); c != nil {
+		c.wroteObject(kind)
+	}
 }
 
 func objectWhere(q store.ObjectQuery, paging bool) (string, []any) {
@@ -293,6 +322,7 @@ func (t *Tx) InsertObject(ctx context.Context, o *store.Object) error {
 		o.Updated = o.Created
 	}
 	o.Version = 1
+	t.wroteObject(o.Kind)
 	_, err := t.Exec(ctx, `INSERT INTO objects (`+objectCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		o.Tenant, o.Kind, o.ID, o.Owner, o.Parent, o.Alt, boolInt(o.Deleted), o.Version, nanos(o.Created), nanos(o.Updated), o.Data, o.Sort)
 	return t.translate(err)
@@ -303,6 +333,7 @@ func (t *Tx) UpdateObject(ctx context.Context, o *store.Object) error {
 	if o.Updated.IsZero() {
 		o.Updated = time.Now().UTC()
 	}
+	t.wroteObject(o.Kind)
 	res, err := t.Exec(ctx, `UPDATE objects SET owner = ?, parent = ?, alt = ?, deleted = ?, version = version + 1, updated = ?, data = ?, sort = ?
 		WHERE tenant = ? AND kind = ? AND id = ? AND version = ?`,
 		o.Owner, o.Parent, o.Alt, boolInt(o.Deleted), nanos(o.Updated), o.Data, o.Sort, o.Tenant, o.Kind, o.ID, o.Version)
@@ -321,6 +352,7 @@ func (t *Tx) UpdateObject(ctx context.Context, o *store.Object) error {
 
 // DeleteObject implements store.ObjectTx.
 func (t *Tx) DeleteObject(ctx context.Context, tenant, kind, id string) error {
+	t.wroteObject(kind)
 	res, err := t.Exec(ctx, `DELETE FROM objects WHERE tenant = ? AND kind = ? AND id = ?`, tenant, kind, id)
 	if err != nil {
 		return t.translate(err)
