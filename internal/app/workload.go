@@ -148,3 +148,12 @@ func resources(ws []Workload) []resource.Descriptor {
 	}
 	return out
 }
+
+// readMostlyKinds are the object kinds the embedded store's writer keeps between
+// transactions: read by nearly every write (the app whose grant each change
+// re-checks, the tenant and user a request acts for, a mailbox's folders, a
+// drive), written rarely.
+func readMostlyKinds() []string {
+	kinds := []string{identity.KindApp, identity.KindTenant, identity.KindUser, identity.KindGroup, files.KindDrive}
+	return append(kinds, outlook.ReadMostlyKinds()...)
+}

@@ -159,25 +159,32 @@ func boolInt(b bool) int {
 
 // GetObject implements store.ObjectTx.
 func (t *Tx) GetObject(ctx context.Context, tenant, kind, id string) (store.Object, error) {
+	c := t.writeCache()
+	if c != nil {
+		if hit, ok := c.object(tenant, kind, id, false); ok {
+			return hit.get()
+		}
+	}
 	o, err := scanObject(t.QueryRow(ctx, `SELECT `+objectCols+` FROM objects WHERE tenant = ? AND kind = ? AND id = ?`, tenant, kind, id))
-	return o, t.translate(err)
+	err = t.translate(err)
+	if c != nil && (err == nil || errors.Is(err, store.ErrNotFound)) {
+		c.putObject(tenant, kind, id, false, cachedObject{o: o, found: err == nil})
+	}
+	return o, err
 }
 
 // GetObjectByAlt implements store.ObjectTx.
 func (t *Tx) GetObjectByAlt(ctx context.Context, tenant, kind, alt string) (store.Object, error) {
 	c := t.writeCache()
 	if c != nil {
-		if hit, ok := c.object(tenant, kind, alt); ok {
-			if !hit.found {
-				return store.Object{}, store.ErrNotFound
-			}
-			return hit.o, nil
+		if hit, ok := c.object(tenant, kind, alt, true); ok {
+			return hit.get()
 		}
 	}
 	o, err := scanObject(t.QueryRow(ctx, `SELECT `+objectCols+` FROM objects`+t.s.d.index("objects_alt")+` WHERE tenant = ? AND kind = ? AND alt = ? AND deleted = 0 ORDER BY alt, id LIMIT 1`, tenant, kind, alt))
 	err = t.translate(err)
 	if c != nil && (err == nil || errors.Is(err, store.ErrNotFound)) {
-		c.putObject(tenant, kind, alt, cachedObject{o: o, found: err == nil})
+		c.putObject(tenant, kind, alt, true, cachedObject{o: o, found: err == nil})
 	}
 	return o, err
 }

@@ -8,10 +8,11 @@ import (
 	"github.com/graphhook/graphhook/internal/store"
 )
 
-// writeCache keeps, for the group-commit writer, the answers that the change hook
-// asks for again on every change: the subscriptions on each topic the change
-// touches (most topics have none) and the objects of a few kinds looked up by alt
-// key (the app whose grant is re-checked). Without it those reads were most of a
+// writeCache keeps, for the group-commit writer, the answers that nearly every
+// write asks for again: the subscriptions on each topic a change touches (most
+// topics have none) and the objects of a few kinds that are read far more often
+// than written (the app whose grant the change hook re-checks, the user whose
+// mailbox a message goes to, the folders it goes into). Without it those reads were most of a
 // change's cost in the writer, which is the serial part of every write.
 //
 // It is correct only because the writer is the one connection that writes: every
@@ -22,14 +23,20 @@ import (
 // whose database other processes write (PostgreSQL) must not use it.
 type writeCache struct {
 	mu sync.Mutex
-	// kinds are the object kinds cached by alt key.
-	kinds map[string]bool
+	// kinds are the object kinds cached, by id and by alt key.
+	kinds map[string]*kindCache
 	subs  map[string][]store.Subscription
-	objs  map[string]cachedObject
-	// dirty tells that the running batch wrote a cached table: no fills until the
-	// batch ends.
-	dirty bool
-	max   int
+	// subsDirty tells that the running batch wrote subscriptions: no fills of subs
+	// until the batch ends.
+	subsDirty bool
+	// max caps the entries of each map; past it, the map starts again empty.
+	max int
+}
+
+// kindCache holds one kind's objects, by id and by alt key, found or not.
+type kindCache struct {
+	byID, byAlt map[string]cachedObject
+	dirty       bool
 }
 
 type cachedObject struct {
@@ -38,17 +45,11 @@ type cachedObject struct {
 }
 
 func newWriteCache(kinds []string, max int) *writeCache {
-	c := &writeCache{kinds: map[string]bool{}, max: max}
+	c := &writeCache{kinds: map[string]*kindCache{}, subs: map[string][]store.Subscription{}, max: max}
 	for _, k := range kinds {
-		c.kinds[k] = true
+		c.kinds[k] = &kindCache{byID: map[string]cachedObject{}, byAlt: map[string]cachedObject{}}
 	}
-	c.reset()
 	return c
-}
-
-func (c *writeCache) reset() {
-	c.subs = map[string][]store.Subscription{}
-	c.objs = map[string]cachedObject{}
 }
 
 func cacheKey(parts ...string) string { return strings.Join(parts, "\x00") }
@@ -65,63 +66,87 @@ func (c *writeCache) subscriptions(tenant, topic string) ([]store.Subscription, 
 func (c *writeCache) putSubscriptions(tenant, topic string, subs []store.Subscription) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.dirty {
+	if c.subsDirty {
 		return
 	}
-	if len(c.subs)+len(c.objs) >= c.max {
-		c.reset()
+	if len(c.subs) >= c.max {
+		clear(c.subs)
 	}
 	c.subs[cacheKey(tenant, topic)] = subs
 }
 
-func (c *writeCache) object(tenant, kind, alt string) (cachedObject, bool) {
-	if !c.kinds[kind] {
+// object returns the cached answer for kind's object under key (its id, or its
+// alt key when byAlt).
+func (c *writeCache) object(tenant, kind, key string, byAlt bool) (cachedObject, bool) {
+	kc := c.kinds[kind]
+	if kc == nil {
 		return cachedObject{}, false
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	o, ok := c.objs[cacheKey(tenant, kind, alt)]
+	o, ok := kc.pick(byAlt)[cacheKey(tenant, key)]
 	return o, ok
 }
 
-func (c *writeCache) putObject(tenant, kind, alt string, o cachedObject) {
-	if !c.kinds[kind] {
+func (c *writeCache) putObject(tenant, kind, key string, byAlt bool, o cachedObject) {
+	kc := c.kinds[kind]
+	if kc == nil {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.dirty {
+	if kc.dirty {
 		return
 	}
-	if len(c.subs)+len(c.objs) >= c.max {
-		c.reset()
+	m := kc.pick(byAlt)
+	if len(m) >= c.max {
+		clear(m)
 	}
-	c.objs[cacheKey(tenant, kind, alt)] = o
+	m[cacheKey(tenant, key)] = o
+}
+
+func (kc *kindCache) pick(byAlt bool) map[string]cachedObject {
+	if byAlt {
+		return kc.byAlt
+	}
+	return kc.byID
 }
 
 // wroteSubscriptions and wroteObject are called before a write to a cached table.
-func (c *writeCache) wroteSubscriptions() { c.invalidate() }
-
-func (c *writeCache) wroteObject(kind string) {
-	if c.kinds[kind] {
-		c.invalidate()
-	}
-}
-
-func (c *writeCache) invalidate() {
+func (c *writeCache) wroteSubscriptions() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.dirty = true
-	c.reset()
+	c.subsDirty = true
+	clear(c.subs)
 }
 
-// batchEnded is called when a batch committed or was rolled back.
+func (c *writeCache) wroteObject(kind string) {
+	kc := c.kinds[kind]
+	if kc == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	kc.dirty = true
+	clear(kc.byID)
+	clear(kc.byAlt)
+}
+
+// batchEnded is called when a batch committed or was rolled back: what a batch
+// that wrote a cached table filled from its own (maybe undone) writes goes.
 func (c *writeCache) batchEnded() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.dirty {
-		c.dirty = false
-		c.reset()
+	if c.subsDirty {
+		c.subsDirty = false
+		clear(c.subs)
+	}
+	for _, kc := range c.kinds {
+		if kc.dirty {
+			kc.dirty = false
+			clear(kc.byID)
+			clear(kc.byAlt)
+		}
 	}
 }
 
@@ -150,4 +175,13 @@ func (c *writeCache) subscriptionsByTopics(tenant string, topics []string, load 
 		slices.SortFunc(out, func(a, b store.Subscription) int { return strings.Compare(a.ID, b.ID) })
 	}
 	return out, nil
+}
+
+// get returns the cached answer as the database gave it. The object's Data is
+// shared: callers decode it, never change it in place.
+func (o cachedObject) get() (store.Object, error) {
+	if !o.found {
+		return store.Object{}, store.ErrNotFound
+	}
+	return o.o, nil
 }

@@ -46,6 +46,11 @@ const (
 	kindContact       = "contact"
 )
 
+// ReadMostlyKinds are the store kinds every item write reads and few requests
+// write (a mailbox's folders), which the embedded store's writer may keep between
+// transactions.
+func ReadMostlyKinds() []string { return []string{kindMailFolder, kindContactFolder} }
+
 // Permission sets, any one of which suffices. A ReadWrite permission implies its Read.
 var (
 	mailReadBasic = []string{"Mail.ReadBasic", "Mail.Read", "Mail.ReadWrite"}
