@@ -39,9 +39,14 @@ type Config struct {
 type Store struct {
 	*sqlstore.Store
 	writer, reader *sql.DB
-	closeOnce      sync.Once
-	// stop ends optimizeEvery, which closes stopped.
-	stop, stopped chan struct{}
+	// checkpointer copies the write-ahead log into the database file (see
+	// checkpointEvery).
+	checkpointer *sql.DB
+	closeOnce    sync.Once
+	// stop ends optimizeEvery and checkpointEvery, which signal background when
+	// they are done.
+	stop       chan struct{}
+	background sync.WaitGroup
 }
 
 // Open opens (creating if needed) the database in cfg.Dir and applies migrations.
@@ -85,25 +90,32 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		writer.Close()
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
+	checkpointer, err := sql.Open("sqlite3", "file:"+path+"?"+url.Values{"_busy_timeout": {"10000"}}.Encode())
+	if err != nil {
+		writer.Close()
+		reader.Close()
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	checkpointer.SetMaxOpenConns(1)
 	readers := cmp.Or(cfg.Readers, 4)
 	reader.SetMaxOpenConns(readers)
 	reader.SetMaxIdleConns(readers)
 
 	d := Dialect()
 	if err := sqlstore.Migrate(ctx, writer, d); err != nil {
-		writer.Close()
-		reader.Close()
+		errors.Join(writer.Close(), reader.Close(), checkpointer.Close())
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
-	s := &Store{writer: writer, reader: reader, stop: make(chan struct{}), stopped: make(chan struct{})}
+	s := &Store{writer: writer, reader: reader, checkpointer: checkpointer, stop: make(chan struct{})}
 	s.Store = sqlstore.New(sqlstore.Config{Dialect: d, Writer: writer, Reader: reader, GroupCommit: true, CachedKinds: cfg.CachedKinds})
 	if err := s.Optimize(ctx); err != nil {
 		s.Store.Close()
-		writer.Close()
-		reader.Close()
+		errors.Join(writer.Close(), reader.Close(), checkpointer.Close())
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
+	s.background.Add(2)
 	go s.optimizeEvery(time.Hour)
+	go s.checkpointEvery(checkpointInterval)
 	return s, nil
 }
 
@@ -112,7 +124,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 // the narrow one. A failure is retried at the next tick (the statistics are only
 // advice to the planner).
 func (s *Store) optimizeEvery(interval time.Duration) {
-	defer close(s.stopped)
+	defer s.background.Done()
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -121,6 +133,30 @@ func (s *Store) optimizeEvery(interval time.Duration) {
 			return
 		case <-t.C:
 			_ = s.Optimize(context.Background())
+		}
+	}
+}
+
+// checkpointInterval is how often checkpointEvery copies the log's new pages.
+const checkpointInterval = 100 * time.Millisecond
+
+// checkpointEvery copies, at each interval, the pages written to the write-ahead
+// log since the last time into the database file (a passive checkpoint: it never
+// waits for, nor blocks, the writer or a reader). Left to SQLite, the copy happens
+// inside the commit that finds the log past 1,000 pages, on the writer goroutine
+// that every write waits for; done here, on its own connection, that commit finds
+// the pages already copied. A failure is retried at the next tick; SQLite's own
+// checkpoint still runs if this one falls behind.
+func (s *Store) checkpointEvery(interval time.Duration) {
+	defer s.background.Done()
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			_, _ = s.checkpointer.Exec("PRAGMA wal_checkpoint(PASSIVE)")
 		}
 	}
 }
@@ -141,9 +177,9 @@ func isUniqueViolation(err error) bool {
 // Close stops the writer and closes the database.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() { close(s.stop) })
-	<-s.stopped
+	s.background.Wait()
 	s.Store.Close()
-	return errors.Join(s.reader.Close(), s.writer.Close())
+	return errors.Join(s.reader.Close(), s.writer.Close(), s.checkpointer.Close())
 }
 
 // Optimize runs SQLite's PRAGMA optimize, which refreshes the planner's statistics

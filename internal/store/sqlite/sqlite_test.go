@@ -2,11 +2,17 @@ package sqlite_test
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/graphhook/graphhook/internal/store"
 	"github.com/graphhook/graphhook/internal/store/sqlite"
 	"github.com/graphhook/graphhook/internal/store/storetest"
+	"github.com/graphhook/graphhook/internal/wait"
 )
 
 func TestConformance(t *testing.T) {
@@ -63,4 +69,41 @@ func TestPagesReadAnIndex(t *testing.T) {
 	}
 	defer s.Close()
 	storetest.RunExplain(t, s, s.ExplainObjects, "TEMP B-TREE", nil)
+}
+
+// TestCheckpointsOffTheWriter: pages committed to the write-ahead log reach the
+// database file without any commit reaching SQLite's own checkpoint threshold
+// (1,000 pages): the store's checkpointer copied them.
+func TestCheckpointsOffTheWriter(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := sqlite.Open(ctx, sqlite.Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	db := filepath.Join(dir, "graphhook.db")
+	size := func() int64 {
+		fi, err := os.Stat(db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	before := size()
+	data := []byte(`{"pad":"` + strings.Repeat("x", 2000) + `"}`)
+	err = s.Update(ctx, func(tx store.Tx) error {
+		for i := range 100 { // about 100 pages: far under SQLite's threshold
+			if err := tx.InsertObject(ctx, &store.Object{Tenant: "t", Kind: "k", ID: fmt.Sprint(i), Data: data}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !wait.Poll(10*time.Second, func() bool { return size() >= before+100*2000 }) {
+		t.Fatalf("database file %d bytes, was %d: the log's pages were not copied", size(), before)
+	}
 }
