@@ -232,18 +232,30 @@ func applyUser(ctx context.Context, tx store.Tx, tid string, u FixtureUser, crea
 	return upsert(ctx, tx, &store.Object{Tenant: tid, Kind: KindCredential, ID: uid, Data: cdoc})
 }
 
+// HashedPassword is a password salted and hashed, ready for SetPassword. Hashing
+// is deliberately slow, so it is done before the store transaction (HashPassword),
+// not inside it where every other write would wait for it.
+type HashedPassword struct {
+	salt, hash []byte
+}
+
+// HashPassword salts and hashes password for SetPassword.
+func HashPassword(password string) HashedPassword {
+	salt := make([]byte, 16)
+	rand.Read(salt)
+	return HashedPassword{salt: salt, hash: hashSecret(salt, password)}
+}
+
 // SetPassword stores a user's password (the directory workload calls it when a user
 // is created with a passwordProfile or changes it). Changing a password at now
 // revokes the refresh tokens issued before; the user's directory roles stay.
-func SetPassword(ctx context.Context, tx store.Tx, tid, userID, password string, now time.Time) error {
+func SetPassword(ctx context.Context, tx store.Tx, tid, userID string, password HashedPassword, now time.Time) error {
 	uid := strings.ToLower(userID)
 	c, existed, err := readCredential(ctx, tx, tid, uid)
 	if err != nil {
 		return err
 	}
-	c.Salt = make([]byte, 16)
-	rand.Read(c.Salt)
-	c.Hash = hashSecret(c.Salt, password)
+	c.Salt, c.Hash = password.salt, password.hash
 	if existed {
 		c.ChangedAt = now
 	}

@@ -73,6 +73,7 @@ func (w *Workload) createUser(c *httpapi.Ctx) error {
 	if err := w.checkUserValues(p.TenantID, in); err != nil {
 		return err
 	}
+	hashed := identity.HashPassword(password)
 	id := uuid.NewString()
 	in["id"] = id
 	in["createdDateTime"] = c.Now.UTC().Format(createdLayout)
@@ -88,7 +89,7 @@ func (w *Workload) createUser(c *httpapi.Ctx) error {
 		if err != nil {
 			return err
 		}
-		if err := identity.SetPassword(ctx, tx, p.TenantID, id, password, c.Now); err != nil {
+		if err := identity.SetPassword(ctx, tx, p.TenantID, id, hashed, c.Now); err != nil {
 			return err
 		}
 		return record(ctx, tx, changeRecord{tenant: p.TenantID, kind: identity.KindUser, id: id, changeType: store.Created, after: doc, at: c.Now})
@@ -122,6 +123,10 @@ func (w *Workload) updateUser(c *httpapi.Ctx) error {
 	if err := w.checkUserValues(p.TenantID, in); err != nil {
 		return err
 	}
+	var hashed identity.HashedPassword
+	if password != "" {
+		hashed = identity.HashPassword(password)
+	}
 	err = rest.Update(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		o, err := lookupUser(ctx, tx, p.TenantID, c.Param("user"))
 		if err != nil {
@@ -153,7 +158,7 @@ func (w *Workload) updateUser(c *httpapi.Ctx) error {
 			o.Alt = strings.ToLower(upn)
 		}
 		if password != "" {
-			if err := identity.SetPassword(ctx, tx, p.TenantID, o.ID, password, c.Now); err != nil {
+			if err := identity.SetPassword(ctx, tx, p.TenantID, o.ID, hashed, c.Now); err != nil {
 				return err
 			}
 		}
