@@ -161,6 +161,7 @@ func Run(ctx context.Context, cfg Config, opts Options) (*Result, error) {
 	res.Notifications = recv.items.Load()
 	res.NotificationsPerS = float64(res.Notifications) / total.Seconds()
 	res.Posts = recv.posts.Load()
+	res.PostsPerS = float64(res.Posts) / total.Seconds()
 	res.SlowEndpointPosts = recv.slowHits.Load()
 	if res.RefusedPosts = recv.refused.Load(); res.RefusedPosts > 0 {
 		fmt.Fprintf(log, "the receiver refused %d POSTs; the first because: %s\n", res.RefusedPosts, recv.whyFirst)

@@ -97,7 +97,7 @@ func TestRunStartsItsOwnServer(t *testing.T) {
 func TestWriteTable(t *testing.T) {
 	res := &Result{Scenario: "slow-endpoint", DurationS: 2, Subscriptions: 10, Changes: 40, ChangesPerS: 20, Notifications: 360,
 		NotificationsPerS: 150, Posts: 36, LatencyMS: map[string]float64{"p50": 1.25, "p90": 2.5, "p99": 8}, RawPostsPerS: 3000,
-		Ratio: 0.05, BaselineP99MS: 4, P99IncreasePct: 100, RSSMB: 64.4, Throttled: 3}
+		PostsPerS: 18, Ratio: 0.05, BaselineP99MS: 4, P99IncreasePct: 100, RSSMB: 64.4, Throttled: 3}
 	var b strings.Builder
 	if err := res.WriteTable(&b); err != nil {
 		t.Fatal(err)
@@ -107,6 +107,7 @@ duration                                    2.0 s
 subscriptions                               10
 changes/s accepted                          20
 notifications/s delivered                   150 (360 in 36 POSTs)
+POSTs/s                                     18
 changes pushed back (429)                   3
 latency p50 / p90 / p99                     1.2 / 2.5 / 8.0 ms
 raw loopback POST/s                         3000

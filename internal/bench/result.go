@@ -18,6 +18,7 @@ type Result struct {
 	Notifications     int64              `json:"notifications"`
 	NotificationsPerS float64            `json:"notifications_per_s"`
 	Posts             int64              `json:"posts"`
+	PostsPerS         float64            `json:"posts_per_s"`
 	LatencyMS         map[string]float64 `json:"latency_ms"`
 	RawPostsPerS      float64            `json:"raw_posts_per_s"`
 	Ratio             float64            `json:"ratio"`
@@ -74,6 +75,7 @@ func (res *Result) WriteTable(w io.Writer) error {
 	} else {
 		fmt.Fprintf(tw, "notifications/s delivered\t%.0f (%d in %d POSTs)\n", res.NotificationsPerS, res.Notifications, res.Posts)
 	}
+	fmt.Fprintf(tw, "POSTs/s\t%.0f\n", res.PostsPerS)
 	fmt.Fprintf(tw, "changes pushed back (429)\t%d\n", res.Throttled)
 	fmt.Fprintf(tw, "latency p50 / p90 / p99\t%.1f / %.1f / %.1f ms\n", res.LatencyMS["p50"], res.LatencyMS["p90"], res.LatencyMS["p99"])
 	fmt.Fprintf(tw, "raw loopback POST/s\t%.0f\n", res.RawPostsPerS)
