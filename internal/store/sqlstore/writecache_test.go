@@ -183,3 +183,21 @@ func TestWriteCacheObjects(t *testing.T) {
 		t.Fatalf("uncached kind: %s", got)
 	}
 }
+
+// TestWriteCacheCap: past its cap a map starts again empty, and answers stay right.
+func TestWriteCacheCap(t *testing.T) {
+	s, _ := openCached(t)
+	s.wcache = newWriteCache([]string{"app"}, 2)
+	update(t, s, func(ctx context.Context, tx store.Tx) error {
+		return tx.InsertSubscription(ctx, &store.Subscription{ID: "s1", Tenant: "t", Topic: "c", Data: []byte(`{}`)})
+	})
+	for _, topic := range []string{"a", "b", "c", "a"} {
+		got := subsOn(t, s, topic)
+		if want := topic == "c"; (len(got) == 1) != want {
+			t.Fatalf("topic %s: %v", topic, got)
+		}
+		if n := len(s.wcache.subs); n > 2 {
+			t.Fatalf("cache holds %d topics, cap 2", n)
+		}
+	}
+}
