@@ -258,18 +258,20 @@ func (p *Pipeline) claim(ctx context.Context, ep *endpoint, k int) ([]*batch, er
 func (p *Pipeline) settle(ctx context.Context, tx store.Tx, rows []store.Notification, state HealthState, now time.Time, b *batch) error {
 	var gone, dropped, expired, held []int64
 	missed := map[string]*store.Subscription{}
-	infos := map[string]*subInfo{}
-	lookup := func(id string) (*subInfo, error) {
-		info, ok := infos[id]
-		if !ok {
-			var err error
-			if info, err = p.subs.get(ctx, tx, id); err != nil {
-				return nil, err
-			}
-			infos[id] = info
+	var ids []string
+	seen := map[string]bool{}
+	for i := range rows {
+		if id := rows[i].SubscriptionID; !seen[id] && !(rows[i].Lifecycle && state == Drop) {
+			seen[id] = true
+			ids = append(ids, id)
 		}
-		return info, nil
 	}
+	infos, err := p.subs.lookup(ctx, tx, ids)
+	if err != nil {
+		return err
+	}
+	b.rows = make([]store.Notification, 0, len(rows))
+	b.infos = make([]*subInfo, 0, len(rows))
 	for i := range rows {
 		n := &rows[i]
 		if n.Lifecycle {
@@ -279,21 +281,14 @@ func (p *Pipeline) settle(ctx context.Context, tx store.Tx, rows []store.Notific
 			}
 			// The item is rendered already; the subscription, when it still exists,
 			// only tells the TLS version (a subscriptionRemoved outlives it).
-			info, err := lookup(n.SubscriptionID)
-			if err != nil {
-				return err
-			}
-			if info != nil {
+			if info := infos[n.SubscriptionID]; info != nil {
 				b.tls = lowerTLS(b.tls, info.tls)
 			}
 			b.rows = append(b.rows, *n)
 			b.infos = append(b.infos, nil)
 			continue
 		}
-		info, err := lookup(n.SubscriptionID)
-		if err != nil {
-			return err
-		}
+		info := infos[n.SubscriptionID]
 		switch {
 		case info == nil:
 			gone = append(gone, n.ID)
@@ -450,7 +445,7 @@ func (p *Pipeline) send(ctx context.Context, ep *endpoint, b *batch) {
 			}
 			continue
 		}
-		a.retry = append(a.retry, retryAt{id: n.ID, at: next})
+		a.retry = append(a.retry, store.Retry{ID: n.ID, Scheduled: next})
 	}
 	p.logFailure(ep.url, b.rows, a, status, reason)
 	p.acks <- a
@@ -462,7 +457,7 @@ func (p *Pipeline) send(ctx context.Context, ep *endpoint, b *batch) {
 func (p *Pipeline) logFailure(url string, rows []store.Notification, a *ack, status int, reason string) {
 	next := make(map[int64]time.Time, len(a.retry))
 	for _, r := range a.retry {
-		next[r.id] = r.at
+		next[r.ID] = r.Scheduled
 	}
 	type sub struct {
 		attempt, count int
