@@ -52,7 +52,7 @@ func (t *Tx) Enqueue(ctx context.Context, ns []*store.Notification) error {
 		return ErrReadOnly
 	}
 	for len(ns) > 0 {
-		chunk := ns[:min(len(ns), enqueueChunk)]
+		chunk := ns[:rowChunk(len(ns), enqueueChunk)]
 		ns = ns[len(chunk):]
 		args := make([]any, 0, len(chunk)*13)
 		for _, n := range chunk {
@@ -91,9 +91,7 @@ func (t *Tx) Enqueue(ctx context.Context, ns []*store.Notification) error {
 	return nil
 }
 
-// enqueueQuery is the INSERT of n rows. A change matching many subscriptions
-// enqueues the same number of rows each time, so the few texts there are stay
-// prepared in the writer's statement cache.
+// enqueueQuery is the INSERT of n rows, n a power of two (see rowChunk).
 func enqueueQuery(n int) string {
 	var b strings.Builder
 	b.Grow(len(enqueueCols) + 64 + n*(len(enqueueRow)+2))
@@ -264,6 +262,22 @@ func (t *Tx) guarded(ctx context.Context, prefix string, args []any, ids []int64
 	return total, nil
 }
 
+// rowChunk is how many of n rows the next multi-row INSERT takes: max while
+// there are that many, then the largest power of two that fits. An insert of any
+// number of rows then uses at most a handful of statement texts (1, 2, 4, … max
+// rows), which stay prepared in the writer's statement cache, instead of a text
+// per count that would crowd the cache out.
+func rowChunk(n, max int) int {
+	if n >= max {
+		return max
+	}
+	size := 1
+	for size*2 <= n {
+		size *= 2
+	}
+	return size
+}
+
 // inList is how many items an IN list of n ids is written with: n rounded up to
 // a power of two (at least 8), the rest repeating the last id, which matches the
 // same rows. Each statement then has a handful of texts, which the writer's
@@ -302,15 +316,19 @@ func (t *Tx) RetryNotifications(ctx context.Context, rs []store.Retry, errText s
 	for len(rs) > 0 {
 		chunk := rs[:min(len(rs), idChunk/2)]
 		rs = rs[len(chunk):]
+		// Padded as IN lists are (inList): a repeated pair joins the same row to the
+		// same values.
+		size := inList(len(chunk))
 		var b strings.Builder
 		b.WriteString(`UPDATE notifications SET state = 'retryable', scheduled = v.column2, error = ? FROM (VALUES `)
-		args := make([]any, 0, 1+2*len(chunk))
+		args := make([]any, 0, 1+2*size)
 		args = append(args, errText)
-		for i, r := range chunk {
+		for i := range size {
 			if i > 0 {
 				b.WriteString(", ")
 			}
 			b.WriteString(row)
+			r := chunk[min(i, len(chunk)-1)]
 			args = append(args, r.ID, nanos(r.Scheduled))
 		}
 		b.WriteString(`) AS v WHERE notifications.id = v.column1 AND notifications.state = 'running'`)
