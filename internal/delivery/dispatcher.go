@@ -155,7 +155,7 @@ func (p *Pipeline) work(ctx context.Context, ep *endpoint) {
 		// caller saw the context end would leave rows in flight that no POST follows
 		// (the rescuer would take them back only after RescueAfter, this node being
 		// alive).
-		batches, err := p.claim(context.WithoutCancel(ctx), ep, k)
+		batches, drained, err := p.claim(context.WithoutCancel(ctx), ep, k)
 		for i := len(batches); i < k; i++ {
 			<-ep.slots
 		}
@@ -180,11 +180,17 @@ func (p *Pipeline) work(ctx context.Context, ep *endpoint) {
 				p.send(ctx, ep, b)
 			}()
 		}
+		// A claim that took fewer rows than it asked for left nothing due: claiming
+		// again would cost a transaction to find nothing, unless rows arrived since,
+		// which the pass that their commit woke has told (pending).
+		if drained && !p.continueWork(ep) {
+			return
+		}
 	}
 }
 
-// continueWork is asked when a claim found nothing: the worker goes on if rows
-// arrived meanwhile, and otherwise marks the URL idle.
+// continueWork is asked when a claim found nothing, or less than it asked for: the
+// worker goes on if rows arrived meanwhile, and otherwise marks the URL idle.
 func (p *Pipeline) continueWork(ep *endpoint) bool {
 	ep.mu.Lock()
 	defer ep.mu.Unlock()
@@ -213,8 +219,9 @@ type batch struct {
 
 // claim claims up to k batches for ep and, in the same transaction, settles the
 // rows that must not be sent: subscription gone, endpoint dropping, authorization
-// lapsed (held). It returns no batch when nothing is left to send.
-func (p *Pipeline) claim(ctx context.Context, ep *endpoint, k int) ([]*batch, error) {
+// lapsed (held). It returns no batch when nothing is left to send, and drained when
+// its last claim took fewer rows than it asked for.
+func (p *Pipeline) claim(ctx context.Context, ep *endpoint, k int) (batches []*batch, drained bool, err error) {
 	for {
 		now := p.clock.Now()
 		state := ep.health.State(now)
@@ -226,10 +233,10 @@ func (p *Pipeline) claim(ctx context.Context, ep *endpoint, k int) ([]*batch, er
 			size, k = 1, 1
 		}
 		var b batch
-		claimed := 0
+		claimed, limit := 0, size*k
 		err := p.st.Update(ctx, func(tx store.Tx) error {
 			b = batch{}
-			rows, err := tx.ClaimNotifications(ctx, ep.url, p.cfg.Node, cutoff, now, size*k)
+			rows, err := tx.ClaimNotifications(ctx, ep.url, p.cfg.Node, cutoff, now, limit)
 			if err != nil {
 				return err
 			}
@@ -237,18 +244,19 @@ func (p *Pipeline) claim(ctx context.Context, ep *endpoint, k int) ([]*batch, er
 			return p.settle(ctx, tx, rows, state, now, &b)
 		})
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
+		drained = claimed < limit
 		if len(b.rows) > 0 {
 			var out []*batch
 			for lo := 0; lo < len(b.rows); lo += size {
 				hi := min(lo+size, len(b.rows))
 				out = append(out, &batch{rows: b.rows[lo:hi:hi], infos: b.infos[lo:hi:hi], tls: b.tls})
 			}
-			return out, nil
+			return out, drained, nil
 		}
 		if claimed == 0 {
-			return nil, nil
+			return nil, true, nil
 		}
 		// Everything claimed was settled without a POST; look for more.
 	}
