@@ -52,7 +52,7 @@ func (t *Tx) Enqueue(ctx context.Context, ns []*store.Notification) error {
 		return ErrReadOnly
 	}
 	for len(ns) > 0 {
-		chunk := ns[:rowChunk(len(ns), enqueueChunk)]
+		chunk := ns[:min(len(ns), enqueueChunk)]
 		ns = ns[len(chunk):]
 		args := make([]any, 0, len(chunk)*13)
 		for _, n := range chunk {
@@ -91,7 +91,11 @@ func (t *Tx) Enqueue(ctx context.Context, ns []*store.Notification) error {
 	return nil
 }
 
-// enqueueQuery is the INSERT of n rows, n a power of two (see rowChunk).
+// enqueueQuery is the INSERT of n rows. Unlike other batches (rowChunk, inList) a
+// change's rows go in one statement whatever their count: each extra statement
+// costs more than the rows it would save binding (SQLite updates the AUTOINCREMENT
+// counter once per statement), and the matcher's counts, the subscriptions a
+// change matches, are few and stable, so their texts stay prepared.
 func enqueueQuery(n int) string {
 	var b strings.Builder
 	b.Grow(len(enqueueCols) + 64 + n*(len(enqueueRow)+2))
@@ -266,7 +270,8 @@ func (t *Tx) guarded(ctx context.Context, prefix string, args []any, ids []int64
 // there are that many, then the largest power of two that fits. An insert of any
 // number of rows then uses at most a handful of statement texts (1, 2, 4, … max
 // rows), which stay prepared in the writer's statement cache, instead of a text
-// per count that would crowd the cache out.
+// per count that would crowd the cache out. (The attempts of gathered outcomes
+// come in any number; see enqueueQuery for the queue's rows.)
 func rowChunk(n, max int) int {
 	if n >= max {
 		return max
