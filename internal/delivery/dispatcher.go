@@ -121,7 +121,7 @@ func (p *Pipeline) cutoff(ep *endpoint, now time.Time) time.Time {
 }
 
 // work claims batches for one URL while there are due rows, each POST holding one
-// of the URL's slots. It claims for every free slot in one statement, so that an
+// of the URL's slots. It claims for every free slot in one transaction, so that an
 // endpoint taking one notification per POST still costs one transaction per
 // several POSTs.
 func (p *Pipeline) work(ctx context.Context, ep *endpoint) {
