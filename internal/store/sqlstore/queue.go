@@ -24,9 +24,9 @@ const (
 	// enqueueChunk rows per INSERT: 13 parameters each stays far below both
 	// backends' parameter limits.
 	enqueueChunk = 128
-	// claimCols are the columns a claim returns: the ones it did not just set
-	// itself (url, state, claimed, node) and that a running row can have (finished
-	// is zero until the row finishes).
+	// claimCols are the columns a claim reads: all but the url (the claim's own),
+	// the ones it sets (state, claimed, node) and finished (zero until the row
+	// finishes).
 	claimCols = `id, tenant, subscription_id, resource_type, lifecycle, event, resource, payload, rich, seq, attempt, created, scheduled, error, replay_of`
 	// idChunk ids at most per IN list. Lists are padded to a power of two (see
 	// inList), so that few statement texts come and stay prepared.
@@ -164,7 +164,7 @@ func (t *Tx) ClaimNotifications(ctx context.Context, url, node string, due, now 
 	}
 	defer rows.Close()
 	out := make([]store.Notification, 0, min(limit, 1024))
-	claimed := fromNanos(nanos(now))
+	claimed := fromNanos(nanos(now)) // as a later read of the row would give it
 	for rows.Next() {
 		n := store.Notification{URL: url, State: store.NotificationRunning, Claimed: claimed, Node: node}
 		var lifecycle int
