@@ -2,7 +2,6 @@ package delivery
 
 import (
 	"context"
-	"time"
 
 	"github.com/graphhook/graphhook/internal/service"
 	"github.com/graphhook/graphhook/internal/store"
@@ -12,18 +11,13 @@ import (
 type ack struct {
 	url        string
 	delivered  []int64
-	retry      []retryAt
+	retry      []store.Retry
 	retryErr   string
 	expired    []int64              // failed past the horizon
 	missed     []store.Subscription // whose notifications expired
 	discard    []int64              // could not be rendered
 	discardErr string
 	attempts   []store.Attempt // one per row tried, for the delivery log
-}
-
-type retryAt struct {
-	id int64
-	at time.Time
 }
 
 // acker writes the POST outcomes it receives on acks until acks is closed. It
@@ -58,13 +52,51 @@ func (p *Pipeline) acker(acks chan *ack) {
 	}
 }
 
+// writeAcks records the outcomes of many POSTs in one transaction and in as few
+// statements as their outcomes allow: one multi-row insert of attempts, one
+// update of the delivered rows, and one update per distinct failure text for the
+// retried and the discarded rows (each retried row keeps its own due time).
 func (p *Pipeline) writeAcks(ctx context.Context, acks []*ack) error {
 	now := p.clock.Now()
 	var delivered []int64
 	var attempts []store.Attempt
+	// Failures are keyed by their text, in the order first seen, so that the
+	// statements run in a stable order.
+	type failed struct {
+		text  string
+		retry []store.Retry
+		ids   []int64 // discarded
+	}
+	var retries, discards []*failed
+	group := func(list *[]*failed, text string) *failed {
+		for _, f := range *list {
+			if f.text == text {
+				return f
+			}
+		}
+		f := &failed{text: text}
+		*list = append(*list, f)
+		return f
+	}
+	missed := map[string]*store.Subscription{}
 	for _, a := range acks {
 		delivered = append(delivered, a.delivered...)
 		attempts = append(attempts, a.attempts...)
+		if len(a.retry) > 0 {
+			f := group(&retries, a.retryErr)
+			f.retry = append(f.retry, a.retry...)
+		}
+		if len(a.expired) > 0 {
+			f := group(&discards, "retry horizon passed: "+a.retryErr)
+			f.ids = append(f.ids, a.expired...)
+		}
+		if len(a.discard) > 0 {
+			f := group(&discards, a.discardErr)
+			f.ids = append(f.ids, a.discard...)
+		}
+		for i := range a.missed {
+			missed[a.missed[i].ID] = &a.missed[i]
+		}
 	}
 	err := p.st.Update(ctx, func(tx store.Tx) error {
 		// The delivery log's attempts ride in the outcomes' transaction: no commit
@@ -79,25 +111,14 @@ func (p *Pipeline) writeAcks(ctx context.Context, acks []*ack) error {
 				return err
 			}
 		}
-		missed := map[string]*store.Subscription{}
-		for _, a := range acks {
-			for _, r := range a.retry {
-				if _, err := tx.MarkRetryable(ctx, []int64{r.id}, r.at, a.retryErr); err != nil {
-					return err
-				}
+		for _, f := range retries {
+			if _, err := tx.RetryNotifications(ctx, f.retry, f.text); err != nil {
+				return err
 			}
-			if len(a.expired) > 0 {
-				if _, err := tx.MarkDiscarded(ctx, a.expired, now, "retry horizon passed: "+a.retryErr); err != nil {
-					return err
-				}
-			}
-			if len(a.discard) > 0 {
-				if _, err := tx.MarkDiscarded(ctx, a.discard, now, a.discardErr); err != nil {
-					return err
-				}
-			}
-			for i := range a.missed {
-				missed[a.missed[i].ID] = &a.missed[i]
+		}
+		for _, f := range discards {
+			if _, err := tx.MarkDiscarded(ctx, f.ids, now, f.text); err != nil {
+				return err
 			}
 		}
 		return p.enqueueMissed(ctx, tx, missed, now)

@@ -121,7 +121,7 @@ func (p *Pipeline) cutoff(ep *endpoint, now time.Time) time.Time {
 }
 
 // work claims batches for one URL while there are due rows, each POST holding one
-// of the URL's slots. It claims for every free slot in one statement, so that an
+// of the URL's slots. It claims for every free slot in one transaction, so that an
 // endpoint taking one notification per POST still costs one transaction per
 // several POSTs.
 func (p *Pipeline) work(ctx context.Context, ep *endpoint) {
@@ -155,7 +155,7 @@ func (p *Pipeline) work(ctx context.Context, ep *endpoint) {
 		// caller saw the context end would leave rows in flight that no POST follows
 		// (the rescuer would take them back only after RescueAfter, this node being
 		// alive).
-		batches, err := p.claim(context.WithoutCancel(ctx), ep, k)
+		batches, drained, err := p.claim(context.WithoutCancel(ctx), ep, k)
 		for i := len(batches); i < k; i++ {
 			<-ep.slots
 		}
@@ -180,11 +180,17 @@ func (p *Pipeline) work(ctx context.Context, ep *endpoint) {
 				p.send(ctx, ep, b)
 			}()
 		}
+		// A claim that took fewer rows than it asked for left nothing due: claiming
+		// again would cost a transaction to find nothing, unless rows arrived since,
+		// which the pass that their commit woke has told (pending).
+		if drained && !p.continueWork(ep) {
+			return
+		}
 	}
 }
 
-// continueWork is asked when a claim found nothing: the worker goes on if rows
-// arrived meanwhile, and otherwise marks the URL idle.
+// continueWork is asked when a claim found nothing, or less than it asked for: the
+// worker goes on if rows arrived meanwhile, and otherwise marks the URL idle.
 func (p *Pipeline) continueWork(ep *endpoint) bool {
 	ep.mu.Lock()
 	defer ep.mu.Unlock()
@@ -213,8 +219,9 @@ type batch struct {
 
 // claim claims up to k batches for ep and, in the same transaction, settles the
 // rows that must not be sent: subscription gone, endpoint dropping, authorization
-// lapsed (held). It returns no batch when nothing is left to send.
-func (p *Pipeline) claim(ctx context.Context, ep *endpoint, k int) ([]*batch, error) {
+// lapsed (held). It returns no batch when nothing is left to send, and drained when
+// its last claim took fewer rows than it asked for.
+func (p *Pipeline) claim(ctx context.Context, ep *endpoint, k int) (batches []*batch, drained bool, err error) {
 	for {
 		now := p.clock.Now()
 		state := ep.health.State(now)
@@ -226,10 +233,10 @@ func (p *Pipeline) claim(ctx context.Context, ep *endpoint, k int) ([]*batch, er
 			size, k = 1, 1
 		}
 		var b batch
-		claimed := 0
+		claimed, limit := 0, size*k
 		err := p.st.Update(ctx, func(tx store.Tx) error {
 			b = batch{}
-			rows, err := tx.ClaimNotifications(ctx, ep.url, p.cfg.Node, cutoff, now, size*k)
+			rows, err := tx.ClaimNotifications(ctx, ep.url, p.cfg.Node, cutoff, now, limit)
 			if err != nil {
 				return err
 			}
@@ -237,18 +244,19 @@ func (p *Pipeline) claim(ctx context.Context, ep *endpoint, k int) ([]*batch, er
 			return p.settle(ctx, tx, rows, state, now, &b)
 		})
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
+		drained = claimed < limit
 		if len(b.rows) > 0 {
 			var out []*batch
 			for lo := 0; lo < len(b.rows); lo += size {
 				hi := min(lo+size, len(b.rows))
 				out = append(out, &batch{rows: b.rows[lo:hi:hi], infos: b.infos[lo:hi:hi], tls: b.tls})
 			}
-			return out, nil
+			return out, drained, nil
 		}
 		if claimed == 0 {
-			return nil, nil
+			return nil, true, nil
 		}
 		// Everything claimed was settled without a POST; look for more.
 	}
@@ -258,18 +266,20 @@ func (p *Pipeline) claim(ctx context.Context, ep *endpoint, k int) ([]*batch, er
 func (p *Pipeline) settle(ctx context.Context, tx store.Tx, rows []store.Notification, state HealthState, now time.Time, b *batch) error {
 	var gone, dropped, expired, held []int64
 	missed := map[string]*store.Subscription{}
-	infos := map[string]*subInfo{}
-	lookup := func(id string) (*subInfo, error) {
-		info, ok := infos[id]
-		if !ok {
-			var err error
-			if info, err = p.subs.get(ctx, tx, id); err != nil {
-				return nil, err
-			}
-			infos[id] = info
+	var ids []string
+	seen := map[string]bool{}
+	for i := range rows {
+		if id := rows[i].SubscriptionID; !seen[id] && !(rows[i].Lifecycle && state == Drop) {
+			seen[id] = true
+			ids = append(ids, id)
 		}
-		return info, nil
 	}
+	infos, err := p.subs.lookup(ctx, tx, ids)
+	if err != nil {
+		return err
+	}
+	b.rows = make([]store.Notification, 0, len(rows))
+	b.infos = make([]*subInfo, 0, len(rows))
 	for i := range rows {
 		n := &rows[i]
 		if n.Lifecycle {
@@ -279,21 +289,14 @@ func (p *Pipeline) settle(ctx context.Context, tx store.Tx, rows []store.Notific
 			}
 			// The item is rendered already; the subscription, when it still exists,
 			// only tells the TLS version (a subscriptionRemoved outlives it).
-			info, err := lookup(n.SubscriptionID)
-			if err != nil {
-				return err
-			}
-			if info != nil {
+			if info := infos[n.SubscriptionID]; info != nil {
 				b.tls = lowerTLS(b.tls, info.tls)
 			}
 			b.rows = append(b.rows, *n)
 			b.infos = append(b.infos, nil)
 			continue
 		}
-		info, err := lookup(n.SubscriptionID)
-		if err != nil {
-			return err
-		}
+		info := infos[n.SubscriptionID]
 		switch {
 		case info == nil:
 			gone = append(gone, n.ID)
@@ -450,7 +453,7 @@ func (p *Pipeline) send(ctx context.Context, ep *endpoint, b *batch) {
 			}
 			continue
 		}
-		a.retry = append(a.retry, retryAt{id: n.ID, at: next})
+		a.retry = append(a.retry, store.Retry{ID: n.ID, Scheduled: next})
 	}
 	p.logFailure(ep.url, b.rows, a, status, reason)
 	p.acks <- a
@@ -462,7 +465,7 @@ func (p *Pipeline) send(ctx context.Context, ep *endpoint, b *batch) {
 func (p *Pipeline) logFailure(url string, rows []store.Notification, a *ack, status int, reason string) {
 	next := make(map[int64]time.Time, len(a.retry))
 	for _, r := range a.retry {
-		next[r.id] = r.at
+		next[r.ID] = r.Scheduled
 	}
 	type sub struct {
 		attempt, count int

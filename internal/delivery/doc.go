@@ -37,7 +37,7 @@
 //	            ▼
 //	┌──────▶ available ◀──────────────── release (authorization lapsed:
 //	│           │                          held, attempt not counted)
-//	│         claim (one statement; attempt+1)     ▲
+//	│         claim (one transaction; attempt+1)   ▲
 //	│           ▼                                  │
 //	│        running ──────────────────────────────┘
 //	│        │  │  │

@@ -46,6 +46,42 @@ const subCacheMax = 20000
 
 func (c *subCache) init() { c.m = map[string]*subInfo{} }
 
+// lookup returns the current info of each subscription among ids (their expiry,
+// clientState and certificate may have changed since they were cached); a
+// subscription that is gone maps to nil. It reads every version in one statement
+// and re-reads only the subscriptions whose version moved.
+func (c *subCache) lookup(ctx context.Context, tx store.Tx, ids []string) (map[string]*subInfo, error) {
+	versions, err := tx.SubscriptionVersions(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]*subInfo, len(ids))
+	var stale []string
+	c.mu.Lock()
+	for _, id := range ids {
+		v, ok := versions[id]
+		if !ok {
+			delete(c.m, id)
+			out[id] = nil
+			continue
+		}
+		if info, ok := c.m[id]; ok && info.sub.Version == v {
+			out[id] = info
+			continue
+		}
+		stale = append(stale, id)
+	}
+	c.mu.Unlock()
+	for _, id := range stale {
+		info, err := c.get(ctx, tx, id)
+		if err != nil {
+			return nil, err
+		}
+		out[id] = info
+	}
+	return out, nil
+}
+
 // get re-reads the subscription (its expiry, clientState and certificate may have
 // changed) and returns its info; nil when it is gone.
 func (c *subCache) get(ctx context.Context, tx store.Tx, id string) (*subInfo, error) {

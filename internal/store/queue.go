@@ -87,6 +87,12 @@ type DueURL struct {
 	Next time.Time
 }
 
+// Retry is when one notification that failed is due again.
+type Retry struct {
+	ID        int64
+	Scheduled time.Time
+}
+
 // QueueTx is the durable notification queue. The matcher enqueues inside the
 // transaction that appends the change (transactional fan-out); dispatchers claim,
 // and every later state write is guarded by the state it expects, so a late
@@ -101,9 +107,9 @@ type QueueTx interface {
 	// backend errors only.
 	DueURLs(ctx context.Context, limit int) ([]DueURL, error)
 	// ClaimNotifications moves up to limit available or retryable rows of url whose
-	// Scheduled is at or before due to running, in ONE statement (FOR UPDATE SKIP
-	// LOCKED on PostgreSQL), setting Claimed to now, Node to node and incrementing
-	// Attempt. node names the claiming node as its heartbeats do (see HeartbeatTx),
+	// Scheduled is at or before due to running, rows locked as they are read (FOR
+	// UPDATE SKIP LOCKED on PostgreSQL), setting Claimed to now, Node to node and
+	// incrementing Attempt. node names the claiming node as its heartbeats do (see HeartbeatTx),
 	// or is "" when the caller does not beat. It returns the claimed rows ordered by
 	// ID; none is not an error. Concurrent claimers never get the same row. Errors:
 	// backend errors only.
@@ -116,6 +122,11 @@ type QueueTx interface {
 	// recording errText; returns how many moved (others are left alone). Errors:
 	// backend errors only.
 	MarkRetryable(ctx context.Context, ids []int64, scheduled time.Time, errText string) (int, error)
+	// RetryNotifications moves the running rows among rs to retryable, each due at
+	// its own Scheduled, recording errText, in one statement per few hundred rows
+	// (the acknowledgement of many failed POSTs); returns how many moved (others are
+	// left alone). Errors: backend errors only.
+	RetryNotifications(ctx context.Context, rs []Retry, errText string) (int, error)
 	// MarkDiscarded moves the running rows among ids to discarded (Finished = at),
 	// recording errText; returns how many moved. Errors: backend errors only.
 	MarkDiscarded(ctx context.Context, ids []int64, at time.Time, errText string) (int, error)
@@ -145,6 +156,12 @@ type QueueTx interface {
 	CountNotifications(ctx context.Context) (map[NotificationState]int, error)
 	// GetNotification returns one row. ErrNotFound if absent.
 	GetNotification(ctx context.Context, id int64) (Notification, error)
+	// SubscriptionVersions returns the Version of each subscription among ids that
+	// exists, read in one statement per few hundred ids; a subscription that is gone
+	// is absent from the map. The dispatcher asks it for every subscription of a
+	// claim, so that it re-reads (GetSubscription) only the ones that changed since
+	// it last rendered them. Errors: backend errors only.
+	SubscriptionVersions(ctx context.Context, ids []string) (map[string]int64, error)
 	// SubscriptionsUnderTopic returns the subscriptions of tenant whose topic is
 	// prefix or starts with prefix+"/", through the topic index. The matcher uses it
 	// to find the subscriptions watching inside an object that was deleted (a user's

@@ -17,7 +17,7 @@ func (t *Tx) RecordAttempts(ctx context.Context, as []store.Attempt) error {
 		return ErrReadOnly
 	}
 	for len(as) > 0 {
-		chunk := as[:min(len(as), attemptChunk)]
+		chunk := as[:rowChunk(len(as), attemptChunk)]
 		as = as[len(chunk):]
 		var b strings.Builder
 		b.WriteString(`INSERT INTO delivery_attempts (notification_id, number, started, status, latency, error, injected) VALUES `)

@@ -1,7 +1,10 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -14,12 +17,20 @@ import (
 const (
 	queueCols   = `id, url, tenant, subscription_id, resource_type, lifecycle, event, resource, payload, rich, seq, state, attempt, created, scheduled, claimed, finished, error, node, replay_of`
 	waiting     = `state IN ('available', 'retryable')`
-	enqueueCols = `url, tenant, subscription_id, resource_type, lifecycle, event, resource, payload, rich, seq, state, attempt, created, scheduled, replay_of`
-	// enqueueChunk rows per INSERT: 15 parameters each stays far below both
+	enqueueCols = `url, tenant, subscription_id, resource_type, lifecycle, event, resource, payload, rich, seq, created, scheduled, replay_of, state`
+	// enqueueRow is one row's VALUES: the state is written out, not bound (every
+	// bound parameter costs a conversion on both sides of the driver).
+	enqueueRow = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'available')`
+	// enqueueChunk rows per INSERT: 13 parameters each stays far below both
 	// backends' parameter limits.
 	enqueueChunk = 128
-	// idChunk ids per guarded UPDATE.
-	idChunk = 500
+	// claimCols are the columns a claim reads: all but the url (the claim's own),
+	// the ones it sets (state, claimed, node) and finished (zero until the row
+	// finishes).
+	claimCols = `id, tenant, subscription_id, resource_type, lifecycle, event, resource, payload, rich, seq, attempt, created, scheduled, error, replay_of`
+	// idChunk ids at most per IN list. Lists are padded to a power of two (see
+	// inList), so that few statement texts come and stay prepared.
+	idChunk = 512
 )
 
 func scanNotification(sc interface{ Scan(...any) error }) (store.Notification, error) {
@@ -43,14 +54,8 @@ func (t *Tx) Enqueue(ctx context.Context, ns []*store.Notification) error {
 	for len(ns) > 0 {
 		chunk := ns[:min(len(ns), enqueueChunk)]
 		ns = ns[len(chunk):]
-		var b strings.Builder
-		b.WriteString(`INSERT INTO notifications (` + enqueueCols + `) VALUES `)
-		args := make([]any, 0, len(chunk)*15)
-		for i, n := range chunk {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		args := make([]any, 0, len(chunk)*13)
+		for _, n := range chunk {
 			if n.Scheduled.IsZero() {
 				n.Scheduled = n.Created
 			}
@@ -59,10 +64,9 @@ func (t *Tx) Enqueue(ctx context.Context, ns []*store.Notification) error {
 				payload = []byte{}
 			}
 			args = append(args, n.URL, n.Tenant, n.SubscriptionID, n.ResourceType, boolInt(n.Lifecycle), n.Event, n.Resource,
-				payload, n.Rich, n.Seq, string(store.NotificationAvailable), 0, nanos(n.Created), nanos(n.Scheduled), n.ReplayOf)
+				payload, n.Rich, n.Seq, nanos(n.Created), nanos(n.Scheduled), n.ReplayOf)
 		}
-		b.WriteString(" RETURNING id")
-		rows, err := t.Query(ctx, b.String(), args...)
+		rows, err := t.Query(ctx, enqueueQuery(len(chunk)), args...)
 		if err != nil {
 			return t.translate(err)
 		}
@@ -85,6 +89,25 @@ func (t *Tx) Enqueue(ctx context.Context, ns []*store.Notification) error {
 	}
 	t.signal = true
 	return nil
+}
+
+// enqueueQuery is the INSERT of n rows. Unlike other batches (rowChunk, inList) a
+// change's rows go in one statement whatever their count: each extra statement
+// costs more than the rows it would save binding (SQLite updates the AUTOINCREMENT
+// counter once per statement), and the matcher's counts, the subscriptions a
+// change matches, are few and stable, so their texts stay prepared.
+func enqueueQuery(n int) string {
+	var b strings.Builder
+	b.Grow(len(enqueueCols) + 64 + n*(len(enqueueRow)+2))
+	b.WriteString(`INSERT INTO notifications (` + enqueueCols + `) VALUES `)
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(enqueueRow)
+	}
+	b.WriteString(" RETURNING id")
+	return b.String()
 }
 
 // DueURLs implements store.QueueTx.
@@ -124,42 +147,94 @@ func (t *Tx) DueURLs(ctx context.Context, limit int) ([]store.DueURL, error) {
 	return out, rows.Err()
 }
 
-// ClaimNotifications implements store.QueueTx.
+// ClaimNotifications implements store.QueueTx. It reads the rows, then moves them
+// by id: SQLite spends more on an UPDATE … RETURNING of the rows' columns than on
+// the two statements (measured with the queue's benchmark), and inside the claim's
+// transaction nobody else can move a row in between (SQLite's one writer;
+// PostgreSQL's row locks, taken by the SELECT).
 func (t *Tx) ClaimNotifications(ctx context.Context, url, node string, due, now time.Time, limit int) ([]store.Notification, error) {
 	if t.readOnly {
 		return nil, ErrReadOnly
 	}
-	query := `UPDATE notifications SET state = 'running', attempt = attempt + 1, claimed = ?, node = ?
-		WHERE id IN (SELECT id FROM notifications WHERE url = ? AND ` + waiting + ` AND scheduled <= ?
-			ORDER BY scheduled, id LIMIT ? ` + t.s.d.SkipLocked + `)
-		RETURNING ` + queueCols
-	rows, err := t.Query(ctx, query, nanos(now), node, url, nanos(due), limit)
+	query := `SELECT ` + claimCols + ` FROM notifications WHERE url = ? AND ` + waiting + ` AND scheduled <= ?
+			ORDER BY scheduled, id LIMIT ? ` + t.s.d.SkipLocked
+	rows, err := t.Query(ctx, query, url, nanos(due), limit)
 	if err != nil {
 		return nil, t.translate(err)
 	}
 	defer rows.Close()
-	var out []store.Notification
+	out := make([]store.Notification, 0, min(limit, 1024))
+	claimed := fromNanos(nanos(now)) // as a later read of the row would give it
 	for rows.Next() {
-		n, err := scanNotification(rows)
-		if err != nil {
+		n := store.Notification{URL: url, State: store.NotificationRunning, Claimed: claimed, Node: node}
+		var lifecycle int
+		var created, scheduled int64
+		if err := rows.Scan(&n.ID, &n.Tenant, &n.SubscriptionID, &n.ResourceType, &lifecycle, &n.Event, &n.Resource,
+			&n.Payload, &n.Rich, &n.Seq, &n.Attempt, &created, &scheduled, &n.Error, &n.ReplayOf); err != nil {
 			return nil, err
 		}
+		n.Attempt++ // as the UPDATE below counts it
+		n.Lifecycle = lifecycle != 0
+		n.Created, n.Scheduled = fromNanos(created), fromNanos(scheduled)
 		out = append(out, n)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, t.translate(err)
 	}
-	// RETURNING promises no order; dispatchers send in id (enqueue) order.
-	sortByID(out)
+	rows.Close()
+	if len(out) == 0 {
+		return nil, nil
+	}
+	ids := make([]int64, len(out))
+	for i := range out {
+		ids[i] = out[i].ID
+	}
+	n, err := t.guarded(ctx, `UPDATE notifications SET state = 'running', attempt = attempt + 1, claimed = ?, node = ? WHERE `+waiting,
+		[]any{nanos(now), node}, ids, "id")
+	if err != nil {
+		return nil, err
+	}
+	if n != len(ids) {
+		// Cannot happen while the rows are the transaction's alone; if it did, the
+		// rows claimed would not be the rows returned.
+		return nil, fmt.Errorf("store: claimed %d of the %d rows read", n, len(ids))
+	}
+	// Rows of equal Scheduled come in id order already; the dispatcher sends in id
+	// (enqueue) order whatever their due times.
+	slices.SortFunc(out, func(a, b store.Notification) int { return cmp.Compare(a.ID, b.ID) })
 	return out, nil
 }
 
-func sortByID(ns []store.Notification) {
-	for i := 1; i < len(ns); i++ {
-		for j := i; j > 0 && ns[j].ID < ns[j-1].ID; j-- {
-			ns[j], ns[j-1] = ns[j-1], ns[j]
+// SubscriptionVersions implements store.QueueTx.
+func (t *Tx) SubscriptionVersions(ctx context.Context, ids []string) (map[string]int64, error) {
+	out := make(map[string]int64, len(ids))
+	for len(ids) > 0 {
+		chunk := ids[:min(len(ids), idChunk)]
+		ids = ids[len(chunk):]
+		size := inList(len(chunk))
+		args := make([]any, size)
+		for i := range args {
+			args[i] = chunk[min(i, len(chunk)-1)]
+		}
+		rows, err := t.Query(ctx, `SELECT id, version FROM subscriptions WHERE id IN (`+marks(size)+`)`, args...)
+		if err != nil {
+			return nil, t.translate(err)
+		}
+		for rows.Next() {
+			var id string
+			var v int64
+			if err := rows.Scan(&id, &v); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[id] = v
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, t.translate(err)
 		}
 	}
+	return out, nil
 }
 
 // guarded runs an UPDATE or DELETE whose WHERE clause ends in "AND col IN (…)" over
@@ -172,12 +247,16 @@ func (t *Tx) guarded(ctx context.Context, prefix string, args []any, ids []int64
 	for len(ids) > 0 {
 		chunk := ids[:min(len(ids), idChunk)]
 		ids = ids[len(chunk):]
-		a := make([]any, 0, len(args)+len(chunk))
+		size := inList(len(chunk))
+		a := make([]any, 0, len(args)+size)
 		a = append(a, args...)
 		for _, id := range chunk {
 			a = append(a, id)
 		}
-		res, err := t.Exec(ctx, prefix+` AND `+col+` IN (`+marks(len(chunk))+`)`, a...)
+		for range size - len(chunk) {
+			a = append(a, chunk[len(chunk)-1])
+		}
+		res, err := t.Exec(ctx, prefix+` AND `+col+` IN (`+marks(size)+`)`, a...)
 		if err != nil {
 			return total, t.translate(err)
 		}
@@ -185,6 +264,35 @@ func (t *Tx) guarded(ctx context.Context, prefix string, args []any, ids []int64
 		total += int(n)
 	}
 	return total, nil
+}
+
+// rowChunk is how many of n rows the next multi-row INSERT takes: max while
+// there are that many, then the largest power of two that fits. An insert of any
+// number of rows then uses at most a handful of statement texts (1, 2, 4, … max
+// rows), which stay prepared in the writer's statement cache, instead of a text
+// per count that would crowd the cache out. (The attempts of gathered outcomes
+// come in any number; see enqueueQuery for the queue's rows.)
+func rowChunk(n, max int) int {
+	if n >= max {
+		return max
+	}
+	size := 1
+	for size*2 <= n {
+		size *= 2
+	}
+	return size
+}
+
+// inList is how many items an IN list of n ids is written with: n rounded up to
+// a power of two (at least 8), the rest repeating the last id, which matches the
+// same rows. Each statement then has a handful of texts, which the writer's
+// statement cache keeps prepared, instead of one per count.
+func inList(n int) int {
+	size := 8
+	for size < n {
+		size *= 2
+	}
+	return size
 }
 
 func marks(n int) string {
@@ -199,6 +307,44 @@ func (t *Tx) MarkDelivered(ctx context.Context, ids []int64, at time.Time) (int,
 // MarkRetryable implements store.QueueTx.
 func (t *Tx) MarkRetryable(ctx context.Context, ids []int64, scheduled time.Time, errText string) (int, error) {
 	return t.guarded(ctx, `UPDATE notifications SET state = 'retryable', scheduled = ?, error = ? WHERE state = 'running'`, []any{nanos(scheduled), errText}, ids, "id")
+}
+
+// RetryNotifications implements store.QueueTx: one UPDATE joined to a VALUES list
+// of (id, scheduled) per chunk. VALUES columns are column1, column2 on both
+// backends; the casts give PostgreSQL their types.
+func (t *Tx) RetryNotifications(ctx context.Context, rs []store.Retry, errText string) (int, error) {
+	if t.readOnly {
+		return 0, ErrReadOnly
+	}
+	const row = `(CAST(? AS BIGINT), CAST(? AS BIGINT))`
+	total := 0
+	for len(rs) > 0 {
+		chunk := rs[:min(len(rs), idChunk/2)]
+		rs = rs[len(chunk):]
+		// Padded as IN lists are (inList): a repeated pair joins the same row to the
+		// same values.
+		size := inList(len(chunk))
+		var b strings.Builder
+		b.WriteString(`UPDATE notifications SET state = 'retryable', scheduled = v.column2, error = ? FROM (VALUES `)
+		args := make([]any, 0, 1+2*size)
+		args = append(args, errText)
+		for i := range size {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(row)
+			r := chunk[min(i, len(chunk)-1)]
+			args = append(args, r.ID, nanos(r.Scheduled))
+		}
+		b.WriteString(`) AS v WHERE notifications.id = v.column1 AND notifications.state = 'running'`)
+		res, err := t.Exec(ctx, b.String(), args...)
+		if err != nil {
+			return total, t.translate(err)
+		}
+		n, _ := res.RowsAffected()
+		total += int(n)
+	}
+	return total, nil
 }
 
 // MarkDiscarded implements store.QueueTx.

@@ -51,6 +51,8 @@ func Run(t *testing.T, open Opener) {
 		"QueueConcurrentClaims":    testQueueConcurrentClaims,
 		"QueueRescuePrune":         testQueueRescuePrune,
 		"QueueDiscardSubscription": testQueueDiscardSubscription,
+		"QueueBatches":             testQueueBatches,
+		"SubscriptionVersions":     testSubscriptionVersions,
 		"SubscriptionsUnderTopic":  testSubscriptionsUnderTopic,
 		// The delivery log and faults (deliverylog.go).
 		"DeliveryLog": testDeliveryLog,
