@@ -104,7 +104,7 @@ func migrate(ctx context.Context, db *sql.DB, d *sqlstore.Dialect) error {
 // Dialect returns the PostgreSQL dialect.
 func Dialect() *sqlstore.Dialect {
 	return &sqlstore.Dialect{Name: "postgres", DollarParams: true, IsUniqueViolation: isUniqueViolation, SkipLocked: "FOR UPDATE SKIP LOCKED",
-		ChangeLock: "SELECT pg_advisory_xact_lock(7454127468667497315)"} // "graphhkc"
+		SeqHorizon: "graphhook_change_horizon()"}
 }
 
 func isUniqueViolation(err error) bool {

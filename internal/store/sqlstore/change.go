@@ -22,12 +22,6 @@ func (t *Tx) AppendChange(ctx context.Context, c *store.Change) error {
 	if err != nil {
 		return err
 	}
-	if lock := t.s.d.ChangeLock; lock != "" && !t.changeLocked {
-		if _, err := t.Exec(ctx, lock); err != nil {
-			return t.translate(err)
-		}
-		t.changeLocked = true
-	}
 	err = t.QueryRow(ctx, `INSERT INTO changes (tenant, kind, id, change_type, topics, time, before, after, extra)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
 		c.Tenant, c.Kind, c.ID, c.ChangeType, string(topics), nanos(c.Time), c.Before, c.After, c.Extra).Scan(&c.Seq)
@@ -72,7 +66,12 @@ const changeCols = `c.seq, c.tenant, c.kind, c.id, c.change_type, c.topics, c.ti
 // ListChanges implements store.ChangeTx.
 func (t *Tx) ListChanges(ctx context.Context, tenant, topic string, after int64, limit int) ([]store.Change, error) {
 	query := `SELECT ` + changeCols + ` FROM change_topics ct JOIN changes c ON c.seq = ct.seq
-		WHERE ct.tenant = ? AND ct.topic = ? AND ct.seq > ? ORDER BY ct.seq`
+		WHERE ct.tenant = ? AND ct.topic = ? AND ct.seq > ?`
+	if h := t.s.d.SeqHorizon; h != "" {
+		// Only final seqs: a later read must not find one below what this one returned.
+		query += ` AND ct.seq < ` + h
+	}
+	query += ` ORDER BY ct.seq`
 	args := []any{tenant, topic, after}
 	if limit > 0 {
 		query += ` LIMIT ?`
@@ -100,10 +99,15 @@ func (t *Tx) ListChanges(ctx context.Context, tenant, topic string, after int64,
 	return out, rows.Err()
 }
 
-// LastSeq implements store.ChangeTx.
+// LastSeq implements store.ChangeTx: the newest final seq (see Dialect.SeqHorizon),
+// so that a token taken there is never passed by a change still to commit.
 func (t *Tx) LastSeq(ctx context.Context) (int64, error) {
+	query := `SELECT COALESCE(MAX(seq), 0) FROM changes`
+	if h := t.s.d.SeqHorizon; h != "" {
+		query += ` WHERE seq < ` + h
+	}
 	var n int64
-	err := t.QueryRow(ctx, `SELECT COALESCE(MAX(seq), 0) FROM changes`).Scan(&n)
+	err := t.QueryRow(ctx, query).Scan(&n)
 	return n, t.translate(err)
 }
 

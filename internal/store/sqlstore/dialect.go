@@ -21,12 +21,14 @@ type Dialect struct {
 	// SkipLocked is appended to claim sub-selects ("FOR UPDATE SKIP LOCKED" on
 	// PostgreSQL, "" on SQLite where the single writer already serialises claims).
 	SkipLocked string
-	// ChangeLock, when set, runs before a transaction's first AppendChange and holds
-	// until it ends, so that changes become visible in Seq order (PostgreSQL: a
-	// transaction-scoped advisory lock). Without it a reader could see seq 10 before a
+	// SeqHorizon, when set, is an SQL expression for the first change seq that a
+	// transaction the current snapshot does not see may still commit: ListChanges
+	// and LastSeq read only below it. Without it a reader could see seq 10 before a
 	// slower transaction commits seq 9, and a delta token taken at 10 would skip 9 for
-	// ever. SQLite's single writer needs none.
-	ChangeLock string
+	// ever. PostgreSQL derives seqs from transaction ids and the horizon from the
+	// snapshot's xmin (migration 010), so that concurrent writers need no lock;
+	// SQLite's single writer commits seqs in order and needs none.
+	SeqHorizon string
 	// IndexHints names the index a listing must read (SQLite's INDEXED BY): a
 	// fresh SQLite file has no statistics, and its planner would rather walk the
 	// primary key in id order than read one owner's or folder's index. PostgreSQL

@@ -24,8 +24,6 @@ type Tx struct {
 	// signal is set when the transaction wrote something a waiter on Committed cares
 	// about (a change or a queued notification).
 	signal bool
-	// changeLocked tells that the dialect's ChangeLock is held.
-	changeLocked bool
 	// retry keeps the first statement error that may make the whole transaction
 	// worth running again (see Config.Retryable and RetryUniqueViolations), whatever
 	// fn did with it.

@@ -1,0 +1,50 @@
+-- Change sequence numbers that need no lock (see Dialect.SeqHorizon).
+--
+-- Readers page the change log by seq (delta tokens, ListChanges), so a seq must never
+-- become visible below a position a reader already handed out. A counter (BIGSERIAL)
+-- hands out seqs in the order transactions take them, not the order they commit, and
+-- kept that promise only under one advisory lock that every change-writing
+-- transaction held until its commit: every writer of every node waited for it.
+--
+-- Instead a change's seq is its transaction's id shifted left by 20 bits plus its
+-- rank in that transaction. Every snapshot knows its xmin, the oldest transaction
+-- still running: every transaction below it has ended, so the seqs below
+-- xmin << 20 are final, and every transaction still to commit has an id of at least
+-- xmin and so seqs at or above it. Readers list only the final seqs
+-- (graphhook_change_horizon), and a position they hand out can never be passed by a
+-- later commit. Writers take no lock at all.
+--
+-- Transaction ids only grow (xid8 counts wraparounds), and the ids of this database
+-- are far above the count of its earlier changes, so new seqs start above the
+-- BIGSERIAL ones written before this migration.
+CREATE FUNCTION graphhook_change_seq() RETURNS bigint LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    -- The rank of the transaction's next change, kept in a transaction-local
+    -- setting: it starts again at 0 in the next transaction (and in a retry).
+    rank bigint := COALESCE(NULLIF(current_setting('graphhook.change_rank', true), '')::bigint, 0);
+BEGIN
+    IF rank >= 1048576 THEN
+        RAISE EXCEPTION 'graphhook: more than 1048576 changes in one transaction';
+    END IF;
+    PERFORM set_config('graphhook.change_rank', (rank + 1)::text, true);
+    RETURN (pg_current_xact_id()::text::bigint << 20) + rank;
+END
+$$;
+ALTER TABLE changes ALTER COLUMN seq SET DEFAULT graphhook_change_seq();
+
+-- The first seq that a transaction this snapshot does not see may still commit:
+-- every seq below it is final. That is the oldest transaction the snapshot saw
+-- running (or, with none, the first id it did not see assigned), shifted as above.
+-- Transactions of other databases on the same server cannot write this log, so those
+-- still running are left out: a long transaction elsewhere must not hold this log
+-- back. One that ended since the snapshot cannot be told apart from a writer of this
+-- database, and is counted, which only delays a change's visibility, never skips it.
+CREATE FUNCTION graphhook_change_horizon() RETURNS bigint LANGUAGE sql STABLE AS $$
+    SELECT COALESCE(
+        (SELECT MIN(x) FROM pg_snapshot_xip(pg_current_snapshot()) AS x
+         WHERE NOT EXISTS (SELECT 1 FROM pg_stat_activity a
+             WHERE a.backend_xid IS NOT NULL AND a.backend_xid::text::bigint = x::text::bigint % 4294967296
+               AND a.datid <> (SELECT oid FROM pg_database WHERE datname = current_database()))),
+        pg_snapshot_xmax(pg_current_snapshot())
+    )::text::bigint << 20
+$$;
