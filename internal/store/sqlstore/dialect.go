@@ -26,7 +26,7 @@ type Dialect struct {
 	// and LastSeq read only below it. Without it a reader could see seq 10 before a
 	// slower transaction commits seq 9, and a delta token taken at 10 would skip 9 for
 	// ever. PostgreSQL derives seqs from transaction ids and the horizon from the
-	// snapshot's xmin (migration 010), so that concurrent writers need no lock;
+	// snapshot (migration 011), so that concurrent writers need no lock;
 	// SQLite's single writer commits seqs in order and needs none.
 	SeqHorizon string
 	// IndexHints names the index a listing must read (SQLite's INDEXED BY): a

@@ -7,12 +7,13 @@
 -- transaction held until its commit: every writer of every node waited for it.
 --
 -- Instead a change's seq is its transaction's id shifted left by 20 bits plus its
--- rank in that transaction. Every snapshot knows its xmin, the oldest transaction
--- still running: every transaction below it has ended, so the seqs below
--- xmin << 20 are final, and every transaction still to commit has an id of at least
--- xmin and so seqs at or above it. Readers list only the final seqs
--- (graphhook_change_horizon), and a position they hand out can never be passed by a
--- later commit. Writers take no lock at all.
+-- rank in that transaction. A snapshot lists the transactions it saw running: every
+-- other one below the oldest of them has ended, so the seqs below that id << 20 are
+-- final, and every transaction still to commit has an id of at least that and so
+-- seqs at or above it. Readers list only the final seqs (graphhook_change_horizon),
+-- and a position they hand out can never be passed by a later commit. Writers take no
+-- lock at all; a change becomes readable once the transactions of this database
+-- that were under way before it have ended.
 --
 -- Transaction ids only grow (xid8 counts wraparounds), and the ids of this database
 -- are far above the count of its earlier changes, so new seqs start above the
