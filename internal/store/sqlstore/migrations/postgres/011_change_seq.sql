@@ -15,6 +15,17 @@
 -- lock at all; a change becomes readable once the transactions of this database
 -- that were under way before it have ended.
 --
+-- The lock also ordered the queue rows the change hook writes in the same
+-- transactions. Without it, two transactions that notify one subscription and touch
+-- no common row may take queue ids in one order and commit in the other; nothing
+-- orders them for a client either (each may commit first, and SERIALIZABLE only
+-- promises some serial order), while changes that are ordered still are: two changes
+-- of one resource write its row, so the second waits for the first's commit (or is
+-- retried after it) and takes the larger seq and ids; a change made after another
+-- committed takes larger ones too. The dispatcher sends what is committed, per URL
+-- in queue order, so a subscription's notifications follow the order of its
+-- resources' changes.
+--
 -- Transaction ids only grow (xid8 counts wraparounds), and the ids of this database
 -- are far above the count of its earlier changes, so new seqs start above the
 -- BIGSERIAL ones written before this migration.
