@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"sync"
@@ -181,4 +182,65 @@ func TestChangeLogNeverSkips(t *testing.T) {
 		}
 	}
 	t.Logf("%d reads, %d changes", len(marks), len(all))
+}
+
+// TestChangeLogReadsYourWrites: a change is in the log for a reader that begins
+// after its transaction committed, while transactions of another database on the
+// same server keep starting and ending. A horizon read from the reader's snapshot
+// alone must count those that end before it can tell where they ran; the live
+// horizon, taken before the snapshot, need not.
+func TestChangeLogReadsYourWrites(t *testing.T) {
+	ctx := context.Background()
+	s, err := postgres.Open(ctx, postgres.Config{URL: pgtest.URL(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	other, err := sql.Open("pgx", pgtest.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if _, err := other.ExecContext(ctx, `CREATE TABLE churn (n INT)`); err != nil {
+		t.Fatal(err)
+	}
+	churnCtx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for churnCtx.Err() == nil {
+				other.ExecContext(churnCtx, `INSERT INTO churn VALUES (1)`)
+			}
+		}()
+	}
+	defer func() { stop(); wg.Wait() }()
+
+	for i := range 150 {
+		topic := fmt.Sprintf("users/u%d/messages", i)
+		var c store.Change
+		if err := s.Update(ctx, func(tx store.Tx) error {
+			c = store.Change{Tenant: "t", Kind: "message", ID: fmt.Sprint(i), ChangeType: store.Created, Topics: []string{topic}}
+			return tx.AppendChange(ctx, &c)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.View(ctx, func(tx store.Tx) error {
+			changes, err := tx.ListChanges(ctx, "t", topic, 0, 0)
+			if err != nil {
+				return err
+			}
+			last, err := tx.LastSeq(ctx)
+			if err != nil {
+				return err
+			}
+			if len(changes) != 1 || changes[0].Seq != c.Seq || last < c.Seq {
+				t.Fatalf("read after change %d (seq %d) committed: %d changes, LastSeq %d; want it, and LastSeq at or past it", i, c.Seq, len(changes), last)
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
 }

@@ -23,7 +23,8 @@ import (
 type Config struct {
 	// URL is a postgres:// connection URL.
 	URL string
-	// MaxConns caps the pool (default 16). The LISTEN connection comes on top.
+	// MaxConns caps the pool (default 16). The LISTEN and NOTIFY connections, and
+	// two for the change log's live horizon, come on top.
 	MaxConns int
 	// Logger receives the LISTEN/NOTIFY connection's troubles (default: discarded).
 	Logger *slog.Logger
@@ -32,8 +33,11 @@ type Config struct {
 // Store is the PostgreSQL backend.
 type Store struct {
 	*sqlstore.Store
-	db     *sql.DB
-	notify *notifier
+	db *sql.DB
+	// horizon runs graphhook_live_horizon for readers of the change log, apart from
+	// db: a reader holds one of db's connections while it asks.
+	horizon *sql.DB
+	notify  *notifier
 }
 
 // Open connects, applies migrations and returns the store.
@@ -63,13 +67,26 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
+	horizon, err := sql.Open("pgx", cfg.URL)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	horizon.SetMaxOpenConns(2)
+	horizon.SetMaxIdleConns(2)
+	d.LiveHorizon = func(ctx context.Context) (int64, error) {
+		var h int64
+		err := horizon.QueryRowContext(ctx, `SELECT graphhook_live_horizon()`).Scan(&h)
+		return h, err
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Store{db: db}
-	s.notify, err = newNotifier(db, cfg.URL, func() { s.Signal() }, log)
+	s := &Store{db: db, horizon: horizon}
+	s.notify, err = newNotifier(cfg.URL, func() { s.Signal() }, log)
 	if err != nil {
+		horizon.Close()
 		db.Close()
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
@@ -123,5 +140,6 @@ func isRetryable(err error) bool {
 func (s *Store) Close() error {
 	s.Store.Close()
 	s.notify.stop()
+	s.horizon.Close()
 	return s.db.Close()
 }

@@ -67,12 +67,17 @@ const changeCols = `c.seq, c.tenant, c.kind, c.id, c.change_type, c.topics, c.ti
 func (t *Tx) ListChanges(ctx context.Context, tenant, topic string, after int64, limit int) ([]store.Change, error) {
 	query := `SELECT ` + changeCols + ` FROM change_topics ct JOIN changes c ON c.seq = ct.seq
 		WHERE ct.tenant = ? AND ct.topic = ? AND ct.seq > ?`
-	if h := t.s.d.SeqHorizon; h != "" {
-		// Only final seqs: a later read must not find one below what this one returned.
-		query += ` AND ct.seq < ` + h
+	args := []any{tenant, topic, after}
+	// Only final seqs: a later read must not find one below what this one returned.
+	bound, barg, err := t.seqBound(ctx, "ct.seq")
+	if err != nil {
+		return nil, err
+	}
+	if bound != "" {
+		query += ` AND ` + bound
+		args = append(args, barg...)
 	}
 	query += ` ORDER BY ct.seq`
-	args := []any{tenant, topic, after}
 	if limit > 0 {
 		query += ` LIMIT ?`
 		args = append(args, limit)
@@ -103,16 +108,54 @@ func (t *Tx) ListChanges(ctx context.Context, tenant, topic string, after int64,
 // so that a token taken there is never passed by a change still to commit.
 func (t *Tx) LastSeq(ctx context.Context) (int64, error) {
 	query := `SELECT COALESCE(MAX(seq), 0) FROM changes`
-	if h := t.s.d.SeqHorizon; h != "" {
-		query += ` WHERE seq < ` + h
+	bound, args, err := t.seqBound(ctx, "seq")
+	if err != nil {
+		return 0, err
+	}
+	if bound != "" {
+		query += ` WHERE ` + bound
 	}
 	var n int64
-	err := t.QueryRow(ctx, query).Scan(&n)
+	err = t.QueryRow(ctx, query, args...).Scan(&n)
 	return n, t.translate(err)
+}
+
+// seqBound is the condition that keeps col below the seqs that transactions this
+// one does not see may still commit ("" when the dialect has no SeqHorizon), and
+// its arguments: the snapshot's horizon, or the dialect's LiveHorizon taken before
+// the snapshot when that is higher.
+func (t *Tx) seqBound(ctx context.Context, col string) (string, []any, error) {
+	h := t.s.d.SeqHorizon
+	if h == "" {
+		return "", nil, nil
+	}
+	if err := t.takeLiveHorizon(ctx); err != nil {
+		return "", nil, err
+	}
+	if t.live > 0 {
+		return col + " < GREATEST(" + h + ", ?)", []any{t.live}, nil
+	}
+	return col + " < " + h, nil, nil
+}
+
+// takeLiveHorizon asks the dialect's LiveHorizon when no statement has run yet: the
+// snapshot, taken by the next one, comes after it.
+func (t *Tx) takeLiveHorizon(ctx context.Context) error {
+	if t.issued || t.live > 0 || t.s.d.LiveHorizon == nil {
+		return nil
+	}
+	live, err := t.s.d.LiveHorizon(ctx)
+	t.live = live
+	return err
 }
 
 // FirstSeq implements store.ChangeTx.
 func (t *Tx) FirstSeq(ctx context.Context) (int64, error) {
+	// A delta page starts here: the LastSeq and ListChanges after it read below the
+	// live horizon only if it is taken before this first statement.
+	if err := t.takeLiveHorizon(ctx); err != nil {
+		return 0, err
+	}
 	var n int64
 	err := t.QueryRow(ctx, `SELECT COALESCE(MIN(seq), 0) FROM changes`).Scan(&n)
 	return n, t.translate(err)

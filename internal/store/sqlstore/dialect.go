@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"context"
 	"embed"
 	"strconv"
 	"strings"
@@ -29,6 +30,15 @@ type Dialect struct {
 	// snapshot (migration 011), so that concurrent writers need no lock;
 	// SQLite's single writer commits seqs in order and needs none.
 	SeqHorizon string
+	// LiveHorizon, when set, returns a seq below which every change is final for any
+	// snapshot taken after it returns, read from the transactions running then. A
+	// snapshot's own horizon must count a transaction that ended after the snapshot
+	// was taken but before it could be told apart from a writer of the log; taken
+	// before the snapshot, this one need not, and it lets a reader see the changes
+	// committed before it began (read your writes). It runs on a connection of its
+	// own; ListChanges, LastSeq and FirstSeq call it when they are a transaction's
+	// first statement.
+	LiveHorizon func(ctx context.Context) (int64, error)
 	// IndexHints names the index a listing must read (SQLite's INDEXED BY): a
 	// fresh SQLite file has no statistics, and its planner would rather walk the
 	// primary key in id order than read one owner's or folder's index. PostgreSQL

@@ -47,16 +47,43 @@ ALTER TABLE changes ALTER COLUMN seq SET DEFAULT graphhook_change_seq();
 -- The first seq that a transaction this snapshot does not see may still commit:
 -- every seq below it is final. That is the oldest transaction the snapshot saw
 -- running (or, with none, the first id it did not see assigned), shifted as above.
--- Transactions of other databases on the same server cannot write this log, so those
--- still running are left out: a long transaction elsewhere must not hold this log
--- back. One that ended since the snapshot cannot be told apart from a writer of this
--- database, and is counted, which only delays a change's visibility, never skips it.
+-- Transactions that cannot write this log are left out when they are still running:
+-- those of other databases on the same server (a long transaction elsewhere must not
+-- hold this log back) and the NOTIFYs of graphhook's nodes (connections named
+-- graphhook-notify-…, see notify.go; a NOTIFY waits at its commit for a lock that
+-- every database shares). One that ended since the snapshot cannot be told apart
+-- from a writer of this log, and is counted, which only delays a change's
+-- visibility, never skips it.
 CREATE FUNCTION graphhook_change_horizon() RETURNS bigint LANGUAGE sql STABLE AS $$
     SELECT COALESCE(
         (SELECT MIN(x) FROM pg_snapshot_xip(pg_current_snapshot()) AS x
-         WHERE NOT EXISTS (SELECT 1 FROM pg_stat_activity a
-             WHERE a.backend_xid IS NOT NULL AND a.backend_xid::text::bigint = x::text::bigint % 4294967296
-               AND a.datid <> (SELECT oid FROM pg_database WHERE datname = current_database()))),
+         -- Read once (a hashed subplan), and only when the snapshot saw any running.
+         WHERE x::text::bigint % 4294967296 NOT IN (
+             SELECT a.backend_xid::text::bigint FROM pg_stat_get_activity(NULL) AS a
+             WHERE a.backend_xid IS NOT NULL
+               AND (a.datid <> (SELECT oid FROM pg_database WHERE datname = current_database())
+                    OR a.application_name LIKE 'graphhook-notify-%'))),
         pg_snapshot_xmax(pg_current_snapshot())
     )::text::bigint << 20
+$$;
+
+-- The same bound for every snapshot taken after this function returns, read from the
+-- transactions of this database running now (Dialect.LiveHorizon): one below the
+-- oldest of them has ended, and is seen by a later snapshot, whatever other
+-- databases do meanwhile. next comes first: a transaction with an id below it had
+-- its id before the activity is read, so it shows there unless it has ended. The
+-- activity gives 32-bit ids; each is widened by its signed distance from next.
+CREATE FUNCTION graphhook_live_horizon() RETURNS bigint LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    next bigint := pg_snapshot_xmax(pg_current_snapshot())::text::bigint;
+    oldest bigint;
+BEGIN
+    SELECT MIN(next + ((a.backend_xid::text::bigint - next % 4294967296 + 6442450944) % 4294967296) - 2147483648)
+      INTO oldest
+      FROM pg_stat_get_activity(NULL) AS a
+     WHERE a.backend_xid IS NOT NULL
+       AND a.datid = (SELECT oid FROM pg_database WHERE datname = current_database())
+       AND a.application_name NOT LIKE 'graphhook-notify-%';
+    RETURN LEAST(next, COALESCE(oldest, next)) << 20;
+END
 $$;
