@@ -44,9 +44,9 @@ type notifier struct {
 	conf     *pgx.ConnConfig // the listening connection's
 	sendConf *pgx.ConnConfig // the sending connection's
 	sendConn *pgx.Conn       // nil until the first NOTIFY, and after a failure
-	self   string // payload of our NOTIFYs, so the listener skips its own
-	signal func()
-	log    *slog.Logger
+	self     string          // payload of our NOTIFYs, so the listener skips its own
+	signal   func()
+	log      *slog.Logger
 
 	poke      chan struct{}
 	listening chan struct{} // receives after each successful LISTEN (for tests)
