@@ -117,13 +117,19 @@ func (n *notifier) send(ctx context.Context) {
 	}
 }
 
-// notify sends one NOTIFY, connecting first when needed. Only the send loop calls
-// it, and stop once the loop has ended.
+// notify sends one NOTIFY, connecting first when needed. A connection that failed
+// (the server closed it while idle) is replaced at once, once. Only the send loop
+// calls it, and stop once the loop has ended.
 func (n *notifier) notify(ctx context.Context) {
-	err := n.sendOnce(ctx)
-	if err != nil && n.sendConn != nil {
-		n.sendConn.Close(context.Background())
-		n.sendConn = nil
+	var err error
+	for range 2 {
+		if err = n.sendOnce(ctx); err == nil || ctx.Err() != nil {
+			break
+		}
+		if n.sendConn != nil {
+			n.sendConn.Close(context.Background())
+			n.sendConn = nil
+		}
 	}
 	if err != nil && ctx.Err() == nil {
 		n.log.Warn("postgres: NOTIFY failed; other nodes will find the work when they poll", "err", err)
