@@ -122,8 +122,8 @@ func (t *Tx) LastSeq(ctx context.Context) (int64, error) {
 
 // seqBound is the condition that keeps col below the seqs that transactions this
 // one does not see may still commit ("" when the dialect has no SeqHorizon), and
-// its arguments: the snapshot's horizon, or the dialect's LiveHorizon taken before
-// the snapshot when that is higher.
+// its arguments: the dialect's LiveHorizon when it was taken before the snapshot,
+// else the snapshot's own horizon.
 func (t *Tx) seqBound(ctx context.Context, col string) (string, []any, error) {
 	h := t.s.d.SeqHorizon
 	if h == "" {
@@ -133,7 +133,7 @@ func (t *Tx) seqBound(ctx context.Context, col string) (string, []any, error) {
 		return "", nil, err
 	}
 	if t.live > 0 {
-		return col + " < GREATEST(" + h + ", ?)", []any{t.live}, nil
+		return col + " < ?", []any{t.live}, nil
 	}
 	return col + " < " + h, nil, nil
 }

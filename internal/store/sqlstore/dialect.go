@@ -37,7 +37,7 @@ type Dialect struct {
 	// before the snapshot, this one need not, and it lets a reader see the changes
 	// committed before it began (read your writes). It runs on a connection of its
 	// own; ListChanges, LastSeq and FirstSeq call it when they are a transaction's
-	// first statement.
+	// first statement, and read below it instead of below SeqHorizon.
 	LiveHorizon func(ctx context.Context) (int64, error)
 	// IndexHints names the index a listing must read (SQLite's INDEXED BY): a
 	// fresh SQLite file has no statistics, and its planner would rather walk the
