@@ -38,6 +38,8 @@ type Store struct {
 	// db: a reader holds one of db's connections while it asks.
 	horizon *sql.DB
 	notify  *notifier
+	// queue runs UpdateQueue's transactions (queueupdate.go).
+	queue *sqlstore.Store
 }
 
 // Open connects, applies migrations and returns the store.
@@ -98,6 +100,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		// A View reads one snapshot, as on SQLite.
 		ReadIsolation: sql.LevelRepeatableRead,
 	})
+	s.queue = newQueueStore(d, db, s)
 	s.notify.start()
 	return s, nil
 }
@@ -139,6 +142,7 @@ func isRetryable(err error) bool {
 // Close stops the listener and closes the pool.
 func (s *Store) Close() error {
 	s.Store.Close()
+	s.queue.Close()
 	s.notify.stop()
 	s.horizon.Close()
 	return s.db.Close()
