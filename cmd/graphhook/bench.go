@@ -30,7 +30,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&cfg.Users, "users", 0, "mixed: users loaded first (default 10000)")
 	fs.IntVar(&cfg.Items, "items", 0, "mixed: drive items loaded into one drive root first (default 10000)")
 	fs.IntVar(&cfg.Clients, "clients", 0, "concurrent API clients driving changes (default 2×CPUs)")
-	fs.StringVar(&cfg.Target, "target", "", "a running graphhook to measure (default: start one with an embedded store in a temporary folder)")
+	fs.StringVar(&cfg.Target, "target", "", "a running graphhook to measure, or a comma-separated list of the nodes of one database, which the changes go to in turn (default: start one with an embedded store in a temporary folder)")
+	fs.StringVar(&cfg.PGSample, "pg-sample", "", "postgres:// URL of the database the target uses: sample its pg_stat_activity during the run and report lock waits as a share of transaction time")
 	fs.BoolVar(&asJSON, "json", false, "print one JSON object instead of a table")
 	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof reads it)")
 	if err := parseFlags(fs, args); err != nil {

@@ -74,7 +74,11 @@ func Run(ctx context.Context, cfg Config, opts Options) (*Result, error) {
 		return nil, err
 	}
 	defer recv.srv.Close()
-	base := cfg.Target
+	nodes := targets(cfg.Target)
+	var base string
+	if len(nodes) > 0 {
+		base = nodes[0]
+	}
 	var srv *Server
 	if base == "" {
 		if opts.Start == nil {
@@ -89,8 +93,11 @@ func Run(ctx context.Context, cfg Config, opts Options) (*Result, error) {
 		base = srv.URL
 	}
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: cfg.Clients * 2}}
-	app := graphclient.New(graphclient.Config{Server: base, Tenant: demoTenant().ID, ClientID: demoTenant().Apps[0].ClientID,
-		ClientSecret: demoTenant().Apps[0].ClientSecret, HTTP: hc})
+	if len(nodes) == 0 {
+		nodes = []string{base}
+	}
+	clients := apps(nodes, hc)
+	app := clients[0]
 	// The first token is asked for now, so that a refusal ends the run before it starts.
 	if _, err := app.AccessToken(ctx); err != nil {
 		return nil, err
@@ -99,21 +106,24 @@ func Run(ctx context.Context, cfg Config, opts Options) (*Result, error) {
 		return mixed(ctx, app, cfg, srv != nil, log)
 	}
 	urls := recv.urls(cfg)
-	makeChange := func(ctx context.Context) (string, time.Time, error) {
-		return post(ctx, app, "/v1.0/users/"+demoAdele+"/messages", mailBody)
+	makeChange := roundRobin(clients, mailBody)
+	var filter func(i int) string
+	if srv == nil {
+		mark := newRunMark()
+		makeChange, filter = roundRobin(clients, mark.body()), mark.filter
 	}
 	if cfg.Scenario == "rich" {
 		if makeChange, err = setUpRich(ctx, srv, base, hc, app, recv, urls); err != nil {
 			return nil, err
 		}
 	} else {
-		done, err := subscribe(ctx, srv, app, urls)
+		done, err := subscribe(ctx, srv, app, urls, filter)
 		defer done()
 		if err != nil {
 			return nil, err
 		}
 	}
-	res := &Result{Scenario: cfg.Scenario, Subscriptions: cfg.Subs, CPUs: runtime.NumCPU()}
+	res := &Result{Scenario: cfg.Scenario, Subscriptions: cfg.Subs, CPUs: runtime.NumCPU(), Nodes: len(nodes)}
 	if cfg.Scenario == "memory" {
 		runtime.GC()
 		res.RSSMB = rssMB()
@@ -141,7 +151,14 @@ func Run(ctx context.Context, cfg Config, opts Options) (*Result, error) {
 	recv.measure.Store(true)
 	start := time.Now()
 	var throttled atomic.Int64
+	sampled, err := startPGSample(ctx, cfg.PGSample)
+	if err != nil {
+		return nil, err
+	}
 	changes := drive(ctx, cfg, phase, makeChange, recv, &throttled)
+	if err := res.addPGSample(sampled()); err != nil {
+		return nil, err
+	}
 	res.Throttled = throttled.Load()
 	elapsed := time.Since(start)
 	// Let the pipeline catch up with what was accepted, up to 10 s more.

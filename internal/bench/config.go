@@ -23,9 +23,14 @@ type Config struct {
 	// Messages, Users and Items size the mixed scenario's collections (defaults
 	// 30,000 messages in one mailbox, 10,000 users, 10,000 drive items).
 	Messages, Users, Items int
-	// Target is the base URL of a running graphhook to measure (default "": start
-	// one through Options.Start).
+	// Target is the base URL of a running graphhook to measure, or a comma-separated
+	// list of the nodes of one database, over which the changes are spread in turn
+	// (default "": start one through Options.Start).
 	Target string
+	// PGSample is a postgres:// URL of the database the target uses; when set, the
+	// run samples its pg_stat_activity and reports the share of transaction time
+	// spent waiting for locks (default "": no sampling).
+	PGSample string
 }
 
 // Validate checks c as the user gave it; its messages name the flags.
@@ -46,6 +51,15 @@ func (c *Config) Validate() error {
 	}
 	if c.Rate < 0 || c.Subs < 0 || c.Clients < 0 {
 		return errors.New("--rate, --subs and --clients must not be negative")
+	}
+	if err := validateTargets(c.Target); err != nil {
+		return err
+	}
+	if len(targets(c.Target)) > 1 && (c.Scenario == "rich" || c.Scenario == "mixed") {
+		return fmt.Errorf("the %s scenario measures one node: --target takes one URL", c.Scenario)
+	}
+	if err := validatePGSample(c.PGSample); err != nil {
+		return err
 	}
 	if c.Target != "" && c.Scenario == "memory" {
 		return errors.New("the memory scenario measures this process; it cannot use --target")

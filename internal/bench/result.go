@@ -51,6 +51,14 @@ type Result struct {
 	Failed         int64              `json:"failed,omitempty"`
 	ReadLatencyMS  map[string]float64 `json:"read_latency_ms,omitempty"`
 	WriteLatencyMS map[string]float64 `json:"write_latency_ms,omitempty"`
+	// Nodes is the number of servers the changes were spread over (--target list).
+	Nodes int `json:"nodes,omitempty"`
+	// With --pg-sample: LockWaitPct is the share of the database's in-transaction
+	// backend samples that waited for a lock, over PGSamples samples of
+	// pg_stat_activity; LockWaits counts the waiting samples by wait event.
+	LockWaitPct *float64         `json:"lock_wait_pct,omitempty"`
+	PGSamples   int              `json:"pg_samples,omitempty"`
+	LockWaits   map[string]int64 `json:"lock_waits,omitempty"`
 }
 
 // WriteTable prints res as the table `graphhook bench` shows without --json.
@@ -78,6 +86,12 @@ func (res *Result) WriteTable(w io.Writer) error {
 	fmt.Fprintf(tw, "POSTs/s\t%.0f\n", res.PostsPerS)
 	fmt.Fprintf(tw, "changes pushed back (429)\t%d\n", res.Throttled)
 	fmt.Fprintf(tw, "latency p50 / p90 / p99\t%.1f / %.1f / %.1f ms\n", res.LatencyMS["p50"], res.LatencyMS["p90"], res.LatencyMS["p99"])
+	if res.Nodes > 1 {
+		fmt.Fprintf(tw, "nodes\t%d\n", res.Nodes)
+	}
+	if res.LockWaitPct != nil {
+		fmt.Fprintf(tw, "lock waits %% of transaction time\t%.1f %% (%d samples of pg_stat_activity)\n", *res.LockWaitPct, res.PGSamples)
+	}
 	fmt.Fprintf(tw, "raw loopback POST/s\t%.0f\n", res.RawPostsPerS)
 	fmt.Fprintf(tw, "ratio (notifications/s ÷ raw POST/s)\t%.3f\n", res.Ratio)
 	if res.BaselineP99MS > 0 {

@@ -42,7 +42,10 @@ func post(ctx context.Context, c *graphclient.Client, path string, body json.Raw
 // (quotas would refuse thousands of subscriptions per app, and it is delivery that
 // is measured). Those made through the API are deleted again when the run ends
 // (done), so that the next run against the same server can make them anew.
-func subscribe(ctx context.Context, srv *Server, app *graphclient.Client, urls []string) (done func(), err error) {
+//
+// filter, when set, gives the $filter of the i-th subscription made through the API
+// (see runMark).
+func subscribe(ctx context.Context, srv *Server, app *graphclient.Client, urls []string, filter func(i int) string) (done func(), err error) {
 	done = func() {}
 	// One subscription (single) goes through the API on an in-process server too.
 	if srv == nil || len(urls) == 1 {
@@ -59,7 +62,10 @@ func subscribe(ctx context.Context, srv *Server, app *graphclient.Client, urls [
 			// change types (409); a $filter every bench message passes makes each
 			// subscription distinct.
 			resource := "/users/" + demoAdele + "/messages"
-			if i > 0 {
+			switch {
+			case filter != nil:
+				resource += "?$filter=" + filter(i)
+			case i > 0:
 				resource += fmt.Sprintf("?$filter=subject ne 'not-bench-%d'", i)
 			}
 			body := map[string]any{"changeType": "created", "notificationUrl": u,

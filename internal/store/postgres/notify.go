@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/hex"
 	"errors"
 	"log/slog"
@@ -29,16 +28,25 @@ const (
 	maxBackoff = 5 * time.Second
 )
 
+// notifyAppPrefix starts the application_name of the connection that sends a node's
+// NOTIFYs. A NOTIFY takes a transaction id when it commits, and waits there for a
+// lock that every database of the server shares; the change log's horizon
+// (graphhook_change_horizon, migration 011) leaves transactions of connections so
+// named out, as they never write changes, so that a NOTIFY slow to commit does not
+// delay the changes committed before it.
+const notifyAppPrefix = "graphhook-notify-"
+
 // notifier connects the stores of several nodes: after a local commit that signalled
-// it sends one NOTIFY (coalescing the commits made while one is in flight), and a
-// dedicated listening connection turns other nodes' NOTIFYs into this store's
-// Committed signal.
+// it sends one NOTIFY (coalescing the commits made while one is in flight) on a
+// connection of its own, and a dedicated listening connection turns other nodes'
+// NOTIFYs into this store's Committed signal.
 type notifier struct {
-	db     *sql.DB
-	conf   *pgx.ConnConfig
-	self   string // payload of our NOTIFYs, so the listener skips its own
-	signal func()
-	log    *slog.Logger
+	conf     *pgx.ConnConfig // the listening connection's
+	sendConf *pgx.ConnConfig // the sending connection's
+	sendConn *pgx.Conn       // nil until the first NOTIFY, and after a failure
+	self     string          // payload of our NOTIFYs, so the listener skips its own
+	signal   func()
+	log      *slog.Logger
 
 	poke      chan struct{}
 	listening chan struct{} // receives after each successful LISTEN (for tests)
@@ -46,19 +54,21 @@ type notifier struct {
 	wg        sync.WaitGroup
 }
 
-func newNotifier(db *sql.DB, url string, signal func(), log *slog.Logger) (*notifier, error) {
+func newNotifier(url string, signal func(), log *slog.Logger) (*notifier, error) {
 	conf, err := pgx.ParseConfig(url)
 	if err != nil {
 		return nil, err
 	}
+	sendConf := conf.Copy()
 	b := make([]byte, 8)
 	rand.Read(b)
 	n := &notifier{
-		db: db, conf: conf, self: hex.EncodeToString(b), signal: signal, log: log,
+		conf: conf, sendConf: sendConf, self: hex.EncodeToString(b), signal: signal, log: log,
 		poke: make(chan struct{}, 1), listening: make(chan struct{}, 1),
 	}
-	// The name shows the connection's purpose in pg_stat_activity.
+	// The names show the connections' purposes in pg_stat_activity.
 	conf.RuntimeParams["application_name"] = "graphhook-listen-" + n.self
+	sendConf.RuntimeParams["application_name"] = notifyAppPrefix + n.self
 	return n, nil
 }
 
@@ -82,6 +92,10 @@ func (n *notifier) stop() {
 		cancel()
 	default:
 	}
+	if n.sendConn != nil {
+		n.sendConn.Close(context.Background())
+		n.sendConn = nil
+	}
 }
 
 // committed is the store's AfterCommit: it asks for a NOTIFY without blocking.
@@ -103,10 +117,35 @@ func (n *notifier) send(ctx context.Context) {
 	}
 }
 
+// notify sends one NOTIFY, connecting first when needed. A connection that failed
+// (the server closed it while idle) is replaced at once, once. Only the send loop
+// calls it, and stop once the loop has ended.
 func (n *notifier) notify(ctx context.Context) {
-	if _, err := n.db.ExecContext(ctx, `SELECT pg_notify($1, $2)`, channel, n.self); err != nil && ctx.Err() == nil {
+	var err error
+	for range 2 {
+		if err = n.sendOnce(ctx); err == nil || ctx.Err() != nil {
+			break
+		}
+		if n.sendConn != nil {
+			n.sendConn.Close(context.Background())
+			n.sendConn = nil
+		}
+	}
+	if err != nil && ctx.Err() == nil {
 		n.log.Warn("postgres: NOTIFY failed; other nodes will find the work when they poll", "err", err)
 	}
+}
+
+func (n *notifier) sendOnce(ctx context.Context) error {
+	if n.sendConn == nil {
+		conn, err := pgx.ConnectConfig(ctx, n.sendConf)
+		if err != nil {
+			return err
+		}
+		n.sendConn = conn
+	}
+	_, err := n.sendConn.Exec(ctx, `SELECT pg_notify($1, $2)`, channel, n.self)
+	return err
 }
 
 // listen keeps a LISTEN connection open, reconnecting with backoff, until ctx ends.

@@ -73,6 +73,16 @@ func TestCommitWakesOtherNode(t *testing.T) {
 	drain(b.Committed())
 	appendChange(t, a)
 	wait(t, b.Committed(), "B's Committed after a commit on A, after reconnecting")
+
+	// Kill A's sending connection: the next commit's NOTIFY goes out on a new one.
+	err = b.db.QueryRow(`SELECT COUNT(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1) k`,
+		notifyAppPrefix+a.notify.self).Scan(&killed)
+	if err != nil || killed != 1 {
+		t.Fatalf("terminate A's sender = %d, %v, want 1, nil", killed, err)
+	}
+	drain(b.Committed())
+	appendChange(t, a)
+	wait(t, b.Committed(), "B's Committed after a commit on A, after A's sender was killed")
 }
 
 // TestQuietCommitDoesNotNotify: a commit with nothing for a dispatcher sends no

@@ -23,7 +23,8 @@ import (
 type Config struct {
 	// URL is a postgres:// connection URL.
 	URL string
-	// MaxConns caps the pool (default 16). The LISTEN connection comes on top.
+	// MaxConns caps the pool (default 16). The LISTEN and NOTIFY connections, and
+	// two for the change log's live horizon, come on top.
 	MaxConns int
 	// Logger receives the LISTEN/NOTIFY connection's troubles (default: discarded).
 	Logger *slog.Logger
@@ -32,8 +33,13 @@ type Config struct {
 // Store is the PostgreSQL backend.
 type Store struct {
 	*sqlstore.Store
-	db     *sql.DB
-	notify *notifier
+	db *sql.DB
+	// horizon runs graphhook_live_horizon for readers of the change log, apart from
+	// db: a reader holds one of db's connections while it asks.
+	horizon *sql.DB
+	notify  *notifier
+	// queue runs UpdateQueue's transactions (queueupdate.go).
+	queue *sqlstore.Store
 }
 
 // Open connects, applies migrations and returns the store.
@@ -63,13 +69,26 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
+	horizon, err := sql.Open("pgx", cfg.URL)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	horizon.SetMaxOpenConns(2)
+	horizon.SetMaxIdleConns(2)
+	d.LiveHorizon = func(ctx context.Context) (int64, error) {
+		var h int64
+		err := horizon.QueryRowContext(ctx, `SELECT graphhook_live_horizon()`).Scan(&h)
+		return h, err
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Store{db: db}
-	s.notify, err = newNotifier(db, cfg.URL, func() { s.Signal() }, log)
+	s := &Store{db: db, horizon: horizon}
+	s.notify, err = newNotifier(cfg.URL, func() { s.Signal() }, log)
 	if err != nil {
+		horizon.Close()
 		db.Close()
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
@@ -81,6 +100,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		// A View reads one snapshot, as on SQLite.
 		ReadIsolation: sql.LevelRepeatableRead,
 	})
+	s.queue = newQueueStore(d, db, s)
 	s.notify.start()
 	return s, nil
 }
@@ -104,7 +124,7 @@ func migrate(ctx context.Context, db *sql.DB, d *sqlstore.Dialect) error {
 // Dialect returns the PostgreSQL dialect.
 func Dialect() *sqlstore.Dialect {
 	return &sqlstore.Dialect{Name: "postgres", DollarParams: true, IsUniqueViolation: isUniqueViolation, SkipLocked: "FOR UPDATE SKIP LOCKED",
-		ChangeLock: "SELECT pg_advisory_xact_lock(7454127468667497315)"} // "graphhkc"
+		SeqHorizon: "graphhook_change_horizon()"}
 }
 
 func isUniqueViolation(err error) bool {
@@ -122,6 +142,8 @@ func isRetryable(err error) bool {
 // Close stops the listener and closes the pool.
 func (s *Store) Close() error {
 	s.Store.Close()
+	s.queue.Close()
 	s.notify.stop()
+	s.horizon.Close()
 	return s.db.Close()
 }

@@ -22,12 +22,6 @@ func (t *Tx) AppendChange(ctx context.Context, c *store.Change) error {
 	if err != nil {
 		return err
 	}
-	if lock := t.s.d.ChangeLock; lock != "" && !t.changeLocked {
-		if _, err := t.Exec(ctx, lock); err != nil {
-			return t.translate(err)
-		}
-		t.changeLocked = true
-	}
 	err = t.QueryRow(ctx, `INSERT INTO changes (tenant, kind, id, change_type, topics, time, before, after, extra)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
 		c.Tenant, c.Kind, c.ID, c.ChangeType, string(topics), nanos(c.Time), c.Before, c.After, c.Extra).Scan(&c.Seq)
@@ -72,8 +66,18 @@ const changeCols = `c.seq, c.tenant, c.kind, c.id, c.change_type, c.topics, c.ti
 // ListChanges implements store.ChangeTx.
 func (t *Tx) ListChanges(ctx context.Context, tenant, topic string, after int64, limit int) ([]store.Change, error) {
 	query := `SELECT ` + changeCols + ` FROM change_topics ct JOIN changes c ON c.seq = ct.seq
-		WHERE ct.tenant = ? AND ct.topic = ? AND ct.seq > ? ORDER BY ct.seq`
+		WHERE ct.tenant = ? AND ct.topic = ? AND ct.seq > ?`
 	args := []any{tenant, topic, after}
+	// Only final seqs: a later read must not find one below what this one returned.
+	bound, barg, err := t.seqBound(ctx, "ct.seq")
+	if err != nil {
+		return nil, err
+	}
+	if bound != "" {
+		query += ` AND ` + bound
+		args = append(args, barg...)
+	}
+	query += ` ORDER BY ct.seq`
 	if limit > 0 {
 		query += ` LIMIT ?`
 		args = append(args, limit)
@@ -100,15 +104,58 @@ func (t *Tx) ListChanges(ctx context.Context, tenant, topic string, after int64,
 	return out, rows.Err()
 }
 
-// LastSeq implements store.ChangeTx.
+// LastSeq implements store.ChangeTx: the newest final seq (see Dialect.SeqHorizon),
+// so that a token taken there is never passed by a change still to commit.
 func (t *Tx) LastSeq(ctx context.Context) (int64, error) {
+	query := `SELECT COALESCE(MAX(seq), 0) FROM changes`
+	bound, args, err := t.seqBound(ctx, "seq")
+	if err != nil {
+		return 0, err
+	}
+	if bound != "" {
+		query += ` WHERE ` + bound
+	}
 	var n int64
-	err := t.QueryRow(ctx, `SELECT COALESCE(MAX(seq), 0) FROM changes`).Scan(&n)
+	err = t.QueryRow(ctx, query, args...).Scan(&n)
 	return n, t.translate(err)
+}
+
+// seqBound is the condition that keeps col below the seqs that transactions this
+// one does not see may still commit ("" when the dialect has no SeqHorizon), and
+// its arguments: the dialect's LiveHorizon when it was taken before the snapshot,
+// else the snapshot's own horizon.
+func (t *Tx) seqBound(ctx context.Context, col string) (string, []any, error) {
+	h := t.s.d.SeqHorizon
+	if h == "" {
+		return "", nil, nil
+	}
+	if err := t.takeLiveHorizon(ctx); err != nil {
+		return "", nil, err
+	}
+	if t.live > 0 {
+		return col + " < ?", []any{t.live}, nil
+	}
+	return col + " < " + h, nil, nil
+}
+
+// takeLiveHorizon asks the dialect's LiveHorizon when no statement has run yet: the
+// snapshot, taken by the next one, comes after it.
+func (t *Tx) takeLiveHorizon(ctx context.Context) error {
+	if t.issued || t.live > 0 || t.s.d.LiveHorizon == nil {
+		return nil
+	}
+	live, err := t.s.d.LiveHorizon(ctx)
+	t.live = live
+	return err
 }
 
 // FirstSeq implements store.ChangeTx.
 func (t *Tx) FirstSeq(ctx context.Context) (int64, error) {
+	// A delta page starts here: the LastSeq and ListChanges after it read below the
+	// live horizon only if it is taken before this first statement.
+	if err := t.takeLiveHorizon(ctx); err != nil {
+		return 0, err
+	}
 	var n int64
 	err := t.QueryRow(ctx, `SELECT COALESCE(MIN(seq), 0) FROM changes`).Scan(&n)
 	return n, t.translate(err)

@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"context"
 	"embed"
 	"strconv"
 	"strings"
@@ -21,12 +22,23 @@ type Dialect struct {
 	// SkipLocked is appended to claim sub-selects ("FOR UPDATE SKIP LOCKED" on
 	// PostgreSQL, "" on SQLite where the single writer already serialises claims).
 	SkipLocked string
-	// ChangeLock, when set, runs before a transaction's first AppendChange and holds
-	// until it ends, so that changes become visible in Seq order (PostgreSQL: a
-	// transaction-scoped advisory lock). Without it a reader could see seq 10 before a
+	// SeqHorizon, when set, is an SQL expression for the first change seq that a
+	// transaction the current snapshot does not see may still commit: ListChanges
+	// and LastSeq read only below it. Without it a reader could see seq 10 before a
 	// slower transaction commits seq 9, and a delta token taken at 10 would skip 9 for
-	// ever. SQLite's single writer needs none.
-	ChangeLock string
+	// ever. PostgreSQL derives seqs from transaction ids and the horizon from the
+	// snapshot (migration 011), so that concurrent writers need no lock;
+	// SQLite's single writer commits seqs in order and needs none.
+	SeqHorizon string
+	// LiveHorizon, when set, returns a seq below which every change is final for any
+	// snapshot taken after it returns, read from the transactions running then. A
+	// snapshot's own horizon must count a transaction that ended after the snapshot
+	// was taken but before it could be told apart from a writer of the log; taken
+	// before the snapshot, this one need not, and it lets a reader see the changes
+	// committed before it began (read your writes). It runs on a connection of its
+	// own; ListChanges, LastSeq and FirstSeq call it when they are a transaction's
+	// first statement, and read below it instead of below SeqHorizon.
+	LiveHorizon func(ctx context.Context) (int64, error)
 	// IndexHints names the index a listing must read (SQLite's INDEXED BY): a
 	// fresh SQLite file has no statistics, and its planner would rather walk the
 	// primary key in id order than read one owner's or folder's index. PostgreSQL

@@ -24,8 +24,11 @@ type Tx struct {
 	// signal is set when the transaction wrote something a waiter on Committed cares
 	// about (a change or a queued notification).
 	signal bool
-	// changeLocked tells that the dialect's ChangeLock is held.
-	changeLocked bool
+	// issued tells that a statement ran in the transaction: its snapshot is taken.
+	// live is the horizon the dialect's LiveHorizon gave before that (0: none); see
+	// (*Tx).seqBound.
+	issued bool
+	live   int64
 	// retry keeps the first statement error that may make the whole transaction
 	// worth running again (see Config.Retryable and RetryUniqueViolations), whatever
 	// fn did with it.
@@ -55,6 +58,7 @@ func (t *Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, e
 	if t.readOnly {
 		return nil, ErrReadOnly
 	}
+	t.issued = true
 	st, err := t.stmt(ctx, query)
 	if err != nil {
 		return nil, err
@@ -83,6 +87,7 @@ func (t *Tx) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 
 // Query runs a query written with '?' placeholders.
 func (t *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	t.issued = true
 	st, err := t.stmt(ctx, query)
 	if err != nil {
 		return nil, err
@@ -98,6 +103,7 @@ func (t *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, e
 
 // QueryRow runs a one-row query written with '?' placeholders.
 func (t *Tx) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	t.issued = true
 	st, err := t.stmt(ctx, query)
 	if err != nil {
 		return t.q.QueryRowContext(ctx, t.s.d.Q(query), args...)
