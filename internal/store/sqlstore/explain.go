@@ -12,13 +12,16 @@ import (
 // EXPLAIN text. Tests read it to show that a page is read from an index rather than
 // by sorting the collection.
 func (s *Store) ExplainObjects(ctx context.Context, q store.ObjectQuery) (string, error) {
-	query, args := listQuery(s.d, q)
+	query, args, err := listQuery(s.d, q)
+	if err != nil {
+		return "", err
+	}
 	prefix := "EXPLAIN "
 	if s.d.Name == "sqlite" {
 		prefix = "EXPLAIN QUERY PLAN "
 	}
 	var lines []string
-	err := s.View(ctx, func(tx store.Tx) error {
+	err = s.View(ctx, func(tx store.Tx) error {
 		rows, err := tx.(*Tx).Query(ctx, prefix+query, args...)
 		if err != nil {
 			return err
