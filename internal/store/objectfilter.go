@@ -108,7 +108,7 @@ func Plain(s string) bool {
 // OrderKey orders a listing by a property: strings by Fold then byte order (times in
 // their layout by text, which is their time order), nulls and absent values first
 // ascending, last descending. Booleans cannot be ordered by. Objects that tie on
-// every key are ordered by id, ascending.
+// every key are ordered by id (see ObjectQuery.IDDesc).
 type OrderKey struct {
 	Prop Prop
 	Desc bool

@@ -125,9 +125,11 @@ type ObjectQuery struct {
 	// Where keeps the objects whose data satisfies it (see Cond); nil keeps all.
 	Where *Cond
 	// OrderBy, when set, orders by these properties of the data, then by id
-	// ascending (see OrderKey), instead of by id or by the sort key; AfterID, BySort
-	// and Desc are then ignored.
+	// (see OrderKey), instead of by id or by the sort key; AfterID, BySort and Desc
+	// are then ignored. IDDesc puts objects that tie on every key in descending
+	// id order instead of ascending.
 	OrderBy []OrderKey
+	IDDesc  bool
 	// Offset skips that many objects of the order ($skip).
 	Offset int
 	// Limit caps the result; 0 means no cap.

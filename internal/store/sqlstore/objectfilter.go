@@ -188,10 +188,10 @@ func (j jsonExpr) eq(p store.Prop, v any, neg bool, args *[]any) (string, error)
 	return pos, nil
 }
 
-// orderSQL is the ORDER BY of a listing by data properties, ties by id ascending.
-// Nulls come first ascending and last descending on both backends (SQLite's
-// default; PostgreSQL's is the other way round, so it is spelled out).
-func (j jsonExpr) order(keys []store.OrderKey) string {
+// order is the ORDER BY of a listing by data properties, ties by id. Nulls come
+// first ascending and last descending on both backends (SQLite's default;
+// PostgreSQL's is the other way round, so it is spelled out).
+func (j jsonExpr) order(keys []store.OrderKey, idDesc bool) string {
 	parts := make([]string, 0, len(keys)+1)
 	for _, k := range keys {
 		e := j.fold(k.Prop)
@@ -208,7 +208,11 @@ func (j jsonExpr) order(keys []store.OrderKey) string {
 		}
 		parts = append(parts, e)
 	}
-	return " ORDER BY " + strings.Join(append(parts, "id"), ", ")
+	id := "id"
+	if idDesc {
+		id = "id DESC"
+	}
+	return " ORDER BY " + strings.Join(append(parts, id), ", ")
 }
 
 // dataWhere adds q's condition on the data to a WHERE clause.
@@ -244,6 +248,8 @@ var dataIndexes = map[string]string{
 	"user/userPrincipalName": "objects_user_upn",
 	"user/mail":              "objects_user_mail",
 	"group/displayName":      "objects_group_displayname",
+	"event/start/dateTime":   "objects_event_start",
+	"contact/displayName":    "objects_contact_displayname",
 }
 
 // unplainIndexes names migration 010's indexes of the objects whose property is not
@@ -252,6 +258,7 @@ var unplainIndexes = map[string]string{
 	"user/displayName":       "objects_user_displayname_unplain",
 	"user/userPrincipalName": "objects_user_upn_unplain",
 	"group/displayName":      "objects_group_displayname_unplain",
+	"contact/displayName":    "objects_contact_displayname_unplain",
 }
 
 // whereIndex is the index of an equality on a string property that q's condition
@@ -269,7 +276,7 @@ func whereIndex(q store.ObjectQuery) string {
 		if name, ok := unplainIndexes[q.Kind+"/"+c.Prop.Path]; ok && c.Op == store.CondUnplain {
 			return name
 		}
-		if _, ok := c.Value.(string); ok && c.Op == store.CondEq {
+		if _, ok := c.Value.(string); ok && c.Op == store.CondEq && c.Prop.Type == store.PropString {
 			if name, ok := dataIndexes[q.Kind+"/"+c.Prop.Path]; ok {
 				return name
 			}
@@ -284,5 +291,5 @@ func dataOrder(d *Dialect, q store.ObjectQuery, index string) (string, string) {
 	if name, ok := dataIndexes[q.Kind+"/"+q.OrderBy[0].Prop.Path]; ok && whereIndex(q) == "" {
 		index = name
 	}
-	return jsonExpr{pg: d.Name == "postgres"}.order(q.OrderBy), index
+	return jsonExpr{pg: d.Name == "postgres"}.order(q.OrderBy, q.IDDesc), index
 }

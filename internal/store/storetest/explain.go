@@ -22,6 +22,7 @@ type Explainer func(ctx context.Context, q store.ObjectQuery) (string, error)
 func RunExplain(t *testing.T, s store.Store, explain Explainer, sortStep string, analyze func(ctx context.Context) error) {
 	ctx := context.Background()
 	displayName := store.Prop{Path: "displayName"}
+	start := store.Prop{Path: "start/dateTime", Type: store.PropTime}
 	const n = 6000
 	for start := 0; start < n; start += 1000 {
 		update(t, s, func(tx store.Tx) error {
@@ -40,6 +41,17 @@ func RunExplain(t *testing.T, s store.Store, explain Explainer, sortStep string,
 		for i := 0; i < 3000; i++ {
 			data := fmt.Sprintf(`{"displayName":"User %d","userPrincipalName":"u%d@contoso.com","mail":"u%d@contoso.com"}`, i%700, i, i)
 			o := store.Object{Tenant: "t", Kind: "user", ID: fmt.Sprintf("u%05d", i), Data: []byte(data)}
+			if err := tx.InsertObject(ctx, &o); err != nil {
+				return err
+			}
+			owner := fmt.Sprintf("u%d", i%3)
+			data = fmt.Sprintf(`{"start":{"dateTime":"2026-01-01T%02d:%02d:00.0000000","timeZone":"UTC"}}`, i/60%24, i%60)
+			o = store.Object{Tenant: "t", Kind: "event", ID: fmt.Sprintf("e%05d", i), Owner: owner, Parent: owner + "-calendar", Data: []byte(data)}
+			if err := tx.InsertObject(ctx, &o); err != nil {
+				return err
+			}
+			data = fmt.Sprintf(`{"displayName":"Contact %d"}`, i%900)
+			o = store.Object{Tenant: "t", Kind: "contact", ID: fmt.Sprintf("c%05d", i), Owner: owner, Parent: owner + "-contacts", Data: []byte(data)}
 			if err := tx.InsertObject(ctx, &o); err != nil {
 				return err
 			}
@@ -72,6 +84,10 @@ func RunExplain(t *testing.T, s store.Store, explain Explainer, sortStep string,
 		{"$orderby displayName desc", store.ObjectQuery{Tenant: "t", Kind: "user", OrderBy: []store.OrderKey{{Prop: displayName, Desc: true}}, Limit: 11}, "objects_user_displayname", true},
 		{"$filter on userPrincipalName", store.ObjectQuery{Tenant: "t", Kind: "user", Where: &store.Cond{Op: store.CondEq, Prop: store.Prop{Path: "userPrincipalName"}, Value: "U42@contoso.com"}, Limit: 11}, "objects_user_upn", false},
 		{"$filter on mail", store.ObjectQuery{Tenant: "t", Kind: "user", Where: &store.Cond{Op: store.CondEq, Prop: store.Prop{Path: "mail"}, Value: "u42@contoso.com"}, Limit: 11}, "objects_user_mail", false},
+		{"events by start, $top", store.ObjectQuery{Tenant: "t", Kind: "event", Owner: "u1", OrderBy: []store.OrderKey{{Prop: start}}, Offset: 30, Limit: 11}, "objects_event_start", false},
+		{"events by start desc", store.ObjectQuery{Tenant: "t", Kind: "event", Owner: "u1", OrderBy: []store.OrderKey{{Prop: start, Desc: true}}, IDDesc: true, Limit: 11}, "objects_event_start", false},
+		{"contacts by displayName", store.ObjectQuery{Tenant: "t", Kind: "contact", Owner: "u2", OrderBy: []store.OrderKey{{Prop: displayName}}, Limit: 11}, "objects_contact_displayname", false},
+		{"contacts not plain", store.ObjectQuery{Tenant: "t", Kind: "contact", Owner: "u2", Where: &store.Cond{Op: store.CondUnplain, Prop: displayName}, Limit: 1}, "objects_contact_displayname_unplain", false},
 		{"names that are not plain", store.ObjectQuery{Tenant: "t", Kind: "user", Where: &store.Cond{Op: store.CondUnplain, Prop: displayName}, Limit: 1}, "objects_user_displayname_unplain", false},
 	}
 	for _, c := range cases {

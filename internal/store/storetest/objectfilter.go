@@ -155,10 +155,12 @@ func testObjectFilters(t *testing.T, s store.Store) {
 		orderBy string
 		skip    int
 		top     int
+		idDesc  bool
 	}
 	orders := []orderCase{
-		{"", 0, 0}, {"displayName", 0, 0}, {"displayName desc", 0, 0}, {"displayName", 37, 10},
-		{"userPrincipalName desc", 5, 25}, {"createdDateTime desc,displayName", 0, 50}, {"address/city,displayName desc", 100, 7},
+		{"displayName desc", 3, 40, true}, {"createdDateTime", 0, 0, true},
+		{"", 0, 0, false}, {"displayName", 0, 0, false}, {"displayName desc", 0, 0, false}, {"displayName", 37, 10, false},
+		{"userPrincipalName desc", 5, 25, false}, {"createdDateTime desc,displayName", 0, 50, false}, {"address/city,displayName desc", 100, 7, false},
 	}
 	for _, tenant := range []string{"t", "odd"} {
 		docs := plain
@@ -188,7 +190,7 @@ func testObjectFilters(t *testing.T, s store.Store) {
 					if oc.orderBy != "" && tenant == "odd" {
 						continue // odd strings are not ordered by the store (see store.Plain)
 					}
-					name := fmt.Sprintf("%s deleted=%v $filter=%s $orderby=%s $skip=%d $top=%d", tenant, deleted, ftext, oc.orderBy, oc.skip, oc.top)
+					name := fmt.Sprintf("%s deleted=%v $filter=%s $orderby=%s $skip=%d $top=%d idDesc=%v", tenant, deleted, ftext, oc.orderBy, oc.skip, oc.top, oc.idDesc)
 					q := store.ObjectQuery{Tenant: tenant, Kind: "user", Deleted: deleted, Where: where}
 					wantPage := append([]map[string]any(nil), want...)
 					if oc.orderBy != "" {
@@ -200,8 +202,8 @@ func testObjectFilters(t *testing.T, s store.Store) {
 						if !ok {
 							t.Fatalf("%s: StoreOrder refused", name)
 						}
-						q.OrderBy = sk
-						odata.SortDocs(wantPage, append(keys, odata.OrderKey{Property: "id"}))
+						q.OrderBy, q.IDDesc = sk, oc.idDesc
+						odata.SortDocs(wantPage, append(keys, odata.OrderKey{Property: "id", Desc: oc.idDesc}))
 					}
 					q.Offset, q.Limit = oc.skip, oc.top
 					var got []store.Object

@@ -245,18 +245,27 @@ func overlaps(doc map[string]any, from, to time.Time) bool {
 	return s.Before(to) && e.After(from)
 }
 
-func (w *Workload) eventDocs(c *httpapi.Ctx, keep func(map[string]any) bool) (mailbox, []map[string]any, error) {
-	var mb mailbox
-	var docs []map[string]any
-	err := w.run(c, false, func(o *op) error {
+// eventDocs reads the events of {user} that keep accepts (nil keeps all), narrowed
+// by the store as q allows (see listQuery.storeQuery): paged tells that docs are the
+// page itself, which only a nil keep allows.
+func (w *Workload) eventDocs(c *httpapi.Ctx, q listQuery, keep func(map[string]any) bool) (mb mailbox, docs []map[string]any, paged bool, err error) {
+	err = w.run(c, false, func(o *op) error {
 		var err error
 		if mb, err = o.mailbox(c.Param("user"), calRead); err != nil {
 			return err
 		}
-		docs, err = o.listDocs(store.ObjectQuery{Tenant: mb.tenant, Kind: kindEvent, Owner: mb.user}, keep)
+		query := store.ObjectQuery{Tenant: mb.tenant, Kind: kindEvent, Owner: mb.user}
+		if keep == nil {
+			if query, paged, err = q.storeQuery(o, eventType, query); err != nil {
+				return err
+			}
+		} else if q.filter != nil {
+			query.Where, _ = q.filter.StoreCond(propsOf(kindEvent))
+		}
+		docs, err = o.listDocs(query, keep)
 		return err
 	})
-	return mb, docs, err
+	return mb, docs, paged, err
 }
 
 func (w *Workload) listEvents(c *httpapi.Ctx) error {
@@ -264,9 +273,12 @@ func (w *Workload) listEvents(c *httpapi.Ctx) error {
 	if err != nil {
 		return err
 	}
-	mb, docs, err := w.eventDocs(c, nil)
+	mb, docs, paged, err := w.eventDocs(c, q, nil)
 	if err != nil {
 		return err
+	}
+	if paged {
+		return writeStorePage(c, userPath(mb)+"/events", q, docs, selectView(nil, q.fields))
 	}
 	return writeList(c, userPath(mb)+"/events", q, docs, selectView(nil, q.fields))
 }
@@ -297,7 +309,7 @@ func (w *Workload) calendarView(c *httpapi.Ctx) error {
 	if err != nil {
 		return err
 	}
-	mb, docs, err := w.eventDocs(c, func(d map[string]any) bool { return overlaps(d, from, to) })
+	mb, docs, _, err := w.eventDocs(c, q, func(d map[string]any) bool { return overlaps(d, from, to) })
 	if err != nil {
 		return err
 	}
