@@ -23,3 +23,7 @@ CREATE INDEX objects_user_displayname_unplain ON objects (tenant, deleted, id) W
 CREATE INDEX objects_user_upn_unplain ON objects (tenant, deleted, id) WHERE kind = 'user' AND (((graphhook_doc(data) #>> '{userPrincipalName}') COLLATE "C") ~ '[^ -~]' OR (substr(((graphhook_doc(data) #>> '{userPrincipalName}') COLLATE "C"), 5, 1) = '-' AND substr(((graphhook_doc(data) #>> '{userPrincipalName}') COLLATE "C"), 8, 1) = '-'));
 CREATE INDEX objects_group_displayname_unplain ON objects (tenant, deleted, id) WHERE kind = 'group' AND (((graphhook_doc(data) #>> '{displayName}') COLLATE "C") ~ '[^ -~]' OR (substr(((graphhook_doc(data) #>> '{displayName}') COLLATE "C"), 5, 1) = '-' AND substr(((graphhook_doc(data) #>> '{displayName}') COLLATE "C"), 8, 1) = '-'));
 CREATE INDEX objects_contact_displayname_unplain ON objects (tenant, owner, deleted, id) WHERE kind = 'contact' AND (((graphhook_doc(data) #>> '{displayName}') COLLATE "C") ~ '[^ -~]' OR (substr(((graphhook_doc(data) #>> '{displayName}') COLLATE "C"), 5, 1) = '-' AND substr(((graphhook_doc(data) #>> '{displayName}') COLLATE "C"), 8, 1) = '-'));
+-- To Do tasks are listed in creation order, which becomes their sort key (the
+-- creation time in nanoseconds, in 20 digits) so that a page is read from the
+-- parent's sort index.
+UPDATE objects SET sort = lpad(created::text, 20, '0') WHERE kind = 'todoTask';

@@ -17,3 +17,7 @@ CREATE INDEX objects_user_displayname_unplain ON objects (tenant, deleted, id) W
 CREATE INDEX objects_user_upn_unplain ON objects (tenant, deleted, id) WHERE kind = 'user' AND (json_extract(data, '$.userPrincipalName') GLOB '*[^ -~]*' OR (substr(json_extract(data, '$.userPrincipalName'), 5, 1) = '-' AND substr(json_extract(data, '$.userPrincipalName'), 8, 1) = '-'));
 CREATE INDEX objects_group_displayname_unplain ON objects (tenant, deleted, id) WHERE kind = 'group' AND (json_extract(data, '$.displayName') GLOB '*[^ -~]*' OR (substr(json_extract(data, '$.displayName'), 5, 1) = '-' AND substr(json_extract(data, '$.displayName'), 8, 1) = '-'));
 CREATE INDEX objects_contact_displayname_unplain ON objects (tenant, owner, deleted, id) WHERE kind = 'contact' AND (json_extract(data, '$.displayName') GLOB '*[^ -~]*' OR (substr(json_extract(data, '$.displayName'), 5, 1) = '-' AND substr(json_extract(data, '$.displayName'), 8, 1) = '-'));
+-- To Do tasks are listed in creation order, which becomes their sort key (the
+-- creation time in nanoseconds, in 20 digits) so that a page is read from the
+-- parent's sort index.
+UPDATE objects SET sort = printf('%020d', created) WHERE kind = 'todoTask';
