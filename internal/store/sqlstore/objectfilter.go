@@ -250,6 +250,7 @@ var dataIndexes = map[string]string{
 	"group/displayName":      "objects_group_displayname",
 	"event/start/dateTime":   "objects_event_start",
 	"contact/displayName":    "objects_contact_displayname",
+	"alert/createdDateTime":  "objects_alert_created",
 }
 
 // unplainIndexes names migration 010's indexes of the objects whose property is not

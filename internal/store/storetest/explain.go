@@ -50,6 +50,11 @@ func RunExplain(t *testing.T, s store.Store, explain Explainer, sortStep string,
 			if err := tx.InsertObject(ctx, &o); err != nil {
 				return err
 			}
+			data = fmt.Sprintf(`{"createdDateTime":"2026-01-01T%02d:%02d:00Z"}`, i/60%24, i%60)
+			o = store.Object{Tenant: "t", Kind: "alert", ID: fmt.Sprintf("a%05d", i), Data: []byte(data)}
+			if err := tx.InsertObject(ctx, &o); err != nil {
+				return err
+			}
 			data = fmt.Sprintf(`{"displayName":"Contact %d"}`, i%900)
 			o = store.Object{Tenant: "t", Kind: "contact", ID: fmt.Sprintf("c%05d", i), Owner: owner, Parent: owner + "-contacts", Data: []byte(data)}
 			if err := tx.InsertObject(ctx, &o); err != nil {
@@ -88,6 +93,7 @@ func RunExplain(t *testing.T, s store.Store, explain Explainer, sortStep string,
 		{"events by start desc", store.ObjectQuery{Tenant: "t", Kind: "event", Owner: "u1", OrderBy: []store.OrderKey{{Prop: start, Desc: true}}, IDDesc: true, Limit: 11}, "objects_event_start", false},
 		{"contacts by displayName", store.ObjectQuery{Tenant: "t", Kind: "contact", Owner: "u2", OrderBy: []store.OrderKey{{Prop: displayName}}, Limit: 11}, "objects_contact_displayname", false},
 		{"contacts not plain", store.ObjectQuery{Tenant: "t", Kind: "contact", Owner: "u2", Where: &store.Cond{Op: store.CondUnplain, Prop: displayName}, Limit: 1}, "objects_contact_displayname_unplain", false},
+		{"alerts newest first", store.ObjectQuery{Tenant: "t", Kind: "alert", OrderBy: []store.OrderKey{{Prop: store.Prop{Path: "createdDateTime", Type: store.PropTime}, Desc: true}}, Offset: 20, Limit: 11}, "objects_alert_created", true},
 		{"names that are not plain", store.ObjectQuery{Tenant: "t", Kind: "user", Where: &store.Cond{Op: store.CondUnplain, Prop: displayName}, Limit: 1}, "objects_user_displayname_unplain", false},
 	}
 	for _, c := range cases {

@@ -17,6 +17,7 @@ CREATE INDEX objects_user_mail ON objects (tenant, deleted, lower(replace(replac
 CREATE INDEX objects_group_displayname ON objects (tenant, deleted, lower(replace(replace(((graphhook_doc(data) #>> '{displayName}') COLLATE "C"), 'K', 'k'), 'ſ', 's')) NULLS FIRST, id) WHERE kind = 'group';
 CREATE INDEX objects_event_start ON objects (tenant, owner, deleted, ((graphhook_doc(data) #>> '{start,dateTime}') COLLATE "C") NULLS FIRST, id) WHERE kind = 'event';
 CREATE INDEX objects_contact_displayname ON objects (tenant, owner, deleted, lower(replace(replace(((graphhook_doc(data) #>> '{displayName}') COLLATE "C"), 'K', 'k'), 'ſ', 's')) NULLS FIRST, id) WHERE kind = 'contact';
+CREATE INDEX objects_alert_created ON objects (tenant, deleted, ((graphhook_doc(data) #>> '{createdDateTime}') COLLATE "C") NULLS FIRST, id) WHERE kind = 'alert';
 -- The objects whose ordering property is not plain (store.Plain): normally none, so
 -- the check that a listing may be ordered in the store reads an empty index.
 CREATE INDEX objects_user_displayname_unplain ON objects (tenant, deleted, id) WHERE kind = 'user' AND (((graphhook_doc(data) #>> '{displayName}') COLLATE "C") ~ '[^ -~]' OR (substr(((graphhook_doc(data) #>> '{displayName}') COLLATE "C"), 5, 1) = '-' AND substr(((graphhook_doc(data) #>> '{displayName}') COLLATE "C"), 8, 1) = '-'));

@@ -11,6 +11,7 @@ CREATE INDEX objects_user_mail ON objects (tenant, deleted, lower(replace(replac
 CREATE INDEX objects_group_displayname ON objects (tenant, deleted, lower(replace(replace(json_extract(data, '$.displayName'), 'K', 'k'), 'ſ', 's')), id) WHERE kind = 'group';
 CREATE INDEX objects_event_start ON objects (tenant, owner, deleted, json_extract(data, '$.start.dateTime'), id) WHERE kind = 'event';
 CREATE INDEX objects_contact_displayname ON objects (tenant, owner, deleted, lower(replace(replace(json_extract(data, '$.displayName'), 'K', 'k'), 'ſ', 's')), id) WHERE kind = 'contact';
+CREATE INDEX objects_alert_created ON objects (tenant, deleted, json_extract(data, '$.createdDateTime'), id) WHERE kind = 'alert';
 -- The objects whose ordering property is not plain (store.Plain): normally none, so
 -- the check that a listing may be ordered in the store reads an empty index.
 CREATE INDEX objects_user_displayname_unplain ON objects (tenant, deleted, id) WHERE kind = 'user' AND (json_extract(data, '$.displayName') GLOB '*[^ -~]*' OR (substr(json_extract(data, '$.displayName'), 5, 1) = '-' AND substr(json_extract(data, '$.displayName'), 8, 1) = '-'));
