@@ -235,6 +235,19 @@ func eventTime(doc map[string]any, side string) time.Time {
 	return t
 }
 
+// mayOverlap is a store condition that holds for every event overlaps keeps, and for
+// few others: it starts no later than to and ends no earlier than from, compared as
+// text in localLayout (which drops what is finer than its seven digits, hence the
+// inclusive bounds).
+func mayOverlap(from, to time.Time) *store.Cond {
+	start := store.Prop{Path: "start/dateTime", Type: store.PropTime, Layout: localLayout}
+	end := store.Prop{Path: "end/dateTime", Type: store.PropTime, Layout: localLayout}
+	return &store.Cond{Op: store.CondAnd, Sub: []store.Cond{
+		{Op: store.CondLe, Prop: start, Value: to.UTC().Format(localLayout)},
+		{Op: store.CondGe, Prop: end, Value: from.UTC().Format(localLayout)},
+	}}
+}
+
 // overlaps reports whether the event falls in [from, to): it starts before to and ends
 // after from (an event of no duration counts where it starts).
 func overlaps(doc map[string]any, from, to time.Time) bool {
@@ -248,7 +261,7 @@ func overlaps(doc map[string]any, from, to time.Time) bool {
 // eventDocs reads the events of {user} that keep accepts (nil keeps all), narrowed
 // by the store as q allows (see listQuery.storeQuery): paged tells that docs are the
 // page itself, which only a nil keep allows.
-func (w *Workload) eventDocs(c *httpapi.Ctx, q listQuery, keep func(map[string]any) bool) (mb mailbox, docs []map[string]any, paged bool, err error) {
+func (w *Workload) eventDocs(c *httpapi.Ctx, q listQuery, keep func(map[string]any) bool, within *store.Cond) (mb mailbox, docs []map[string]any, paged bool, err error) {
 	err = w.run(c, false, func(o *op) error {
 		var err error
 		if mb, err = o.mailbox(c.Param("user"), calRead); err != nil {
@@ -259,8 +272,21 @@ func (w *Workload) eventDocs(c *httpapi.Ctx, q listQuery, keep func(map[string]a
 			if query, paged, err = q.storeQuery(o, eventType, query); err != nil {
 				return err
 			}
-		} else if q.filter != nil {
-			query.Where, _ = q.filter.StoreCond(propsOf(kindEvent))
+		} else {
+			// The store narrows the events to those within may keep and the filter
+			// may match; keep and the filter decide.
+			var where []store.Cond
+			if within != nil {
+				where = append(where, *within)
+			}
+			if q.filter != nil {
+				if c, _ := q.filter.StoreCond(propsOf(kindEvent)); c != nil {
+					where = append(where, *c)
+				}
+			}
+			if where != nil {
+				query.Where = &store.Cond{Op: store.CondAnd, Sub: where}
+			}
 		}
 		docs, err = o.listDocs(query, keep)
 		return err
@@ -273,7 +299,7 @@ func (w *Workload) listEvents(c *httpapi.Ctx) error {
 	if err != nil {
 		return err
 	}
-	mb, docs, paged, err := w.eventDocs(c, q, nil)
+	mb, docs, paged, err := w.eventDocs(c, q, nil, nil)
 	if err != nil {
 		return err
 	}
@@ -309,7 +335,7 @@ func (w *Workload) calendarView(c *httpapi.Ctx) error {
 	if err != nil {
 		return err
 	}
-	mb, docs, _, err := w.eventDocs(c, q, func(d map[string]any) bool { return overlaps(d, from, to) })
+	mb, docs, _, err := w.eventDocs(c, q, func(d map[string]any) bool { return overlaps(d, from, to) }, mayOverlap(from, to))
 	if err != nil {
 		return err
 	}

@@ -49,6 +49,7 @@ func TestItemPagesMatchMemory(t *testing.T) {
 			s := open(t)
 			t.Cleanup(func() { s.Close() })
 			testItemPagesMatchMemory(t, s)
+			testWindowMatchesMemory(t, s)
 		})
 	}
 }
@@ -193,6 +194,37 @@ func testItemPagesMatchMemory(t *testing.T, s store.Store) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// testWindowMatchesMemory: the events mayOverlap lets through hold every event
+// overlaps keeps, for windows on, between and across the generated events' times.
+func testWindowMatchesMemory(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	base := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	for _, w := range [][2]time.Duration{{0, time.Hour}, {90 * time.Minute, 90 * time.Minute}, {time.Hour + time.Nanosecond, 3*time.Hour - time.Nanosecond}, {-time.Hour, 100 * time.Hour}, {19 * time.Hour, 30 * time.Hour}} {
+		from, to := base.Add(w[0]), base.Add(w[1])
+		err := s.View(ctx, func(tx store.Tx) error {
+			o := &op{ctx: ctx, tx: tx}
+			query := store.ObjectQuery{Tenant: "t", Kind: kindEvent, Owner: "u1"}
+			keep := func(d map[string]any) bool { return overlaps(d, from, to) }
+			want, err := o.listDocs(query, keep)
+			if err != nil {
+				return err
+			}
+			query.Where = mayOverlap(from, to)
+			got, err := o.listDocs(query, keep)
+			if err != nil {
+				return err
+			}
+			if diff := cmp.Diff(ids(want), ids(got)); diff != "" || len(want) == 0 && w[0] == 0 {
+				t.Errorf("window %v–%v (-memory +store):\n%s", from, to, diff)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
 	}
 }
