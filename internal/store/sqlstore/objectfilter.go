@@ -266,8 +266,8 @@ var unplainIndexes = map[string]string{
 // requires ("" if none): it finds the few objects that can match, where a planner
 // without statistics (a fresh SQLite file) would rather read the kind in id order.
 func whereIndex(q store.ObjectQuery) string {
-	if q.Where == nil {
-		return ""
+	if _, ok := kindLiteral(q.Kind); q.Where == nil || !ok {
+		return "" // the partial indexes need the kind as a constant (see kindLiteral)
 	}
 	terms := []store.Cond{*q.Where}
 	if q.Where.Op == store.CondAnd {
@@ -289,6 +289,9 @@ func whereIndex(q store.ObjectQuery) string {
 // dataOrder is the ORDER BY of a listing by data properties and the index it reads
 // (the listing's own index when no expression index gives the order).
 func dataOrder(d *Dialect, q store.ObjectQuery, index string) (string, string) {
+	if _, lit := kindLiteral(q.Kind); !lit {
+		return jsonExpr{pg: d.Name == "postgres"}.order(q.OrderBy, q.IDDesc), index
+	}
 	if name, ok := dataIndexes[q.Kind+"/"+q.OrderBy[0].Prop.Path]; ok && whereIndex(q) == "" {
 		index = name
 	}
