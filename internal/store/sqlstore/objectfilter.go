@@ -262,6 +262,26 @@ var unplainIndexes = map[string]string{
 	"contact/displayName":    "objects_contact_displayname_unplain",
 }
 
+// countIndexes name, by kind, a partial index of migration 010 that holds every
+// object of the kind under (tenant[, owner], deleted): a count of a kind's objects
+// reads it alone, not the table's rows.
+var countIndexes = map[string]string{
+	"user":    "objects_user_displayname",
+	"group":   "objects_group_displayname",
+	"event":   "objects_event_start",
+	"contact": "objects_contact_displayname",
+	"alert":   "objects_alert_created",
+}
+
+// countIndex is the index CountObjects reads for q when q's condition names none:
+// the kind's count index, if q selects by nothing that index lacks.
+func countIndex(q store.ObjectQuery) string {
+	if q.Where != nil || q.Parent != "" || q.Alt != "" {
+		return ""
+	}
+	return countIndexes[q.Kind]
+}
+
 // whereIndex is the index of an equality on a string property that q's condition
 // requires ("" if none): it finds the few objects that can match, where a planner
 // without statistics (a fresh SQLite file) would rather read the kind in id order.

@@ -177,7 +177,7 @@ func objectWhere(q store.ObjectQuery, paging bool) (string, []any) {
 		args = append(args, v)
 	}
 	add("tenant = ?", q.Tenant)
-	if lit, ok := kindLiteral(q.Kind); ok && (q.Where != nil || q.OrderBy != nil) {
+	if lit, ok := kindLiteral(q.Kind); ok && (q.Where != nil || q.OrderBy != nil || !paging && countIndex(q) != "") {
 		where = append(where, lit)
 	} else if q.Kind != "" {
 		add("kind = ?", q.Kind)
@@ -296,7 +296,7 @@ func (t *Tx) CountObjects(ctx context.Context, q store.ObjectQuery) (int, error)
 		return 0, err
 	}
 	var n int
-	err = t.QueryRow(ctx, `SELECT COUNT(*) FROM objects`+where, args...).Scan(&n)
+	err = t.QueryRow(ctx, `SELECT COUNT(*) FROM objects`+t.s.d.index(cmp.Or(whereIndex(q), countIndex(q)))+where, args...).Scan(&n)
 	return n, t.translate(err)
 }
 
