@@ -14,8 +14,7 @@ import (
 	"github.com/graphhook/graphhook/internal/odata"
 	"github.com/graphhook/graphhook/internal/store"
 	"github.com/graphhook/graphhook/internal/store/pgtest"
-	"github.com/graphhook/graphhook/internal/store/postgres"
-	"github.com/graphhook/graphhook/internal/store/sqlite"
+	"github.com/graphhook/graphhook/internal/store/storetest"
 )
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Run(m)) }
@@ -26,28 +25,10 @@ func TestMain(m *testing.M) { os.Exit(pgtest.Run(m)) }
 // and a table of $filter, $orderby, $top and $skip, on both backends.
 func TestItemPagesMatchMemory(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	backends := map[string]func(t *testing.T) store.Store{
-		"sqlite": func(t *testing.T) store.Store {
-			s, err := sqlite.Open(ctx, sqlite.Config{Dir: t.TempDir(), Synchronous: "OFF"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return s
-		},
-		"postgres": func(t *testing.T) store.Store {
-			s, err := postgres.Open(ctx, postgres.Config{URL: pgtest.URL(t)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return s
-		},
-	}
-	for name, open := range backends {
+	for name, open := range storetest.Backends() {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			s := open(t)
-			t.Cleanup(func() { s.Close() })
 			testItemPagesMatchMemory(t, s)
 			testWindowMatchesMemory(t, s)
 		})
