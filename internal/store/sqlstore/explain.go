@@ -16,12 +16,26 @@ func (s *Store) ExplainObjects(ctx context.Context, q store.ObjectQuery) (string
 	if err != nil {
 		return "", err
 	}
+	return s.explain(ctx, query, args)
+}
+
+// ExplainCount is ExplainObjects for the statement CountObjects runs for q.
+func (s *Store) ExplainCount(ctx context.Context, q store.ObjectQuery) (string, error) {
+	query, args, err := countQuery(s.d, q)
+	if err != nil {
+		return "", err
+	}
+	return s.explain(ctx, query, args)
+}
+
+// explain returns the plan of a query, one line per plan row.
+func (s *Store) explain(ctx context.Context, query string, args []any) (string, error) {
 	prefix := "EXPLAIN "
 	if s.d.Name == "sqlite" {
 		prefix = "EXPLAIN QUERY PLAN "
 	}
 	var lines []string
-	err = s.View(ctx, func(tx store.Tx) error {
+	err := s.View(ctx, func(tx store.Tx) error {
 		rows, err := tx.(*Tx).Query(ctx, prefix+query, args...)
 		if err != nil {
 			return err

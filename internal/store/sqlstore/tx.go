@@ -288,15 +288,24 @@ func (t *Tx) ListObjects(ctx context.Context, q store.ObjectQuery) ([]store.Obje
 	return out, rows.Err()
 }
 
+// countQuery is the SELECT that CountObjects runs for q.
+func countQuery(d *Dialect, q store.ObjectQuery) (string, []any, error) {
+	where, args := objectWhere(q, false)
+	where, args, err := dataWhere(d, q, where, args)
+	if err != nil {
+		return "", nil, err
+	}
+	return `SELECT COUNT(*) FROM objects` + d.index(cmp.Or(whereIndex(q), countIndex(q))) + where, args, nil
+}
+
 // CountObjects implements store.ObjectTx.
 func (t *Tx) CountObjects(ctx context.Context, q store.ObjectQuery) (int, error) {
-	where, args := objectWhere(q, false)
-	where, args, err := dataWhere(t.s.d, q, where, args)
+	query, args, err := countQuery(t.s.d, q)
 	if err != nil {
 		return 0, err
 	}
 	var n int
-	err = t.QueryRow(ctx, `SELECT COUNT(*) FROM objects`+t.s.d.index(cmp.Or(whereIndex(q), countIndex(q)))+where, args...).Scan(&n)
+	err = t.QueryRow(ctx, query, args...).Scan(&n)
 	return n, t.translate(err)
 }
 

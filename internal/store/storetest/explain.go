@@ -129,3 +129,61 @@ func withoutTieSort(plan string) string {
 	}
 	return strings.Join(keep, "\n")
 }
+
+// RunExplainCounts fills s with users, events and messages and checks, from the
+// backend's query plans for CountObjects (explain), that a count reads an index. A
+// backend that takes index hints (hints) reads the one it is told: the index of a
+// filter's equality, or the kind's own partial index. One that plans by its
+// statistics (analyze refreshes them) may scan the table for a count of a large
+// part of it, but not for a selective one.
+func RunExplainCounts(t *testing.T, s store.Store, explain Explainer, hints bool, analyze func(ctx context.Context) error) {
+	ctx := context.Background()
+	update(t, s, func(tx store.Tx) error {
+		for i := 0; i < 3000; i++ {
+			data := fmt.Sprintf(`{"displayName":"User %d","mail":"u%d@contoso.com"}`, i%700, i)
+			o := store.Object{Tenant: "t", Kind: "user", ID: fmt.Sprintf("u%05d", i), Data: []byte(data), Deleted: i%50 == 0}
+			if err := tx.InsertObject(ctx, &o); err != nil {
+				return err
+			}
+			data = fmt.Sprintf(`{"start":{"dateTime":"2026-01-01T%02d:%02d:00.0000000","timeZone":"UTC"}}`, i/60%24, i%60)
+			o = store.Object{Tenant: "t", Kind: "event", ID: fmt.Sprintf("e%05d", i), Owner: fmt.Sprintf("u%d", i%3), Data: []byte(data)}
+			if err := tx.InsertObject(ctx, &o); err != nil {
+				return err
+			}
+			o = store.Object{Tenant: "t", Kind: "message", ID: fmt.Sprintf("m%05d", i), Owner: fmt.Sprintf("u%d", i%3), Data: []byte(`{}`)}
+			if err := tx.InsertObject(ctx, &o); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if analyze != nil {
+		if err := analyze(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mail := &store.Cond{Op: store.CondEq, Prop: store.Prop{Path: "mail"}, Value: "U42@contoso.com"}
+	for _, c := range []struct {
+		name      string
+		q         store.ObjectQuery
+		index     string
+		selective bool
+	}{
+		{"/users/$count", store.ObjectQuery{Tenant: "t", Kind: "user"}, "objects_user_displayname", false},
+		{"deleted users", store.ObjectQuery{Tenant: "t", Kind: "user", Deleted: true}, "objects_user_displayname", true},
+		{"users by mail", store.ObjectQuery{Tenant: "t", Kind: "user", Where: mail}, "objects_user_mail", true},
+		{"a calendar's events", store.ObjectQuery{Tenant: "t", Kind: "event", Owner: "u1"}, "objects_event_start", true},
+		{"a mailbox's messages", store.ObjectQuery{Tenant: "t", Kind: "message", Owner: "u1"}, "objects_owner", true},
+	} {
+		plan, err := explain(ctx, c.q)
+		if err != nil {
+			t.Fatalf("%s: explain: %v", c.name, err)
+		}
+		switch {
+		case hints && !strings.Contains(plan, c.index):
+			t.Errorf("%s: the count does not read %s:\n%s", c.name, c.index, plan)
+		case !hints && c.selective && (strings.Contains(plan, "Seq Scan") || !strings.Contains(plan, "Index")):
+			t.Errorf("%s: the count does not read an index:\n%s", c.name, plan)
+		}
+	}
+}
