@@ -79,10 +79,15 @@ func (j jsonExpr) unplain(p store.Prop) string {
 	return `(` + nonASCII + ` OR (substr(` + v + `, 5, 1) = '-' AND substr(` + v + `, 8, 1) = '-'))`
 }
 
-// condSQL translates c into a two-valued SQL condition with '?' placeholders. neg
+// cond translates c into a two-valued SQL condition with '?' placeholders. neg
 // asks for the negation (NOT is pushed down to the leaves, each of which has an
 // exact negated form).
 func (j jsonExpr) cond(c store.Cond, neg bool, args *[]any) (string, error) {
+	if c.Op > store.CondOr && c.Op != store.CondNot {
+		if err := checkPath(c.Prop.Path); err != nil {
+			return "", err
+		}
+	}
 	switch c.Op {
 	case store.CondAnd, store.CondOr:
 		if len(c.Sub) == 0 {
@@ -154,6 +159,23 @@ func (j jsonExpr) cond(c store.Cond, neg bool, args *[]any) (string, error) {
 	return "", fmt.Errorf("sqlstore: unknown condition operator %d", c.Op)
 }
 
+// checkPath refuses a property path that is not identifiers joined by '/': paths
+// are written into the statement's text (a JSON path cannot be a parameter of an
+// indexed expression).
+func checkPath(path string) error {
+	for seg := range strings.SplitSeq(path, "/") {
+		if seg == "" {
+			return fmt.Errorf("sqlstore: property path %q has an empty name", path)
+		}
+		for _, r := range seg {
+			if !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '_') {
+				return fmt.Errorf("sqlstore: property path %q is not made of identifiers", path)
+			}
+		}
+	}
+	return nil
+}
+
 // nonNull makes a condition that starts with a type test two-valued: the type is NULL
 // (absent property), and so may the whole condition be, when the property is absent;
 // COALESCE makes that false.
@@ -191,9 +213,12 @@ func (j jsonExpr) eq(p store.Prop, v any, neg bool, args *[]any) (string, error)
 // order is the ORDER BY of a listing by data properties, ties by id. Nulls come
 // first ascending and last descending on both backends (SQLite's default;
 // PostgreSQL's is the other way round, so it is spelled out).
-func (j jsonExpr) order(keys []store.OrderKey, idDesc bool) string {
+func (j jsonExpr) order(keys []store.OrderKey, idDesc bool) (string, error) {
 	parts := make([]string, 0, len(keys)+1)
 	for _, k := range keys {
+		if err := checkPath(k.Prop.Path); err != nil {
+			return "", err
+		}
 		e := j.fold(k.Prop)
 		if k.Prop.Type == store.PropTime {
 			e = j.raw(k.Prop)
@@ -212,7 +237,7 @@ func (j jsonExpr) order(keys []store.OrderKey, idDesc bool) string {
 	if idDesc {
 		id = "id DESC"
 	}
-	return " ORDER BY " + strings.Join(append(parts, id), ", ")
+	return " ORDER BY " + strings.Join(append(parts, id), ", "), nil
 }
 
 // dataWhere adds q's condition on the data to a WHERE clause.
@@ -308,12 +333,11 @@ func whereIndex(q store.ObjectQuery) string {
 
 // dataOrder is the ORDER BY of a listing by data properties and the index it reads
 // (the listing's own index when no expression index gives the order).
-func dataOrder(d *Dialect, q store.ObjectQuery, index string) (string, string) {
-	if _, lit := kindLiteral(q.Kind); !lit {
-		return jsonExpr{pg: d.Name == "postgres"}.order(q.OrderBy, q.IDDesc), index
-	}
-	if name, ok := dataIndexes[q.Kind+"/"+q.OrderBy[0].Prop.Path]; ok && whereIndex(q) == "" {
+func dataOrder(d *Dialect, q store.ObjectQuery, index string) (string, string, error) {
+	_, lit := kindLiteral(q.Kind)
+	if name, ok := dataIndexes[q.Kind+"/"+q.OrderBy[0].Prop.Path]; ok && lit && whereIndex(q) == "" {
 		index = name
 	}
-	return jsonExpr{pg: d.Name == "postgres"}.order(q.OrderBy, q.IDDesc), index
+	order, err := jsonExpr{pg: d.Name == "postgres"}.order(q.OrderBy, q.IDDesc)
+	return order, index, err
 }

@@ -20,6 +20,9 @@ func TestMalformedConds(t *testing.T) {
 		{Op: store.CondIn, Prop: p, Values: []any{"a", 1}},
 		{Op: 200},
 		{Op: store.CondAnd, Sub: []store.Cond{{Op: store.CondOr, Sub: []store.Cond{{Op: 99}}}}},
+		{Op: store.CondEq, Prop: store.Prop{Path: "a') OR 1=1 --"}, Value: "x"},
+		{Op: store.CondUnplain, Prop: store.Prop{Path: "a//b"}},
+		{Op: store.CondNot, Sub: []store.Cond{{Op: store.CondPrefix, Prop: store.Prop{Path: "a.b"}, Value: "x"}}},
 	} {
 		for _, pg := range []bool{false, true} {
 			var args []any
@@ -54,6 +57,15 @@ func TestCondArgs(t *testing.T) {
 				t.Errorf("pg=%v: args = %v, want %v", pg, args, want)
 				break
 			}
+		}
+	}
+}
+
+// TestMalformedOrder: an order by a path that is not identifiers is an error.
+func TestMalformedOrder(t *testing.T) {
+	for _, pg := range []bool{false, true} {
+		if sql, err := (jsonExpr{pg: pg}).order([]store.OrderKey{{Prop: store.Prop{Path: "x'; DROP TABLE objects; --"}}}, false); err == nil {
+			t.Errorf("order(pg=%v) = %q, want an error", pg, sql)
 		}
 	}
 }

@@ -250,7 +250,9 @@ func listQuery(d *Dialect, q store.ObjectQuery) (string, []any, error) {
 	}
 	order, index := objectOrder(q), cmp.Or(whereIndex(q), objectIndex(q))
 	if q.OrderBy != nil {
-		order, index = dataOrder(d, q, index)
+		if order, index, err = dataOrder(d, q, index); err != nil {
+			return "", nil, err
+		}
 	}
 	query := `SELECT ` + objectCols + ` FROM objects` + d.index(index) + where + order
 	if q.Limit > 0 || q.Offset > 0 {
