@@ -64,14 +64,3 @@ func TestPagesReadAnIndex(t *testing.T) {
 	defer s.Close()
 	storetest.RunExplain(t, s, s.ExplainObjects, "TEMP B-TREE", nil)
 }
-
-// TestCountsReadAnIndex: counts read an index, not the table (see
-// storetest.RunExplainCounts), even on a fresh file.
-func TestCountsReadAnIndex(t *testing.T) {
-	s, err := sqlite.Open(context.Background(), sqlite.Config{Dir: t.TempDir(), Synchronous: "OFF"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	storetest.RunExplainCounts(t, s, s.ExplainCount, true, nil)
-}
