@@ -16,8 +16,9 @@ const (
 	PropString PropType = iota
 	// PropBool values are JSON booleans, JSON null or absent.
 	PropBool
-	// PropTime values are JSON strings in one fixed layout in UTC (Prop.Layout) whose
-	// text order is their time order, JSON null or absent.
+	// PropTime values are JSON strings, JSON null or absent, ordered and compared as
+	// text. With a Layout they are all written in that one layout, in UTC, so that
+	// their text order is their time order.
 	PropTime
 )
 
@@ -27,7 +28,9 @@ type Prop struct {
 	// (from/emailAddress/address). Names are identifiers: letters, digits, '_'.
 	Path string
 	Type PropType
-	// Layout is a PropTime's time layout, for a caller to format values with.
+	// Layout is the layout every value of a PropTime is written in, for a caller to
+	// format the times it compares them with; "" when the values' forms vary (the
+	// property can then be ordered by as text, but no time compares with it).
 	Layout string
 }
 
