@@ -1,8 +1,13 @@
 // Package odata implements the OData query options graphhook's Graph API accepts:
 // $filter, $select, $orderby, $top and $skiptoken. It is pure: it parses option text
 // and applies it to JSON documents (map[string]any as encoding/json decodes them), and
-// knows nothing of HTTP or storage. Every parse error is an *Error whose message can
-// go to the client as it is; the caller answers it with 400.
+// does no I/O. Every parse error is an *Error whose message can go to the client as
+// it is; the caller answers it with 400.
+//
+// A filter or an order may also be handed to the store (StoreCond, StoreOrder), which
+// then filters and pages a collection in the database; the translation keeps only
+// what the store evaluates with the same meaning as Match and SortDocs, and says
+// when the caller must match the rest itself.
 //
 // # $filter
 //

@@ -137,6 +137,7 @@ func (c inCond) match(doc map[string]any, vars []any) bool {
 // stringFunc is contains, startswith or endswith. Both arguments must be strings, and
 // they are compared ignoring case, like eq on strings.
 type stringFunc struct {
+	name        string // contains, startswith or endswith
 	test        func(s, t string) bool
 	left, right operand
 }

@@ -284,7 +284,7 @@ func (c *compiler) cond(n *godata.ParseNode, depth int) (cond, error) {
 		if err != nil {
 			return nil, err
 		}
-		return stringFunc{test: stringFuncs[tok.Value], left: left, right: right}, nil
+		return stringFunc{name: tok.Value, test: stringFuncs[tok.Value], left: left, right: right}, nil
 	case godata.ExpressionTokenLambda:
 		return nil, filterError("'%s' must follow a collection property, as in tags/%[1]s(t: t eq 'x')", tok.Value)
 	case godata.ExpressionTokenLambdaNav:

@@ -122,6 +122,14 @@ type ObjectQuery struct {
 	// Desc reverses both (the newest message first).
 	BySort bool
 	Desc   bool
+	// Where keeps the objects whose data satisfies it (see Cond); nil keeps all.
+	Where *Cond
+	// OrderBy, when set, orders by these properties of the data, then by id
+	// (see OrderKey), instead of by id or by the sort key; AfterID, BySort and Desc
+	// are then ignored. IDDesc puts objects that tie on every key in descending
+	// id order instead of ascending.
+	OrderBy []OrderKey
+	IDDesc  bool
 	// Offset skips that many objects of the order ($skip).
 	Offset int
 	// Limit caps the result; 0 means no cap.
@@ -135,7 +143,8 @@ type ObjectTx interface {
 	// GetObjectByAlt returns the first live object with that alt key, by id order.
 	// ErrNotFound if none.
 	GetObjectByAlt(ctx context.Context, tenant, kind, alt string) (Object, error)
-	// ListObjects returns the objects matching q, ordered by id.
+	// ListObjects returns the objects matching q, in q's order (by id unless
+	// BySort or OrderBy).
 	ListObjects(ctx context.Context, q ObjectQuery) ([]Object, error)
 	// CountObjects returns how many objects match q (AfterID, Offset and Limit
 	// ignored).

@@ -12,7 +12,24 @@ import (
 // EXPLAIN text. Tests read it to show that a page is read from an index rather than
 // by sorting the collection.
 func (s *Store) ExplainObjects(ctx context.Context, q store.ObjectQuery) (string, error) {
-	query, args := listQuery(s.d, q)
+	query, args, err := listQuery(s.d, q)
+	if err != nil {
+		return "", err
+	}
+	return s.explain(ctx, query, args)
+}
+
+// ExplainCount is ExplainObjects for the statement CountObjects runs for q.
+func (s *Store) ExplainCount(ctx context.Context, q store.ObjectQuery) (string, error) {
+	query, args, err := countQuery(s.d, q)
+	if err != nil {
+		return "", err
+	}
+	return s.explain(ctx, query, args)
+}
+
+// explain returns the plan of a query, one line per plan row.
+func (s *Store) explain(ctx context.Context, query string, args []any) (string, error) {
 	prefix := "EXPLAIN "
 	if s.d.Name == "sqlite" {
 		prefix = "EXPLAIN QUERY PLAN "

@@ -219,7 +219,9 @@ func objectWhere(q store.ObjectQuery, paging bool) (string, []any) {
 		args = append(args, v)
 	}
 	add("tenant = ?", q.Tenant)
-	if q.Kind != "" {
+	if lit, ok := kindLiteral(q.Kind); ok && (q.Where != nil || q.OrderBy != nil || !paging && countIndex(q) != "") {
+		where = append(where, lit)
+	} else if q.Kind != "" {
 		add("kind = ?", q.Kind)
 	}
 	if q.Owner != "" {
@@ -232,7 +234,7 @@ func objectWhere(q store.ObjectQuery, paging bool) (string, []any) {
 		add("alt = ?", q.Alt)
 	}
 	add("deleted = ?", boolInt(q.Deleted))
-	if paging && q.AfterID != "" {
+	if paging && q.AfterID != "" && q.OrderBy == nil {
 		add("id > ?", q.AfterID)
 	}
 	return " WHERE " + strings.Join(where, " AND "), args
@@ -282,9 +284,19 @@ func objectIndex(q store.ObjectQuery) string {
 }
 
 // listQuery is the SELECT that ListObjects runs for q.
-func listQuery(d *Dialect, q store.ObjectQuery) (string, []any) {
+func listQuery(d *Dialect, q store.ObjectQuery) (string, []any, error) {
 	where, args := objectWhere(q, true)
-	query := `SELECT ` + objectCols + ` FROM objects` + d.index(objectIndex(q)) + where + objectOrder(q)
+	where, args, err := dataWhere(d, q, where, args)
+	if err != nil {
+		return "", nil, err
+	}
+	order, index := objectOrder(q), cmp.Or(whereIndex(q), objectIndex(q))
+	if q.OrderBy != nil {
+		if order, index, err = dataOrder(d, q, index); err != nil {
+			return "", nil, err
+		}
+	}
+	query := `SELECT ` + objectCols + ` FROM objects` + d.index(index) + where + order
 	if q.Limit > 0 || q.Offset > 0 {
 		// LIMIT -1 (SQLite) and LIMIT ALL (PostgreSQL) differ; a cap past any
 		// collection's size reads the same on both.
@@ -295,12 +307,15 @@ func listQuery(d *Dialect, q store.ObjectQuery) (string, []any) {
 		query += ` OFFSET ?`
 		args = append(args, q.Offset)
 	}
-	return query, args
+	return query, args, nil
 }
 
 // ListObjects implements store.ObjectTx.
 func (t *Tx) ListObjects(ctx context.Context, q store.ObjectQuery) ([]store.Object, error) {
-	query, args := listQuery(t.s.d, q)
+	query, args, err := listQuery(t.s.d, q)
+	if err != nil {
+		return nil, err
+	}
 	rows, err := t.Query(ctx, query, args...)
 	if err != nil {
 		return nil, t.translate(err)
@@ -317,11 +332,24 @@ func (t *Tx) ListObjects(ctx context.Context, q store.ObjectQuery) ([]store.Obje
 	return out, rows.Err()
 }
 
+// countQuery is the SELECT that CountObjects runs for q.
+func countQuery(d *Dialect, q store.ObjectQuery) (string, []any, error) {
+	where, args := objectWhere(q, false)
+	where, args, err := dataWhere(d, q, where, args)
+	if err != nil {
+		return "", nil, err
+	}
+	return `SELECT COUNT(*) FROM objects` + d.index(cmp.Or(whereIndex(q), countIndex(q))) + where, args, nil
+}
+
 // CountObjects implements store.ObjectTx.
 func (t *Tx) CountObjects(ctx context.Context, q store.ObjectQuery) (int, error) {
-	where, args := objectWhere(q, false)
+	query, args, err := countQuery(t.s.d, q)
+	if err != nil {
+		return 0, err
+	}
 	var n int
-	err := t.QueryRow(ctx, `SELECT COUNT(*) FROM objects`+where, args...).Scan(&n)
+	err = t.QueryRow(ctx, query, args...).Scan(&n)
 	return n, t.translate(err)
 }
 

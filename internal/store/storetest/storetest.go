@@ -25,6 +25,7 @@ func Run(t *testing.T, open Opener) {
 		// Objects, changes and transactions (this file).
 		"Objects":          testObjects,
 		"ObjectQueries":    testObjectQueries,
+		"ObjectFilters":    testObjectFilters, // objectfilter.go
 		"VersionGuard":     testVersionGuard,
 		"Rollback":         testRollback,
 		"ViewIsReadOnly":   testViewIsReadOnly,

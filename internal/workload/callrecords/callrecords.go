@@ -172,9 +172,14 @@ func (w *Workload) list(c *httpapi.Ctx) error {
 	more := false
 	err = rest.View(c, w.st, func(ctx context.Context, tx store.Tx) error {
 		// Page by id through the store; a filter may drop rows, so read on until the
-		// page is full or the records run out.
+		// page is full or the records run out. The store drops what it can of them
+		// itself (recordProp), so that a selective filter does not read every record.
+		var where *store.Cond
+		if filter != nil {
+			where, _ = filter.StoreCond(recordProp)
+		}
 		for {
-			objs, err := tx.ListObjects(ctx, store.ObjectQuery{Tenant: p.TenantID, Kind: Kind, AfterID: after, Limit: 200})
+			objs, err := tx.ListObjects(ctx, store.ObjectQuery{Tenant: p.TenantID, Kind: Kind, AfterID: after, Limit: 200, Where: where})
 			if err != nil {
 				return err
 			}
@@ -310,4 +315,22 @@ func (w *Workload) adminPatch(c *httpapi.Ctx) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, doc)
+}
+
+// recordStoreProps are the call record properties the store compares for a list
+// $filter (the service writes lastModifiedDateTime itself, in graph.TimeLayout;
+// the other times come from admin bodies in any RFC 3339 form and are left to memory).
+var recordStoreProps = []store.Prop{
+	{Path: "id"}, {Path: "type"}, {Path: "joinWebUrl"},
+	{Path: "organizer/user/id"}, {Path: "organizer/user/displayName"},
+	{Path: "lastModifiedDateTime", Type: store.PropTime, Layout: graph.TimeLayout},
+}
+
+func recordProp(path string) (store.Prop, bool) {
+	for _, p := range recordStoreProps {
+		if strings.EqualFold(p.Path, path) {
+			return p, true
+		}
+	}
+	return store.Prop{}, false
 }

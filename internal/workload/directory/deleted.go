@@ -45,17 +45,6 @@ func deletedPerms(kind string) (read, write []string) {
 	return readAllUsers, writeAllUsers
 }
 
-// typed adds @odata.type to the items of a source: deletedItems mixes types.
-func typed(src source, odataType string) source {
-	return func(ctx context.Context, tx store.Tx, after string, n int) ([]item, error) {
-		items, err := src(ctx, tx, after, n)
-		for _, it := range items {
-			it.doc["@odata.type"] = odataType
-		}
-		return items, err
-	}
-}
-
 func (w *Workload) listDeleted(kind string) httpapi.HandlerFunc {
 	s := schemaOf(kind)
 	return func(c *httpapi.Ctx) error {
@@ -68,8 +57,8 @@ func (w *Workload) listDeleted(kind string) httpapi.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		src := typed(objects(p.TenantID, kind, s, true), "#"+s.odata)
-		return w.serveList(c, src, q, "directory/deletedItems/"+s.odata)
+		l := listing{tenant: p.TenantID, kind: kind, deleted: true, s: s, odataType: "#" + s.odata}
+		return w.serveListing(c, l, q, "directory/deletedItems/"+s.odata)
 	}
 }
 

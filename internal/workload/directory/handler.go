@@ -26,7 +26,7 @@ func (w *Workload) serveKind(c *httpapi.Ctx, need []string, kind string, s *sche
 	if err != nil {
 		return err
 	}
-	return w.serveList(c, objects(p.TenantID, kind, s, false), q, fragment)
+	return w.serveListing(c, listing{tenant: p.TenantID, kind: kind, s: s}, q, fragment)
 }
 
 // countKind answers GET /users/$count or /groups/$count.
@@ -35,7 +35,7 @@ func (w *Workload) countKind(c *httpapi.Ctx, need []string, kind string, s *sche
 	if err := inDirectory(p, need); err != nil {
 		return err
 	}
-	return w.serveCount(c, objects(p.TenantID, kind, s, false), s)
+	return w.serveCount(c, listing{tenant: p.TenantID, kind: kind, s: s})
 }
 
 // readInput decodes a POST or PATCH body into the properties of s it sets; instance

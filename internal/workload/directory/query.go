@@ -178,41 +178,62 @@ func collect(ctx context.Context, tx store.Tx, src source, q listQuery, limit in
 	return out, nil
 }
 
+// listItems reads one page of q from src, with the total when q.count asks for it
+// (-1 otherwise) and whether more items follow.
+func listItems(ctx context.Context, tx store.Tx, src source, q listQuery) (page []item, total int, more bool, err error) {
+	total = -1
+	all := q.count || q.order != nil
+	limit := q.top + 1
+	if all {
+		limit = 0
+	}
+	items, err := collect(ctx, tx, src, q, limit)
+	if err != nil {
+		return nil, 0, false, err
+	}
+	if all {
+		total = len(items)
+		if q.order != nil {
+			items = items[min(q.skip.Offset, len(items)):]
+		} else if q.skip.After != "" {
+			// collect started after the cursor; the count is of the whole list.
+			whole := q
+			whole.skip = skipState{}
+			everything, err := collect(ctx, tx, src, whole, 0)
+			if err != nil {
+				return nil, 0, false, err
+			}
+			total = len(everything)
+		}
+	}
+	return items[:min(q.top, len(items))], total, len(items) > q.top, nil
+}
+
 // serveList answers a list request from src: one page of q.top items, @odata.count
 // when asked, @odata.nextLink while more remain.
 func (w *Workload) serveList(c *httpapi.Ctx, src source, q listQuery, contextFragment string) error {
+	return w.servePage(c, q, contextFragment, func(ctx context.Context, tx store.Tx) ([]item, int, bool, error) {
+		return listItems(ctx, tx, src, q)
+	})
+}
+
+// serveListing is serveList for a listing, which the store may filter and page.
+func (w *Workload) serveListing(c *httpapi.Ctx, l listing, q listQuery, contextFragment string) error {
+	return w.servePage(c, q, contextFragment, func(ctx context.Context, tx store.Tx) ([]item, int, bool, error) {
+		return l.list(ctx, tx, q)
+	})
+}
+
+// servePage answers a list request with the page read reads.
+func (w *Workload) servePage(c *httpapi.Ctx, q listQuery, contextFragment string, read func(context.Context, store.Tx) ([]item, int, bool, error)) error {
 	ctx := c.R.Context()
 	var page []item
 	total := -1
 	more := false
 	err := w.st.View(ctx, func(tx store.Tx) error {
-		all := q.count || q.order != nil
-		limit := q.top + 1
-		if all {
-			limit = 0
-		}
-		items, err := collect(ctx, tx, src, q, limit)
-		if err != nil {
-			return err
-		}
-		if all {
-			total = len(items)
-			if q.order != nil {
-				items = items[min(q.skip.Offset, len(items)):]
-			} else if q.skip.After != "" {
-				// collect started after the cursor; the count is of the whole list.
-				whole := q
-				whole.skip = skipState{}
-				everything, err := collect(ctx, tx, src, whole, 0)
-				if err != nil {
-					return err
-				}
-				total = len(everything)
-			}
-		}
-		more = len(items) > q.top
-		page = items[:min(q.top, len(items))]
-		return nil
+		var err error
+		page, total, more, err = read(ctx, tx)
+		return err
 	})
 	if err != nil {
 		return err
@@ -238,42 +259,21 @@ func (w *Workload) serveList(c *httpapi.Ctx, src source, q listQuery, contextFra
 
 // serveCount answers /users/$count and /groups/$count: the number as text/plain, and
 // only with ConsistencyLevel: eventual, as Entra does.
-func (w *Workload) serveCount(c *httpapi.Ctx, src source, s *schema) error {
+func (w *Workload) serveCount(c *httpapi.Ctx, l listing) error {
 	if !eventual(c) {
 		return badRequest("$count is not currently supported.")
 	}
-	q, err := parseListQuery(c, s)
+	q, err := parseListQuery(c, l.s)
 	if err != nil {
 		return err
 	}
 	var n int
 	err = rest.View(c, w.st, func(ctx context.Context, tx store.Tx) error {
-		items, err := collect(ctx, tx, src, listQuery{filter: q.filter}, 0)
-		n = len(items)
+		n, err = l.count(ctx, tx, q.filter)
 		return err
 	})
 	if err != nil {
 		return err
 	}
 	return c.Write(http.StatusOK, "text/plain; charset=utf-8", []byte(strconv.Itoa(n)))
-}
-
-// objects is the source of the live (or, with deleted, soft-deleted) objects of a
-// kind, shown through the schema.
-func objects(tenant, kind string, s *schema, deleted bool) source {
-	return func(ctx context.Context, tx store.Tx, after string, n int) ([]item, error) {
-		objs, err := tx.ListObjects(ctx, store.ObjectQuery{Tenant: tenant, Kind: kind, Deleted: deleted, AfterID: after, Limit: n})
-		if err != nil {
-			return nil, err
-		}
-		items := make([]item, 0, len(objs))
-		for _, o := range objs {
-			doc, err := decodeView(o, s)
-			if err != nil {
-				return nil, err
-			}
-			items = append(items, item{cursor: o.ID, doc: doc})
-		}
-		return items, nil
-	}
 }

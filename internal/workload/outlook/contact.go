@@ -137,6 +137,7 @@ func (w *Workload) listContacts(c *httpapi.Ctx) error {
 	}
 	var docs []map[string]any
 	var fragment string
+	var paged bool
 	err = w.run(c, false, func(o *op) error {
 		mb, err := o.mailbox(c.Param("user"), contactRead)
 		if err != nil {
@@ -150,11 +151,17 @@ func (w *Workload) listContacts(c *httpapi.Ctx) error {
 			}
 			fragment = userPath(mb) + "/contactFolders('" + query.Parent + "')/contacts"
 		}
+		if query, paged, err = q.storeQuery(o, contactType, query); err != nil {
+			return err
+		}
 		docs, err = o.listDocs(query, nil)
 		return err
 	})
 	if err != nil {
 		return err
+	}
+	if paged {
+		return writeStorePage(c, fragment, q, docs, selectView(nil, q.fields))
 	}
 	return writeList(c, fragment, q, docs, selectView(nil, q.fields))
 }

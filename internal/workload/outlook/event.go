@@ -235,6 +235,19 @@ func eventTime(doc map[string]any, side string) time.Time {
 	return t
 }
 
+// mayOverlap is a store condition that holds for every event overlaps keeps, and for
+// few others: it starts no later than to and ends no earlier than from, compared as
+// text in localLayout (which drops what is finer than its seven digits, hence the
+// inclusive bounds).
+func mayOverlap(from, to time.Time) *store.Cond {
+	start := store.Prop{Path: "start/dateTime", Type: store.PropTime, Layout: localLayout}
+	end := store.Prop{Path: "end/dateTime", Type: store.PropTime, Layout: localLayout}
+	return &store.Cond{Op: store.CondAnd, Sub: []store.Cond{
+		{Op: store.CondLe, Prop: start, Value: to.UTC().Format(localLayout)},
+		{Op: store.CondGe, Prop: end, Value: from.UTC().Format(localLayout)},
+	}}
+}
+
 // overlaps reports whether the event falls in [from, to): it starts before to and ends
 // after from (an event of no duration counts where it starts).
 func overlaps(doc map[string]any, from, to time.Time) bool {
@@ -245,18 +258,40 @@ func overlaps(doc map[string]any, from, to time.Time) bool {
 	return s.Before(to) && e.After(from)
 }
 
-func (w *Workload) eventDocs(c *httpapi.Ctx, keep func(map[string]any) bool) (mailbox, []map[string]any, error) {
-	var mb mailbox
-	var docs []map[string]any
-	err := w.run(c, false, func(o *op) error {
+// eventDocs reads the events of {user} that keep accepts (nil keeps all), narrowed
+// by the store as q allows (see listQuery.storeQuery): paged tells that docs are the
+// page itself, which only a nil keep allows.
+func (w *Workload) eventDocs(c *httpapi.Ctx, q listQuery, keep func(map[string]any) bool, within *store.Cond) (mb mailbox, docs []map[string]any, paged bool, err error) {
+	err = w.run(c, false, func(o *op) error {
 		var err error
 		if mb, err = o.mailbox(c.Param("user"), calRead); err != nil {
 			return err
 		}
-		docs, err = o.listDocs(store.ObjectQuery{Tenant: mb.tenant, Kind: kindEvent, Owner: mb.user}, keep)
+		query := store.ObjectQuery{Tenant: mb.tenant, Kind: kindEvent, Owner: mb.user}
+		if keep == nil {
+			if query, paged, err = q.storeQuery(o, eventType, query); err != nil {
+				return err
+			}
+		} else {
+			// The store narrows the events to those within may keep and the filter
+			// may match; keep and the filter decide.
+			var where []store.Cond
+			if within != nil {
+				where = append(where, *within)
+			}
+			if q.filter != nil {
+				if c, _ := q.filter.StoreCond(propsOf(kindEvent)); c != nil {
+					where = append(where, *c)
+				}
+			}
+			if where != nil {
+				query.Where = &store.Cond{Op: store.CondAnd, Sub: where}
+			}
+		}
+		docs, err = o.listDocs(query, keep)
 		return err
 	})
-	return mb, docs, err
+	return mb, docs, paged, err
 }
 
 func (w *Workload) listEvents(c *httpapi.Ctx) error {
@@ -264,9 +299,12 @@ func (w *Workload) listEvents(c *httpapi.Ctx) error {
 	if err != nil {
 		return err
 	}
-	mb, docs, err := w.eventDocs(c, nil)
+	mb, docs, paged, err := w.eventDocs(c, q, nil, nil)
 	if err != nil {
 		return err
+	}
+	if paged {
+		return writeStorePage(c, userPath(mb)+"/events", q, docs, selectView(nil, q.fields))
 	}
 	return writeList(c, userPath(mb)+"/events", q, docs, selectView(nil, q.fields))
 }
@@ -297,7 +335,7 @@ func (w *Workload) calendarView(c *httpapi.Ctx) error {
 	if err != nil {
 		return err
 	}
-	mb, docs, err := w.eventDocs(c, func(d map[string]any) bool { return overlaps(d, from, to) })
+	mb, docs, _, err := w.eventDocs(c, q, func(d map[string]any) bool { return overlaps(d, from, to) }, mayOverlap(from, to))
 	if err != nil {
 		return err
 	}

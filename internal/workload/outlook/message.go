@@ -178,6 +178,7 @@ func (w *Workload) listMessages(c *httpapi.Ctx) error {
 	}
 	var docs []map[string]any
 	var fragment string
+	var paged bool
 	err = w.run(c, false, func(o *op) error {
 		mb, err := o.mailbox(c.Param("user"), mailReadBasic)
 		if err != nil {
@@ -191,8 +192,8 @@ func (w *Workload) listMessages(c *httpapi.Ctx) error {
 			}
 			fragment = userPath(mb) + "/mailFolders('" + query.Parent + "')/messages"
 		}
-		if q.pushed() {
-			query = q.storePage(query)
+		if query, paged, err = q.storeQuery(o, messageType, query); err != nil {
+			return err
 		}
 		docs, err = o.listDocs(query, nil)
 		return err
@@ -200,7 +201,7 @@ func (w *Workload) listMessages(c *httpapi.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if q.pushed() {
+	if paged {
 		return writeStorePage(c, fragment, q, docs, messageView(c.Principal, q.fields))
 	}
 	return writeList(c, fragment, q, docs, messageView(c.Principal, q.fields))

@@ -27,10 +27,6 @@ type listQuery struct {
 	given bool
 }
 
-// pushed tells whether the store can return the page itself: no $filter and the
-// collection's default order, which its sort key index holds (see itemType.sortBy).
-func (q listQuery) pushed() bool { return q.filter == nil && !q.given }
-
 // storePage narrows query to the page q asks for, in the default order (newest
 // first); the store returns one item past the page when more remain.
 func (q listQuery) storePage(query store.ObjectQuery) store.ObjectQuery {
@@ -105,7 +101,7 @@ func writeList(c *httpapi.Ctx, fragment string, q listQuery, docs []map[string]a
 }
 
 // writeStorePage answers a collection request with docs, already filtered, ordered and
-// cut by the store (see listQuery.storePage): it holds one item past the page
+// cut by the store (see listQuery.storeQuery): it holds one item past the page
 // when more remain.
 func writeStorePage(c *httpapi.Ctx, fragment string, q listQuery, docs []map[string]any, render func(map[string]any) map[string]any) error {
 	more := len(docs) > q.top

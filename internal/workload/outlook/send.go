@@ -109,8 +109,14 @@ func recipientAddress(r any) string {
 func (o *op) localMailbox(tenant, addr string) (mailbox, bool, error) {
 	u, err := o.tx.GetObjectByAlt(o.ctx, tenant, identity.KindUser, addr)
 	if errors.Is(err, store.ErrNotFound) {
-		// Mail may differ from the UPN; look through the tenant's users.
-		users, err := o.tx.ListObjects(o.ctx, store.ObjectQuery{Tenant: tenant, Kind: identity.KindUser})
+		// Mail may differ from the UPN; look through the tenant's users, or let the
+		// store find the first whose mail is addr (from an index) when it compares
+		// as EqualFold does: for an address of ASCII characters.
+		q := store.ObjectQuery{Tenant: tenant, Kind: identity.KindUser}
+		if addr != "" && isASCII(addr) {
+			q.Where, q.Limit = &store.Cond{Op: store.CondEq, Prop: store.Prop{Path: "mail"}, Value: addr}, 1
+		}
+		users, err := o.tx.ListObjects(o.ctx, q)
 		if err != nil {
 			return mailbox{}, false, err
 		}
@@ -394,4 +400,13 @@ func quoteBody(comment string, orig map[string]any) map[string]any {
 		return map[string]any{"contentType": "html", "content": "<div>" + html.EscapeString(comment) + "</div><hr>" + content}
 	}
 	return map[string]any{"contentType": "text", "content": comment + "\n\n" + content}
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }

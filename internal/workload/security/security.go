@@ -107,8 +107,9 @@ func (w *Workload) list(c *httpapi.Ctx) error {
 		return graph.BadRequest("Invalid $skiptoken: the token is malformed.")
 	}
 	var docs []map[string]any
+	query, paged := alertQuery(p.TenantID, filter, offset, top)
 	err = rest.View(c, w.st, func(ctx context.Context, tx store.Tx) error {
-		objs, err := tx.ListObjects(ctx, store.ObjectQuery{Tenant: p.TenantID, Kind: Kind})
+		objs, err := tx.ListObjects(ctx, query)
 		if err != nil {
 			return err
 		}
@@ -126,17 +127,9 @@ func (w *Workload) list(c *httpapi.Ctx) error {
 	if err != nil {
 		return err
 	}
-	// Newest first, as Graph's security API returns them; ties by id keep pages stable.
-	slices.SortStableFunc(docs, func(a, b map[string]any) int {
-		if c := strings.Compare(rest.Str(b["createdDateTime"]), rest.Str(a["createdDateTime"])); c != 0 {
-			return c
-		}
-		return strings.Compare(rest.Str(a["id"]), rest.Str(b["id"]))
-	})
-	if offset > len(docs) {
-		offset = len(docs)
+	if !paged {
+		docs = newestFirstPage(docs, offset)
 	}
-	docs = docs[offset:]
 	next := ""
 	if len(docs) > top {
 		docs = docs[:top]
@@ -242,4 +235,16 @@ func (w *Workload) adminCreate(c *httpapi.Ctx) error {
 		return err
 	}
 	return c.JSON(http.StatusCreated, doc)
+}
+
+// newestFirstPage sorts docs newest first, as Graph's security API returns them
+// (ties by id keep pages stable), and drops the first offset.
+func newestFirstPage(docs []map[string]any, offset int) []map[string]any {
+	slices.SortStableFunc(docs, func(a, b map[string]any) int {
+		if c := strings.Compare(rest.Str(b["createdDateTime"]), rest.Str(a["createdDateTime"])); c != 0 {
+			return c
+		}
+		return strings.Compare(rest.Str(a["id"]), rest.Str(b["id"]))
+	})
+	return docs[min(offset, len(docs)):]
 }

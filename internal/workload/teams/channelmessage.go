@@ -195,7 +195,7 @@ func (w *Workload) listInChannel(c *httpapi.Ctx, parent string) error {
 				return err
 			}
 		}
-		objs, err := tx.ListObjects(ctx, store.ObjectQuery{Tenant: ref.tenant, Kind: KindChannelMessage, Owner: ref.team, Parent: ref.channel, AfterID: after})
+		objs, err := tx.ListObjects(ctx, replyQuery(ref, parent, after, top))
 		if err != nil {
 			return err
 		}
@@ -210,6 +210,24 @@ func (w *Workload) listInChannel(c *httpapi.Ctx, parent string) error {
 		frag += "('" + parent + "')/replies"
 	}
 	return page(c, frag, docs, top)
+}
+
+// replyQuery is the store query of the messages of a channel that reply to parent
+// ("" for the top-level ones: replyToId not a string, or empty), after the id
+// after. The store tells top-level messages exactly, and then reads one past the
+// page; replies it matches ignoring case, so they are all read (a message's replies
+// are few) and matched exactly by the caller.
+func replyQuery(ref channelRef, parent, after string, top int) store.ObjectQuery {
+	q := store.ObjectQuery{Tenant: ref.tenant, Kind: KindChannelMessage, Owner: ref.team, Parent: ref.channel, AfterID: after}
+	replyTo := store.Prop{Path: "replyToId"}
+	if parent != "" {
+		q.Where = &store.Cond{Op: store.CondEq, Prop: replyTo, Value: parent}
+		return q
+	}
+	notString := store.Cond{Op: store.CondNot, Sub: []store.Cond{{Op: store.CondPrefix, Prop: replyTo, Value: ""}}}
+	q.Where = &store.Cond{Op: store.CondOr, Sub: []store.Cond{notString, {Op: store.CondEq, Prop: replyTo, Value: ""}}}
+	q.Limit = top + 1
+	return q
 }
 
 // page writes one page of a message collection, with @odata.nextLink when more remain.

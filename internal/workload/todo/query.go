@@ -47,14 +47,20 @@ func (q listQuery) write(c *httpapi.Ctx, fragment string, docs []map[string]any)
 			kept = append(kept, d)
 		}
 	}
-	kept = kept[min(q.skip, len(kept)):]
+	return q.writeStored(c, fragment, kept[min(q.skip, len(kept)):])
+}
+
+// writeStored answers a collection request with docs already filtered and skipped
+// (by the store, or by write): the page is their first q.top, and more remain when
+// there are more.
+func (q listQuery) writeStored(c *httpapi.Ctx, fragment string, docs []map[string]any) error {
 	next := ""
-	if len(kept) > q.top {
-		kept = kept[:q.top]
+	if len(docs) > q.top {
+		docs = docs[:q.top]
 		next = rest.NextSkip(c, q.skip+q.top)
 	}
-	value := make([]map[string]any, 0, len(kept))
-	for _, d := range kept {
+	value := make([]map[string]any, 0, len(docs))
+	for _, d := range docs {
 		value = append(value, rest.Select(d, q.fields))
 	}
 	return rest.Collection(c, fragment, value, next)

@@ -103,11 +103,14 @@ func (w *Workload) listTasks(c *httpapi.Ctx) error {
 	var docs []map[string]any
 	var ow owner
 	var list store.Object
+	paged := false
 	err = w.run(c, false, func(o *op) error {
 		if ow, list, err = o.taskList(c, readRule); err != nil {
 			return err
 		}
-		objs, err := o.tx.ListObjects(o.ctx, store.ObjectQuery{Tenant: ow.tenant, Kind: KindTask, Owner: ow.user, Parent: list.ID})
+		var query store.ObjectQuery
+		query, paged = q.taskQuery(ow, list.ID)
+		objs, err := o.tx.ListObjects(o.ctx, query)
 		if err != nil {
 			return err
 		}
@@ -117,6 +120,9 @@ func (w *Workload) listTasks(c *httpapi.Ctx) error {
 	})
 	if err != nil {
 		return err
+	}
+	if paged {
+		return q.writeStored(c, tasksPath(ow, list.ID), docs)
 	}
 	return q.write(c, tasksPath(ow, list.ID), docs)
 }

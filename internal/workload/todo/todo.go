@@ -187,7 +187,11 @@ func (o *op) insert(t kindType, ow owner, parent string, doc map[string]any, res
 		return err
 	}
 	id := doc["id"].(string)
-	if err := o.tx.InsertObject(o.ctx, &store.Object{Tenant: ow.tenant, Kind: t.kind, ID: id, Owner: ow.user, Parent: parent, Data: data, Created: o.now, Updated: o.now}); err != nil {
+	obj := store.Object{Tenant: ow.tenant, Kind: t.kind, ID: id, Owner: ow.user, Parent: parent, Data: data, Created: o.now, Updated: o.now}
+	if t.kind == KindTask {
+		obj.Sort = createdKey(o.now)
+	}
+	if err := o.tx.InsertObject(o.ctx, &obj); err != nil {
 		return err
 	}
 	return o.record(t, ow, id, store.Created, resource, topic, nil, data)

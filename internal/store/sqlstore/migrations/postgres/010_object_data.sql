@@ -1,0 +1,30 @@
+-- Indexes over JSON properties of the data, for the listings that filter and order
+-- in the store (store.Cond, store.OrderKey): a page of users by displayName, a user
+-- found by userPrincipalName or mail, a page of a calendar by start or of contacts by
+-- displayName reads an index instead of every object of the kind (or mailbox). Each
+-- index is partial, for its kind only, so other kinds' writes do not pay for it;
+-- queries spell the kind as a constant so that the planner can use it. The
+-- expressions are exactly those sqlstore/objectfilter.go writes.
+-- graphhook_doc reads the bytea data column as jsonb. convert_from is only STABLE (it
+-- looks up the conversion), which an index expression may not use; the database's
+-- encoding never changes under it, so the reading is declared IMMUTABLE.
+CREATE FUNCTION graphhook_doc(data bytea) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    AS $$ SELECT convert_from(data, 'UTF8')::jsonb $$;
+CREATE INDEX objects_user_displayname ON objects (tenant, deleted, lower(replace(replace(((graphhook_doc(data) #>> '{displayName}') COLLATE "C"), 'K', 'k'), 'ſ', 's')) NULLS FIRST, id) WHERE kind = 'user';
+CREATE INDEX objects_user_upn ON objects (tenant, deleted, lower(replace(replace(((graphhook_doc(data) #>> '{userPrincipalName}') COLLATE "C"), 'K', 'k'), 'ſ', 's')) NULLS FIRST, id) WHERE kind = 'user';
+CREATE INDEX objects_user_mail ON objects (tenant, deleted, lower(replace(replace(((graphhook_doc(data) #>> '{mail}') COLLATE "C"), 'K', 'k'), 'ſ', 's')) NULLS FIRST, id) WHERE kind = 'user';
+CREATE INDEX objects_group_displayname ON objects (tenant, deleted, lower(replace(replace(((graphhook_doc(data) #>> '{displayName}') COLLATE "C"), 'K', 'k'), 'ſ', 's')) NULLS FIRST, id) WHERE kind = 'group';
+CREATE INDEX objects_event_start ON objects (tenant, owner, deleted, ((graphhook_doc(data) #>> '{start,dateTime}') COLLATE "C") NULLS FIRST, id) WHERE kind = 'event';
+CREATE INDEX objects_contact_displayname ON objects (tenant, owner, deleted, lower(replace(replace(((graphhook_doc(data) #>> '{displayName}') COLLATE "C"), 'K', 'k'), 'ſ', 's')) NULLS FIRST, id) WHERE kind = 'contact';
+CREATE INDEX objects_alert_created ON objects (tenant, deleted, ((graphhook_doc(data) #>> '{createdDateTime}') COLLATE "C") NULLS FIRST, id) WHERE kind = 'alert';
+-- The objects whose ordering property is not plain (store.Plain): normally none, so
+-- the check that a listing may be ordered in the store reads an empty index.
+CREATE INDEX objects_user_displayname_unplain ON objects (tenant, deleted, id) WHERE kind = 'user' AND (((graphhook_doc(data) #>> '{displayName}') COLLATE "C") ~ '[^ -~]' OR (substr(((graphhook_doc(data) #>> '{displayName}') COLLATE "C"), 5, 1) = '-' AND substr(((graphhook_doc(data) #>> '{displayName}') COLLATE "C"), 8, 1) = '-'));
+CREATE INDEX objects_user_upn_unplain ON objects (tenant, deleted, id) WHERE kind = 'user' AND (((graphhook_doc(data) #>> '{userPrincipalName}') COLLATE "C") ~ '[^ -~]' OR (substr(((graphhook_doc(data) #>> '{userPrincipalName}') COLLATE "C"), 5, 1) = '-' AND substr(((graphhook_doc(data) #>> '{userPrincipalName}') COLLATE "C"), 8, 1) = '-'));
+CREATE INDEX objects_group_displayname_unplain ON objects (tenant, deleted, id) WHERE kind = 'group' AND (((graphhook_doc(data) #>> '{displayName}') COLLATE "C") ~ '[^ -~]' OR (substr(((graphhook_doc(data) #>> '{displayName}') COLLATE "C"), 5, 1) = '-' AND substr(((graphhook_doc(data) #>> '{displayName}') COLLATE "C"), 8, 1) = '-'));
+CREATE INDEX objects_contact_displayname_unplain ON objects (tenant, owner, deleted, id) WHERE kind = 'contact' AND (((graphhook_doc(data) #>> '{displayName}') COLLATE "C") ~ '[^ -~]' OR (substr(((graphhook_doc(data) #>> '{displayName}') COLLATE "C"), 5, 1) = '-' AND substr(((graphhook_doc(data) #>> '{displayName}') COLLATE "C"), 8, 1) = '-'));
+-- To Do tasks are listed in creation order, which becomes their sort key (the
+-- creation time in nanoseconds, in 20 digits) so that a page is read from the
+-- parent's sort index.
+UPDATE objects SET sort = lpad(created::text, 20, '0') WHERE kind = 'todoTask';
