@@ -98,7 +98,7 @@ func (p *Pipeline) writeAcks(ctx context.Context, acks []*ack) error {
 			missed[a.missed[i].ID] = &a.missed[i]
 		}
 	}
-	err := p.st.Update(ctx, func(tx store.Tx) error {
+	err := p.updateQueue(ctx, func(tx store.Tx) error {
 		// The delivery log's attempts ride in the outcomes' transaction: no commit
 		// of their own on the dispatch path.
 		if len(attempts) > 0 {

@@ -234,7 +234,7 @@ func (p *Pipeline) claim(ctx context.Context, ep *endpoint, k int) (batches []*b
 		}
 		var b batch
 		claimed, limit := 0, size*k
-		err := p.st.Update(ctx, func(tx store.Tx) error {
+		err := p.updateQueue(ctx, func(tx store.Tx) error {
 			b = batch{}
 			rows, err := tx.ClaimNotifications(ctx, ep.url, p.cfg.Node, cutoff, now, limit)
 			if err != nil {

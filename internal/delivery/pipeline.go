@@ -279,3 +279,20 @@ func (p *Pipeline) prune(ctx context.Context) (service.Result, error) {
 		}
 	}
 }
+
+// queueStore is a store that runs transactions over queue rows alone at a weaker
+// isolation than Update's (PostgreSQL's READ COMMITTED, where a SERIALIZABLE claim
+// was cancelled and run again most of the time under load).
+type queueStore interface {
+	UpdateQueue(ctx context.Context, fn func(store.Tx) error) error
+}
+
+// updateQueue runs fn, which touches queue rows (and reads subscriptions) only and
+// appends no change, as the store runs such transactions best: every write in it is
+// guarded by the state it expects, and claims lock the rows they take.
+func (p *Pipeline) updateQueue(ctx context.Context, fn func(store.Tx) error) error {
+	if q, ok := p.st.(queueStore); ok {
+		return q.UpdateQueue(ctx, fn)
+	}
+	return p.st.Update(ctx, fn)
+}
