@@ -147,8 +147,15 @@ func collect(ctx context.Context, tx store.Tx, src source, q listQuery, limit in
 		limit = 0
 	}
 	var out []item
+	// A page reads what it needs: as many objects as it still lacks first (all of
+	// them match when the store applied the whole filter), then, while a filter
+	// turns objects away, twice as many each time, up to scanBatch.
+	n := scanBatch
+	if limit > 0 {
+		n = min(limit, scanBatch)
+	}
 	for {
-		batch, err := src(ctx, tx, after, scanBatch)
+		batch, err := src(ctx, tx, after, n)
 		if err != nil {
 			return nil, err
 		}
@@ -160,10 +167,11 @@ func collect(ctx context.Context, tx store.Tx, src source, q listQuery, limit in
 				}
 			}
 		}
-		if len(batch) < scanBatch {
+		if len(batch) < n {
 			break
 		}
 		after = batch[len(batch)-1].cursor
+		n = min(2*n, scanBatch)
 	}
 	if q.order != nil {
 		docs := make([]map[string]any, len(out))
