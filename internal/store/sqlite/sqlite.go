@@ -84,6 +84,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	rq.Set("_journal_mode", "WAL")
 	rq.Set("_busy_timeout", "10000")
 	rq.Set("_txlock", "deferred")
+	// Each reader connection keeps its prepared statements (the driver's own cache):
+	// the same few listing and lookup texts are read again and again, and SQLite
+	// parses and plans a text on every prepare.
+	rq.Set("_stmt_cache_size", "128")
 	rq.Set("_query_only", "1")
 	reader, err := sql.Open("sqlite3", "file:"+path+"?"+rq.Encode())
 	if err != nil {
