@@ -35,3 +35,14 @@ func Backends() map[string]Opener {
 		},
 	}
 }
+
+// OnEachBackend runs fn, in parallel, on a fresh store of each backend, as a subtest
+// named after it.
+func OnEachBackend(t *testing.T, fn func(t *testing.T, s store.Store)) {
+	for name, open := range Backends() {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			fn(t, open(t))
+		})
+	}
+}

@@ -25,13 +25,7 @@ func TestMain(m *testing.M) { os.Exit(pgtest.Run(m)) }
 // both backends.
 func TestListingsMatchMemory(t *testing.T) {
 	t.Parallel()
-	for name, open := range storetest.Backends() {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			s := open(t)
-			testListingsMatchMemory(t, s)
-		})
-	}
+	storetest.OnEachBackend(t, testListingsMatchMemory)
 }
 
 func testListingsMatchMemory(t *testing.T, s store.Store) {

@@ -25,14 +25,10 @@ func TestMain(m *testing.M) { os.Exit(pgtest.Run(m)) }
 // and a table of $filter, $orderby, $top and $skip, on both backends.
 func TestItemPagesMatchMemory(t *testing.T) {
 	t.Parallel()
-	for name, open := range storetest.Backends() {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			s := open(t)
-			testItemPagesMatchMemory(t, s)
-			testWindowMatchesMemory(t, s)
-		})
-	}
+	storetest.OnEachBackend(t, func(t *testing.T, s store.Store) {
+		testItemPagesMatchMemory(t, s)
+		testWindowMatchesMemory(t, s)
+	})
 }
 
 // mailboxItems generates n items of kind t for owner, spread over two folders.

@@ -28,13 +28,7 @@ func TestMain(m *testing.M) { os.Exit(pgtest.Run(m)) }
 // backends.
 func TestAlertPagesMatchMemory(t *testing.T) {
 	t.Parallel()
-	for name, open := range storetest.Backends() {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			s := open(t)
-			testAlertPagesMatchMemory(t, s)
-		})
-	}
+	storetest.OnEachBackend(t, testAlertPagesMatchMemory)
 }
 
 func testAlertPagesMatchMemory(t *testing.T, s store.Store) {

@@ -23,13 +23,7 @@ func TestMain(m *testing.M) { os.Exit(pgtest.Run(m)) }
 // an id in other case, a number), on both backends.
 func TestReplyPagesMatchMemory(t *testing.T) {
 	t.Parallel()
-	for name, open := range storetest.Backends() {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			s := open(t)
-			testReplyPagesMatchMemory(t, s)
-		})
-	}
+	storetest.OnEachBackend(t, testReplyPagesMatchMemory)
 }
 
 func testReplyPagesMatchMemory(t *testing.T, s store.Store) {

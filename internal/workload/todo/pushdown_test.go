@@ -27,13 +27,7 @@ func TestMain(m *testing.M) { os.Exit(pgtest.Run(m)) }
 // a table of $filter, $top and $skip, on both backends.
 func TestTaskPagesMatchMemory(t *testing.T) {
 	t.Parallel()
-	for name, open := range storetest.Backends() {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			s := open(t)
-			testTaskPagesMatchMemory(t, s)
-		})
-	}
+	storetest.OnEachBackend(t, testTaskPagesMatchMemory)
 }
 
 func testTaskPagesMatchMemory(t *testing.T, s store.Store) {
