@@ -118,16 +118,13 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
 	s.background.Add(2)
-	go s.optimizeEvery(time.Hour)
-	go s.checkpointEvery(checkpointInterval)
+	go s.every(time.Hour, s.optimize)
+	go s.every(checkpointInterval, s.checkpoint)
 	return s, nil
 }
 
-// optimizeEvery runs Optimize at each interval until Close: collections grow after
-// start, and the planner must keep knowing that an owner's or a folder's index is
-// the narrow one. A failure is retried at the next tick (the statistics are only
-// advice to the planner).
-func (s *Store) optimizeEvery(interval time.Duration) {
+// every runs fn at each interval until Close.
+func (s *Store) every(interval time.Duration, fn func()) {
 	defer s.background.Done()
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -136,34 +133,28 @@ func (s *Store) optimizeEvery(interval time.Duration) {
 		case <-s.stop:
 			return
 		case <-t.C:
-			_ = s.Optimize(context.Background())
+			fn()
 		}
 	}
 }
 
-// checkpointInterval is how often checkpointEvery copies the log's new pages.
+// optimize runs Optimize, hourly: collections grow after start, and the planner
+// must keep knowing that an owner's or a folder's index is the narrow one. A
+// failure is retried at the next tick (the statistics are only advice to the
+// planner).
+func (s *Store) optimize() { _ = s.Optimize(context.Background()) }
+
+// checkpointInterval is how often checkpoint copies the log's new pages.
 const checkpointInterval = 100 * time.Millisecond
 
-// checkpointEvery copies, at each interval, the pages written to the write-ahead
-// log since the last time into the database file (a passive checkpoint: it never
-// waits for, nor blocks, the writer or a reader). Left to SQLite, the copy happens
+// checkpoint copies the pages written to the write-ahead log since the last time
+// into the database file (a passive checkpoint: it never waits for, nor blocks, the
+// writer or a reader), every checkpointInterval. Left to SQLite, the copy happens
 // inside the commit that finds the log past 1,000 pages, on the writer goroutine
 // that every write waits for; done here, on its own connection, that commit finds
 // the pages already copied. A failure is retried at the next tick; SQLite's own
 // checkpoint still runs if this one falls behind.
-func (s *Store) checkpointEvery(interval time.Duration) {
-	defer s.background.Done()
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.stop:
-			return
-		case <-t.C:
-			_, _ = s.checkpointer.Exec("PRAGMA wal_checkpoint(PASSIVE)")
-		}
-	}
-}
+func (s *Store) checkpoint() { _, _ = s.checkpointer.Exec("PRAGMA wal_checkpoint(PASSIVE)") }
 
 // Dialect returns the SQLite dialect.
 func Dialect() *sqlstore.Dialect {
