@@ -272,6 +272,7 @@ func (w *Workload) listAttachments(c *httpapi.Ctx) error {
 	}
 	var docs []map[string]any
 	var fragment string
+	var paged bool
 	err = w.run(c, false, func(o *op) error {
 		mb, err := o.mailbox(c.Param("user"), mailRead)
 		if err != nil {
@@ -282,13 +283,21 @@ func (w *Workload) listAttachments(c *httpapi.Ctx) error {
 			return err
 		}
 		fragment = attachmentsPath(mb, msg.ID)
-		_, docs, err = o.attachments(mb, msg.ID)
+		query := store.ObjectQuery{Tenant: mb.tenant, Kind: kindAttachment, Owner: mb.user, Parent: msg.ID}
+		if query, paged, err = q.pushDown(o, propsOf(kindAttachment), false, query); err != nil {
+			return err
+		}
+		docs, err = o.listDocs(query, nil)
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	return writeList(c, fragment, q, docs, func(d map[string]any) map[string]any { return rest.Select(d, q.fields) })
+	view := func(d map[string]any) map[string]any { return rest.Select(d, q.fields) }
+	if paged {
+		return writeStorePage(c, fragment, q, docs, view)
+	}
+	return writeList(c, fragment, q, docs, view)
 }
 
 func (w *Workload) getAttachment(c *httpapi.Ctx) error {

@@ -123,6 +123,7 @@ func (w *Workload) listFolders(f *folderAPI) httpapi.HandlerFunc {
 		var docs []map[string]any
 		var mb mailbox
 		var parent string
+		var paged bool
 		err = w.run(c, false, func(o *op) error {
 			var err error
 			if mb, err = o.mailbox(c.Param("user"), f.read); err != nil {
@@ -131,7 +132,13 @@ func (w *Workload) listFolders(f *folderAPI) httpapi.HandlerFunc {
 			if parent, err = f.parent(o, c, mb); err != nil {
 				return err
 			}
-			if docs, err = o.listDocs(store.ObjectQuery{Tenant: mb.tenant, Kind: f.kind, Owner: mb.user, Parent: parent}, nil); err != nil {
+			// The store pages by the stored properties; only the page is rendered
+			// then, as each folder's counts cost a query of their own.
+			query := store.ObjectQuery{Tenant: mb.tenant, Kind: f.kind, Owner: mb.user, Parent: parent}
+			if query, paged, err = q.pushDown(o, propsOf(f.kind), false, query); err != nil {
+				return err
+			}
+			if docs, err = o.listDocs(query, nil); err != nil {
 				return err
 			}
 			for _, doc := range docs {
@@ -147,6 +154,9 @@ func (w *Workload) listFolders(f *folderAPI) httpapi.HandlerFunc {
 		fragment := userPath(mb) + "/" + f.collection
 		if c.Param("folder") != "" {
 			fragment = userPath(mb) + "/" + f.collection + "('" + parent + "')/childFolders"
+		}
+		if paged {
+			return writeStorePage(c, fragment, q, docs, selectView(nil, q.fields))
 		}
 		return writeList(c, fragment, q, docs, selectView(nil, q.fields))
 	}

@@ -48,6 +48,9 @@ var itemProps = map[string][]store.Prop{
 // odata reads documents.
 func propsOf(kind string) odata.PropFunc {
 	props := itemProps[kind]
+	if props == nil {
+		props = listProps[kind]
+	}
 	return func(path string) (store.Prop, bool) {
 		for _, p := range props {
 			if strings.EqualFold(p.Path, path) {
@@ -63,7 +66,13 @@ func propsOf(kind string) odata.PropFunc {
 // when more remain, in q's order (write it with writeStorePage); otherwise it holds
 // the items q's filter may keep, for listQuery.page to filter, order and cut.
 func (q listQuery) storeQuery(o *op, t itemType, query store.ObjectQuery) (_ store.ObjectQuery, paged bool, err error) {
-	props := propsOf(t.kind)
+	return q.pushDown(o, propsOf(t.kind), t.sortBy != "", query)
+}
+
+// pushDown is storeQuery for a collection whose properties are props; bySort says
+// that its objects' sort key is the default order (newest first) of a request
+// without $orderby.
+func (q listQuery) pushDown(o *op, props odata.PropFunc, bySort bool, query store.ObjectQuery) (_ store.ObjectQuery, paged bool, err error) {
 	exact := true
 	if q.filter != nil {
 		query.Where, exact = q.filter.StoreCond(props)
@@ -71,7 +80,7 @@ func (q listQuery) storeQuery(o *op, t itemType, query store.ObjectQuery) (_ sto
 	if !exact {
 		return query, false, nil
 	}
-	if !q.given && t.sortBy != "" {
+	if !q.given && bySort {
 		return q.storePage(query), true, nil
 	}
 	keys, ok := odata.StoreOrder(q.order, props)
