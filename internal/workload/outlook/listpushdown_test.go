@@ -136,3 +136,58 @@ func TestFolderAndAttachmentPagesMatchMemory(t *testing.T) {
 		}
 	})
 }
+
+// TestFolderCountsMatchMemory: the counts folderView has the store make are those of
+// the folder's messages read in memory, isRead true, false, null or absent.
+func TestFolderCountsMatchMemory(t *testing.T) {
+	t.Parallel()
+	storetest.OnEachBackend(t, func(t *testing.T, s store.Store) {
+		ctx := context.Background()
+		rng := rand.New(rand.NewPCG(9, 10))
+		want := map[string][2]int{} // folder → total, unread
+		err := s.Update(ctx, func(tx store.Tx) error {
+			for i := range 200 {
+				folder := []string{"f1", "f2", "f3"}[rng.IntN(3)]
+				doc := map[string]any{"id": fmt.Sprintf("m%04d", i)}
+				switch r := rng.IntN(4); r {
+				case 0: // absent
+				case 1:
+					doc["isRead"] = nil
+				default:
+					doc["isRead"] = r == 2
+				}
+				c := want[folder]
+				c[0]++
+				if doc["isRead"] != true {
+					c[1]++
+				}
+				want[folder] = c
+				data, _ := json.Marshal(doc)
+				if err := tx.InsertObject(ctx, &store.Object{Tenant: "t", Kind: kindMessage, ID: doc["id"].(string), Owner: "u1", Parent: folder, Data: data}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want["empty"] = [2]int{}
+		err = s.View(ctx, func(tx store.Tx) error {
+			o := &op{ctx: ctx, tx: tx}
+			for folder, w := range want {
+				doc, err := o.folderView(mailbox{tenant: "t", user: "u1"}, map[string]any{"id": folder})
+				if err != nil {
+					return err
+				}
+				if got := [2]int{doc["totalItemCount"].(int), doc["unreadItemCount"].(int)}; got != w {
+					t.Errorf("folder %s: total, unread %v, want %v", folder, got, w)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+}

@@ -1,7 +1,6 @@
 package outlook
 
 import (
-	"encoding/json"
 	"strings"
 
 	"github.com/graphhook/graphhook/internal/change"
@@ -78,31 +77,27 @@ func (o *op) folderParam(c *httpapi.Ctx, mb mailbox) (string, error) {
 	return doc["id"].(string), nil
 }
 
-// folderView adds the counts Graph reports, computed from the folder's contents.
+// folderView adds the counts Graph reports, computed from the folder's contents. The
+// store counts them, so that a folder costs the same whatever it holds: unread are
+// the messages whose isRead is not true (false, null or absent).
 func (o *op) folderView(mb mailbox, doc map[string]any) (map[string]any, error) {
 	id := doc["id"].(string)
 	children, err := o.tx.CountObjects(o.ctx, store.ObjectQuery{Tenant: mb.tenant, Kind: kindMailFolder, Owner: mb.user, Parent: id})
 	if err != nil {
 		return nil, err
 	}
-	msgs, err := o.tx.ListObjects(o.ctx, store.ObjectQuery{Tenant: mb.tenant, Kind: kindMessage, Owner: mb.user, Parent: id})
+	msgs := store.ObjectQuery{Tenant: mb.tenant, Kind: kindMessage, Owner: mb.user, Parent: id}
+	total, err := o.tx.CountObjects(o.ctx, msgs)
 	if err != nil {
 		return nil, err
 	}
-	unread := 0
-	for _, m := range msgs {
-		var state struct {
-			IsRead bool `json:"isRead"`
-		}
-		if err := json.Unmarshal(m.Data, &state); err != nil {
-			return nil, err
-		}
-		if !state.IsRead {
-			unread++
-		}
+	msgs.Where = &store.Cond{Op: store.CondNot, Sub: []store.Cond{{Op: store.CondEq, Prop: store.Prop{Path: "isRead", Type: store.PropBool}, Value: true}}}
+	unread, err := o.tx.CountObjects(o.ctx, msgs)
+	if err != nil {
+		return nil, err
 	}
 	doc["childFolderCount"] = children
 	doc["unreadItemCount"] = unread
-	doc["totalItemCount"] = len(msgs)
+	doc["totalItemCount"] = total
 	return doc, nil
 }
