@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -128,4 +129,36 @@ func testPagesMatchMemory(t *testing.T, s store.Store) {
 			}
 		}
 	}
+}
+
+// TestPagePlan: the page queries read only the group's (or the thread's) objects,
+// through objects_owner or objects_parent, then sort them in the database: no index
+// orders these kinds by their data. SQLite's plan is checked; PostgreSQL's, which
+// depends on its statistics, is logged (go test -v).
+func TestPagePlan(t *testing.T) {
+	t.Parallel()
+	storetest.OnEachBackend(t, func(t *testing.T, s store.Store) {
+		ex, ok := s.(interface {
+			ExplainObjects(context.Context, store.ObjectQuery) (string, error)
+		})
+		if !ok {
+			t.Skip("no plans")
+		}
+		for _, tc := range []struct {
+			q     store.ObjectQuery
+			index string
+		}{
+			{store.ObjectQuery{Tenant: "t", Kind: kindConversation, Owner: "g1", OrderBy: newestFirst, Limit: 11}, "USING INDEX objects_owner "},
+			{store.ObjectQuery{Tenant: "t", Kind: kindPost, Owner: "g1", Parent: "th1", OrderBy: deliveryOrder, Offset: 20, Limit: 11}, "USING INDEX objects_parent "},
+		} {
+			plan, err := ex.ExplainObjects(context.Background(), tc.q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%s:\n%s", tc.q.Kind, plan)
+			if strings.HasPrefix(t.Name(), "TestPagePlan/sqlite") && !strings.Contains(plan, tc.index) {
+				t.Errorf("%s: the plan does not read %q:\n%s", tc.q.Kind, tc.index, plan)
+			}
+		}
+	})
 }
