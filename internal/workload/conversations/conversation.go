@@ -124,7 +124,7 @@ func (w *Workload) getConversation(c *httpapi.Ctx) error {
 }
 
 func (w *Workload) listConversations(c *httpapi.Ctx) error {
-	return w.listOf(c, "conversations", "lastDeliveredDateTime", func(o *op) ([]map[string]any, error) {
-		return o.list(kindConversation, "")
+	return w.listOf(c, "conversations", newestFirst, func(o *op) (store.ObjectQuery, error) {
+		return o.query(kindConversation, ""), nil
 	})
 }

@@ -28,7 +28,6 @@ import (
 	"github.com/graphhook/graphhook/internal/graph"
 	"github.com/graphhook/graphhook/internal/httpapi"
 	"github.com/graphhook/graphhook/internal/identity"
-	"github.com/graphhook/graphhook/internal/odata"
 	"github.com/graphhook/graphhook/internal/store"
 	"github.com/graphhook/graphhook/internal/workload/rest"
 )
@@ -138,20 +137,9 @@ func (o *op) thread(c *httpapi.Ctx) (store.Object, map[string]any, error) {
 	return o.get(kindThread, c.Param("thread"), "")
 }
 
-func (o *op) list(kind, parent string) ([]map[string]any, error) {
-	objs, err := o.tx.ListObjects(o.ctx, store.ObjectQuery{Tenant: o.p.TenantID, Kind: kind, Owner: o.group, Parent: parent})
-	if err != nil {
-		return nil, err
-	}
-	docs := make([]map[string]any, 0, len(objs))
-	for _, obj := range objs {
-		d, err := rest.Decode(obj.Data)
-		if err != nil {
-			return nil, err
-		}
-		docs = append(docs, d)
-	}
-	return docs, nil
+// query is the store query of the group's objects of a kind, under parent when set.
+func (o *op) query(kind, parent string) store.ObjectQuery {
+	return store.ObjectQuery{Tenant: o.p.TenantID, Kind: kind, Owner: o.group, Parent: parent}
 }
 
 func (o *op) put(obj *store.Object, doc map[string]any, insert bool) error {
@@ -196,9 +184,10 @@ func groupPath(c *httpapi.Ctx) string {
 	return "groups('" + strings.ToLower(c.Param("group")) + "')/"
 }
 
-// listOf answers a collection, newest first by order (when set), with $top, $skip and
-// $select.
-func (w *Workload) listOf(c *httpapi.Ctx, set, order string, load func(o *op) ([]map[string]any, error)) error {
+// listOf answers a collection in order, with $top, $skip and $select. query checks
+// the path and returns the store query of the whole collection; the store orders it
+// and cuts the page, one object past it to tell whether more remain.
+func (w *Workload) listOf(c *httpapi.Ctx, set string, order []store.OrderKey, query func(o *op) (store.ObjectQuery, error)) error {
 	fields, err := rest.Fields(c)
 	if err != nil {
 		return err
@@ -213,17 +202,17 @@ func (w *Workload) listOf(c *httpapi.Ctx, set, order string, load func(o *op) ([
 	}
 	var docs []map[string]any
 	err = w.run(c, false, func(o *op) error {
-		docs, err = load(o)
+		q, err := query(o)
+		if err != nil {
+			return err
+		}
+		docs, err = listPage(o.ctx, o.tx, q, order, skip, top)
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	if order != "" {
-		odata.SortDocs(docs, []odata.OrderKey{{Property: order, Desc: true}, {Property: "id"}})
-	}
 	next := ""
-	docs = docs[min(skip, len(docs)):]
 	if len(docs) > top {
 		docs = docs[:top]
 		next = rest.NextSkip(c, skip+top)

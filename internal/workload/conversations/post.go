@@ -10,7 +10,6 @@ import (
 
 	"github.com/graphhook/graphhook/internal/graph"
 	"github.com/graphhook/graphhook/internal/httpapi"
-	"github.com/graphhook/graphhook/internal/odata"
 	"github.com/graphhook/graphhook/internal/store"
 	"github.com/graphhook/graphhook/internal/workload/rest"
 )
@@ -190,14 +189,12 @@ func (w *Workload) getPost(c *httpapi.Ctx) error {
 }
 
 func (w *Workload) listPosts(c *httpapi.Ctx) error {
-	return w.listOf(c, "threads('"+c.Param("thread")+"')/posts", "", func(o *op) ([]map[string]any, error) {
+	return w.listOf(c, "threads('"+c.Param("thread")+"')/posts", deliveryOrder, func(o *op) (store.ObjectQuery, error) {
 		thread, _, err := o.thread(c)
 		if err != nil {
-			return nil, err
+			return store.ObjectQuery{}, err
 		}
-		docs, err := o.list(kindPost, thread.ID)
-		// Posts read in the order they were written.
-		odata.SortDocs(docs, []odata.OrderKey{{Property: "receivedDateTime"}})
-		return docs, err
+		return o.query(kindPost, thread.ID), nil
 	})
+
 }

@@ -107,13 +107,13 @@ func (w *Workload) getThread(c *httpapi.Ctx) error {
 }
 
 func (w *Workload) listThreads(c *httpapi.Ctx) error {
-	return w.listOf(c, "threads", "lastDeliveredDateTime", func(o *op) ([]map[string]any, error) {
+	return w.listOf(c, "threads", newestFirst, func(o *op) (store.ObjectQuery, error) {
 		if id := c.Param("conv"); id != "" {
 			if _, _, err := o.get(kindConversation, id, ""); err != nil {
-				return nil, err
+				return store.ObjectQuery{}, err
 			}
-			return o.list(kindThread, id)
+			return o.query(kindThread, id), nil
 		}
-		return o.list(kindThread, "")
+		return o.query(kindThread, ""), nil
 	})
 }

@@ -313,18 +313,11 @@ func (w *Workload) joinedTeams(c *httpapi.Ctx) error {
 		if p.Type.Delegated() && u.ID != p.UserID {
 			return graph.Errorf(http.StatusForbidden, codeForbidden, "A delegated caller can only list its own joined teams.")
 		}
-		teams, err := tx.ListObjects(ctx, store.ObjectQuery{Tenant: p.TenantID, Kind: KindTeam})
+		teams, err := joinedTeamObjects(ctx, tx, p.TenantID, u.ID)
 		if err != nil {
 			return err
 		}
 		for _, t := range teams {
-			ok, err := identity.IsGroupMember(ctx, tx, p.TenantID, t.ID, u.ID)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				continue
-			}
 			doc, err := rest.Decode(t.Data)
 			if err != nil {
 				return err
