@@ -134,29 +134,11 @@ func testItemPagesMatchMemory(t *testing.T, s store.Store) {
 							err := s.View(ctx, func(tx store.Tx) error {
 								o := &op{ctx: ctx, tx: tx}
 								query := store.ObjectQuery{Tenant: "t", Kind: it.kind, Owner: owner, Parent: parent}
-								all, err := o.listDocs(query, nil)
+								paged, err := comparePages(t, o, name, q, query, func() (store.ObjectQuery, bool, error) {
+									return q.storeQuery(o, it, query)
+								})
 								if err != nil {
 									return err
-								}
-								want, wantMore := q.page(all)
-								sq, paged, err := q.storeQuery(o, it, query)
-								if err != nil {
-									return err
-								}
-								docs, err := o.listDocs(sq, nil)
-								if err != nil {
-									return err
-								}
-								var got []map[string]any
-								var gotMore bool
-								if paged {
-									gotMore = len(docs) > q.top
-									got = docs[:min(q.top, len(docs))]
-								} else {
-									got, gotMore = q.page(docs)
-								}
-								if diff := cmp.Diff(ids(want), ids(got)); diff != "" || gotMore != wantMore {
-									t.Errorf("%s (paged %v): more %v, want %v; ids (-memory +store):\n%s", name, paged, gotMore, wantMore, diff)
 								}
 								exact := q.filter == nil || ftext != "contains(subject, 'port')" && ftext != "subject eq 'report' and contains(subject, 'R')"
 								if wantPaged := exact && (owner == "u1" || it.kind != kindContact || !sortsByDisplayName(q.order)); paged != wantPaged {
@@ -215,6 +197,38 @@ func sortsByDisplayName(keys []odata.OrderKey) bool {
 		}
 	}
 	return false
+}
+
+// comparePages reads the page q asks of query twice, as memory cuts it from the
+// whole collection and as push (the store's query, and whether the store cut the
+// page) reads it, reports a difference under name, and returns what push said.
+func comparePages(t *testing.T, o *op, name string, q listQuery, query store.ObjectQuery, push func() (store.ObjectQuery, bool, error)) (bool, error) {
+	t.Helper()
+	all, err := o.listDocs(query, nil)
+	if err != nil {
+		return false, err
+	}
+	want, wantMore := q.page(all)
+	sq, paged, err := push()
+	if err != nil {
+		return false, err
+	}
+	docs, err := o.listDocs(sq, nil)
+	if err != nil {
+		return false, err
+	}
+	var got []map[string]any
+	var gotMore bool
+	if paged {
+		gotMore = len(docs) > q.top
+		got = docs[:min(q.top, len(docs))]
+	} else {
+		got, gotMore = q.page(docs)
+	}
+	if diff := cmp.Diff(ids(want), ids(got)); diff != "" || gotMore != wantMore {
+		t.Errorf("%s (paged %v): more %v, want %v; ids (-memory +store):\n%s", name, paged, gotMore, wantMore, diff)
+	}
+	return paged, nil
 }
 
 func ids(docs []map[string]any) []string {
