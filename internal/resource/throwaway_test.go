@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -14,13 +13,11 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/graphhook/graphhook/internal/change"
-	"github.com/graphhook/graphhook/internal/delivery"
 	"github.com/graphhook/graphhook/internal/graph"
 	"github.com/graphhook/graphhook/internal/httpapi"
 	"github.com/graphhook/graphhook/internal/identity"
 	"github.com/graphhook/graphhook/internal/resource"
 	"github.com/graphhook/graphhook/internal/store"
-	"github.com/graphhook/graphhook/internal/subscription"
 	"github.com/graphhook/graphhook/internal/testserver"
 )
 
@@ -114,31 +111,9 @@ func widgetRoutes(st store.Store, r *httpapi.Router) {
 // beyond the descriptor.
 func TestThrowawayResourceEndToEnd(t *testing.T) {
 	resources := append(testserver.Resources(), widgetDescriptor())
-	var pipeline *delivery.Pipeline
-	env := testserver.New(t, func(env *testserver.Env) {
-		var err error
-		pipeline, err = delivery.New(delivery.Config{PollInterval: 20 * time.Millisecond}, delivery.Options{
-			Store: env.Store, Clock: env.Clock, Signer: env.Identity, Resources: resources,
-			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		pipeline.Install()
-		svc, err := subscription.New(env.Store, subscription.Config{Clock: env.Clock, Resources: resources,
-			OnDelete: pipeline.DiscardQueued})
-		if err != nil {
-			t.Fatal(err)
-		}
-		svc.Routes(env.HTTP.Graph())
+	env := testserver.New(t, testserver.Notifications(resources), func(env *testserver.Env) {
 		widgetRoutes(env.Store, env.HTTP.Graph())
 	})
-	for _, s := range pipeline.Services() {
-		if err := s.Start(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(s.Stop)
-	}
 	items := make(chan map[string]any, 16)
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if tok := r.URL.Query().Get("validationToken"); tok != "" {

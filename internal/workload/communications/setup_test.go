@@ -1,11 +1,9 @@
 package communications_test
 
 import (
-	"context"
 	"crypto/rsa"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -14,11 +12,8 @@ import (
 	"time"
 
 	"github.com/graphhook/graphhook/internal/certgen"
-	"github.com/graphhook/graphhook/internal/delivery"
 	"github.com/graphhook/graphhook/internal/goldenfile"
 	"github.com/graphhook/graphhook/internal/graph"
-	"github.com/graphhook/graphhook/internal/store"
-	"github.com/graphhook/graphhook/internal/subscription"
 	"github.com/graphhook/graphhook/internal/testserver"
 	"github.com/graphhook/graphhook/internal/workload/communications"
 	"github.com/graphhook/graphhook/receiver"
@@ -35,38 +30,11 @@ type env struct {
 
 func setup(t *testing.T) *env {
 	t.Helper()
-	e := &env{}
-	var pipeline *delivery.Pipeline
-	e.Env = testserver.New(t, func(ts *testserver.Env) {
-		resources := testserver.Resources()
-		var err error
-		pipeline, err = delivery.New(delivery.Config{PollInterval: 20 * time.Millisecond}, delivery.Options{
-			Store: ts.Store, Clock: ts.Clock, Signer: ts.Identity, Resources: resources,
-			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		pipeline.Install()
-		svc, err := subscription.New(ts.Store, subscription.Config{Clock: ts.Clock, Resources: resources,
-			OnDelete: func(ctx context.Context, tx store.Tx, sub store.Subscription) error {
-				return pipeline.DiscardQueued(ctx, tx, sub)
-			}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		svc.Routes(ts.HTTP.Graph())
+	return &env{Env: testserver.New(t, testserver.Notifications(nil), func(ts *testserver.Env) {
 		w := communications.New(ts.Store, ts.Identity)
 		w.Routes(ts.HTTP.Graph())
 		w.AdminRoutes(ts.HTTP.Admin())
-	})
-	for _, s := range pipeline.Services() {
-		if err := s.Start(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(s.Stop)
-	}
-	return e
+	})}
 }
 
 // must sends a request and fails the test unless it answers status.

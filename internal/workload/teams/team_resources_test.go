@@ -2,11 +2,9 @@ package teams_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -17,10 +15,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/graphhook/graphhook/internal/certgen"
-	"github.com/graphhook/graphhook/internal/delivery"
 	"github.com/graphhook/graphhook/internal/goldenfile"
 	"github.com/graphhook/graphhook/internal/graph"
-	"github.com/graphhook/graphhook/internal/subscription"
 	"github.com/graphhook/graphhook/internal/testserver"
 	"github.com/graphhook/graphhook/internal/workload/directory"
 	"github.com/graphhook/graphhook/internal/workload/teams"
@@ -31,33 +27,10 @@ import (
 // in, so that changes reach receivers.
 func notifySetup(t *testing.T) *testserver.Env {
 	t.Helper()
-	resources := testserver.Resources()
-	var pipeline *delivery.Pipeline
-	env := testserver.New(t, func(env *testserver.Env) {
-		var err error
-		pipeline, err = delivery.New(delivery.Config{PollInterval: 20 * time.Millisecond}, delivery.Options{
-			Store: env.Store, Clock: env.Clock, Signer: env.Identity, Resources: resources,
-			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		pipeline.Install()
-		svc, err := subscription.New(env.Store, subscription.Config{Clock: env.Clock, Resources: resources, OnDelete: pipeline.DiscardQueued})
-		if err != nil {
-			t.Fatal(err)
-		}
-		svc.Routes(env.HTTP.Graph())
+	return testserver.New(t, testserver.Notifications(nil), func(env *testserver.Env) {
 		teams.New(env.Store, env.Identity).Routes(env.HTTP.Graph())
 		directory.NewWithGroupHook(env.Store, env.Identity, teams.DeleteTeamOf).Routes(env.HTTP.Graph())
 	})
-	for _, s := range pipeline.Services() {
-		if err := s.Start(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(s.Stop)
-	}
-	return env
 }
 
 // item is one notification item as received: decoded, and raw for golden files.

@@ -2,10 +2,8 @@ package todo_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -13,10 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/graphhook/graphhook/internal/delivery"
 	"github.com/graphhook/graphhook/internal/goldenfile"
 	"github.com/graphhook/graphhook/internal/graph"
-	"github.com/graphhook/graphhook/internal/subscription"
 	"github.com/graphhook/graphhook/internal/testserver"
 	"github.com/graphhook/graphhook/internal/workload/directory"
 	"github.com/graphhook/graphhook/internal/workload/todo"
@@ -26,33 +22,10 @@ import (
 // (running its services) on a test server with the demo tenant.
 func setup(t *testing.T) *testserver.Env {
 	t.Helper()
-	var pipeline *delivery.Pipeline
-	resources := testserver.Resources()
-	env := testserver.New(t, func(env *testserver.Env) {
-		var err error
-		pipeline, err = delivery.New(delivery.Config{PollInterval: 20 * time.Millisecond}, delivery.Options{
-			Store: env.Store, Clock: env.Clock, Signer: env.Identity, Resources: resources,
-			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		pipeline.Install()
-		svc, err := subscription.New(env.Store, subscription.Config{Clock: env.Clock, Resources: resources, OnDelete: pipeline.DiscardQueued})
-		if err != nil {
-			t.Fatal(err)
-		}
-		svc.Routes(env.HTTP.Graph())
+	return testserver.New(t, testserver.Notifications(nil), func(env *testserver.Env) {
 		todo.New(env.Store).Routes(env.HTTP.Graph())
 		directory.New(env.Store, env.Identity).Routes(env.HTTP.Graph())
 	})
-	for _, s := range pipeline.Services() {
-		if err := s.Start(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(s.Stop)
-	}
-	return env
 }
 
 // receiver is a loopback notification endpoint: it answers validation requests and
