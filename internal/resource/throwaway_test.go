@@ -3,9 +3,7 @@ package resource_test
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -114,23 +112,7 @@ func TestThrowawayResourceEndToEnd(t *testing.T) {
 	env := testserver.New(t, testserver.Notifications(resources), func(env *testserver.Env) {
 		widgetRoutes(env.Store, env.HTTP.Graph())
 	})
-	items := make(chan map[string]any, 16)
-	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if tok := r.URL.Query().Get("validationToken"); tok != "" {
-			w.Header().Set("Content-Type", "text/plain")
-			io.WriteString(w, tok)
-			return
-		}
-		var body struct {
-			Value []map[string]any `json:"value"`
-		}
-		json.NewDecoder(r.Body).Decode(&body)
-		for _, it := range body.Value {
-			items <- it
-		}
-		w.WriteHeader(http.StatusAccepted)
-	}))
-	t.Cleanup(hook.Close)
+	hook := testserver.NewWebhook(t)
 	app := env.AppToken()
 	subscribe := func(token, res, changeType string) *testserver.Response {
 		t.Helper()
@@ -157,20 +139,26 @@ func TestThrowawayResourceEndToEnd(t *testing.T) {
 	// next waits for one notification about widget id and returns its change type.
 	// Each change is awaited before the next is made: two POSTs to one URL may be in
 	// flight at once, and their arrival order is not the commit order.
+	taken := 0
 	next := func(id string) string {
 		t.Helper()
-		select {
-		case it := <-items:
-			data, _ := it["resourceData"].(map[string]any)
-			if it["resource"] != "widgets/"+id || it["clientState"] != "widgets" || data["id"] != id || data["@odata.type"] != "#microsoft.graph.widget" {
-				t.Errorf("notification item = %v, want one about widgets/%s", it, id)
+		var it map[string]any
+		hook.Await(t, 10*time.Second, "notification about widgets/"+id, func(items []json.RawMessage) bool {
+			if len(items) <= taken {
+				return false
 			}
-			ct, _ := it["changeType"].(string)
-			return ct
-		case <-time.After(10 * time.Second):
-			t.Fatalf("no notification about widgets/%s within 10s", id)
-			return ""
+			if err := json.Unmarshal(items[taken], &it); err != nil {
+				t.Fatalf("notification item %s: %v", items[taken], err)
+			}
+			taken++
+			return true
+		})
+		data, _ := it["resourceData"].(map[string]any)
+		if it["resource"] != "widgets/"+id || it["clientState"] != "widgets" || data["id"] != id || data["@odata.type"] != "#microsoft.graph.widget" {
+			t.Errorf("notification item = %v, want one about widgets/%s", it, id)
 		}
+		ct, _ := it["changeType"].(string)
+		return ct
 	}
 	r := env.Do("POST", "/v1.0/widgets", app, map[string]any{"color": "red"})
 	if r.Status != http.StatusOK {

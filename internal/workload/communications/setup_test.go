@@ -3,9 +3,7 @@ package communications_test
 import (
 	"crypto/rsa"
 	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -50,42 +48,16 @@ func (e *env) must(t *testing.T, method, path, token string, body any, status in
 	return r.JSON()
 }
 
-// hook is a loopback webhook: it answers validation requests and keeps every
-// notification item it is sent, raw.
+// hook is a loopback webhook keeping every notification item it is sent; next
+// takes items one by one.
 type hook struct {
-	URL     string
-	mu      sync.Mutex
-	items   []json.RawMessage
-	arrived chan struct{}
+	*testserver.Webhook
+	mu    sync.Mutex
+	taken map[int]bool
 }
 
 func newHook(t *testing.T) *hook {
-	t.Helper()
-	h := &hook{arrived: make(chan struct{}, 1)}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if tok := r.URL.Query().Get("validationToken"); tok != "" {
-			w.Header().Set("Content-Type", "text/plain")
-			io.WriteString(w, tok)
-			return
-		}
-		var body struct {
-			Value []json.RawMessage `json:"value"`
-		}
-		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
-			t.Errorf("notification POST is not JSON: %v", err)
-		}
-		h.mu.Lock()
-		h.items = append(h.items, body.Value...)
-		h.mu.Unlock()
-		select {
-		case h.arrived <- struct{}{}:
-		default:
-		}
-		w.WriteHeader(http.StatusAccepted)
-	}))
-	t.Cleanup(srv.Close)
-	h.URL = srv.URL
-	return h
+	return &hook{Webhook: testserver.NewWebhook(t), taken: map[int]bool{}}
 }
 
 // item is one received notification item: raw, and decoded.
@@ -94,44 +66,40 @@ type item struct {
 	receiver.ChangeNotification
 }
 
+func decodeItem(t *testing.T, raw json.RawMessage) item {
+	t.Helper()
+	it := item{raw: raw}
+	if err := json.Unmarshal(raw, &it.ChangeNotification); err != nil {
+		t.Fatalf("notification item %s: %v", raw, err)
+	}
+	return it
+}
+
 // next waits for the first item not yet taken that matches and takes it.
 func (h *hook) next(t *testing.T, what string, match func(item) bool) item {
 	t.Helper()
-	deadline := time.After(wait)
-	for {
+	var got item
+	h.Await(t, wait, "notification for "+what, func(items []json.RawMessage) bool {
 		h.mu.Lock()
-		for i, raw := range h.items {
-			var it item
-			it.raw = raw
-			if err := json.Unmarshal(raw, &it.ChangeNotification); err != nil {
-				t.Fatalf("notification item %s: %v", raw, err)
-			}
-			if match(it) {
-				h.items = append(h.items[:i], h.items[i+1:]...)
-				h.mu.Unlock()
-				return it
+		defer h.mu.Unlock()
+		for i, raw := range items {
+			if it := decodeItem(t, raw); !h.taken[i] && match(it) {
+				h.taken[i], got = true, it
+				return true
 			}
 		}
-		h.mu.Unlock()
-		select {
-		case <-h.arrived:
-		case <-deadline:
-			h.mu.Lock()
-			defer h.mu.Unlock()
-			t.Fatalf("no notification for %s within %v; received instead: %s", what, wait, h.items)
-		}
-	}
+		return false
+	})
+	return got
 }
 
-// none checks that no item matching has arrived.
+// none checks that no item not yet taken matches.
 func (h *hook) none(t *testing.T, what string, match func(item) bool) {
 	t.Helper()
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for _, raw := range h.items {
-		var it item
-		json.Unmarshal(raw, &it.ChangeNotification)
-		if match(it) {
+	for i, raw := range h.Items() {
+		if !h.taken[i] && match(decodeItem(t, raw)) {
 			t.Errorf("unexpected notification for %s: %s", what, raw)
 		}
 	}

@@ -4,11 +4,9 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"io"
+	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -40,45 +38,22 @@ type item struct {
 }
 
 // hook is a loopback receiver keeping every item it gets.
-type hook struct {
-	URL     string
-	mu      sync.Mutex
-	items   []item
-	arrived chan struct{}
-}
+type hook struct{ *testserver.Webhook }
 
-func newHook(t *testing.T) *hook {
+func newHook(t *testing.T) *hook { return &hook{testserver.NewWebhook(t)} }
+
+// decoded returns the items received so far, each with exactly one of changeType
+// and lifecycleEvent (as the receiver package requires of a collection).
+func (h *hook) decoded(t *testing.T, raws []json.RawMessage) []item {
 	t.Helper()
-	h := &hook{arrived: make(chan struct{}, 1)}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if tok := r.URL.Query().Get("validationToken"); tok != "" {
-			w.Header().Set("Content-Type", "text/plain")
-			io.WriteString(w, tok)
-			return
+	items := make([]item, len(raws))
+	for i, raw := range raws {
+		if json.Unmarshal(raw, &items[i].n) != nil || json.Unmarshal(raw, &items[i].raw) != nil ||
+			(items[i].n.ChangeType == "") == (items[i].n.LifecycleEvent == "") {
+			t.Fatalf("not a notification item: %s", raw)
 		}
-		body, _ := io.ReadAll(r.Body)
-		c, err := receiver.ParseCollection(bytes.NewReader(body))
-		var raw struct {
-			Value []map[string]any `json:"value"`
-		}
-		if err != nil || json.Unmarshal(body, &raw) != nil || len(raw.Value) != len(c.Value) {
-			w.WriteHeader(http.StatusBadRequest)
-			return
-		}
-		h.mu.Lock()
-		for i, n := range c.Value {
-			h.items = append(h.items, item{n: n, raw: raw.Value[i]})
-		}
-		h.mu.Unlock()
-		select {
-		case h.arrived <- struct{}{}:
-		default:
-		}
-		w.WriteHeader(http.StatusAccepted)
-	}))
-	t.Cleanup(srv.Close)
-	h.URL = srv.URL
-	return h
+	}
+	return items
 }
 
 // waitFor returns the first item of subscription sub whose changeType or
@@ -86,32 +61,25 @@ func newHook(t *testing.T) *hook {
 // items), failing after 10 s.
 func (h *hook) waitFor(t *testing.T, sub, event, suffix string) item {
 	t.Helper()
-	deadline := time.After(10 * time.Second)
-	for {
-		h.mu.Lock()
-		for _, it := range h.items {
+	var got item
+	h.Await(t, 10*time.Second, fmt.Sprintf("%s notification for subscription %s about …%s", event, sub, suffix), func(raws []json.RawMessage) bool {
+		for _, it := range h.decoded(t, raws) {
 			if it.n.SubscriptionID == sub && (it.n.ChangeType == event || it.n.LifecycleEvent == event) &&
 				strings.HasSuffix(strings.ToLower(it.n.Resource), strings.ToLower(suffix)) {
-				h.mu.Unlock()
-				return it
+				got = it
+				return true
 			}
 		}
-		n := len(h.items)
-		h.mu.Unlock()
-		select {
-		case <-h.arrived:
-		case <-deadline:
-			t.Fatalf("no %s notification for subscription %s about …%s within 10s (%d other items arrived)", event, sub, suffix, n)
-		}
-	}
+		return false
+	})
+	return got
 }
 
 // count is the number of items of subscription sub with event.
-func (h *hook) count(sub, event string) int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+func (h *hook) count(t *testing.T, sub, event string) int {
+	t.Helper()
 	n := 0
-	for _, it := range h.items {
+	for _, it := range h.decoded(t, h.Items()) {
 		if it.n.SubscriptionID == sub && (it.n.ChangeType == event || it.n.LifecycleEvent == event) {
 			n++
 		}
@@ -311,7 +279,7 @@ func TestTeamResourceNotifications(t *testing.T) {
 	}
 	goldenItem("chat_subscription_removed", it)
 	do("GET", "chats/"+chatID, nil, http.StatusNotFound)
-	if n := h.count(allChats, "deleted"); n != 0 {
+	if n := h.count(t, allChats, "deleted"); n != 0 {
 		t.Errorf("/chats got %d deleted notifications, want 0 (it asked for created and updated)", n)
 	}
 

@@ -3,11 +3,8 @@ package todo_test
 import (
 	"bytes"
 	"encoding/json"
-	"io"
-	"net/http"
-	"net/http/httptest"
+	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -28,69 +25,29 @@ func setup(t *testing.T) *testserver.Env {
 	})
 }
 
-// receiver is a loopback notification endpoint: it answers validation requests and
-// collects the items of every notification POST.
-type receiver struct {
-	URL    string
-	mu     sync.Mutex
-	got    []map[string]any
-	signal chan struct{}
-}
+// receiver is a loopback notification endpoint collecting every item it is sent.
+type receiver struct{ *testserver.Webhook }
 
-func newReceiver(t *testing.T) *receiver {
-	t.Helper()
-	r := &receiver{signal: make(chan struct{}, 1)}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		if tok := req.URL.Query().Get("validationToken"); tok != "" {
-			w.Header().Set("Content-Type", "text/plain")
-			io.WriteString(w, tok)
-			return
-		}
-		var body struct {
-			Value []map[string]any `json:"value"`
-		}
-		json.NewDecoder(req.Body).Decode(&body)
-		r.mu.Lock()
-		r.got = append(r.got, body.Value...)
-		r.mu.Unlock()
-		select {
-		case r.signal <- struct{}{}:
-		default:
-		}
-		w.WriteHeader(http.StatusAccepted)
-	}))
-	t.Cleanup(srv.Close)
-	r.URL = srv.URL
-	return r
-}
+func newReceiver(t *testing.T) *receiver { return &receiver{testserver.NewWebhook(t)} }
 
 // next waits for the n-th item (from 0) the receiver collected and returns it.
 func (r *receiver) next(t *testing.T, n int) map[string]any {
 	t.Helper()
-	deadline := time.After(10 * time.Second)
-	for {
-		r.mu.Lock()
-		if len(r.got) > n {
-			it := r.got[n]
-			r.mu.Unlock()
-			return it
+	var it map[string]any
+	r.Await(t, 10*time.Second, fmt.Sprintf("notification #%d", n+1), func(items []json.RawMessage) bool {
+		if len(items) <= n {
+			return false
 		}
-		r.mu.Unlock()
-		select {
-		case <-r.signal:
-		case <-deadline:
-			t.Fatalf("no notification #%d within 10s", n+1)
-			return nil
+		if err := json.Unmarshal(items[n], &it); err != nil {
+			t.Fatalf("notification item %s: %v", items[n], err)
 		}
-	}
+		return true
+	})
+	return it
 }
 
 // count is how many items the receiver collected.
-func (r *receiver) count() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.got)
-}
+func (r *receiver) count() int { return len(r.Items()) }
 
 // subscribe creates a subscription for token and returns the response.
 func subscribe(env *testserver.Env, token, url, resource, changeType string, lifetime time.Duration) *testserver.Response {
