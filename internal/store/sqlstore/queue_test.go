@@ -2,9 +2,7 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -33,19 +31,7 @@ func TestRowChunkAndInList(t *testing.T) {
 // one text per size (enqueues keep one statement per change; see enqueueQuery).
 func TestQueueStatementTexts(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "t.db")
-	db, err := sql.Open("sqlite3", "file:"+path+"?_journal_mode=WAL&_txlock=immediate")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	db.SetMaxOpenConns(2)
-	d := &Dialect{Name: "sqlite"}
-	if err := Migrate(ctx, db, d); err != nil {
-		t.Fatal(err)
-	}
-	s := New(Config{Dialect: d, Writer: db, Reader: db, GroupCommit: true})
-	defer s.Close()
+	s, db := openSQLite(t)
 	now := time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC)
 	total := 0
 	for n := 1; n <= 300; n++ {

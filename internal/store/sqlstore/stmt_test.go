@@ -2,9 +2,7 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
-	"path/filepath"
 	"testing"
 
 	_ "github.com/mattn/go-sqlite3"
@@ -16,19 +14,7 @@ import (
 // beyond it run unprepared, and every write still lands.
 func TestStatementCacheCap(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "t.db")
-	db, err := sql.Open("sqlite3", "file:"+path+"?_journal_mode=WAL&_txlock=immediate")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	db.SetMaxOpenConns(2)
-	d := &Dialect{Name: "sqlite"}
-	if err := Migrate(ctx, db, d); err != nil {
-		t.Fatal(err)
-	}
-	s := New(Config{Dialect: d, Writer: db, Reader: db, GroupCommit: true})
-	defer s.Close()
+	s, db := openSQLite(t)
 	s.stmts.max = 3
 	// Different object queries build different statement texts (owner/parent filters).
 	for i := 0; i < 6; i++ {

@@ -12,7 +12,10 @@ import (
 	"github.com/graphhook/graphhook/internal/store"
 )
 
-func openCached(t *testing.T) (*Store, *sql.DB) {
+// openSQLite opens a group-commit store over a fresh SQLite file, as the sqlite
+// backend does (its package imports this one, so it cannot be used here), with the
+// kinds the writer caches; it is closed when the test ends.
+func openSQLite(t *testing.T, cachedKinds ...string) (*Store, *sql.DB) {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sql.Open("sqlite3", "file:"+filepath.Join(t.TempDir(), "t.db")+"?_journal_mode=WAL&_txlock=immediate")
@@ -25,10 +28,12 @@ func openCached(t *testing.T) (*Store, *sql.DB) {
 	if err := Migrate(ctx, db, d); err != nil {
 		t.Fatal(err)
 	}
-	s := New(Config{Dialect: d, Writer: db, Reader: db, GroupCommit: true, CachedKinds: []string{"app"}})
+	s := New(Config{Dialect: d, Writer: db, Reader: db, GroupCommit: true, CachedKinds: cachedKinds})
 	t.Cleanup(func() { s.Close() })
 	return s, db
 }
+
+func openCached(t *testing.T) (*Store, *sql.DB) { return openSQLite(t, "app") }
 
 func subsOn(t *testing.T, s *Store, topics ...string) []string {
 	t.Helper()
