@@ -7,11 +7,24 @@ import (
 	"github.com/graphhook/graphhook/internal/store"
 )
 
-// ExplainObjects returns the backend's query plan for the statement ListObjects runs
-// for q, one line per plan row: SQLite's EXPLAIN QUERY PLAN details, PostgreSQL's
-// EXPLAIN text. Tests read it to show that a page is read from an index rather than
-// by sorting the collection.
+// ExplainObjects returns the backend's query plan for the statements ListObjects
+// runs for q, one line per plan row: SQLite's EXPLAIN QUERY PLAN details,
+// PostgreSQL's EXPLAIN text. Tests read it to show that a page is read from an index
+// rather than by sorting the collection.
 func (s *Store) ExplainObjects(ctx context.Context, q store.ObjectQuery) (string, error) {
+	if seeks(q) {
+		first, firstArgs, page, pageArgs, err := seekQueries(s.d, q)
+		if err != nil {
+			return "", err
+		}
+		a, err := s.explain(ctx, first, firstArgs)
+		if err != nil {
+			return "", err
+		}
+		// The plan does not depend on where the page starts.
+		b, err := s.explain(ctx, page, pageArgs("", ""))
+		return a + "\n" + b, err
+	}
 	query, args, err := listQuery(s.d, q)
 	if err != nil {
 		return "", err

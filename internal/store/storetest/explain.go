@@ -104,6 +104,11 @@ func RunExplain(t *testing.T, s store.Store, explain Explainer, sortStep string,
 		if !strings.Contains(plan, c.index) {
 			t.Errorf("%s: the plan does not use %s:\n%s", c.name, c.index, plan)
 		}
+		if c.q.BySort && c.q.Offset > 0 && !strings.Contains(plan, "(sort,id)") && !strings.Contains(plan, "ROW(sort, id)") {
+			// A page past $skip must start at its first (sort, id) in the index, not
+			// at its first sort value: ties would be read and discarded.
+			t.Errorf("%s: the page does not start at its (sort, id) in the index:\n%s", c.name, plan)
+		}
 		if c.ties {
 			plan = withoutTieSort(plan)
 		}

@@ -189,6 +189,9 @@ func testObjectQueries(t *testing.T, s store.Store) {
 			{store.ObjectQuery{Tenant: "t", Kind: "message", Owner: "u1", BySort: true, Desc: true}, []string{"m08", "m03", "m06", "m01", "m04", "m07", "m02", "m05", "m00"}},
 			{store.ObjectQuery{Tenant: "t", Kind: "message", Owner: "u1", BySort: true, Desc: true, Offset: 2, Limit: 3}, []string{"m06", "m01", "m04"}},
 			{store.ObjectQuery{Tenant: "t", Kind: "message", Owner: "u1", BySort: true, Offset: 7}, []string{"m03", "m08"}},
+			// Pages that start inside a group of equal sort keys.
+			{store.ObjectQuery{Tenant: "t", Kind: "message", Owner: "u1", BySort: true, Desc: true, Offset: 3, Limit: 2}, []string{"m01", "m04"}},
+			{store.ObjectQuery{Tenant: "t", Kind: "message", Owner: "u1", BySort: true, Offset: 1, Limit: 2}, []string{"m05", "m02"}},
 			{store.ObjectQuery{Tenant: "t", Kind: "message", Owner: "u1", BySort: true, Offset: 9}, nil},
 			{store.ObjectQuery{Tenant: "t", Kind: "message", Owner: "u1", BySort: true, Desc: true, Offset: 8, Limit: 5}, []string{"m00"}},
 			{store.ObjectQuery{Tenant: "t", Kind: "message", Parent: "f1", BySort: true, Desc: true, Offset: 1, Limit: 2}, []string{"m01", "m07"}},
