@@ -17,8 +17,6 @@ package conversations
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -28,6 +26,7 @@ import (
 	"github.com/graphhook/graphhook/internal/graph"
 	"github.com/graphhook/graphhook/internal/httpapi"
 	"github.com/graphhook/graphhook/internal/identity"
+	"github.com/graphhook/graphhook/internal/sortid"
 	"github.com/graphhook/graphhook/internal/store"
 	"github.com/graphhook/graphhook/internal/workload/rest"
 )
@@ -155,10 +154,10 @@ func (o *op) put(obj *store.Object, doc map[string]any, insert bool) error {
 	return o.tx.UpdateObject(o.ctx, obj)
 }
 
+// newID returns a new conversation, thread or post id in the shape of Exchange ids,
+// in creation order (see sortid).
 func newID(prefix string) string {
-	b := make([]byte, 32)
-	rand.Read(b)
-	return prefix + base64.RawURLEncoding.EncodeToString(b)
+	return sortid.Base64(prefix, 32)
 }
 
 // getOne answers one object of the group, with $select; set is its collection in

@@ -7,8 +7,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/google/uuid"
-
 	"github.com/graphhook/graphhook/internal/httpapi"
 	"github.com/graphhook/graphhook/internal/identity"
 	"github.com/graphhook/graphhook/internal/odata"
@@ -114,7 +112,7 @@ func (w *Workload) createGroup(c *httpapi.Ctx) error {
 	if err := checkGroupValues(in, true); err != nil {
 		return err
 	}
-	id := uuid.NewString()
+	id := newObjectID()
 	in["id"] = id
 	in["createdDateTime"] = c.Now.UTC().Format(createdLayout)
 	if in["visibility"] == nil && isUnified(in) {

@@ -14,7 +14,7 @@ import (
 )
 
 var (
-	generatedID = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}`)
+	generatedID = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[47][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}`)
 	timestamp   = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z`)
 	linkToken   = regexp.MustCompile(`(\$(?:skip|delta)token=)[A-Za-z0-9_-]+`)
 	fixtureID   = regexp.MustCompile(`^[23]{8}-0000-4000-8000-0000000000\d\d$`)

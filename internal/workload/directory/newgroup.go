@@ -5,8 +5,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/graphhook/graphhook/internal/identity"
 	"github.com/graphhook/graphhook/internal/store"
 )
@@ -39,7 +37,7 @@ func CreateUnifiedGroup(ctx context.Context, tx store.Tx, g UnifiedGroup, now ti
 			nick = "group"
 		}
 	}
-	id := uuid.NewString()
+	id := newObjectID()
 	in := map[string]any{
 		"id": id, "displayName": g.DisplayName, "mailNickname": nick, "mailEnabled": true, "securityEnabled": false,
 		"groupTypes": []any{"Unified"}, "visibility": "Public", "mail": nick + "@" + g.Domain,

@@ -8,8 +8,6 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/google/uuid"
-
 	"github.com/graphhook/graphhook/internal/httpapi"
 	"github.com/graphhook/graphhook/internal/identity"
 	"github.com/graphhook/graphhook/internal/odata"
@@ -74,7 +72,7 @@ func (w *Workload) createUser(c *httpapi.Ctx) error {
 		return err
 	}
 	hashed := identity.HashPassword(password)
-	id := uuid.NewString()
+	id := newObjectID()
 	in["id"] = id
 	in["createdDateTime"] = c.Now.UTC().Format(createdLayout)
 	doc := userSchema.view(in)

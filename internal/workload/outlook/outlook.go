@@ -14,6 +14,7 @@ import (
 	"github.com/graphhook/graphhook/internal/graph"
 	"github.com/graphhook/graphhook/internal/httpapi"
 	"github.com/graphhook/graphhook/internal/identity"
+	"github.com/graphhook/graphhook/internal/sortid"
 	"github.com/graphhook/graphhook/internal/store"
 	"github.com/graphhook/graphhook/internal/workload/directory"
 	"github.com/graphhook/graphhook/internal/workload/rest"
@@ -304,12 +305,11 @@ func checkIfMatch(c *httpapi.Ctx, doc map[string]any) error {
 	return graph.Errorf(http.StatusPreconditionFailed, codeIrresolvable, "The send or update operation could not be performed because the change key passed in the request does not match the current change key for the item.")
 }
 
-// newID returns a new item id: a prefix in the shape of Exchange ids and 32 random
-// bytes, URL-safe so that it can go into a path without escaping.
+// newID returns a new item id: a prefix in the shape of Exchange ids and 32 bytes
+// (its creation time, then random; see sortid), URL-safe so that it can go into a
+// path without escaping.
 func newID(prefix string) string {
-	b := make([]byte, 32)
-	rand.Read(b)
-	return prefix + base64.RawURLEncoding.EncodeToString(b)
+	return sortid.Base64(prefix, 32)
 }
 
 func newChangeKey() string {

@@ -15,6 +15,7 @@ import (
 	"github.com/graphhook/graphhook/internal/graph"
 	"github.com/graphhook/graphhook/internal/httpapi"
 	"github.com/graphhook/graphhook/internal/identity"
+	"github.com/graphhook/graphhook/internal/sortid"
 	"github.com/graphhook/graphhook/internal/store"
 	"github.com/graphhook/graphhook/internal/workload/directory"
 	"github.com/graphhook/graphhook/internal/workload/rest"
@@ -250,9 +251,7 @@ func checkIfMatch(c *httpapi.Ctx, doc map[string]any) error {
 // newID returns a new list or task id in the shape of Exchange ids, URL-safe so
 // that it goes into a path unescaped.
 func newID() string {
-	b := make([]byte, 32)
-	rand.Read(b)
-	return "AAMkAG" + base64.RawURLEncoding.EncodeToString(b)
+	return sortid.Base64("AAMkAG", 32)
 }
 
 // DefaultListID is the id of a user's built-in "Tasks" list, derived so that a
