@@ -7,6 +7,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"net/url"
@@ -69,10 +70,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	q.Set("_busy_timeout", "10000")
 	q.Set("_synchronous", sync)
 	q.Set("_txlock", "immediate")
-	writer, err := sql.Open("sqlite3", "file:"+path+"?"+q.Encode())
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: %w", err)
-	}
+	writer := open("file:" + path + "?" + q.Encode())
 	// The writer goroutine (group commit) is the only one that begins transactions on
 	// this pool; the second connection only ever prepares statements for the
 	// statement cache, which database/sql then binds to the writing connection.
@@ -89,17 +87,8 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	// parses and plans a text on every prepare.
 	rq.Set("_stmt_cache_size", "128")
 	rq.Set("_query_only", "1")
-	reader, err := sql.Open("sqlite3", "file:"+path+"?"+rq.Encode())
-	if err != nil {
-		writer.Close()
-		return nil, fmt.Errorf("sqlite: %w", err)
-	}
-	checkpointer, err := sql.Open("sqlite3", "file:"+path+"?"+url.Values{"_busy_timeout": {"10000"}}.Encode())
-	if err != nil {
-		writer.Close()
-		reader.Close()
-		return nil, fmt.Errorf("sqlite: %w", err)
-	}
+	reader := open("file:" + path + "?" + rq.Encode())
+	checkpointer := open("file:" + path + "?" + url.Values{"_busy_timeout": {"10000"}}.Encode())
 	checkpointer.SetMaxOpenConns(1)
 	readers := cmp.Or(cfg.Readers, 4)
 	reader.SetMaxOpenConns(readers)
@@ -122,6 +111,27 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	go s.every(checkpointInterval, s.checkpoint)
 	return s, nil
 }
+
+// open opens a pool of connections to dsn. Each connection keeps SQLite's temporary
+// files in memory (temp_store): the writer's savepoint per request journals every
+// page it first touches, and on disk that was a 4 KB write to a temporary file per
+// page, about 60 KB per change; readers' sorts use them too.
+func open(dsn string) *sql.DB {
+	return sql.OpenDB(connector{dsn: dsn, driver: &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
+		_, err := c.Exec("PRAGMA temp_store = MEMORY", nil)
+		return err
+	}}})
+}
+
+// connector opens connections to one DSN through a driver of its own, whose
+// ConnectHook sets what the DSN cannot (database/sql's driver registry is global).
+type connector struct {
+	dsn    string
+	driver *sqlite3.SQLiteDriver
+}
+
+func (c connector) Connect(context.Context) (driver.Conn, error) { return c.driver.Open(c.dsn) }
+func (c connector) Driver() driver.Driver                        { return c.driver }
 
 // every runs fn at each interval until Close.
 func (s *Store) every(interval time.Duration, fn func()) {
