@@ -11,6 +11,7 @@ import (
 
 	"github.com/graphhook/graphhook/internal/store"
 	"github.com/graphhook/graphhook/internal/store/sqlite"
+	"github.com/graphhook/graphhook/internal/store/sqlstore"
 	"github.com/graphhook/graphhook/internal/store/storetest"
 	"github.com/graphhook/graphhook/internal/wait"
 )
@@ -105,5 +106,32 @@ func TestCheckpointsOffTheWriter(t *testing.T) {
 	}
 	if !wait.Poll(10*time.Second, func() bool { return size() >= before+100*2000 }) {
 		t.Fatalf("database file %d bytes, was %d: the log's pages were not copied", size(), before)
+	}
+}
+
+// TestTemporaryFilesInMemory checks that the writer and the readers keep SQLite's
+// temporary files (savepoint journals, sorts) in memory.
+func TestTemporaryFilesInMemory(t *testing.T) {
+	ctx := context.Background()
+	s, err := sqlite.Open(ctx, sqlite.Config{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	check := func(name string, tx store.Tx) error {
+		var mode int
+		if err := tx.(*sqlstore.Tx).QueryRow(ctx, "PRAGMA temp_store").Scan(&mode); err != nil {
+			return err
+		}
+		if mode != 2 { // MEMORY
+			t.Errorf("%s: temp_store = %d, want 2 (MEMORY)", name, mode)
+		}
+		return nil
+	}
+	if err := s.Update(ctx, func(tx store.Tx) error { return check("writer", tx) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.View(ctx, func(tx store.Tx) error { return check("reader", tx) }); err != nil {
+		t.Fatal(err)
 	}
 }
