@@ -219,13 +219,16 @@ func (r *renderer) pathOf(o store.Object) (string, error) {
 	if o.Parent == "" {
 		return "", nil
 	}
-	parent, err := r.tx.GetObject(r.ctx, r.d.Tenant, KindDriveItem, o.Parent)
-	if err != nil {
-		return "", err
-	}
-	pp, err := r.pathOf(parent)
-	if err != nil {
-		return "", err
+	// The siblings of a page share their parent's path: read the parent once.
+	pp, ok := r.paths[o.Parent]
+	if !ok {
+		parent, err := r.tx.GetObject(r.ctx, r.d.Tenant, KindDriveItem, o.Parent)
+		if err != nil {
+			return "", err
+		}
+		if pp, err = r.pathOf(parent); err != nil {
+			return "", err
+		}
 	}
 	si, err := decodeItem(o)
 	if err != nil {
@@ -412,32 +415,47 @@ func (w *Workload) listChildren(c *httpapi.Ctx) error {
 			return err
 		}
 		out["@odata.context"] = c.ContextURL("drives('" + d.ID + "')/items('" + parent.ID + "')/children")
-		kids, err := tx.ListObjects(ctx, store.ObjectQuery{Tenant: d.Tenant, Kind: KindDriveItem, Parent: parent.ID, AfterID: after, Limit: top + 1})
-		if err != nil {
-			return err
+		page, next, err := childrenPage(ctx, tx, d, parent, top, after)
+		if next != "" {
+			out["@odata.nextLink"] = c.LinkWith(map[string]string{"$skiptoken": odata.EncodeSkipToken(next)})
 		}
-		if len(kids) > top {
-			kids = kids[:top]
-			out["@odata.nextLink"] = c.LinkWith(map[string]string{"$skiptoken": odata.EncodeSkipToken(kids[top-1].ID)})
-		}
-		r := newRenderer(ctx, tx, d)
-		if err := r.prefetch(kids); err != nil {
-			return err
-		}
-		for _, k := range kids {
-			doc, err := r.render(k)
-			if err != nil {
-				return err
-			}
-			value = append(value, doc)
-		}
-		return nil
+		value = append(value, page...)
+		return err
 	})
 	if err != nil {
 		return err
 	}
 	out["value"] = value
 	return c.JSON(http.StatusOK, out)
+}
+
+// childrenPage renders up to top children of parent, in id order after the id
+// after, and returns the id the next page starts after ("" on the last page). Its
+// store reads do not grow with the drive: one read of the page from the parent
+// index, one of the listed folders' totals, and the parent's ancestors for paths.
+func childrenPage(ctx context.Context, tx store.Tx, d drive, parent store.Object, top int, after string) ([]map[string]any, string, error) {
+	kids, err := tx.ListObjects(ctx, store.ObjectQuery{Tenant: d.Tenant, Kind: KindDriveItem, Parent: parent.ID, AfterID: after, Limit: top + 1})
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(kids) > top {
+		kids = kids[:top]
+		next = kids[top-1].ID
+	}
+	r := newRenderer(ctx, tx, d)
+	if err := r.prefetch(kids); err != nil {
+		return nil, "", err
+	}
+	value := make([]map[string]any, 0, len(kids))
+	for _, k := range kids {
+		doc, err := r.render(k)
+		if err != nil {
+			return nil, "", err
+		}
+		value = append(value, doc)
+	}
+	return value, next, nil
 }
 
 // createFolder serves POST …/children: a folder facet is required (files are
