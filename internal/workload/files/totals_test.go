@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"os"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -273,5 +275,45 @@ func checkTotals(t *testing.T, env *testserver.Env, base string, items map[strin
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestTotalsConcurrentWrites: concurrent uploads and folder creations in one drive
+// (each adding to the root's totals) all succeed, on both backends, and leave totals
+// that match a walk: no add is lost to a concurrent one.
+func TestTotalsConcurrentWrites(t *testing.T) {
+	t.Parallel()
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) {
+			t.Parallel()
+			env := setupOn(t, backend)
+			app := env.AppToken()
+			base := "/v1.0/users/" + testserver.Adele + "/drive"
+			driveID := change.UserDriveID(testserver.Adele)
+			must(t, env.Do("GET", base, app, nil), 200, "GET drive")
+			const n = 24
+			var wg sync.WaitGroup
+			status := make([]int, n)
+			for i := range n {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					var r *testserver.Response
+					if i%3 == 0 {
+						r = env.Do("POST", base+"/root/children", app, map[string]any{"name": fmt.Sprintf("folder %d", i), "folder": map[string]any{}})
+					} else {
+						r = env.Do("PUT", fmt.Sprintf("%s/root:/dir %d/file %d.txt:/content", base, i%4, i), app, strings.Repeat("x", i))
+					}
+					status[i] = r.Status
+				}()
+			}
+			wg.Wait()
+			for i, s := range status {
+				if s != 201 {
+					t.Errorf("write %d = %d, want 201", i, s)
+				}
+			}
+			checkTotals(t, env, base, storedItems(t, env, driveID), nil, "after concurrent writes")
+		})
 	}
 }
