@@ -86,8 +86,8 @@ func storedItems(t *testing.T, env *testserver.Env, driveID string) map[string]d
 func walk(items map[string]driveItem) map[string]folderFacts {
 	out := map[string]folderFacts{}
 	for id, it := range items {
-		if it.folder {
-			out[id] = out[id]
+		if _, ok := out[id]; it.folder && !ok {
+			out[id] = folderFacts{}
 		}
 		for p, first := it.parent, true; p != ""; p, first = items[p].parent, false {
 			f := out[p]
