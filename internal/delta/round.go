@@ -21,6 +21,9 @@ type Round struct {
 	Top int
 	// Render renders an object of an initial round.
 	Render func(o store.Object) (map[string]any, error)
+	// Prepare, when set, sees each page of an initial round before Render renders
+	// its objects, to read what they need in one go rather than one by one.
+	Prepare func(objs []store.Object) error
 	// Changed renders an entry of a later round (current state or removal).
 	Changed func(e Entry) (map[string]any, error)
 }
@@ -62,6 +65,11 @@ func (r Round) Run(ctx context.Context, tx store.Tx, tokenText string) ([]map[st
 		more := len(objs) > r.Top
 		if more {
 			objs = objs[:r.Top]
+		}
+		if r.Prepare != nil {
+			if err := r.Prepare(objs); err != nil {
+				return nil, Link{}, err
+			}
 		}
 		for _, o := range objs {
 			doc, err := r.Render(o)

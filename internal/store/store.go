@@ -82,6 +82,7 @@ type Tx interface {
 	QueueScanTx
 	LeaseTx
 	HeartbeatTx
+	TotalsTx
 }
 
 // Object is one stored document.

@@ -72,8 +72,15 @@ type Wire func(env *Env)
 // when the test ends.
 func New(t testing.TB, wires ...Wire) *Env {
 	t.Helper()
+	return NewOnDatabase(t, "", wires...)
+}
+
+// NewOnDatabase is New on a database of its own (a postgres:// URL, as pgtest.URL
+// gives), or on the embedded store when database is "".
+func NewOnDatabase(t testing.TB, database string, wires ...Wire) *Env {
+	t.Helper()
 	env := &Env{T: t}
-	m := app.New(app.Config{Addr: "127.0.0.1:0", Data: t.TempDir(), Synchronous: "NORMAL", AdminKey: AdminKey, LogLevel: "error"}, io.Discard, io.Discard)
+	m := app.New(app.Config{Addr: "127.0.0.1:0", Data: t.TempDir(), Database: database, Synchronous: "NORMAL", AdminKey: AdminKey, LogLevel: "error"}, io.Discard, io.Discard)
 	// Registered first, so that it also runs when a wire stops the test.
 	t.Cleanup(func() { m.Close() })
 	err := m.RunParts(context.Background(), func(m *app.Main) error {

@@ -44,6 +44,10 @@ type Dialect struct {
 	// primary key in id order than read one owner's or folder's index. PostgreSQL
 	// keeps statistics itself (autovacuum) and takes no hints.
 	IndexHints bool
+	// TotalsShards is how many rows an object's totals may spread over (see
+	// store.TotalsTx.AddTotals); 0 or 1 keeps one row, enough for SQLite's single
+	// writer.
+	TotalsShards int
 
 	mu    sync.Mutex
 	cache map[string]string

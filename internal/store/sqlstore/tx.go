@@ -34,6 +34,9 @@ type Tx struct {
 	// worth running again (see Config.Retryable and RetryUniqueViolations), whatever
 	// fn did with it.
 	retry error
+	// shard is 1 + the row of an object's totals this transaction adds to, 0 until
+	// drawn (see totalsShard).
+	shard int
 }
 
 // note remembers a statement error that may call for a retry and returns err

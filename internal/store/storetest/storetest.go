@@ -38,6 +38,9 @@ func Run(t *testing.T, open Opener) {
 		"ConcurrentWrites": testConcurrentWrites,
 		"Committed":        testCommitted,
 		"Closed":           testClosed,
+		// Object totals (totals.go).
+		"Totals":           testTotals,
+		"TotalsConcurrent": testTotalsConcurrent,
 		// Isolation of concurrent transactions (isolation.go).
 		"ReadThenWrite":         testReadThenWrite,
 		"ChangesVisibleInOrder": testChangesVisibleInOrder,

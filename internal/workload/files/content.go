@@ -195,6 +195,7 @@ func (w *Workload) replaceContent(ctx context.Context, tx store.Tx, d drive, o s
 	if err != nil {
 		return nil, err
 	}
+	oldSize := si.Size
 	if err := setContent(ctx, tx, d, o.ID, o.Version+1, &si, data); err != nil {
 		return nil, err
 	}
@@ -208,6 +209,11 @@ func (w *Workload) replaceContent(ctx context.Context, tx store.Tx, d drive, o s
 	}
 	chain, err := ancestors(ctx, tx, d, o)
 	if err != nil {
+		return nil, err
+	}
+	delta := totalsDelta{}
+	delta.sized(chain, si.Size-oldSize, 0)
+	if err := delta.apply(ctx, tx, d); err != nil {
 		return nil, err
 	}
 	after, doc, err := newRenderer(ctx, tx, d).renderJSON(o)

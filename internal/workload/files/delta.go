@@ -37,6 +37,7 @@ func (w *Workload) delta(c *httpapi.Ctx) error {
 			Tenant: d.Tenant, Topic: topic, Top: top,
 			Objects: store.ObjectQuery{Tenant: d.Tenant, Kind: KindDriveItem, Owner: d.ID},
 			Render:  r.render,
+			Prepare: r.prefetch,
 			Changed: func(e delta.Entry) (map[string]any, error) { return deltaEntry(ctx, tx, r, d, e) },
 		}.Run(ctx, tx, text)
 		return err

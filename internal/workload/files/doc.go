@@ -21,9 +21,11 @@
 // A drive is a store object of kind "drive" (owner: the user, site or group; alt
 // "user:{id}", "site:{id}" or "group:{id}"). An item is a "driveItem" object (owner:
 // drive id, parent: parent item id); its data holds the item's own properties, and
-// the computed ones (parentReference.path, folder.childCount, folder size, webUrl)
-// are derived when the item is rendered, so moving a folder rewrites one object, not
-// its subtree. File content lives in store blobs keyed by drive, item and version;
+// the computed ones (parentReference.path, webUrl) are derived when the item is
+// rendered, so moving a folder rewrites one object, not its subtree. A folder's size
+// and childCount, and the drive's quota.used, are store totals of the folder that
+// each write adjusts along the item's ancestors in its own transaction (totals.go),
+// so rendering them does not walk the subtree. File content lives in store blobs keyed by drive, item and version;
 // upload sessions keep their state in a blob and append each accepted chunk to a
 // content blob. A chunk streams into a staging blob in 1 MiB pieces, hashed on the
 // way (the hash states live in the session), so memory stays bounded by the piece

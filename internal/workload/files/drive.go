@@ -368,24 +368,17 @@ func (w *Workload) openRef(c *httpapi.Ctx, ref driveRef, write bool) (drive, err
 	return d, err
 }
 
-// driveDoc renders a drive with its quota (used = the sum of its files' sizes).
+// driveDoc renders a drive with its quota (used = the sum of its files' sizes, its
+// root folder's size).
 func driveDoc(ctx context.Context, tx store.Tx, d drive, o store.Object) (map[string]any, error) {
 	out := map[string]any{}
 	for k, v := range d.doc {
 		out[k] = v
 	}
 	out["lastModifiedDateTime"] = graph.FormatTime(o.Updated)
-	items, err := tx.ListObjects(ctx, store.ObjectQuery{Tenant: d.Tenant, Kind: KindDriveItem, Owner: d.ID})
+	used, err := driveUsed(ctx, tx, d)
 	if err != nil {
 		return nil, err
-	}
-	var used int64
-	for _, it := range items {
-		var si storedItem
-		if err := json.Unmarshal(it.Data, &si); err != nil {
-			return nil, err
-		}
-		used += si.Size
 	}
 	const total = 1 << 40 // 1 TB, OneDrive's default quota
 	out["quota"] = map[string]any{"deleted": 0, "remaining": total - used, "state": "normal", "total": total, "used": used}

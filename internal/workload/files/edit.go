@@ -124,6 +124,11 @@ func (w *Workload) updateItem(c *httpapi.Ctx) error {
 				}
 			}
 		}
+		// What the item weighs in its old and new ancestors' totals.
+		size, err := r.itemSize(o)
+		if err != nil {
+			return err
+		}
 		si.Name, si.Modified, si.ModifiedBy = newName, c.Now, by
 		if o.Data, err = json.Marshal(si); err != nil {
 			return err
@@ -134,6 +139,12 @@ func (w *Workload) updateItem(c *httpapi.Ctx) error {
 		}
 		newChain, err := ancestors(ctx, tx, d, o)
 		if err != nil {
+			return err
+		}
+		delta := totalsDelta{}
+		delta.sized(oldChain, -size, -1)
+		delta.sized(newChain, size, 1)
+		if err := delta.apply(ctx, tx, d); err != nil {
 			return err
 		}
 		after, full, err := newRenderer(ctx, tx, d).renderJSON(o)
@@ -210,8 +221,12 @@ func (w *Workload) removeTree(ctx context.Context, tx store.Tx, d drive, o store
 		return err
 	}
 	r := newRenderer(ctx, tx, d)
+	if err := r.prefetch(all); err != nil {
+		return err
+	}
 	befores := make([][]byte, len(all))
 	chains := make([][]string, len(all))
+	var top []store.Object
 	for i, it := range all {
 		if befores[i], _, err = r.renderJSON(it); err != nil {
 			return err
@@ -220,7 +235,19 @@ func (w *Workload) removeTree(ctx context.Context, tx store.Tx, d drive, o store
 		if err != nil {
 			return err
 		}
+		if i == 0 {
+			top = chain
+		}
 		chains[i] = ids(chain)
+	}
+	size, err := r.itemSize(o)
+	if err != nil {
+		return err
+	}
+	delta := totalsDelta{}
+	delta.sized(top, -size, -1)
+	if err := delta.apply(ctx, tx, d); err != nil {
+		return err
 	}
 	for i := len(all) - 1; i >= 0; i-- {
 		it := all[i]
@@ -230,6 +257,11 @@ func (w *Workload) removeTree(ctx context.Context, tx store.Tx, d drive, o store
 		}
 		if si.Blob != "" {
 			if err := tx.DeleteBlob(ctx, si.Blob); err != nil {
+				return err
+			}
+		}
+		if si.Folder {
+			if err := tx.DeleteTotals(ctx, d.Tenant, KindDriveItem, it.ID); err != nil {
 				return err
 			}
 		}

@@ -197,16 +197,18 @@ func ids(objs []store.Object) []string {
 	return out
 }
 
-// renderer renders items of one drive, caching paths of the folders it walks.
+// renderer renders items of one drive, caching paths of the folders it walks and
+// the folder totals it reads.
 type renderer struct {
-	ctx   context.Context
-	tx    store.Tx
-	d     drive
-	paths map[string]string // folder id → path below root ("" for root)
+	ctx    context.Context
+	tx     store.Tx
+	d      drive
+	paths  map[string]string       // folder id → path below root ("" for root)
+	totals map[string]store.Totals // folder id → its totals (see totals.go)
 }
 
 func newRenderer(ctx context.Context, tx store.Tx, d drive) *renderer {
-	return &renderer{ctx: ctx, tx: tx, d: d, paths: map[string]string{d.rootID(): ""}}
+	return &renderer{ctx: ctx, tx: tx, d: d, paths: map[string]string{d.rootID(): ""}, totals: map[string]store.Totals{}}
 }
 
 // pathOf is the item's path below the root ("/a/b"), "" for the root.
@@ -217,13 +219,16 @@ func (r *renderer) pathOf(o store.Object) (string, error) {
 	if o.Parent == "" {
 		return "", nil
 	}
-	parent, err := r.tx.GetObject(r.ctx, r.d.Tenant, KindDriveItem, o.Parent)
-	if err != nil {
-		return "", err
-	}
-	pp, err := r.pathOf(parent)
-	if err != nil {
-		return "", err
+	// The siblings of a page share their parent's path: read the parent once.
+	pp, ok := r.paths[o.Parent]
+	if !ok {
+		parent, err := r.tx.GetObject(r.ctx, r.d.Tenant, KindDriveItem, o.Parent)
+		if err != nil {
+			return "", err
+		}
+		if pp, err = r.pathOf(parent); err != nil {
+			return "", err
+		}
 	}
 	si, err := decodeItem(o)
 	if err != nil {
@@ -232,31 +237,6 @@ func (r *renderer) pathOf(o store.Object) (string, error) {
 	p := pp + "/" + si.Name
 	r.paths[o.ID] = p
 	return p, nil
-}
-
-// folderSize sums the sizes of the files below a folder.
-func (r *renderer) folderSize(id string, depth int) (int64, int, error) {
-	kids, err := r.tx.ListObjects(r.ctx, store.ObjectQuery{Tenant: r.d.Tenant, Kind: KindDriveItem, Parent: id})
-	if err != nil || depth > maxDepth {
-		return 0, 0, err
-	}
-	var total int64
-	for _, k := range kids {
-		si, err := decodeItem(k)
-		if err != nil {
-			return 0, 0, err
-		}
-		if si.Folder {
-			n, _, err := r.folderSize(k.ID, depth+1)
-			if err != nil {
-				return 0, 0, err
-			}
-			total += n
-		} else {
-			total += si.Size
-		}
-	}
-	return total, len(kids), nil
 }
 
 func escapePath(p string) string {
@@ -314,12 +294,12 @@ func (r *renderer) render(o store.Object) (map[string]any, error) {
 	}
 	doc["parentReference"] = ref
 	if si.Folder {
-		size, n, err := r.folderSize(o.ID, 0)
+		t, err := r.folderTotals(o.ID)
 		if err != nil {
 			return nil, err
 		}
-		doc["size"] = size
-		doc["folder"] = map[string]any{"childCount": n}
+		doc["size"] = t.Size
+		doc["folder"] = map[string]any{"childCount": t.Count}
 	} else {
 		doc["file"] = map[string]any{"mimeType": si.MimeType, "hashes": map[string]any{"quickXorHash": si.QuickXor, "sha256Hash": si.SHA256}}
 	}
@@ -435,29 +415,47 @@ func (w *Workload) listChildren(c *httpapi.Ctx) error {
 			return err
 		}
 		out["@odata.context"] = c.ContextURL("drives('" + d.ID + "')/items('" + parent.ID + "')/children")
-		kids, err := tx.ListObjects(ctx, store.ObjectQuery{Tenant: d.Tenant, Kind: KindDriveItem, Parent: parent.ID, AfterID: after, Limit: top + 1})
-		if err != nil {
-			return err
+		page, next, err := childrenPage(ctx, tx, d, parent, top, after)
+		if next != "" {
+			out["@odata.nextLink"] = c.LinkWith(map[string]string{"$skiptoken": odata.EncodeSkipToken(next)})
 		}
-		if len(kids) > top {
-			kids = kids[:top]
-			out["@odata.nextLink"] = c.LinkWith(map[string]string{"$skiptoken": odata.EncodeSkipToken(kids[top-1].ID)})
-		}
-		r := newRenderer(ctx, tx, d)
-		for _, k := range kids {
-			doc, err := r.render(k)
-			if err != nil {
-				return err
-			}
-			value = append(value, doc)
-		}
-		return nil
+		value = append(value, page...)
+		return err
 	})
 	if err != nil {
 		return err
 	}
 	out["value"] = value
 	return c.JSON(http.StatusOK, out)
+}
+
+// childrenPage renders up to top children of parent, in id order after the id
+// after, and returns the id the next page starts after ("" on the last page). Its
+// store reads do not grow with the drive: one read of the page from the parent
+// index, one of the listed folders' totals, and the parent's ancestors for paths.
+func childrenPage(ctx context.Context, tx store.Tx, d drive, parent store.Object, top int, after string) ([]map[string]any, string, error) {
+	kids, err := tx.ListObjects(ctx, store.ObjectQuery{Tenant: d.Tenant, Kind: KindDriveItem, Parent: parent.ID, AfterID: after, Limit: top + 1})
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(kids) > top {
+		kids = kids[:top]
+		next = kids[top-1].ID
+	}
+	r := newRenderer(ctx, tx, d)
+	if err := r.prefetch(kids); err != nil {
+		return nil, "", err
+	}
+	value := make([]map[string]any, 0, len(kids))
+	for _, k := range kids {
+		doc, err := r.render(k)
+		if err != nil {
+			return nil, "", err
+		}
+		value = append(value, doc)
+	}
+	return value, next, nil
 }
 
 // createFolder serves POST …/children: a folder facet is required (files are
@@ -552,13 +550,26 @@ func (w *Workload) insertItem(ctx context.Context, tx store.Tx, d drive, parent 
 	return o, err
 }
 
-// recordNew renders a just-inserted item and records its creation.
+// recordNew renders a just-inserted item, adds it to its ancestors' totals and
+// records its creation.
 func (w *Workload) recordNew(ctx context.Context, tx store.Tx, d drive, o store.Object, now time.Time) (map[string]any, error) {
 	chain, err := ancestors(ctx, tx, d, o)
 	if err != nil {
 		return nil, err
 	}
-	after, doc, err := newRenderer(ctx, tx, d).renderJSON(o)
+	si, err := decodeItem(o)
+	if err != nil {
+		return nil, err
+	}
+	delta := totalsDelta{}
+	delta.sized(chain, si.Size, 1)
+	if err := delta.apply(ctx, tx, d); err != nil {
+		return nil, err
+	}
+	r := newRenderer(ctx, tx, d)
+	// A new folder is empty: no need to read totals it cannot have.
+	r.totals[o.ID] = store.Totals{}
+	after, doc, err := r.renderJSON(o)
 	if err != nil {
 		return nil, err
 	}
