@@ -102,8 +102,8 @@ func (w *Workload) copyItem(c *httpapi.Ctx) error {
 					return err
 				}
 			default:
-				if clash.ID == o.ID {
-					return graph.SharePointInvalidRequest("An item cannot replace itself.")
+				if err := refuseReplacingSource(ctx, tx, src, o, clash); err != nil {
+					return err
 				}
 				if err := w.removeTree(ctx, tx, dst, clash, c.Now); err != nil {
 					return err

@@ -118,6 +118,9 @@ func (w *Workload) updateItem(c *httpapi.Ctx) error {
 						return err
 					}
 				default:
+					if err := refuseReplacingSource(ctx, tx, d, o, clash); err != nil {
+						return err
+					}
 					if err := w.removeTree(ctx, tx, d, clash, c.Now); err != nil {
 						return err
 					}
@@ -163,6 +166,22 @@ func (w *Workload) updateItem(c *httpapi.Ctx) error {
 func mustAncestors(ctx context.Context, tx store.Tx, d drive, o store.Object) []store.Object {
 	chain, _ := ancestors(ctx, tx, d, o)
 	return chain
+}
+
+// refuseReplacingSource refuses a replace (conflictBehavior "replace") whose clash
+// is the item being moved or copied, or a folder that contains it: removing the
+// clash would remove the item itself.
+func refuseReplacingSource(ctx context.Context, tx store.Tx, d drive, o, clash store.Object) error {
+	chain, err := ancestors(ctx, tx, d, o)
+	if err != nil {
+		return err
+	}
+	for _, a := range append(chain, o) {
+		if a.ID == clash.ID {
+			return graph.SharePointInvalidRequest("An item cannot replace itself or a folder that contains it.")
+		}
+	}
+	return nil
 }
 
 // destination resolves a parentReference (id, or path "/drive/root:/a/b") to a folder.

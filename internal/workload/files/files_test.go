@@ -404,3 +404,31 @@ func golden(t *testing.T, name string, doc map[string]any) {
 	s = strings.ReplaceAll(s, change.DriveRootID(change.UserDriveID(testserver.Adele)), "{root-id}")
 	goldenfile.Compare(t, name, []byte(s))
 }
+
+// TestReplaceRefusesTheSourcesFolder checks that a move or copy with conflictBehavior
+// replace cannot replace the item itself or a folder that contains it: removing that
+// folder would remove the item being moved or copied (it answered 500 before).
+func TestReplaceRefusesTheSourcesFolder(t *testing.T) {
+	t.Parallel()
+	env := setup(t, files.Config{})
+	app := env.AppToken()
+	base := "/v1.0/drives/" + change.UserDriveID(testserver.Adele)
+	must(t, env.Do("GET", "/v1.0/users/"+testserver.Adele+"/drive", app, nil), 200, "touch drive")
+	must(t, env.Do("POST", base+"/root/children", app, map[string]any{"name": "A", "folder": map[string]any{}}), 201, "create A")
+	x := must(t, env.Do("PUT", base+"/root:/A/B/x.txt:/content", app, "x"), 201, "upload A/B/x.txt")["id"].(string)
+	for _, name := range []string{"A", "B"} {
+		dest := map[string]any{"path": "/drive/root:"}
+		if name == "B" {
+			dest = map[string]any{"path": "/drive/root:/A"}
+		}
+		wantError(t, env.Do("PATCH", base+"/items/"+x+"?@microsoft.graph.conflictBehavior=replace", app, map[string]any{"name": name, "parentReference": dest}), 400, "invalidRequest", "move x.txt over its folder "+name)
+		wantError(t, env.Do("POST", base+"/items/"+x+"/copy", app, map[string]any{"name": name, "parentReference": dest, "@microsoft.graph.conflictBehavior": "replace"}), 400, "invalidRequest", "copy x.txt over its folder "+name)
+	}
+	must(t, env.Do("GET", base+"/root:/A/B/x.txt", app, nil), 200, "x.txt after the refused replaces")
+	// Replacing an unrelated item still works.
+	must(t, env.Do("PUT", base+"/root:/y.txt:/content", app, "y"), 201, "upload y.txt")
+	r := env.Do("POST", base+"/items/"+x+"/copy", app, map[string]any{"name": "y.txt", "parentReference": map[string]any{"path": "/drive/root:"}, "@microsoft.graph.conflictBehavior": "replace"})
+	if r.Status != 202 {
+		t.Errorf("copy x.txt over y.txt = %s, want 202", r)
+	}
+}

@@ -2,8 +2,6 @@ package files
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base32"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,6 +16,7 @@ import (
 	"github.com/graphhook/graphhook/internal/graph"
 	"github.com/graphhook/graphhook/internal/httpapi"
 	"github.com/graphhook/graphhook/internal/odata"
+	"github.com/graphhook/graphhook/internal/sortid"
 	"github.com/graphhook/graphhook/internal/store"
 	"github.com/graphhook/graphhook/internal/workload/rest"
 	"github.com/graphhook/graphhook/internal/workload/sites"
@@ -74,11 +73,10 @@ func checkName(name string) error {
 	return nil
 }
 
-// newItemID makes a OneDrive-style item id: "01" and 32 base32 characters.
+// newItemID makes a OneDrive-style item id: "01" and 32 base32 characters, in
+// creation order (see sortid).
 func newItemID() string {
-	b := make([]byte, 20)
-	rand.Read(b)
-	return "01" + base32.StdEncoding.EncodeToString(b)
+	return sortid.Base32("01", 20)
 }
 
 func decodeItem(o store.Object) (storedItem, error) {
