@@ -193,8 +193,11 @@ func (s *Store) updateOne(ctx context.Context, fn func(store.Tx) error) error {
 			return err
 		}
 		// Lost a conflict with a concurrent transaction: run fn again on fresh data,
-		// after a short random pause so that the same two do not collide again.
-		pause := time.Duration(attempt) * time.Duration(1+mrand.IntN(2000)) * time.Microsecond
+		// after a random pause so that the same two do not collide again. The pause's
+		// range doubles with each attempt (1, 2, 4 … 64 ms): when many writers
+		// contend for one folder or row, fixed short pauses kept them colliding until
+		// some ran out of attempts.
+		pause := time.Duration(1+mrand.Int64N(int64(time.Millisecond)<<min(attempt-1, 6))) * time.Nanosecond
 		t := time.NewTimer(pause)
 		select {
 		case <-ctx.Done():
