@@ -134,6 +134,30 @@ type ObjectQuery struct {
 	Offset int
 	// Limit caps the result; 0 means no cap.
 	Limit int
+	// Via, when set, keeps only the objects that the links it names point at (a
+	// group's members, a user's groups), in the links' order; see Via.
+	Via *Via
+}
+
+// Via selects objects through links: objects of another kind that each name the
+// object they point at in one of their columns. The links are the live objects of
+// kind Kind, in the query's tenant, whose Owner is Owner, or whose Parent is
+// Parent (one of the two is set); each points at the object whose id is its other
+// column (a link's Parent when links are selected by Owner, its Owner when by
+// Parent). That object is of the kind KindProp, a string property of the link's
+// data, names, or, without KindProp, of the query's Kind; the query's other fields
+// then apply to it as usual. A link to an absent object, or to one the query does
+// not select (soft-deleted, of another kind, failing Where), selects nothing and is
+// not counted.
+//
+// Without OrderBy the objects come in their links' id order, and AfterID is a
+// link's id (a page starts after the link of the last object served); with
+// OrderBy, by its keys, then by the objects' own ids.
+type Via struct {
+	Kind     string
+	Owner    string
+	Parent   string
+	KindProp string
 }
 
 // ObjectTx reads and writes objects.
@@ -144,7 +168,7 @@ type ObjectTx interface {
 	// ErrNotFound if none.
 	GetObjectByAlt(ctx context.Context, tenant, kind, alt string) (Object, error)
 	// ListObjects returns the objects matching q, in q's order (by id unless
-	// BySort or OrderBy).
+	// BySort or OrderBy; by their links' ids with Via).
 	ListObjects(ctx context.Context, q ObjectQuery) ([]Object, error)
 	// CountObjects returns how many objects match q (AfterID, Offset and Limit
 	// ignored).

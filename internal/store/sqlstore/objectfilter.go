@@ -19,15 +19,31 @@ import (
 // planner matches an expression index by its text.
 
 // jsonExpr writes the SQL that reads properties of the data column.
-type jsonExpr struct{ pg bool }
+type jsonExpr struct {
+	pg bool
+	// table qualifies the data column in a join ("o" for o.data); "" leaves it bare,
+	// as the indexes spell it.
+	table string
+}
+
+// col is the named column, qualified when the statement joins.
+func (j jsonExpr) col(name string) string {
+	if j.table != "" {
+		return j.table + "." + name
+	}
+	return name
+}
+
+// data is the data column.
+func (j jsonExpr) data() string { return j.col("data") }
 
 // raw is the property's value as text (SQL NULL when absent or JSON null).
 func (j jsonExpr) raw(p store.Prop) string {
 	segs := strings.Split(p.Path, "/")
 	if j.pg {
-		return `((graphhook_doc(data) #>> '{` + strings.Join(segs, ",") + `}') COLLATE "C")`
+		return `((graphhook_doc(` + j.data() + `) #>> '{` + strings.Join(segs, ",") + `}') COLLATE "C")`
 	}
-	return `json_extract(data, '$.` + strings.Join(segs, ".") + `')`
+	return `json_extract(` + j.data() + `, '$.` + strings.Join(segs, ".") + `')`
 }
 
 // typ is the property's JSON type: on SQLite json_type's names ('text', 'true',
@@ -36,9 +52,9 @@ func (j jsonExpr) raw(p store.Prop) string {
 func (j jsonExpr) typ(p store.Prop) string {
 	segs := strings.Split(p.Path, "/")
 	if j.pg {
-		return `jsonb_typeof(graphhook_doc(data) #> '{` + strings.Join(segs, ",") + `}')`
+		return `jsonb_typeof(graphhook_doc(` + j.data() + `) #> '{` + strings.Join(segs, ",") + `}')`
 	}
-	return `json_type(data, '$.` + strings.Join(segs, ".") + `')`
+	return `json_type(` + j.data() + `, '$.` + strings.Join(segs, ".") + `')`
 }
 
 // fold is raw with store.Fold applied (lower() folds ASCII only on both backends
@@ -233,9 +249,9 @@ func (j jsonExpr) order(keys []store.OrderKey, idDesc bool) (string, error) {
 		}
 		parts = append(parts, e)
 	}
-	id := "id"
+	id := j.col("id")
 	if idDesc {
-		id = "id DESC"
+		id += " DESC"
 	}
 	return " ORDER BY " + strings.Join(append(parts, id), ", "), nil
 }

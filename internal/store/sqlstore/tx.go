@@ -286,6 +286,9 @@ func objectIndex(q store.ObjectQuery) string {
 
 // listQuery is the SELECT that ListObjects runs for q.
 func listQuery(d *Dialect, q store.ObjectQuery) (string, []any, error) {
+	if q.Via != nil {
+		return viaListQuery(d, q)
+	}
 	where, args := objectWhere(q, true)
 	where, args, err := dataWhere(d, q, where, args)
 	if err != nil {
@@ -356,6 +359,9 @@ func (t *Tx) ListObjects(ctx context.Context, q store.ObjectQuery) ([]store.Obje
 
 // countQuery is the SELECT that CountObjects runs for q.
 func countQuery(d *Dialect, q store.ObjectQuery) (string, []any, error) {
+	if q.Via != nil {
+		return viaCountQuery(d, q)
+	}
 	where, args := objectWhere(q, false)
 	where, args, err := dataWhere(d, q, where, args)
 	if err != nil {
