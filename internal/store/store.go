@@ -110,6 +110,9 @@ type Object struct {
 type ObjectQuery struct {
 	Tenant string
 	Kind   string
+	// Kinds, when set, keeps the objects of any of these kinds (with Kind, of
+	// Kind if it is one of them).
+	Kinds  []string
 	Owner  string
 	Parent string
 	Alt    string
@@ -144,11 +147,12 @@ type ObjectQuery struct {
 // kind Kind, in the query's tenant, whose Owner is Owner, or whose Parent is
 // Parent (one of the two is set); each points at the object whose id is its other
 // column (a link's Parent when links are selected by Owner, its Owner when by
-// Parent). That object is of the kind KindProp, a string property of the link's
-// data, names, or, without KindProp, of the query's Kind; the query's other fields
-// then apply to it as usual. A link to an absent object, or to one the query does
-// not select (soft-deleted, of another kind, failing Where), selects nothing and is
-// not counted.
+// Parent). That object is of the query's Kind or Kinds (one of them is set) and,
+// with KindProp, of the kind that string property of the link's data names (a
+// member link's type, "user" or "group"); the query's other fields then apply to
+// it as usual. A link to an absent object, or to one the query does not select
+// (soft-deleted, of another kind, failing Where), selects nothing and is not
+// counted.
 //
 // Without OrderBy the objects come in their links' id order, and AfterID is a
 // link's id (a page starts after the link of the last object served); with

@@ -225,6 +225,12 @@ func objectWhere(q store.ObjectQuery, paging bool) (string, []any) {
 	} else if q.Kind != "" {
 		add("kind = ?", q.Kind)
 	}
+	if len(q.Kinds) > 0 {
+		where = append(where, "kind IN ("+placeholders(len(q.Kinds))+")")
+		for _, k := range q.Kinds {
+			args = append(args, k)
+		}
+	}
 	if q.Owner != "" {
 		add("owner = ?", q.Owner)
 	}

@@ -140,7 +140,7 @@ func links(tenant string, rel relation, group, member string, s *schema) listing
 			via:    &store.Via{Kind: rel.kind, Parent: member},
 			cursor: func(g string) string { return identity.MembershipID(g, member) }}
 	}
-	return listing{tenant: tenant, s: s,
+	return listing{tenant: tenant, kinds: []string{identity.KindUser, identity.KindGroup}, s: s,
 		via:    &store.Via{Kind: rel.kind, Owner: group, KindProp: "type"},
 		cursor: func(o string) string { return identity.MembershipID(group, o) }}
 }

@@ -36,7 +36,9 @@ func (s *schema) storeProp(path string) (store.Prop, bool) {
 // or, with via, of the live objects at the far end of links (see links).
 type listing struct {
 	tenant, kind string
-	deleted      bool
+	// kinds, when set, are the kinds of a list through links that mixes them.
+	kinds   []string
+	deleted bool
 	// s is the schema of the list's query options and of its objects (those of a
 	// list through links are shown through their own kind's).
 	s *schema
@@ -50,7 +52,7 @@ type listing struct {
 }
 
 func (l listing) query(where *store.Cond) store.ObjectQuery {
-	return store.ObjectQuery{Tenant: l.tenant, Kind: l.kind, Deleted: l.deleted, Where: where, Via: l.via}
+	return store.ObjectQuery{Tenant: l.tenant, Kind: l.kind, Kinds: l.kinds, Deleted: l.deleted, Where: where, Via: l.via}
 }
 
 // items shows stored objects through the schema.
