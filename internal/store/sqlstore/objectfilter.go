@@ -281,17 +281,22 @@ func kindLiteral(kind string) (string, bool) {
 	return "kind = '" + kind + "'", kind != ""
 }
 
-// dataIndexes names migration 010's indexes by the kind and property they order: a
-// listing ordered by one of them reads it (SQLite is told to, see
-// Dialect.IndexHints) and so costs its page.
+// dataIndexes names migration 010's and 012's indexes by the kind and property
+// they order (and " parent" for an index of a parent's objects): a listing ordered
+// by one of them reads it (SQLite is told to, see Dialect.IndexHints) and so costs
+// its page.
 var dataIndexes = map[string]string{
-	"user/displayName":       "objects_user_displayname",
-	"user/userPrincipalName": "objects_user_upn",
-	"user/mail":              "objects_user_mail",
-	"group/displayName":      "objects_group_displayname",
-	"event/start/dateTime":   "objects_event_start",
-	"contact/displayName":    "objects_contact_displayname",
-	"alert/createdDateTime":  "objects_alert_created",
+	"conversation/lastDeliveredDateTime":  "objects_conversation_delivered",
+	"thread/lastDeliveredDateTime":        "objects_thread_delivered",
+	"thread/lastDeliveredDateTime parent": "objects_thread_parent_delivered",
+	"post/receivedDateTime parent":        "objects_post_received",
+	"user/displayName":                    "objects_user_displayname",
+	"user/userPrincipalName":              "objects_user_upn",
+	"user/mail":                           "objects_user_mail",
+	"group/displayName":                   "objects_group_displayname",
+	"event/start/dateTime":                "objects_event_start",
+	"contact/displayName":                 "objects_contact_displayname",
+	"alert/createdDateTime":               "objects_alert_created",
 }
 
 // unplainIndexes names migration 010's indexes of the objects whose property is not
@@ -351,7 +356,14 @@ func whereIndex(q store.ObjectQuery) string {
 // (the listing's own index when no expression index gives the order).
 func dataOrder(d *Dialect, q store.ObjectQuery, index string) (string, string, error) {
 	_, lit := kindLiteral(q.Kind)
-	if name, ok := dataIndexes[q.Kind+"/"+q.OrderBy[0].Prop.Path]; ok && lit && whereIndex(q) == "" {
+	key := q.Kind + "/" + q.OrderBy[0].Prop.Path
+	name, ok := dataIndexes[key]
+	if q.Parent != "" {
+		if byParent, found := dataIndexes[key+" parent"]; found {
+			name, ok = byParent, true
+		}
+	}
+	if ok && lit && whereIndex(q) == "" {
 		index = name
 	}
 	order, err := jsonExpr{pg: d.Name == "postgres"}.order(q.OrderBy, q.IDDesc)

@@ -1,0 +1,10 @@
+-- Indexes in the order a group's conversations, its threads (all of them, or a
+-- conversation's) and a thread's posts are listed (newest delivery first, ties by
+-- the id as OData orders strings, then by the stored id; posts as delivered), so
+-- that a page, at any $skip, is read from an index instead of sorting the group's
+-- or the thread's objects. Partial, for their kind only; the expressions are
+-- exactly those sqlstore/objectfilter.go writes.
+CREATE INDEX objects_conversation_delivered ON objects (tenant, owner, deleted, json_extract(data, '$.lastDeliveredDateTime') DESC, lower(replace(replace(json_extract(data, '$.id'), 'K', 'k'), 'ſ', 's')), id) WHERE kind = 'conversation';
+CREATE INDEX objects_thread_delivered ON objects (tenant, owner, deleted, json_extract(data, '$.lastDeliveredDateTime') DESC, lower(replace(replace(json_extract(data, '$.id'), 'K', 'k'), 'ſ', 's')), id) WHERE kind = 'thread';
+CREATE INDEX objects_thread_parent_delivered ON objects (tenant, parent, deleted, json_extract(data, '$.lastDeliveredDateTime') DESC, lower(replace(replace(json_extract(data, '$.id'), 'K', 'k'), 'ſ', 's')), id) WHERE kind = 'thread';
+CREATE INDEX objects_post_received ON objects (tenant, parent, deleted, json_extract(data, '$.receivedDateTime'), id) WHERE kind = 'post';
