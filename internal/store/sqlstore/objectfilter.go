@@ -299,9 +299,10 @@ var dataIndexes = map[string]string{
 	"alert/createdDateTime":               "objects_alert_created",
 }
 
-// unplainIndexes names migration 010's indexes of the objects whose property is not
+// unplainIndexes names migration 010's and 012's indexes of the objects whose property is not
 // plain (store.CondUnplain), by kind and property.
 var unplainIndexes = map[string]string{
+	"list/list/displayName":  "objects_list_name_unplain",
 	"user/displayName":       "objects_user_displayname_unplain",
 	"user/userPrincipalName": "objects_user_upn_unplain",
 	"group/displayName":      "objects_group_displayname_unplain",

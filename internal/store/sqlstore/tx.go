@@ -257,12 +257,12 @@ func objectWhere(q store.ObjectQuery, paging bool) (string, []any) {
 // order too.
 func objectOrder(q store.ObjectQuery) string {
 	switch {
+	case !q.BySort && q.Alt != "":
+		return ` ORDER BY alt, id`
 	case !q.BySort && q.Parent != "":
 		return ` ORDER BY parent, id`
 	case !q.BySort && q.Owner != "":
 		return ` ORDER BY owner, id`
-	case !q.BySort && q.Alt != "":
-		return ` ORDER BY alt, id`
 	case !q.BySort:
 		return ` ORDER BY id`
 	case q.Desc:
@@ -273,19 +273,20 @@ func objectOrder(q store.ObjectQuery) string {
 }
 
 // objectIndex is the index a listing of q reads: the narrowest its equalities
-// fix, in the order it asks for ("" for none of them).
+// fix, in the order it asks for ("" for none of them). An alt key, a lookup key,
+// is narrower than an owner or a parent (a list's name among a site's lists).
 func objectIndex(q store.ObjectQuery) string {
 	switch {
 	case q.Parent != "" && q.BySort:
 		return "objects_parent_sort"
 	case q.Owner != "" && q.BySort:
 		return "objects_owner_sort"
+	case q.Alt != "":
+		return "objects_alt"
 	case q.Parent != "":
 		return "objects_parent"
 	case q.Owner != "":
 		return "objects_owner"
-	case q.Alt != "":
-		return "objects_alt"
 	}
 	return ""
 }
