@@ -14,7 +14,8 @@ import (
 
 // testObjectsVia: a listing through links (store.Via) returns the live objects its
 // links point at, of the kind the links' data or the query names, in link order or
-// by OrderBy, pages after a link's id, and counts what it lists.
+// by OrderBy, pages after a link's id, and counts what it lists; Kinds selects
+// objects of several kinds, through links or not.
 func testObjectsVia(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	update(t, s, func(tx store.Tx) error {
@@ -88,6 +89,8 @@ func testObjectsVia(t *testing.T, s store.Store) {
 		{"soft-deleted members", store.ObjectQuery{Tenant: "t", Kinds: both, Via: members, Deleted: true}, []string{"user:u3"}, 1},
 		{"groups of u1", store.ObjectQuery{Tenant: "t", Kind: "group", Via: &store.Via{Kind: "member", Parent: "u1"}}, []string{"group:g1", "group:g2"}, 2},
 		{"groups of g2", store.ObjectQuery{Tenant: "t", Kind: "group", Via: &store.Via{Kind: "member", Parent: "g2"}}, []string{"group:g1"}, 1},
+		{"objects of kinds", store.ObjectQuery{Tenant: "t", Kinds: []string{"group", "app"}}, []string{"group:g1", "group:g2"}, 2},
+		{"of a kind and kinds", store.ObjectQuery{Tenant: "t", Kind: "user", Kinds: []string{"group"}}, nil, 0},
 		{"another tenant's", store.ObjectQuery{Tenant: "none", Kinds: both, Via: members}, nil, 0},
 	} {
 		if got := ids(c.q); !cmp.Equal(got, c.want) {
