@@ -194,7 +194,7 @@ func testLinksMatchMemory(t *testing.T, s store.Store) {
 	groupFilters := []string{"", "displayName eq 'SALES'", "startswith(displayName, 's')", "securityEnabled and not mailEnabled",
 		"visibility eq 'Private' or visibility eq null", "createdDateTime lt 2026-03-05T00:00:00Z",
 		"groupTypes/any(t: t eq 'Unified')"}
-	userOrders := []string{"", "displayName", "displayName desc", "userPrincipalName desc"}
+	userOrders := []string{"", "displayName", "displayName desc", "userPrincipalName", "userPrincipalName desc", "displayName desc, userPrincipalName"}
 	groupOrders := []string{"", "displayName", "displayName desc"}
 	type list struct {
 		name            string
