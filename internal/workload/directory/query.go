@@ -128,8 +128,8 @@ type item struct {
 }
 
 // source reads up to n items whose cursor sorts after after, in cursor order; fewer
-// than n means the end. An item with a nil doc only moves the cursor on (a link to an
-// object that is not listed).
+// than n means the end. An item with a nil doc only moves the cursor on (an object
+// the list does not show).
 type source func(ctx context.Context, tx store.Tx, after string, n int) ([]item, error)
 
 // scanBatch is how many items a filtered scan reads at a time.
