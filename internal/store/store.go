@@ -111,6 +111,9 @@ type Object struct {
 type ObjectQuery struct {
 	Tenant string
 	Kind   string
+	// Kinds, when set, keeps the objects of any of these kinds (with Kind, of
+	// Kind if it is one of them).
+	Kinds  []string
 	Owner  string
 	Parent string
 	Alt    string
@@ -135,6 +138,31 @@ type ObjectQuery struct {
 	Offset int
 	// Limit caps the result; 0 means no cap.
 	Limit int
+	// Via, when set, keeps only the objects that the links it names point at (a
+	// group's members, a user's groups), in the links' order; see Via.
+	Via *Via
+}
+
+// Via selects objects through links: objects of another kind that each name the
+// object they point at in one of their columns. The links are the live objects of
+// kind Kind, in the query's tenant, whose Owner is Owner, or whose Parent is
+// Parent (one of the two is set); each points at the object whose id is its other
+// column (a link's Parent when links are selected by Owner, its Owner when by
+// Parent). That object is of the query's Kind or Kinds (one of them is set) and,
+// with KindProp, of the kind that string property of the link's data names (a
+// member link's type, "user" or "group"); the query's other fields then apply to
+// it as usual. A link to an absent object, or to one the query does not select
+// (soft-deleted, of another kind, failing Where), selects nothing and is not
+// counted.
+//
+// Without OrderBy the objects come in their links' id order, and AfterID is a
+// link's id (a page starts after the link of the last object served); with
+// OrderBy, by its keys, then by the objects' own ids.
+type Via struct {
+	Kind     string
+	Owner    string
+	Parent   string
+	KindProp string
 }
 
 // ObjectTx reads and writes objects.
@@ -145,7 +173,7 @@ type ObjectTx interface {
 	// ErrNotFound if none.
 	GetObjectByAlt(ctx context.Context, tenant, kind, alt string) (Object, error)
 	// ListObjects returns the objects matching q, in q's order (by id unless
-	// BySort or OrderBy).
+	// BySort or OrderBy; by their links' ids with Via).
 	ListObjects(ctx context.Context, q ObjectQuery) ([]Object, error)
 	// CountObjects returns how many objects match q (AfterID, Offset and Limit
 	// ignored).

@@ -19,15 +19,31 @@ import (
 // planner matches an expression index by its text.
 
 // jsonExpr writes the SQL that reads properties of the data column.
-type jsonExpr struct{ pg bool }
+type jsonExpr struct {
+	pg bool
+	// table qualifies the data column in a join ("o" for o.data); "" leaves it bare,
+	// as the indexes spell it.
+	table string
+}
+
+// col is the named column, qualified when the statement joins.
+func (j jsonExpr) col(name string) string {
+	if j.table != "" {
+		return j.table + "." + name
+	}
+	return name
+}
+
+// data is the data column.
+func (j jsonExpr) data() string { return j.col("data") }
 
 // raw is the property's value as text (SQL NULL when absent or JSON null).
 func (j jsonExpr) raw(p store.Prop) string {
 	segs := strings.Split(p.Path, "/")
 	if j.pg {
-		return `((graphhook_doc(data) #>> '{` + strings.Join(segs, ",") + `}') COLLATE "C")`
+		return `((graphhook_doc(` + j.data() + `) #>> '{` + strings.Join(segs, ",") + `}') COLLATE "C")`
 	}
-	return `json_extract(data, '$.` + strings.Join(segs, ".") + `')`
+	return `json_extract(` + j.data() + `, '$.` + strings.Join(segs, ".") + `')`
 }
 
 // typ is the property's JSON type: on SQLite json_type's names ('text', 'true',
@@ -36,9 +52,9 @@ func (j jsonExpr) raw(p store.Prop) string {
 func (j jsonExpr) typ(p store.Prop) string {
 	segs := strings.Split(p.Path, "/")
 	if j.pg {
-		return `jsonb_typeof(graphhook_doc(data) #> '{` + strings.Join(segs, ",") + `}')`
+		return `jsonb_typeof(graphhook_doc(` + j.data() + `) #> '{` + strings.Join(segs, ",") + `}')`
 	}
-	return `json_type(data, '$.` + strings.Join(segs, ".") + `')`
+	return `json_type(` + j.data() + `, '$.` + strings.Join(segs, ".") + `')`
 }
 
 // fold is raw with store.Fold applied (lower() folds ASCII only on both backends
@@ -233,9 +249,9 @@ func (j jsonExpr) order(keys []store.OrderKey, idDesc bool) (string, error) {
 		}
 		parts = append(parts, e)
 	}
-	id := "id"
+	id := j.col("id")
 	if idDesc {
-		id = "id DESC"
+		id += " DESC"
 	}
 	return " ORDER BY " + strings.Join(append(parts, id), ", "), nil
 }
@@ -265,22 +281,28 @@ func kindLiteral(kind string) (string, bool) {
 	return "kind = '" + kind + "'", kind != ""
 }
 
-// dataIndexes names migration 010's indexes by the kind and property they order: a
-// listing ordered by one of them reads it (SQLite is told to, see
-// Dialect.IndexHints) and so costs its page.
+// dataIndexes names migration 010's and 012's indexes by the kind and property
+// they order (and " parent" for an index of a parent's objects): a listing ordered
+// by one of them reads it (SQLite is told to, see Dialect.IndexHints) and so costs
+// its page.
 var dataIndexes = map[string]string{
-	"user/displayName":       "objects_user_displayname",
-	"user/userPrincipalName": "objects_user_upn",
-	"user/mail":              "objects_user_mail",
-	"group/displayName":      "objects_group_displayname",
-	"event/start/dateTime":   "objects_event_start",
-	"contact/displayName":    "objects_contact_displayname",
-	"alert/createdDateTime":  "objects_alert_created",
+	"conversation/lastDeliveredDateTime":  "objects_conversation_delivered",
+	"thread/lastDeliveredDateTime":        "objects_thread_delivered",
+	"thread/lastDeliveredDateTime parent": "objects_thread_parent_delivered",
+	"post/receivedDateTime parent":        "objects_post_received",
+	"user/displayName":                    "objects_user_displayname",
+	"user/userPrincipalName":              "objects_user_upn",
+	"user/mail":                           "objects_user_mail",
+	"group/displayName":                   "objects_group_displayname",
+	"event/start/dateTime":                "objects_event_start",
+	"contact/displayName":                 "objects_contact_displayname",
+	"alert/createdDateTime":               "objects_alert_created",
 }
 
-// unplainIndexes names migration 010's indexes of the objects whose property is not
+// unplainIndexes names migration 010's and 012's indexes of the objects whose property is not
 // plain (store.CondUnplain), by kind and property.
 var unplainIndexes = map[string]string{
+	"list/list/displayName":  "objects_list_name_unplain",
 	"user/displayName":       "objects_user_displayname_unplain",
 	"user/userPrincipalName": "objects_user_upn_unplain",
 	"group/displayName":      "objects_group_displayname_unplain",
@@ -335,7 +357,14 @@ func whereIndex(q store.ObjectQuery) string {
 // (the listing's own index when no expression index gives the order).
 func dataOrder(d *Dialect, q store.ObjectQuery, index string) (string, string, error) {
 	_, lit := kindLiteral(q.Kind)
-	if name, ok := dataIndexes[q.Kind+"/"+q.OrderBy[0].Prop.Path]; ok && lit && whereIndex(q) == "" {
+	key := q.Kind + "/" + q.OrderBy[0].Prop.Path
+	name, ok := dataIndexes[key]
+	if q.Parent != "" {
+		if byParent, found := dataIndexes[key+" parent"]; found {
+			name, ok = byParent, true
+		}
+	}
+	if ok && lit && whereIndex(q) == "" {
 		index = name
 	}
 	order, err := jsonExpr{pg: d.Name == "postgres"}.order(q.OrderBy, q.IDDesc)

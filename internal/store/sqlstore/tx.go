@@ -228,6 +228,12 @@ func objectWhere(q store.ObjectQuery, paging bool) (string, []any) {
 	} else if q.Kind != "" {
 		add("kind = ?", q.Kind)
 	}
+	if len(q.Kinds) > 0 {
+		where = append(where, "kind IN ("+placeholders(len(q.Kinds))+")")
+		for _, k := range q.Kinds {
+			args = append(args, k)
+		}
+	}
 	if q.Owner != "" {
 		add("owner = ?", q.Owner)
 	}
@@ -254,12 +260,12 @@ func objectWhere(q store.ObjectQuery, paging bool) (string, []any) {
 // order too.
 func objectOrder(q store.ObjectQuery) string {
 	switch {
+	case !q.BySort && q.Alt != "":
+		return ` ORDER BY alt, id`
 	case !q.BySort && q.Parent != "":
 		return ` ORDER BY parent, id`
 	case !q.BySort && q.Owner != "":
 		return ` ORDER BY owner, id`
-	case !q.BySort && q.Alt != "":
-		return ` ORDER BY alt, id`
 	case !q.BySort:
 		return ` ORDER BY id`
 	case q.Desc:
@@ -270,19 +276,20 @@ func objectOrder(q store.ObjectQuery) string {
 }
 
 // objectIndex is the index a listing of q reads: the narrowest its equalities
-// fix, in the order it asks for ("" for none of them).
+// fix, in the order it asks for ("" for none of them). An alt key, a lookup key,
+// is narrower than an owner or a parent (a list's name among a site's lists).
 func objectIndex(q store.ObjectQuery) string {
 	switch {
 	case q.Parent != "" && q.BySort:
 		return "objects_parent_sort"
 	case q.Owner != "" && q.BySort:
 		return "objects_owner_sort"
+	case q.Alt != "":
+		return "objects_alt"
 	case q.Parent != "":
 		return "objects_parent"
 	case q.Owner != "":
 		return "objects_owner"
-	case q.Alt != "":
-		return "objects_alt"
 	}
 	return ""
 }
@@ -290,6 +297,9 @@ func objectIndex(q store.ObjectQuery) string {
 // listQuery is the SELECT that ListObjects runs for q. A sort-key page past $skip
 // is read in two statements (see seekQueries); listQuery returns neither.
 func listQuery(d *Dialect, q store.ObjectQuery) (string, []any, error) {
+	if q.Via != nil {
+		return viaListQuery(d, q)
+	}
 	where, args, order, index, err := listParts(d, q)
 	if err != nil {
 		return "", nil, err
@@ -327,7 +337,7 @@ func listParts(d *Dialect, q store.ObjectQuery) (where string, args []any, order
 // seeks tells whether q is a page in sort-key order past $skip, which ListObjects
 // reads with seekQueries rather than OFFSET.
 func seeks(q store.ObjectQuery) bool {
-	return q.BySort && q.OrderBy == nil && q.Offset > 0
+	return q.BySort && q.OrderBy == nil && q.Offset > 0 && q.Via == nil
 }
 
 // seekQueries are the two statements of a page in sort-key order that starts past
@@ -402,6 +412,9 @@ func (t *Tx) seekPage(ctx context.Context, q store.ObjectQuery) (string, []any, 
 
 // countQuery is the SELECT that CountObjects runs for q.
 func countQuery(d *Dialect, q store.ObjectQuery) (string, []any, error) {
+	if q.Via != nil {
+		return viaCountQuery(d, q)
+	}
 	where, args := objectWhere(q, false)
 	where, args, err := dataWhere(d, q, where, args)
 	if err != nil {

@@ -26,6 +26,7 @@ func Run(t *testing.T, open Opener) {
 		"Objects":          testObjects,
 		"ObjectQueries":    testObjectQueries,
 		"ObjectFilters":    testObjectFilters, // objectfilter.go
+		"ObjectsVia":       testObjectsVia,    // via.go
 		"VersionGuard":     testVersionGuard,
 		"Rollback":         testRollback,
 		"ViewIsReadOnly":   testViewIsReadOnly,

@@ -11,7 +11,9 @@ import (
 // Conversations, threads and posts are ordered and paged by the store: the service
 // writes their times itself, in graph.TimeLayout and UTC, so their text order is
 // their time order, and their ids are ASCII and not shaped like dates, so the
-// store's order of strings (store.Fold, then bytes) is OData's.
+// store's order of strings (store.Fold, then bytes) is OData's. Migration 012 indexes
+// a group's conversations and threads, a conversation's threads and a thread's
+// posts in these orders, so that a page at any $skip is read from an index.
 
 // newestFirst is the order of conversations and threads: the last delivery first
 // (those without a post last), ties by id as OData orders strings, then by the

@@ -131,33 +131,80 @@ func testPagesMatchMemory(t *testing.T, s store.Store) {
 	}
 }
 
-// TestPagePlan: the page queries read only the group's (or the thread's) objects,
-// through objects_owner or objects_parent, then sort them in the database: no index
-// orders these kinds by their data. SQLite's plan is checked; PostgreSQL's, which
-// depends on its statistics, is logged (go test -v).
+// TestPagePlan: a page of a group's conversations, of its threads or of a
+// conversation's, and of a thread's posts, in the default order, at the start
+// ($top) and past a $skip, is read from migration 012's index in that order: the
+// plan names the index and has no sort step (a sort would read every object of the
+// group or thread first). PostgreSQL's plans are read with fresh statistics.
 func TestPagePlan(t *testing.T) {
 	t.Parallel()
 	storetest.OnEachBackend(t, func(t *testing.T, s store.Store) {
+		ctx := context.Background()
 		ex, ok := s.(interface {
 			ExplainObjects(context.Context, store.ObjectQuery) (string, error)
+			Analyze(context.Context, store.Tx) error
 		})
 		if !ok {
 			t.Skip("no plans")
 		}
-		for _, tc := range []struct {
-			q     store.ObjectQuery
-			index string
-		}{
-			{store.ObjectQuery{Tenant: "t", Kind: kindConversation, Owner: "g1", OrderBy: newestFirst, Limit: 11}, "USING INDEX objects_owner "},
-			{store.ObjectQuery{Tenant: "t", Kind: kindPost, Owner: "g1", Parent: "th1", OrderBy: deliveryOrder, Offset: 20, Limit: 11}, "USING INDEX objects_parent "},
-		} {
-			plan, err := ex.ExplainObjects(context.Background(), tc.q)
+		base := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
+		for start := 0; start < 4000; start += 1000 {
+			err := s.Update(ctx, func(tx store.Tx) error {
+				for i := start; i < start+1000; i++ {
+					group := fmt.Sprintf("g%d", i%4)
+					at := graph.FormatTime(base.Add(time.Duration(i) * time.Minute))
+					for _, o := range []store.Object{
+						{Kind: kindConversation, ID: fmt.Sprintf("c%05d", i), Owner: group},
+						{Kind: kindThread, ID: fmt.Sprintf("t%05d", i), Owner: group, Parent: fmt.Sprintf("c%05d", i%40)},
+						{Kind: kindPost, ID: fmt.Sprintf("p%05d", i), Owner: group, Parent: fmt.Sprintf("t%05d", i%8)},
+					} {
+						doc := map[string]any{"id": o.ID, "lastDeliveredDateTime": at}
+						if o.Kind == kindPost {
+							doc = map[string]any{"id": o.ID, "receivedDateTime": at}
+						}
+						o.Tenant = "t"
+						o.Data, _ = json.Marshal(doc)
+						if err := tx.InsertObject(ctx, &o); err != nil {
+							return err
+						}
+					}
+				}
+				return nil
+			})
 			if err != nil {
 				t.Fatal(err)
 			}
-			t.Logf("%s:\n%s", tc.q.Kind, plan)
-			if strings.HasPrefix(t.Name(), "TestPagePlan/sqlite") && !strings.Contains(plan, tc.index) {
-				t.Errorf("%s: the plan does not read %q:\n%s", tc.q.Kind, tc.index, plan)
+		}
+		if err := s.Update(ctx, func(tx store.Tx) error { return ex.Analyze(ctx, tx) }); err != nil {
+			t.Fatal(err)
+		}
+		sortStep := "Sort"
+		if strings.HasPrefix(t.Name(), "TestPagePlan/sqlite") {
+			sortStep = "TEMP B-TREE"
+		}
+		for _, tc := range []struct {
+			name  string
+			q     store.ObjectQuery
+			index string
+		}{
+			{"conversations, $top", store.ObjectQuery{Tenant: "t", Kind: kindConversation, Owner: "g1", OrderBy: newestFirst, Limit: 11}, "objects_conversation_delivered"},
+			{"conversations, $skip", store.ObjectQuery{Tenant: "t", Kind: kindConversation, Owner: "g1", OrderBy: newestFirst, Offset: 300, Limit: 11}, "objects_conversation_delivered"},
+			{"threads, $top", store.ObjectQuery{Tenant: "t", Kind: kindThread, Owner: "g2", OrderBy: newestFirst, Limit: 11}, "objects_thread_delivered"},
+			{"threads, $skip", store.ObjectQuery{Tenant: "t", Kind: kindThread, Owner: "g2", OrderBy: newestFirst, Offset: 300, Limit: 11}, "objects_thread_delivered"},
+			{"a conversation's threads, $top", store.ObjectQuery{Tenant: "t", Kind: kindThread, Owner: "g2", Parent: "c00002", OrderBy: newestFirst, Limit: 11}, "objects_thread_parent_delivered"},
+			{"a conversation's threads, $skip", store.ObjectQuery{Tenant: "t", Kind: kindThread, Owner: "g2", Parent: "c00002", OrderBy: newestFirst, Offset: 30, Limit: 11}, "objects_thread_parent_delivered"},
+			{"posts, $top", store.ObjectQuery{Tenant: "t", Kind: kindPost, Owner: "g1", Parent: "t00001", OrderBy: deliveryOrder, Limit: 11}, "objects_post_received"},
+			{"posts, $skip", store.ObjectQuery{Tenant: "t", Kind: kindPost, Owner: "g1", Parent: "t00001", OrderBy: deliveryOrder, Offset: 300, Limit: 11}, "objects_post_received"},
+		} {
+			plan, err := ex.ExplainObjects(ctx, tc.q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(plan, tc.index) {
+				t.Errorf("%s: the plan does not read %s:\n%s", tc.name, tc.index, plan)
+			}
+			if strings.Contains(plan, sortStep) {
+				t.Errorf("%s: the plan sorts (%s) instead of reading the index in order:\n%s", tc.name, sortStep, plan)
 			}
 		}
 	})

@@ -193,26 +193,16 @@ func initialPage(ctx context.Context, tx store.Tx, tenant string, spec deltaSpec
 	return value, next, more, nil
 }
 
-// currentMembers is members@delta of an initial round: every live member.
+// currentMembers is members@delta of an initial round: every live member, read with
+// its link in one query.
 func currentMembers(ctx context.Context, tx store.Tx, g store.Object) ([]map[string]any, error) {
-	links, err := tx.ListObjects(ctx, store.ObjectQuery{Tenant: g.Tenant, Kind: identity.KindMember, Owner: g.ID})
+	members, err := tx.ListObjects(ctx, links(g.Tenant, memberRel, g.ID, "", userSchema).query(nil))
 	if err != nil {
 		return nil, err
 	}
 	out := []map[string]any{}
-	for _, l := range links {
-		var ln link
-		if err := json.Unmarshal(l.Data, &ln); err != nil {
-			return nil, err
-		}
-		kind := identity.KindUser
-		if ln.Type == "group" {
-			kind = identity.KindGroup
-		}
-		if o, err := tx.GetObject(ctx, g.Tenant, kind, ln.ObjectID); err != nil || o.Deleted {
-			continue
-		}
-		out = append(out, linkDelta(odataTypeOf(ln.Type), ln.ObjectID, false))
+	for _, o := range members {
+		out = append(out, linkDelta(odataTypeOf(o.Kind), o.ID, false))
 	}
 	return out, nil
 }

@@ -128,46 +128,21 @@ func insertLink(ctx context.Context, tx store.Tx, rel relation, g store.Object, 
 	return err == nil, err
 }
 
-// linked is the source of the live objects at the far end of links: a group's members
-// or owners (by group), or a user's groups (by member).
-func linked(tenant string, q store.ObjectQuery) source {
-	return func(ctx context.Context, tx store.Tx, after string, n int) ([]item, error) {
-		q := q
-		q.Tenant, q.AfterID, q.Limit = tenant, after, n
-		links, err := tx.ListObjects(ctx, q)
-		if err != nil {
-			return nil, err
-		}
-		items := make([]item, 0, len(links))
-		for _, l := range links {
-			var ln link
-			if err := json.Unmarshal(l.Data, &ln); err != nil {
-				return nil, err
-			}
-			kind, id := identity.KindUser, ln.ObjectID
-			if q.Parent != "" {
-				kind, id, ln.Type = identity.KindGroup, ln.GroupID, "group"
-			} else if ln.Type == "group" {
-				kind = identity.KindGroup
-			}
-			o, err := tx.GetObject(ctx, tenant, kind, id)
-			if errors.Is(err, store.ErrNotFound) || (err == nil && o.Deleted) {
-				// A soft-deleted object keeps its links for a restore; it is not listed.
-				items = append(items, item{cursor: l.ID})
-				continue
-			}
-			if err != nil {
-				return nil, err
-			}
-			doc, err := decodeView(o, schemaOf(kind))
-			if err != nil {
-				return nil, err
-			}
-			doc["@odata.type"] = odataTypeOf(ln.Type)
-			items = append(items, item{cursor: l.ID, doc: doc})
-		}
-		return items, nil
+// links is the list of the live objects at the far end of links: a group's members
+// or owners (links selected by their owner, the group; each says in its type whether
+// it points at a user or a group), or a user's groups (member links selected by
+// their parent, the user). A link to a soft-deleted object stays for a restore; the
+// object is neither listed nor counted. s is the schema of the query options. The
+// paging cursor is the link's id, as it was when the links were read one by one.
+func links(tenant string, rel relation, group, member string, s *schema) listing {
+	if member != "" {
+		return listing{tenant: tenant, kind: identity.KindGroup, s: s,
+			via:    &store.Via{Kind: rel.kind, Parent: member},
+			cursor: func(g string) string { return identity.MembershipID(g, member) }}
 	}
+	return listing{tenant: tenant, kinds: []string{identity.KindUser, identity.KindGroup}, s: s,
+		via:    &store.Via{Kind: rel.kind, Owner: group, KindProp: "type"},
+		cursor: func(o string) string { return identity.MembershipID(group, o) }}
 }
 
 func (w *Workload) listLinks(rel relation) httpapi.HandlerFunc {
@@ -192,7 +167,7 @@ func (w *Workload) listLinks(rel relation) httpapi.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		return w.serveList(c, linked(p.TenantID, store.ObjectQuery{Kind: rel.kind, Owner: g.ID}), q, "directoryObjects")
+		return w.serveListing(c, links(p.TenantID, rel, g.ID, "", userSchema), q, "directoryObjects")
 	}
 }
 
@@ -338,5 +313,5 @@ func (w *Workload) listMemberOf(c *httpapi.Ctx) error {
 	if !canReadUser(p, u.ID) {
 		return accessDenied()
 	}
-	return w.serveList(c, linked(p.TenantID, store.ObjectQuery{Kind: identity.KindMember, Parent: u.ID}), q, "directoryObjects")
+	return w.serveListing(c, links(p.TenantID, memberRel, "", u.ID, groupSchema), q, "directoryObjects")
 }

@@ -32,32 +32,48 @@ func (s *schema) storeProp(path string) (store.Prop, bool) {
 	return store.Prop{}, false
 }
 
-// listing is a list of the objects of one kind: /users, /groups and the recycle bin.
+// listing is a list of the objects of one kind: /users, /groups and the recycle bin;
+// or, with via, of the live objects at the far end of links (see links).
 type listing struct {
 	tenant, kind string
-	deleted      bool
-	s            *schema
+	// kinds, when set, are the kinds of a list through links that mixes them.
+	kinds   []string
+	deleted bool
+	// s is the schema of the list's query options and of its objects (those of a
+	// list through links are shown through their own kind's).
+	s *schema
 	// odataType, when set, is written into each item as @odata.type (deletedItems
 	// mixes types).
 	odataType string
+	// via, when set, lists the objects its links point at, each with the
+	// @odata.type of its kind; cursor is then the id of the link to an object.
+	via    *store.Via
+	cursor func(target string) string
 }
 
 func (l listing) query(where *store.Cond) store.ObjectQuery {
-	return store.ObjectQuery{Tenant: l.tenant, Kind: l.kind, Deleted: l.deleted, Where: where}
+	return store.ObjectQuery{Tenant: l.tenant, Kind: l.kind, Kinds: l.kinds, Deleted: l.deleted, Where: where, Via: l.via}
 }
 
 // items shows stored objects through the schema.
 func (l listing) items(objs []store.Object) ([]item, error) {
 	items := make([]item, 0, len(objs))
 	for _, o := range objs {
-		doc, err := decodeView(o, l.s)
+		s, cursor := l.s, o.ID
+		if l.via != nil {
+			s, cursor = schemaOf(o.Kind), l.cursor(o.ID)
+		}
+		doc, err := decodeView(o, s)
 		if err != nil {
 			return nil, err
 		}
-		if l.odataType != "" {
+		switch {
+		case l.odataType != "":
 			doc["@odata.type"] = l.odataType
+		case l.via != nil:
+			doc["@odata.type"] = odataTypeOf(o.Kind)
 		}
-		items = append(items, item{cursor: o.ID, doc: doc})
+		items = append(items, item{cursor: cursor, doc: doc})
 	}
 	return items, nil
 }

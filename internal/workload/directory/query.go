@@ -128,8 +128,8 @@ type item struct {
 }
 
 // source reads up to n items whose cursor sorts after after, in cursor order; fewer
-// than n means the end. An item with a nil doc only moves the cursor on (a link to an
-// object that is not listed).
+// than n means the end. An item with a nil doc only moves the cursor on (an object
+// the list does not show).
 type source func(ctx context.Context, tx store.Tx, after string, n int) ([]item, error)
 
 // scanBatch is how many items a filtered scan reads at a time.
@@ -217,15 +217,9 @@ func listItems(ctx context.Context, tx store.Tx, src source, q listQuery) (page 
 	return items[:min(q.top, len(items))], total, len(items) > q.top, nil
 }
 
-// serveList answers a list request from src: one page of q.top items, @odata.count
-// when asked, @odata.nextLink while more remain.
-func (w *Workload) serveList(c *httpapi.Ctx, src source, q listQuery, contextFragment string) error {
-	return w.servePage(c, q, contextFragment, func(ctx context.Context, tx store.Tx) ([]item, int, bool, error) {
-		return listItems(ctx, tx, src, q)
-	})
-}
-
-// serveListing is serveList for a listing, which the store may filter and page.
+// serveListing answers a list request from a listing, which the store may filter
+// and page: one page of q.top items, @odata.count when asked, @odata.nextLink while
+// more remain.
 func (w *Workload) serveListing(c *httpapi.Ctx, l listing, q listQuery, contextFragment string) error {
 	return w.servePage(c, q, contextFragment, func(ctx context.Context, tx store.Tx) ([]item, int, bool, error) {
 		return l.list(ctx, tx, q)

@@ -92,16 +92,7 @@ func resolveList(ctx context.Context, tx store.Tx, site Site, ref string) (store
 		err = store.ErrNotFound
 	}
 	if errors.Is(err, store.ErrNotFound) {
-		objs, lerr := tx.ListObjects(ctx, store.ObjectQuery{Tenant: site.Tenant, Kind: KindList, Owner: site.ID})
-		if lerr != nil {
-			return o, sl, lerr
-		}
-		for _, cand := range objs {
-			if strings.EqualFold(cand.Alt, ref) {
-				o, err = cand, nil
-				break
-			}
-		}
+		o, err = listByName(ctx, tx, site, ref)
 	}
 	if errors.Is(err, store.ErrNotFound) {
 		return o, sl, listNotFound(ref)
@@ -111,6 +102,45 @@ func resolveList(ctx context.Context, tx store.Tx, site Site, ref string) (store
 	}
 	err = json.Unmarshal(o.Data, &sl)
 	return o, sl, err
+}
+
+// listByName finds the site's live list whose display name is name ignoring case
+// (strings.EqualFold; the first by id) with index reads only. Its alt key is the
+// lower-cased name, so the lookup of the lower-cased name finds it, except where
+// case folding matches letters lower-casing keeps apart: an ASCII alt key is then
+// store.Fold of the name (a long s in it), and a key that is not ASCII belongs to
+// a name that is not, which store.CondUnplain finds in an index that is normally
+// empty. store.ErrNotFound when there is none.
+func listByName(ctx context.Context, tx store.Tx, site Site, name string) (store.Object, error) {
+	lists := store.ObjectQuery{Tenant: site.Tenant, Kind: KindList, Owner: site.ID}
+	byAlt := func(alt string) store.ObjectQuery {
+		q := lists
+		q.Alt = alt
+		return q
+	}
+	queries := []store.ObjectQuery{byAlt(strings.ToLower(name))}
+	if f := store.Fold(name); f != strings.ToLower(name) {
+		queries = append(queries, byAlt(f))
+	}
+	unplain := lists
+	unplain.Where = &store.Cond{Op: store.CondUnplain, Prop: store.Prop{Path: "list/displayName"}}
+	queries = append(queries, unplain)
+	var found *store.Object
+	for _, q := range queries {
+		objs, err := tx.ListObjects(ctx, q)
+		if err != nil {
+			return store.Object{}, err
+		}
+		for _, o := range objs {
+			if strings.EqualFold(o.Alt, name) && (found == nil || o.ID < found.ID) {
+				found = &o
+			}
+		}
+	}
+	if found == nil {
+		return store.Object{}, store.ErrNotFound
+	}
+	return *found, nil
 }
 
 // listDoc is the API form of a list; columns are added only when expanded.
@@ -329,14 +359,12 @@ func (w *Workload) createList(c *httpapi.Ctx) error {
 		if err != nil {
 			return err
 		}
-		existing, err := tx.ListObjects(ctx, store.ObjectQuery{Tenant: p.TenantID, Kind: KindList, Owner: site.ID})
-		if err != nil {
-			return err
+		_, err = listByName(ctx, tx, site, display)
+		if err == nil {
+			return graph.Errorf(http.StatusConflict, codeNameExists, "A list, survey, discussion board, or document library with the specified title already exists in this Web site.  Please choose another title.")
 		}
-		for _, o := range existing {
-			if strings.EqualFold(o.Alt, display) {
-				return graph.Errorf(http.StatusConflict, codeNameExists, "A list, survey, discussion board, or document library with the specified title already exists in this Web site.  Please choose another title.")
-			}
+		if !errors.Is(err, store.ErrNotFound) {
+			return err
 		}
 		id := uuid.NewString()
 		urlName := strings.ReplaceAll(display, " ", "")
