@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -161,12 +162,27 @@ func (t *Tx) FirstSeq(ctx context.Context) (int64, error) {
 	return n, t.translate(err)
 }
 
+// prunedTopics is the DELETE of the topic rows of the changes older than its one
+// argument, but the newest: each looked up by its key.
+func prunedTopics(d *Dialect) string {
+	pruned := ` FROM changes c %s WHERE c.time < ? AND c.seq < (SELECT MAX(seq) FROM changes)`
+	if d.Name == "sqlite" {
+		return `DELETE FROM change_topics WHERE (tenant, topic, seq) IN (SELECT c.tenant, j.value, c.seq` +
+			fmt.Sprintf(pruned, `, json_each(c.topics) AS j`) + `)`
+	}
+	return `DELETE FROM change_topics ct USING (SELECT c.tenant, j.topic, c.seq` +
+		fmt.Sprintf(pruned, `CROSS JOIN LATERAL json_array_elements_text(c.topics::json) AS j(topic)`) +
+		`) p WHERE ct.tenant = p.tenant AND ct.topic = p.topic AND ct.seq = p.seq`
+}
+
 // PruneChanges implements store.ChangeTx.
 func (t *Tx) PruneChanges(ctx context.Context, before time.Time) (int, error) {
 	// The newest change always stays: LastSeq reads the log's end from it, and a delta
 	// token taken at that end must stay valid however long the log stays quiet.
-	if _, err := t.Exec(ctx, `DELETE FROM change_topics WHERE seq IN
-		(SELECT seq FROM changes WHERE time < ? AND seq < (SELECT MAX(seq) FROM changes))`, nanos(before)); err != nil {
+	// A pruned change's topic rows are found by their key, from the topics the change
+	// lists (the log keeps no index of topic rows by seq: each change would write its
+	// topics into it too).
+	if _, err := t.Exec(ctx, prunedTopics(t.s.d), nanos(before)); err != nil {
 		return 0, t.translate(err)
 	}
 	res, err := t.Exec(ctx, `DELETE FROM changes WHERE time < ? AND seq < (SELECT MAX(seq) FROM changes)`, nanos(before))

@@ -5,6 +5,7 @@ package storetest
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"sync"
@@ -430,7 +431,7 @@ func testPruneChanges(t *testing.T, s store.Store) {
 	recent := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	update(t, s, func(tx store.Tx) error {
 		for _, at := range []time.Time{old, old, recent} {
-			if err := tx.AppendChange(ctx, &store.Change{Tenant: "t", Kind: "user", ID: "u", ChangeType: store.Updated, Topics: []string{"users"}, Time: at}); err != nil {
+			if err := tx.AppendChange(ctx, &store.Change{Tenant: "t", Kind: "user", ID: "u", ChangeType: store.Updated, Topics: []string{"users", "users/u"}, Time: at}); err != nil {
 				return err
 			}
 		}
@@ -453,6 +454,18 @@ func testPruneChanges(t *testing.T, s store.Store) {
 		}
 		if len(changes) != 1 || !changes[0].Time.Equal(recent) {
 			t.Errorf("after prune: %+v", changes)
+		}
+		// The pruned changes' topic rows went too (a SQL store's own table).
+		if q, ok := tx.(interface {
+			QueryRow(ctx context.Context, query string, args ...any) *sql.Row
+		}); ok {
+			var rows int
+			if err := q.QueryRow(ctx, `SELECT COUNT(*) FROM change_topics`).Scan(&rows); err != nil {
+				return err
+			}
+			if rows != 2 {
+				t.Errorf("after prune: %d topic rows, want 2 (the kept change's)", rows)
+			}
 		}
 		return nil
 	})
