@@ -233,11 +233,9 @@ func drive(ctx context.Context, cfg Config, d time.Duration, makeChange changeFu
 	var changes atomic.Int64
 	runCtx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
-	var tick <-chan time.Time
+	var pace *pacer
 	if cfg.Rate > 0 {
-		tk := time.NewTicker(time.Second / time.Duration(cfg.Rate))
-		defer tk.Stop()
-		tick = tk.C
+		pace = newPacer(cfg.Rate)
 	}
 	var wg sync.WaitGroup
 	for w := 0; w < cfg.Clients; w++ {
@@ -245,10 +243,8 @@ func drive(ctx context.Context, cfg Config, d time.Duration, makeChange changeFu
 		go func() {
 			defer wg.Done()
 			for runCtx.Err() == nil {
-				if tick != nil {
-					select {
-					case <-tick:
-					case <-runCtx.Done():
+				if pace != nil {
+					if _, ok := pace.wait(runCtx); !ok {
 						return
 					}
 				}

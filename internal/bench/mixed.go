@@ -122,30 +122,21 @@ func runMixed(ctx context.Context, app *graphclient.Client, cfg Config, res *Res
 			reads = append(reads, o)
 		}
 	}
-	interval := time.Second / time.Duration(cfg.Rate)
 	var mu sync.Mutex
 	var readLat, writeLat []time.Duration
 	var failed atomic.Int64
-	var seq atomic.Int64
 	runCtx, cancel := context.WithTimeout(ctx, cfg.Duration)
 	defer cancel()
-	start := time.Now()
+	pace := newPacer(cfg.Rate)
+	start := pace.start
 	var wg sync.WaitGroup
 	for range cfg.Clients {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for {
-				n := seq.Add(1) - 1
-				at := start.Add(time.Duration(n) * interval)
-				if wait := time.Until(at); wait > 0 {
-					select {
-					case <-runCtx.Done():
-						return
-					case <-time.After(wait):
-					}
-				}
-				if runCtx.Err() != nil {
+				n, ok := pace.wait(runCtx)
+				if !ok {
 					return
 				}
 				// Every fifth request writes; the kinds of each take turns.
