@@ -281,7 +281,7 @@ func kindLiteral(kind string) (string, bool) {
 	return "kind = '" + kind + "'", kind != ""
 }
 
-// dataIndexes names migration 010's and 012's indexes by the kind and property
+// dataIndexes names migration 010's, 012's and 015's indexes by the kind and property
 // they order (and " parent" for an index of a parent's objects): a listing ordered
 // by one of them reads it (SQLite is told to, see Dialect.IndexHints) and so costs
 // its page.
@@ -297,9 +297,10 @@ var dataIndexes = map[string]string{
 	"event/start/dateTime":                "objects_event_start",
 	"contact/displayName":                 "objects_contact_displayname",
 	"alert/createdDateTime":               "objects_alert_created",
+	"driveItem/name parent":               "objects_driveitem_name",
 }
 
-// unplainIndexes names migration 010's and 012's indexes of the objects whose property is not
+// unplainIndexes names migration 010's, 012's and 015's indexes of the objects whose property is not
 // plain (store.CondUnplain), by kind and property.
 var unplainIndexes = map[string]string{
 	"list/list/displayName":  "objects_list_name_unplain",
@@ -307,6 +308,7 @@ var unplainIndexes = map[string]string{
 	"user/userPrincipalName": "objects_user_upn_unplain",
 	"group/displayName":      "objects_group_displayname_unplain",
 	"contact/displayName":    "objects_contact_displayname_unplain",
+	"driveItem/name":         "objects_driveitem_name_unplain",
 }
 
 // countIndexes name, by kind, a partial index of migration 010 that holds every

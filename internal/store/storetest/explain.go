@@ -55,6 +55,11 @@ func RunExplain(t *testing.T, s store.Store, explain Explainer, sortStep string,
 			if err := tx.InsertObject(ctx, &o); err != nil {
 				return err
 			}
+			data = fmt.Sprintf(`{"name":"File %d.txt"}`, i)
+			o = store.Object{Tenant: "t", Kind: "driveItem", ID: fmt.Sprintf("d%05d", i), Owner: "drive", Parent: fmt.Sprintf("folder%d", i%3), Data: []byte(data)}
+			if err := tx.InsertObject(ctx, &o); err != nil {
+				return err
+			}
 			data = fmt.Sprintf(`{"displayName":"Contact %d"}`, i%900)
 			o = store.Object{Tenant: "t", Kind: "contact", ID: fmt.Sprintf("c%05d", i), Owner: owner, Parent: owner + "-contacts", Data: []byte(data)}
 			if err := tx.InsertObject(ctx, &o); err != nil {
@@ -94,6 +99,8 @@ func RunExplain(t *testing.T, s store.Store, explain Explainer, sortStep string,
 		{"contacts by displayName", store.ObjectQuery{Tenant: "t", Kind: "contact", Owner: "u2", OrderBy: []store.OrderKey{{Prop: displayName}}, Limit: 11}, "objects_contact_displayname", false},
 		{"contacts not plain", store.ObjectQuery{Tenant: "t", Kind: "contact", Owner: "u2", Where: &store.Cond{Op: store.CondUnplain, Prop: displayName}, Limit: 1}, "objects_contact_displayname_unplain", false},
 		{"alerts newest first", store.ObjectQuery{Tenant: "t", Kind: "alert", OrderBy: []store.OrderKey{{Prop: store.Prop{Path: "createdDateTime", Type: store.PropTime}, Desc: true}}, Offset: 20, Limit: 11}, "objects_alert_created", true},
+		{"drive children by name, $skip", store.ObjectQuery{Tenant: "t", Kind: "driveItem", Parent: "folder1", OrderBy: []store.OrderKey{{Prop: store.Prop{Path: "name"}, Desc: true}}, IDDesc: true, Offset: 40, Limit: 11}, "objects_driveitem_name", false},
+		{"drive children not plain", store.ObjectQuery{Tenant: "t", Kind: "driveItem", Parent: "folder1", Where: &store.Cond{Op: store.CondUnplain, Prop: store.Prop{Path: "name"}}, Limit: 1}, "objects_driveitem_name_unplain", false},
 		{"names that are not plain", store.ObjectQuery{Tenant: "t", Kind: "user", Where: &store.Cond{Op: store.CondUnplain, Prop: displayName}, Limit: 1}, "objects_user_displayname_unplain", false},
 	}
 	for _, c := range cases {

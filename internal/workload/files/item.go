@@ -401,8 +401,18 @@ func (w *Workload) listChildren(c *httpapi.Ctx) error {
 	if err != nil {
 		return err
 	}
+	keys, err := childrenOrder(c)
+	if err != nil {
+		return err
+	}
 	var after string
-	if _, err := rest.SkipTokenAs(c, &after, graph.SharePointInvalidRequest); err != nil {
+	var skip int
+	if keys != nil {
+		skip, err = orderedSkip(c)
+	} else {
+		_, err = rest.SkipTokenAs(c, &after, graph.SharePointInvalidRequest)
+	}
+	if err != nil {
 		return err
 	}
 	out := map[string]any{}
@@ -413,6 +423,14 @@ func (w *Workload) listChildren(c *httpapi.Ctx) error {
 			return err
 		}
 		out["@odata.context"] = c.ContextURL("drives('" + d.ID + "')/items('" + parent.ID + "')/children")
+		if keys != nil {
+			page, more, err := orderedChildrenPage(ctx, tx, d, parent, keys, top, skip)
+			if more {
+				out["@odata.nextLink"] = c.LinkWith(map[string]string{"$skiptoken": odata.EncodeSkipToken(orderedPageToken{Skip: skip + len(page)})})
+			}
+			value = append(value, page...)
+			return err
+		}
 		page, next, err := childrenPage(ctx, tx, d, parent, top, after)
 		if next != "" {
 			out["@odata.nextLink"] = c.LinkWith(map[string]string{"$skiptoken": odata.EncodeSkipToken(next)})
