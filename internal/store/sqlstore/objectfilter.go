@@ -311,6 +311,15 @@ var unplainIndexes = map[string]string{
 	"driveItem/name":         "objects_driveitem_name_unplain",
 }
 
+// falseIndexes name migration 016's partial indexes of the objects whose boolean
+// property is false, in sort-key order, by kind and property (and " parent" for an
+// index of a parent's objects): a listing or a count filtered on that property
+// being false reads only those objects.
+var falseIndexes = map[string]string{
+	"message/isRead":        "objects_message_unread",
+	"message/isRead parent": "objects_message_unread_parent",
+}
+
 // countIndexes name, by kind, a partial index of migration 010 that holds every
 // object of the kind under (tenant[, owner], deleted): a count of a kind's objects
 // reads it alone, not the table's rows.
@@ -345,6 +354,15 @@ func whereIndex(q store.ObjectQuery) string {
 	for _, c := range terms {
 		if name, ok := unplainIndexes[q.Kind+"/"+c.Prop.Path]; ok && c.Op == store.CondUnplain {
 			return name
+		}
+		if v, ok := c.Value.(bool); ok && !v && c.Op == store.CondEq {
+			key := q.Kind + "/" + c.Prop.Path
+			if q.Parent != "" {
+				key += " parent"
+			}
+			if name, ok := falseIndexes[key]; ok {
+				return name
+			}
 		}
 		if _, ok := c.Value.(string); ok && c.Op == store.CondEq && c.Prop.Type == store.PropString {
 			if name, ok := dataIndexes[q.Kind+"/"+c.Prop.Path]; ok {

@@ -29,7 +29,7 @@ func RunExplain(t *testing.T, s store.Store, explain Explainer, sortStep string,
 			for i := start; i < start+1000; i++ {
 				owner := fmt.Sprintf("u%d", i%3)
 				o := store.Object{Tenant: "t", Kind: "message", ID: fmt.Sprintf("m%05d", i), Owner: owner, Parent: owner + "-inbox", Alt: fmt.Sprintf("m%05d", i),
-					Sort: fmt.Sprintf("2026-01-01T00:%02d:%02d.0000000Z", i/60%60, i%60), Data: []byte(`{}`)}
+					Sort: fmt.Sprintf("2026-01-01T00:%02d:%02d.0000000Z", i/60%60, i%60), Data: fmt.Appendf(nil, `{"isRead":%t}`, i%20 != 0)}
 				if err := tx.InsertObject(ctx, &o); err != nil {
 					return err
 				}
@@ -73,6 +73,7 @@ func RunExplain(t *testing.T, s store.Store, explain Explainer, sortStep string,
 			t.Fatal(err)
 		}
 	}
+	unread := store.Cond{Op: store.CondEq, Prop: store.Prop{Path: "isRead", Type: store.PropBool}, Value: false}
 	cases := []struct {
 		name  string
 		q     store.ObjectQuery
@@ -99,6 +100,8 @@ func RunExplain(t *testing.T, s store.Store, explain Explainer, sortStep string,
 		{"contacts by displayName", store.ObjectQuery{Tenant: "t", Kind: "contact", Owner: "u2", OrderBy: []store.OrderKey{{Prop: displayName}}, Limit: 11}, "objects_contact_displayname", false},
 		{"contacts not plain", store.ObjectQuery{Tenant: "t", Kind: "contact", Owner: "u2", Where: &store.Cond{Op: store.CondUnplain, Prop: displayName}, Limit: 1}, "objects_contact_displayname_unplain", false},
 		{"alerts newest first", store.ObjectQuery{Tenant: "t", Kind: "alert", OrderBy: []store.OrderKey{{Prop: store.Prop{Path: "createdDateTime", Type: store.PropTime}, Desc: true}}, Offset: 20, Limit: 11}, "objects_alert_created", true},
+		{"unread messages, default order", store.ObjectQuery{Tenant: "t", Kind: "message", Owner: "u1", BySort: true, Desc: true, Where: &unread, Limit: 11}, "objects_message_unread", false},
+		{"a folder's unread messages", store.ObjectQuery{Tenant: "t", Kind: "message", Parent: "u1-inbox", BySort: true, Desc: true, Where: &unread, Limit: 11}, "objects_message_unread_parent", false},
 		{"drive children by name, $skip", store.ObjectQuery{Tenant: "t", Kind: "driveItem", Parent: "folder1", OrderBy: []store.OrderKey{{Prop: store.Prop{Path: "name"}, Desc: true}}, IDDesc: true, Offset: 40, Limit: 11}, "objects_driveitem_name", false},
 		{"drive children not plain", store.ObjectQuery{Tenant: "t", Kind: "driveItem", Parent: "folder1", Where: &store.Cond{Op: store.CondUnplain, Prop: store.Prop{Path: "name"}}, Limit: 1}, "objects_driveitem_name_unplain", false},
 		{"names that are not plain", store.ObjectQuery{Tenant: "t", Kind: "user", Where: &store.Cond{Op: store.CondUnplain, Prop: displayName}, Limit: 1}, "objects_user_displayname_unplain", false},
@@ -162,7 +165,7 @@ func RunExplainCounts(t *testing.T, s store.Store, explain Explainer, hints bool
 			if err := tx.InsertObject(ctx, &o); err != nil {
 				return err
 			}
-			o = store.Object{Tenant: "t", Kind: "message", ID: fmt.Sprintf("m%05d", i), Owner: fmt.Sprintf("u%d", i%3), Data: []byte(`{}`)}
+			o = store.Object{Tenant: "t", Kind: "message", ID: fmt.Sprintf("m%05d", i), Owner: fmt.Sprintf("u%d", i%3), Parent: fmt.Sprintf("u%d-inbox", i%3), Data: fmt.Appendf(nil, `{"isRead":%t}`, i%20 != 0)}
 			if err := tx.InsertObject(ctx, &o); err != nil {
 				return err
 			}
@@ -186,6 +189,7 @@ func RunExplainCounts(t *testing.T, s store.Store, explain Explainer, hints bool
 		{"users by mail", store.ObjectQuery{Tenant: "t", Kind: "user", Where: mail}, "objects_user_mail", true},
 		{"a calendar's events", store.ObjectQuery{Tenant: "t", Kind: "event", Owner: "u1"}, "objects_event_start", true},
 		{"a mailbox's messages", store.ObjectQuery{Tenant: "t", Kind: "message", Owner: "u1"}, "objects_owner", true},
+		{"a folder's unread messages", store.ObjectQuery{Tenant: "t", Kind: "message", Parent: "u1-inbox", Where: &store.Cond{Op: store.CondEq, Prop: store.Prop{Path: "isRead", Type: store.PropBool}, Value: false}}, "objects_message_unread_parent", true},
 	} {
 		plan, err := explain(ctx, c.q)
 		if err != nil {
