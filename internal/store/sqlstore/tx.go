@@ -228,26 +228,50 @@ func objectWhere(q store.ObjectQuery, paging bool) (string, []any) {
 	} else if q.Kind != "" {
 		add("kind = ?", q.Kind)
 	}
-	if len(q.Kinds) > 0 {
-		where = append(where, "kind IN ("+placeholders(len(q.Kinds))+")")
-		for _, k := range q.Kinds {
-			args = append(args, k)
-		}
-	}
-	if q.Owner != "" {
-		add("owner = ?", q.Owner)
-	}
-	if q.Parent != "" {
-		add("parent = ?", q.Parent)
-	}
-	if q.Alt != "" {
-		add("alt = ?", q.Alt)
-	}
-	add("deleted = ?", boolInt(q.Deleted))
+	conds, cargs := columnConds(q, "")
+	where, args = append(where, conds...), append(args, cargs...)
 	if paging && q.AfterID != "" && q.OrderBy == nil {
 		add("id > ?", q.AfterID)
 	}
 	return " WHERE " + strings.Join(where, " AND "), args
+}
+
+// columnConds are q's conditions on the objects' own columns other than tenant and
+// kind (Kinds, owner, parent, alt, deleted), for the table prefix names ("" or
+// "o."), with their arguments in order.
+func columnConds(q store.ObjectQuery, prefix string) ([]string, []any) {
+	var conds []string
+	var args []any
+	if len(q.Kinds) > 0 {
+		conds = append(conds, prefix+"kind IN ("+placeholders(len(q.Kinds))+")")
+		for _, k := range q.Kinds {
+			args = append(args, k)
+		}
+	}
+	for _, c := range [...]struct{ col, v string }{{"owner", q.Owner}, {"parent", q.Parent}, {"alt", q.Alt}} {
+		if c.v != "" {
+			conds = append(conds, prefix+c.col+" = ?")
+			args = append(args, c.v)
+		}
+	}
+	return append(conds, prefix+"deleted = ?"), append(args, boolInt(q.Deleted))
+}
+
+// pageClause is the LIMIT and OFFSET of a listing of q, with their arguments.
+func pageClause(q store.ObjectQuery) (string, []any) {
+	var clause string
+	var args []any
+	if q.Limit > 0 || q.Offset > 0 {
+		// LIMIT -1 (SQLite) and LIMIT ALL (PostgreSQL) differ; a cap past any
+		// collection's size reads the same on both.
+		clause += ` LIMIT ?`
+		args = append(args, cmp.Or(q.Limit, math.MaxInt32))
+	}
+	if q.Offset > 0 {
+		clause += ` OFFSET ?`
+		args = append(args, q.Offset)
+	}
+	return clause, args
 }
 
 // objectOrder is the ORDER BY of a listing: by id, or by the sort key then id, in
@@ -304,18 +328,8 @@ func listQuery(d *Dialect, q store.ObjectQuery) (string, []any, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	query := `SELECT ` + objectCols + ` FROM objects` + d.index(index) + where + order
-	if q.Limit > 0 || q.Offset > 0 {
-		// LIMIT -1 (SQLite) and LIMIT ALL (PostgreSQL) differ; a cap past any
-		// collection's size reads the same on both.
-		query += ` LIMIT ?`
-		args = append(args, cmp.Or(q.Limit, math.MaxInt32))
-	}
-	if q.Offset > 0 {
-		query += ` OFFSET ?`
-		args = append(args, q.Offset)
-	}
-	return query, args, nil
+	page, pargs := pageClause(q)
+	return `SELECT ` + objectCols + ` FROM objects` + d.index(index) + where + order + page, append(args, pargs...), nil
 }
 
 // listParts are the WHERE clause (with its arguments), the ORDER BY and the index of

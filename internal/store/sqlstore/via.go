@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"cmp"
 	"errors"
-	"math"
 	"strings"
 
 	"github.com/graphhook/graphhook/internal/store"
@@ -57,18 +56,8 @@ func viaWhere(d *Dialect, q store.ObjectQuery, paging bool) (string, []any, stri
 	}
 	obj := []string{"o.tenant = l.tenant"}
 	var oargs []any
-	add := func(cond string, v any) {
-		obj = append(obj, cond)
-		oargs = append(oargs, v)
-	}
 	if q.Kind != "" {
-		add("o.kind = ?", q.Kind)
-	}
-	if len(q.Kinds) > 0 {
-		obj = append(obj, "o.kind IN ("+placeholders(len(q.Kinds))+")")
-		for _, k := range q.Kinds {
-			oargs = append(oargs, k)
-		}
+		obj, oargs = append(obj, "o.kind = ?"), append(oargs, q.Kind)
 	}
 	if v.KindProp != "" {
 		if err := checkPath(v.KindProp); err != nil {
@@ -83,16 +72,8 @@ func viaWhere(d *Dialect, q store.ObjectQuery, paging bool) (string, []any, stri
 		obj = append(obj, "o.kind = "+kind)
 	}
 	obj = append(obj, "o.id = "+target)
-	if q.Owner != "" {
-		add("o.owner = ?", q.Owner)
-	}
-	if q.Parent != "" {
-		add("o.parent = ?", q.Parent)
-	}
-	if q.Alt != "" {
-		add("o.alt = ?", q.Alt)
-	}
-	add("o.deleted = ?", boolInt(q.Deleted))
+	conds, cargs := columnConds(q, "o.")
+	obj, oargs = append(obj, conds...), append(oargs, cargs...)
 	if q.Where != nil {
 		c, err := j.cond(*q.Where, false, &oargs)
 		if err != nil {
@@ -124,16 +105,8 @@ func viaListQuery(d *Dialect, q store.ObjectQuery) (string, []any, error) {
 			return "", nil, err
 		}
 	}
-	query := `SELECT ` + viaCols + from + order
-	if q.Limit > 0 || q.Offset > 0 {
-		query += ` LIMIT ?`
-		args = append(args, cmp.Or(q.Limit, math.MaxInt32))
-	}
-	if q.Offset > 0 {
-		query += ` OFFSET ?`
-		args = append(args, q.Offset)
-	}
-	return query, args, nil
+	page, pargs := pageClause(q)
+	return `SELECT ` + viaCols + from + order + page, append(args, pargs...), nil
 }
 
 // viaCountQuery is the SELECT that CountObjects runs for q with a Via.
