@@ -1,12 +1,8 @@
 package postgres_test
 
 import (
-	"context"
 	"testing"
 
-	"github.com/graphhook/graphhook/internal/store"
-	"github.com/graphhook/graphhook/internal/store/pgtest"
-	"github.com/graphhook/graphhook/internal/store/postgres"
 	"github.com/graphhook/graphhook/internal/store/storetest"
 )
 
@@ -14,13 +10,6 @@ import (
 // reads the links in their index's order and each object by its primary key, with
 // the planner's statistics fresh (see storetest.RunExplainVia).
 func TestLinksReadAnIndex(t *testing.T) {
-	s, err := postgres.Open(context.Background(), postgres.Config{URL: pgtest.URL(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	analyze := func(ctx context.Context) error {
-		return s.Update(ctx, func(tx store.Tx) error { return s.Analyze(ctx, tx) })
-	}
+	s, analyze := openToExplain(t)
 	storetest.RunExplainVia(t, s, s.ExplainObjects, s.ExplainCount, "Sort", "objects_pkey", analyze)
 }

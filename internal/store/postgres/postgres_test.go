@@ -33,13 +33,19 @@ func TestBadURL(t *testing.T) {
 // $skip, and a $skiptoken page are read from an index in order, with the planner's
 // statistics fresh (see storetest.RunExplain).
 func TestPagesReadAnIndex(t *testing.T) {
+	s, analyze := openToExplain(t)
+	storetest.RunExplain(t, s, s.ExplainObjects, "Sort", analyze)
+}
+
+// openToExplain opens a store on a fresh database for a plan test, with the
+// function that refreshes the planner's statistics after the test's load.
+func openToExplain(t *testing.T) (*postgres.Store, func(context.Context) error) {
 	s, err := postgres.Open(context.Background(), postgres.Config{URL: pgtest.URL(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
-	analyze := func(ctx context.Context) error {
+	t.Cleanup(func() { s.Close() })
+	return s, func(ctx context.Context) error {
 		return s.Update(ctx, func(tx store.Tx) error { return s.Analyze(ctx, tx) })
 	}
-	storetest.RunExplain(t, s, s.ExplainObjects, "Sort", analyze)
 }
