@@ -76,17 +76,7 @@ func TestFolderAndAttachmentPagesMatchMemory(t *testing.T) {
 					for _, otext := range orders[kind] {
 						for _, page := range []struct{ top, skip int }{{10, 0}, {7, 23}, {1000, 0}, {5, 300}} {
 							q := listQuery{order: []odata.OrderKey{{Property: defaults[kind]}}, top: page.top, skip: page.skip}
-							if ftext != "" {
-								if q.filter, err = odata.ParseFilter(ftext); err != nil {
-									t.Fatal(err)
-								}
-							}
-							if otext != "" {
-								if q.order, err = odata.ParseOrderBy(otext); err != nil {
-									t.Fatal(err)
-								}
-								q.given = true
-							}
+							q = q.parsed(t, ftext, otext)
 							name := fmt.Sprintf("%s parent=%s $filter=%s $orderby=%s %+v", kind, parent, ftext, otext, page)
 							err := s.View(ctx, func(tx store.Tx) error {
 								o := &op{ctx: ctx, tx: tx}

@@ -119,17 +119,7 @@ func testItemPagesMatchMemory(t *testing.T, s store.Store) {
 					for _, otext := range orders[it.kind] {
 						for _, page := range []struct{ top, skip int }{{10, 0}, {7, 23}, {1000, 0}, {5, 300}} {
 							q := listQuery{order: defaults[it.kind], top: page.top, skip: page.skip}
-							if ftext != "" {
-								if q.filter, err = odata.ParseFilter(ftext); err != nil {
-									t.Fatal(err)
-								}
-							}
-							if otext != "" {
-								if q.order, err = odata.ParseOrderBy(otext); err != nil {
-									t.Fatal(err)
-								}
-								q.given = true
-							}
+							q = q.parsed(t, ftext, otext)
 							name := fmt.Sprintf("%s owner=%s parent=%s $filter=%s $orderby=%s %+v", it.kind, owner, parent, ftext, otext, page)
 							err := s.View(ctx, func(tx store.Tx) error {
 								o := &op{ctx: ctx, tx: tx}
@@ -237,4 +227,22 @@ func ids(docs []map[string]any) []string {
 		out = append(out, d["id"].(string))
 	}
 	return out
+}
+
+// parsed is q with the $filter and $orderby texts of a test case, when not empty.
+func (q listQuery) parsed(t *testing.T, ftext, otext string) listQuery {
+	t.Helper()
+	var err error
+	if ftext != "" {
+		if q.filter, err = odata.ParseFilter(ftext); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if otext != "" {
+		if q.order, err = odata.ParseOrderBy(otext); err != nil {
+			t.Fatal(err)
+		}
+		q.given = true
+	}
+	return q
 }
