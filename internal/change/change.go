@@ -61,12 +61,15 @@ func Record(ctx context.Context, tx store.Tx, tenant, kind, id, changeType strin
 	}
 	return tx.AppendChange(ctx, &store.Change{
 		Tenant: tenant, Kind: kind, ID: id, ChangeType: changeType, Topics: topics,
-		Time: at, Before: before, After: after, Extra: extra,
+		Time: at, Before: before, After: after, Extra: extra, ExtraValue: n,
 	})
 }
 
 // NoticeOf decodes the notice of a change record.
 func NoticeOf(c *store.Change) (Notice, error) {
+	if n, ok := c.ExtraValue.(Notice); ok {
+		return n, nil
+	}
 	var n Notice
 	if len(c.Extra) == 0 {
 		return n, nil

@@ -1,13 +1,11 @@
 package delivery
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/graphhook/graphhook/internal/change"
 	"github.com/graphhook/graphhook/internal/graph"
@@ -241,6 +239,14 @@ type appGrant struct {
 	delegated   []string
 }
 
+func decodeGrant(data []byte) (*appGrant, error) {
+	var app identity.App
+	if err := json.Unmarshal(data, &app); err != nil {
+		return nil, err
+	}
+	return &appGrant{found: true, application: app.ApplicationPermissions, delegated: app.DelegatedPermissions}, nil
+}
+
 func (p *Pipeline) grant(ctx context.Context, tx store.Tx, cache map[string]*appGrant, appID string) (*appGrant, error) {
 	if g, ok := cache[appID]; ok {
 		return g, nil
@@ -252,49 +258,13 @@ func (p *Pipeline) grant(ctx context.Context, tx store.Tx, cache map[string]*app
 	case err != nil:
 		return nil, err
 	default:
-		if g, err = p.grants.decode(appID, o.Data); err != nil {
+		// Every change re-reads the app (the store may answer from its cache);
+		// decoding its JSON again was a visible share of a change's cost.
+		if g, err = p.grants.Get(appID, o.Data, decodeGrant); err != nil {
 			return nil, err
 		}
 	}
 	cache[appID] = g
-	return g, nil
-}
-
-// grantMemo keeps each app's decoded grant beside the bytes it was decoded from:
-// every change re-reads the app (the store may answer from its cache), and decoding
-// its JSON again was a visible share of a change's cost. A grant is reused only
-// for identical bytes, so a changed consent is always read afresh.
-type grantMemo struct {
-	mu sync.Mutex
-	m  map[string]grantEntry
-}
-
-type grantEntry struct {
-	data  []byte
-	grant *appGrant
-}
-
-// maxGrantMemo bounds the memo; past it, it starts again empty.
-const maxGrantMemo = 10_000
-
-func (gm *grantMemo) decode(key string, data []byte) (*appGrant, error) {
-	gm.mu.Lock()
-	e, ok := gm.m[key]
-	gm.mu.Unlock()
-	if ok && bytes.Equal(e.data, data) {
-		return e.grant, nil
-	}
-	var app identity.App
-	if err := json.Unmarshal(data, &app); err != nil {
-		return nil, err
-	}
-	g := &appGrant{found: true, application: app.ApplicationPermissions, delegated: app.DelegatedPermissions}
-	gm.mu.Lock()
-	if gm.m == nil || len(gm.m) >= maxGrantMemo {
-		gm.m = map[string]grantEntry{}
-	}
-	gm.m[key] = grantEntry{data: bytes.Clone(data), grant: g}
-	gm.mu.Unlock()
 	return g, nil
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/graphhook/graphhook/internal/clock"
 	"github.com/graphhook/graphhook/internal/egress"
+	"github.com/graphhook/graphhook/internal/memo"
 	"github.com/graphhook/graphhook/internal/resource"
 	"github.com/graphhook/graphhook/internal/richdata"
 	"github.com/graphhook/graphhook/internal/service"
@@ -56,7 +57,7 @@ type Pipeline struct {
 
 	filters sync.Map // $filter text → *odata.Filter (nil when it does not parse)
 	subs    subCache
-	grants  grantMemo
+	grants  memo.Decoded[*appGrant]
 	tokens  tokenCache
 	faults  faultCache
 

@@ -216,6 +216,10 @@ type Change struct {
 	// Extra carries workload facts a notification needs beyond the item state, as
 	// JSON (for example members@delta of a group membership change).
 	Extra []byte
+	// ExtraValue is, when the appender sets it, the value Extra encodes, so that
+	// the change hook, which runs in the same transaction, need not decode what was
+	// just encoded. It is never stored: changes read back leave it nil.
+	ExtraValue any
 }
 
 // ChangeTx appends to and reads the change log.

@@ -23,10 +23,18 @@ func (t *Tx) AppendChange(ctx context.Context, c *store.Change) error {
 	if err != nil {
 		return err
 	}
-	err = t.QueryRow(ctx, `INSERT INTO changes (tenant, kind, id, change_type, topics, time, before, after, extra)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
-		c.Tenant, c.Kind, c.ID, c.ChangeType, string(topics), nanos(c.Time), c.Before, c.After, c.Extra).Scan(&c.Seq)
-	if err != nil {
+	const insert = `INSERT INTO changes (tenant, kind, id, change_type, topics, time, before, after, extra)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	args := []any{c.Tenant, c.Kind, c.ID, c.ChangeType, string(topics), nanos(c.Time), c.Before, c.After, c.Extra}
+	if t.s.d.LastInsertID {
+		res, err := t.Exec(ctx, insert, args...)
+		if err != nil {
+			return t.translate(err)
+		}
+		if c.Seq, err = res.LastInsertId(); err != nil {
+			return err
+		}
+	} else if err := t.QueryRow(ctx, insert+` RETURNING seq`, args...).Scan(&c.Seq); err != nil {
 		return t.translate(err)
 	}
 	if err := t.insertTopics(ctx, c); err != nil {

@@ -48,6 +48,14 @@ type Dialect struct {
 	// store.TotalsTx.AddTotals); 0 or 1 keeps one row, enough for SQLite's single
 	// writer.
 	TotalsShards int
+	// LastInsertID reads the ids an INSERT assigned from the driver's
+	// LastInsertId instead of a RETURNING clause. SQLite runs RETURNING through a
+	// temporary table opened for each statement, which cost more than the insert
+	// itself (BenchmarkChangeWrite); its AUTOINCREMENT ids of one multi-row INSERT
+	// are consecutive (each row takes one more than the largest id ever used, and
+	// the single writer lets nobody in between), so the last id gives them all.
+	// PostgreSQL's driver has no LastInsertId.
+	LastInsertID bool
 
 	mu    sync.Mutex
 	cache map[string]string

@@ -66,29 +66,52 @@ func (t *Tx) Enqueue(ctx context.Context, ns []*store.Notification) error {
 			args = append(args, n.URL, n.Tenant, n.SubscriptionID, n.ResourceType, boolInt(n.Lifecycle), n.Event, n.Resource,
 				payload, n.Rich, n.Seq, nanos(n.Created), nanos(n.Scheduled), n.ReplayOf)
 		}
-		rows, err := t.Query(ctx, enqueueQuery(len(chunk)), args...)
-		if err != nil {
-			return t.translate(err)
+		if err := t.insertNotifications(ctx, chunk, args); err != nil {
+			return err
 		}
-		i := 0
-		for rows.Next() {
-			if err := rows.Scan(&chunk[i].ID); err != nil {
-				rows.Close()
-				return err
-			}
-			chunk[i].State = store.NotificationAvailable
-			chunk[i].Attempt = 0
-			i++
-		}
-		if err := rows.Close(); err != nil {
-			return t.translate(err)
-		}
-		if err := rows.Err(); err != nil {
-			return t.translate(err)
+		for _, n := range chunk {
+			n.State = store.NotificationAvailable
+			n.Attempt = 0
 		}
 	}
 	t.signal = true
 	return nil
+}
+
+// insertNotifications inserts chunk's rows, whose values are args, and sets their
+// ids.
+func (t *Tx) insertNotifications(ctx context.Context, chunk []*store.Notification, args []any) error {
+	query := enqueueQuery(len(chunk))
+	if t.s.d.LastInsertID {
+		res, err := t.Exec(ctx, query, args...)
+		if err != nil {
+			return t.translate(err)
+		}
+		last, err := res.LastInsertId()
+		if err != nil {
+			return err
+		}
+		for i, n := range chunk {
+			n.ID = last - int64(len(chunk)-1-i)
+		}
+		return nil
+	}
+	rows, err := t.Query(ctx, query+" RETURNING id", args...)
+	if err != nil {
+		return t.translate(err)
+	}
+	i := 0
+	for rows.Next() {
+		if err := rows.Scan(&chunk[i].ID); err != nil {
+			rows.Close()
+			return err
+		}
+		i++
+	}
+	if err := rows.Close(); err != nil {
+		return t.translate(err)
+	}
+	return t.translate(rows.Err())
 }
 
 // enqueueQuery is the INSERT of n rows. Unlike other batches (rowChunk, inList) a
@@ -106,7 +129,6 @@ func enqueueQuery(n int) string {
 		}
 		b.WriteString(enqueueRow)
 	}
-	b.WriteString(" RETURNING id")
 	return b.String()
 }
 

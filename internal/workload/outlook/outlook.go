@@ -14,6 +14,7 @@ import (
 	"github.com/graphhook/graphhook/internal/graph"
 	"github.com/graphhook/graphhook/internal/httpapi"
 	"github.com/graphhook/graphhook/internal/identity"
+	"github.com/graphhook/graphhook/internal/memo"
 	"github.com/graphhook/graphhook/internal/sortid"
 	"github.com/graphhook/graphhook/internal/store"
 	"github.com/graphhook/graphhook/internal/workload/directory"
@@ -23,6 +24,9 @@ import (
 // Workload serves the Outlook resources of every mailbox.
 type Workload struct {
 	st store.Store
+	// owners keeps the names of mailbox owners decoded from their user objects, which
+	// every mailbox request reads.
+	owners memo.Decoded[owner]
 }
 
 // New returns the Outlook workload.
@@ -86,13 +90,15 @@ type op struct {
 	write bool // tx may write (an Update, not a View)
 	now   time.Time
 	p     *identity.Principal
+	// owners is the workload's memo of mailbox owners (nil: decode each time).
+	owners *memo.Decoded[owner]
 }
 
 // run calls fn in a transaction: an Update when write is set, otherwise a View that is
 // repeated as an Update if it met a mailbox whose folders were never created. fn may
 // run twice, so it must reset whatever it collects.
 func (w *Workload) run(c *httpapi.Ctx, write bool, fn func(o *op) error) error {
-	o := &op{write: write, now: c.Now.UTC(), p: c.Principal}
+	o := &op{write: write, now: c.Now.UTC(), p: c.Principal, owners: &w.owners}
 	call := func(ctx context.Context, tx store.Tx) error { o.ctx, o.tx = ctx, tx; return fn(o) }
 	err := rest.Run(c, w.st, write, call)
 	if !write && errors.Is(err, errProvision) {
@@ -135,19 +141,31 @@ func (o *op) mailbox(userParam string, perms []string) (mailbox, error) {
 	if o.p.Type.Delegated() && !strings.EqualFold(u.ID, o.p.UserID) {
 		return mailbox{}, graph.ExchangeAccessDenied()
 	}
+	who, err := o.owners.Get(o.p.TenantID+"/"+u.ID, u.Data, decodeOwner)
+	if err != nil {
+		return mailbox{}, err
+	}
+	mb := mailbox{tenant: o.p.TenantID, user: u.ID, name: who.name, address: who.address}
+	return mb, o.provision(mb)
+}
+
+// owner is what a mailbox shows of its user: the name and address that messages it
+// sends carry.
+type owner struct{ name, address string }
+
+func decodeOwner(data []byte) (owner, error) {
 	var doc struct {
 		DisplayName string `json:"displayName"`
 		Mail        string `json:"mail"`
 		UPN         string `json:"userPrincipalName"`
 	}
-	if err := json.Unmarshal(u.Data, &doc); err != nil {
-		return mailbox{}, err
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return owner{}, err
 	}
-	mb := mailbox{tenant: o.p.TenantID, user: u.ID, name: doc.DisplayName, address: doc.Mail}
-	if mb.address == "" {
-		mb.address = doc.UPN
+	if doc.Mail == "" {
+		return owner{doc.DisplayName, doc.UPN}, nil
 	}
-	return mb, o.provision(mb)
+	return owner{doc.DisplayName, doc.Mail}, nil
 }
 
 // provision creates the mailbox's well-known mail folders and default contact folder
@@ -228,16 +246,18 @@ var (
 
 // stamp gives doc a new change key (and etag) and modification time, as Exchange does
 // on every write.
-func (o *op) stamp(doc map[string]any) {
+func (o *op) stamp(doc map[string]any) (etag string) {
 	key := newChangeKey()
+	etag = `W/"` + key + `"`
 	doc["changeKey"] = key
-	doc["@odata.etag"] = `W/"` + key + `"`
+	doc["@odata.etag"] = etag
 	doc["lastModifiedDateTime"] = o.now.Format(timeLayout)
+	return etag
 }
 
 // insertItem stores a new item and records its "created" change on topics.
 func (o *op) insertItem(t itemType, mb mailbox, parent string, doc map[string]any, topics []string) error {
-	o.stamp(doc)
+	etag := o.stamp(doc)
 	data, err := json.Marshal(doc)
 	if err != nil {
 		return err
@@ -246,12 +266,12 @@ func (o *op) insertItem(t itemType, mb mailbox, parent string, doc map[string]an
 	if err := o.tx.InsertObject(o.ctx, &store.Object{Tenant: mb.tenant, Kind: t.kind, ID: id, Owner: mb.user, Parent: parent, Data: data, Sort: t.sortKey(doc), Created: o.now, Updated: o.now}); err != nil {
 		return err
 	}
-	return o.record(t, mb, id, store.Created, topics, nil, data)
+	return o.record(t, mb, id, store.Created, topics, nil, data, etag)
 }
 
 // updateItem replaces an item's document and records an "updated" change on topics.
 func (o *op) updateItem(t itemType, mb mailbox, obj store.Object, doc map[string]any, topics []string) error {
-	o.stamp(doc)
+	etag := o.stamp(doc)
 	data, err := json.Marshal(doc)
 	if err != nil {
 		return err
@@ -261,7 +281,7 @@ func (o *op) updateItem(t itemType, mb mailbox, obj store.Object, doc map[string
 	if err := o.tx.UpdateObject(o.ctx, &obj); err != nil {
 		return err
 	}
-	return o.record(t, mb, obj.ID, store.Updated, topics, before, data)
+	return o.record(t, mb, obj.ID, store.Updated, topics, before, data, etag)
 }
 
 // deleteItem removes an item, with a message's attachments, and records its
@@ -275,20 +295,18 @@ func (o *op) deleteItem(t itemType, mb mailbox, obj store.Object, topics []strin
 	if err := o.tx.DeleteObject(o.ctx, mb.tenant, t.kind, obj.ID); err != nil {
 		return err
 	}
-	return o.record(t, mb, obj.ID, store.Deleted, topics, obj.Data, nil)
-}
-
-func (o *op) record(t itemType, mb mailbox, id, changeType string, topics []string, before, after []byte) error {
-	state := after
-	if state == nil {
-		state = before
-	}
 	var tag struct {
 		ETag string `json:"@odata.etag"`
 	}
-	json.Unmarshal(state, &tag)
+	json.Unmarshal(obj.Data, &tag)
+	return o.record(t, mb, obj.ID, store.Deleted, topics, obj.Data, nil, tag.ETag)
+}
+
+// record appends the change of an item; etag is the item's @odata.etag after the
+// change, or before it for a deletion.
+func (o *op) record(t itemType, mb mailbox, id, changeType string, topics []string, before, after []byte, etag string) error {
 	resource := "Users/" + mb.user + "/" + t.segment + "/" + id
-	n := change.Notice{Resource: resource, ODataType: t.odataType, ODataID: resource, ETag: tag.ETag, ID: id, Rich: true}
+	n := change.Notice{Resource: resource, ODataType: t.odataType, ODataID: resource, ETag: etag, ID: id, Rich: true}
 	return change.Record(o.ctx, o.tx, mb.tenant, t.kind, id, changeType, topics, before, after, n, o.now)
 }
 
