@@ -168,7 +168,7 @@ func (s *Store) checkpoint() { _, _ = s.checkpointer.Exec("PRAGMA wal_checkpoint
 
 // Dialect returns the SQLite dialect.
 func Dialect() *sqlstore.Dialect {
-	return &sqlstore.Dialect{Name: "sqlite", IsUniqueViolation: isUniqueViolation, IndexHints: true, LastInsertID: true}
+	return &sqlstore.Dialect{Name: "sqlite", IsUniqueViolation: isUniqueViolation, IndexHints: true, LastInsertID: true, Uninterrupted: true}
 }
 
 func isUniqueViolation(err error) bool {

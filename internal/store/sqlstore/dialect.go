@@ -56,6 +56,15 @@ type Dialect struct {
 	// the single writer lets nobody in between), so the last id gives them all.
 	// PostgreSQL's driver has no LastInsertId.
 	LastInsertID bool
+	// Uninterrupted runs statements under a context that cannot be cancelled, after
+	// checking the caller's: go-sqlite3 hands every statement run under a
+	// cancellable context to a goroutine of its own, to interrupt it when the
+	// context ends, and database/sql does the same for every result set and read
+	// transaction. Those hand-offs cost the writer more than SQLite's statements
+	// did. SQLite's statements are local and short, so a cancelled request stops at
+	// its next statement instead. PostgreSQL's driver needs the context to give up
+	// on a server that does not answer.
+	Uninterrupted bool
 
 	mu    sync.Mutex
 	cache map[string]string

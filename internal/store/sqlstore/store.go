@@ -147,7 +147,11 @@ func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
 		return store.ErrClosed
 	default:
 	}
-	sqlTx, err := s.cfg.Reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: s.cfg.ReadOnlyTx, Isolation: s.cfg.ReadIsolation})
+	bctx, err := s.statementContext(ctx)
+	if err != nil {
+		return err
+	}
+	sqlTx, err := s.cfg.Reader.BeginTx(bctx, &sql.TxOptions{ReadOnly: s.cfg.ReadOnlyTx, Isolation: s.cfg.ReadIsolation})
 	if err != nil {
 		return fmt.Errorf("begin read: %w", err)
 	}

@@ -63,6 +63,10 @@ func (t *Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, e
 		return nil, ErrReadOnly
 	}
 	t.issued = true
+	ctx, err := t.s.statementContext(ctx)
+	if err != nil {
+		return nil, err
+	}
 	st, err := t.stmt(ctx, query)
 	if err != nil {
 		return nil, err
@@ -92,6 +96,10 @@ func (t *Tx) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 // Query runs a query written with '?' placeholders.
 func (t *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	t.issued = true
+	ctx, err := t.s.statementContext(ctx)
+	if err != nil {
+		return nil, err
+	}
 	st, err := t.stmt(ctx, query)
 	if err != nil {
 		return nil, err
@@ -108,6 +116,11 @@ func (t *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, e
 // QueryRow runs a one-row query written with '?' placeholders.
 func (t *Tx) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
 	t.issued = true
+	ctx, err := t.s.statementContext(ctx)
+	if err != nil {
+		// The Row carries ctx's error, as database/sql's own check would give it.
+		return t.q.QueryRowContext(ctx, t.s.d.Q(query), args...)
+	}
 	st, err := t.stmt(ctx, query)
 	if err != nil {
 		return t.q.QueryRowContext(ctx, t.s.d.Q(query), args...)
@@ -116,6 +129,19 @@ func (t *Tx) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
 		return t.q.QueryRowContext(ctx, t.s.d.Q(query), args...)
 	}
 	return st.QueryRowContext(ctx, args...)
+}
+
+// statementContext is the context to run a statement under: ctx, or, when the
+// dialect's statements run uninterrupted, one that cannot be cancelled, once ctx
+// has been checked.
+func (s *Store) statementContext(ctx context.Context) (context.Context, error) {
+	if !s.d.Uninterrupted {
+		return ctx, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return ctx, err
+	}
+	return context.WithoutCancel(ctx), nil
 }
 
 // Dialect returns the dialect in use.

@@ -40,6 +40,7 @@ func Run(t *testing.T, open Opener) {
 		"ConcurrentWrites": testConcurrentWrites,
 		"Committed":        testCommitted,
 		"Closed":           testClosed,
+		"Cancelled":        testCancelled, // cancel.go
 		// Object totals (totals.go).
 		"Totals":           testTotals,
 		"TotalsConcurrent": testTotalsConcurrent,
