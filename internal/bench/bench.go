@@ -149,7 +149,7 @@ func Run(ctx context.Context, cfg Config, opts Options) (*Result, error) {
 	recv.slowHits.Store(0)
 	recv.refused.Store(0)
 	recv.measure.Store(true)
-	start := time.Now()
+	start, cpu0 := time.Now(), sampleCPU()
 	var throttled atomic.Int64
 	sampled, err := startPGSample(ctx, cfg.PGSample)
 	if err != nil {
@@ -171,6 +171,7 @@ func Run(ctx context.Context, cfg Config, opts Options) (*Result, error) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	total := time.Since(start)
+	res.account(cpu0, changes)
 	recv.measure.Store(false)
 	res.DurationS = elapsed.Seconds()
 	res.Changes = changes

@@ -97,7 +97,8 @@ func TestRunStartsItsOwnServer(t *testing.T) {
 func TestWriteTable(t *testing.T) {
 	res := &Result{Scenario: "slow-endpoint", DurationS: 2, Subscriptions: 10, Changes: 40, ChangesPerS: 20, Notifications: 360,
 		NotificationsPerS: 150, Posts: 36, LatencyMS: map[string]float64{"p50": 1.25, "p90": 2.5, "p99": 8}, RawPostsPerS: 3000,
-		PostsPerS: 18, Ratio: 0.05, BaselineP99MS: 4, P99IncreasePct: 100, RSSMB: 64.4, Throttled: 3}
+		PostsPerS: 18, Ratio: 0.05, BaselineP99MS: 4, P99IncreasePct: 100, RSSMB: 64.4, Throttled: 3,
+		CPUPerChangeUS: 512.4, MachineBusyPct: 77.2, MachineIdlePct: 15, MachineIOWaitPct: 7.8}
 	var b strings.Builder
 	if err := res.WriteTable(&b); err != nil {
 		t.Fatal(err)
@@ -110,6 +111,8 @@ notifications/s delivered                   150 (360 in 36 POSTs)
 POSTs/s                                     18
 changes pushed back (429)                   3
 latency p50 / p90 / p99                     1.2 / 2.5 / 8.0 ms
+CPU of this process per change              512 µs
+machine CPU busy / idle / iowait            77 / 15 / 8 %
 raw loopback POST/s                         3000
 ratio (notifications/s ÷ raw POST/s)        0.050
 others' p99: baseline → with slow endpoint  4.0 → 8.0 ms (+100.0 %)
@@ -117,5 +120,36 @@ RSS                                         64 MB
 `
 	if diff := cmp.Diff(want, b.String()); diff != "" {
 		t.Errorf("WriteTable() (-want +got):\n%s", diff)
+	}
+}
+
+// TestAccount checks the CPU figures of a phase on this machine: the process's CPU
+// time is spread over the changes, and the machine's shares add up to 100 %.
+func TestAccount(t *testing.T) {
+	start := sampleCPU()
+	if start.machine == (machineTicks{}) {
+		t.Skip("no /proc/stat here")
+	}
+	// Burn CPU until the process and the machine have both counted some.
+	deadline := time.Now().Add(5 * time.Second)
+	for x := 0; ; x++ {
+		now := sampleCPU()
+		if now.process-start.process >= 20*time.Millisecond && now.machine.busy > start.machine.busy || time.Now().After(deadline) {
+			break
+		}
+		_ = strings.Repeat("x", x%64)
+	}
+	var res Result
+	res.account(start, 4)
+	if res.CPUPerChangeUS < 20_000/4 {
+		t.Errorf("CPUPerChangeUS = %.0f after at least 20 ms of CPU over 4 changes; want ≥ 5000", res.CPUPerChangeUS)
+	}
+	if sum := res.MachineBusyPct + res.MachineIdlePct + res.MachineIOWaitPct; sum < 99.9 || sum > 100.1 || res.MachineBusyPct <= 0 {
+		t.Errorf("machine busy / idle / iowait = %.1f / %.1f / %.1f %%; want shares of 100 with some busy", res.MachineBusyPct, res.MachineIdlePct, res.MachineIOWaitPct)
+	}
+	var none Result
+	none.account(sampleCPU(), 0)
+	if none.CPUPerChangeUS != 0 {
+		t.Errorf("CPUPerChangeUS with no changes = %v, want 0", none.CPUPerChangeUS)
 	}
 }

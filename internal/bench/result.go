@@ -59,6 +59,16 @@ type Result struct {
 	LockWaitPct *float64         `json:"lock_wait_pct,omitempty"`
 	PGSamples   int              `json:"pg_samples,omitempty"`
 	LockWaits   map[string]int64 `json:"lock_waits,omitempty"`
+	// CPUPerChangeUS is this process's CPU time (user and system) over the measured
+	// phase and its drain, per accepted change. With the server in this process it
+	// counts server, client and receiver together; with --target, only the latter two.
+	CPUPerChangeUS float64 `json:"cpu_per_change_us,omitempty"`
+	// The machine's CPU time over the same span (/proc/stat), in percent: busy,
+	// idle, and idle while waiting for the disk. Idle time at the peak means a
+	// serial step, not the cores, is the limit.
+	MachineBusyPct   float64 `json:"machine_busy_pct,omitempty"`
+	MachineIdlePct   float64 `json:"machine_idle_pct,omitempty"`
+	MachineIOWaitPct float64 `json:"machine_iowait_pct,omitempty"`
 }
 
 // WriteTable prints res as the table `graphhook bench` shows without --json.
@@ -91,6 +101,12 @@ func (res *Result) WriteTable(w io.Writer) error {
 	}
 	if res.LockWaitPct != nil {
 		fmt.Fprintf(tw, "lock waits %% of transaction time\t%.1f %% (%d samples of pg_stat_activity)\n", *res.LockWaitPct, res.PGSamples)
+	}
+	if res.CPUPerChangeUS > 0 {
+		fmt.Fprintf(tw, "CPU of this process per change\t%.0f µs\n", res.CPUPerChangeUS)
+	}
+	if res.MachineBusyPct > 0 {
+		fmt.Fprintf(tw, "machine CPU busy / idle / iowait\t%.0f / %.0f / %.0f %%\n", res.MachineBusyPct, res.MachineIdlePct, res.MachineIOWaitPct)
 	}
 	fmt.Fprintf(tw, "raw loopback POST/s\t%.0f\n", res.RawPostsPerS)
 	fmt.Fprintf(tw, "ratio (notifications/s ÷ raw POST/s)\t%.3f\n", res.Ratio)
