@@ -128,6 +128,13 @@ type ObjectQuery struct {
 	Desc   bool
 	// Where keeps the objects whose data satisfies it (see Cond); nil keeps all.
 	Where *Cond
+	// SortBounds keep the objects whose Sort key compares with each bound's Value
+	// as its Op says (CondLt, CondLe, CondGt or CondGe). A caller adds them where
+	// Where implies them, for a property whose value the sort key holds (a message's
+	// receivedDateTime), so that a listing by Sort reads that range of its index
+	// instead of walking it past every object Where refuses. Being implied, a bound
+	// with another Op may be left out.
+	SortBounds []SortBound
 	// OrderBy, when set, orders by these properties of the data, then by id
 	// (see OrderKey), instead of by id or by the sort key; AfterID, BySort and Desc
 	// are then ignored. IDDesc puts objects that tie on every key in descending
@@ -141,6 +148,12 @@ type ObjectQuery struct {
 	// Via, when set, keeps only the objects that the links it names point at (a
 	// group's members, a user's groups), in the links' order; see Via.
 	Via *Via
+}
+
+// SortBound is one bound of ObjectQuery.SortBounds.
+type SortBound struct {
+	Op    CondOp
+	Value string
 }
 
 // Via selects objects through links: objects of another kind that each name the

@@ -280,8 +280,18 @@ func columnConds(q store.ObjectQuery, prefix string) ([]string, []any) {
 			args = append(args, c.v)
 		}
 	}
-	return append(conds, prefix+"deleted = ?"), append(args, boolInt(q.Deleted))
+	conds, args = append(conds, prefix+"deleted = ?"), append(args, boolInt(q.Deleted))
+	for _, b := range q.SortBounds {
+		if op, ok := sortBoundOps[b.Op]; ok {
+			conds = append(conds, prefix+"sort "+op+" ?")
+			args = append(args, b.Value)
+		}
+	}
+	return conds, args
 }
+
+// sortBoundOps spell the comparisons a store.SortBound may ask for.
+var sortBoundOps = map[store.CondOp]string{store.CondLt: "<", store.CondLe: "<=", store.CondGt: ">", store.CondGe: ">="}
 
 // pageClause is the LIMIT and OFFSET of a listing of q, with their arguments.
 func pageClause(q store.ObjectQuery) (string, []any) {

@@ -74,6 +74,13 @@ func RunExplain(t *testing.T, s store.Store, explain Explainer, sortStep string,
 		}
 	}
 	unread := store.Cond{Op: store.CondEq, Prop: store.Prop{Path: "isRead", Type: store.PropBool}, Value: false}
+	// Messages received in a range: the condition on the data, and the bounds of the
+	// sort key (which holds receivedDateTime) that it implies.
+	received := store.Prop{Path: "receivedDateTime", Type: store.PropTime}
+	from, until := "2026-01-01T00:20:00.0000000Z", "2026-01-01T00:21:00.0000000Z"
+	inRange := store.Cond{Op: store.CondAnd, Sub: []store.Cond{{Op: store.CondGe, Prop: received, Value: from}, {Op: store.CondLt, Prop: received, Value: until}}}
+	rangeBounds := []store.SortBound{{Op: store.CondGe, Value: from}, {Op: store.CondLt, Value: until}}
+	unreadSince := store.Cond{Op: store.CondAnd, Sub: []store.Cond{unread, {Op: store.CondGt, Prop: received, Value: from}}}
 	cases := []struct {
 		name  string
 		q     store.ObjectQuery
@@ -102,6 +109,8 @@ func RunExplain(t *testing.T, s store.Store, explain Explainer, sortStep string,
 		{"alerts newest first", store.ObjectQuery{Tenant: "t", Kind: "alert", OrderBy: []store.OrderKey{{Prop: store.Prop{Path: "createdDateTime", Type: store.PropTime}, Desc: true}}, Offset: 20, Limit: 11}, "objects_alert_created", true},
 		{"unread messages, default order", store.ObjectQuery{Tenant: "t", Kind: "message", Owner: "u1", BySort: true, Desc: true, Where: &unread, Limit: 11}, "objects_message_unread", false},
 		{"a folder's unread messages", store.ObjectQuery{Tenant: "t", Kind: "message", Parent: "u1-inbox", BySort: true, Desc: true, Where: &unread, Limit: 11}, "objects_message_unread_parent", false},
+		{"received in a range, default order", store.ObjectQuery{Tenant: "t", Kind: "message", Owner: "u1", BySort: true, Desc: true, Where: &inRange, SortBounds: rangeBounds, Limit: 11}, "objects_owner_sort", false},
+		{"a folder's unread messages received since", store.ObjectQuery{Tenant: "t", Kind: "message", Parent: "u1-inbox", BySort: true, Desc: true, Where: &unreadSince, SortBounds: []store.SortBound{{Op: store.CondGt, Value: from}}, Limit: 11}, "objects_message_unread_parent", false},
 		{"drive children by name, $skip", store.ObjectQuery{Tenant: "t", Kind: "driveItem", Parent: "folder1", OrderBy: []store.OrderKey{{Prop: store.Prop{Path: "name"}, Desc: true}}, IDDesc: true, Offset: 40, Limit: 11}, "objects_driveitem_name", false},
 		{"drive children not plain", store.ObjectQuery{Tenant: "t", Kind: "driveItem", Parent: "folder1", Where: &store.Cond{Op: store.CondUnplain, Prop: store.Prop{Path: "name"}}, Limit: 1}, "objects_driveitem_name_unplain", false},
 		{"names that are not plain", store.ObjectQuery{Tenant: "t", Kind: "user", Where: &store.Cond{Op: store.CondUnplain, Prop: displayName}, Limit: 1}, "objects_user_displayname_unplain", false},
@@ -118,6 +127,11 @@ func RunExplain(t *testing.T, s store.Store, explain Explainer, sortStep string,
 			// A page past $skip must start at its first (sort, id) in the index, not
 			// at its first sort value: ties would be read and discarded.
 			t.Errorf("%s: the page does not start at its (sort, id) in the index:\n%s", c.name, plan)
+		}
+		if len(c.q.SortBounds) > 0 && !strings.Contains(plan, "sort>") && !strings.Contains(plan, "sort<") && !strings.Contains(plan, "(sort >") && !strings.Contains(plan, "(sort <") {
+			// Bounds of the sort key must narrow the index range the page reads,
+			// not be checked on every row of the owner's or folder's index.
+			t.Errorf("%s: the plan does not read a range of the sort key:\n%s", c.name, plan)
 		}
 		if c.ties {
 			plan = withoutTieSort(plan)

@@ -203,6 +203,15 @@ func testObjectQueries(t *testing.T, s store.Store) {
 			{store.ObjectQuery{Tenant: "t", Kind: "message", Parent: "f1", BySort: true, Desc: true, Offset: 1, Limit: 2}, []string{"m01", "m07"}},
 			{store.ObjectQuery{Tenant: "t", Kind: "message", Parent: "f1", BySort: true, Desc: true, Limit: 2}, []string{"m03", "m01"}},
 			{store.ObjectQuery{Tenant: "t", Kind: "message", Owner: "u1", Offset: 8}, []string{"m08"}},
+			// Bounds of the sort key, in every order and with paging.
+			{store.ObjectQuery{Tenant: "t", Kind: "message", Owner: "u1", BySort: true,
+				SortBounds: []store.SortBound{{Op: store.CondGe, Value: "b"}, {Op: store.CondLt, Value: "d"}}}, []string{"m02", "m07", "m04"}},
+			{store.ObjectQuery{Tenant: "t", Kind: "message", Owner: "u1", BySort: true, Desc: true, Offset: 1, Limit: 3,
+				SortBounds: []store.SortBound{{Op: store.CondGt, Value: "b"}}}, []string{"m03", "m06", "m01"}},
+			{store.ObjectQuery{Tenant: "t", Kind: "message", Parent: "f1", BySort: true,
+				SortBounds: []store.SortBound{{Op: store.CondLe, Value: "b"}}}, []string{"m05", "m07"}},
+			{store.ObjectQuery{Tenant: "t", Kind: "message", Owner: "u1",
+				SortBounds: []store.SortBound{{Op: store.CondGt, Value: "c"}}}, []string{"m01", "m03", "m06", "m08"}},
 		}
 		for _, c := range cases {
 			got, err := tx.ListObjects(ctx, c.q)
@@ -219,6 +228,13 @@ func testObjectQueries(t *testing.T, s store.Store) {
 		}
 		if n != 9 {
 			t.Errorf("CountObjects = %d, want 9", n)
+		}
+		n, err = tx.CountObjects(ctx, store.ObjectQuery{Tenant: "t", Kind: "message", Owner: "u1", SortBounds: []store.SortBound{{Op: store.CondLt, Value: "c"}}})
+		if err != nil {
+			return err
+		}
+		if n != 4 {
+			t.Errorf("CountObjects(sort < c) = %d, want 4", n)
 		}
 		return nil
 	})

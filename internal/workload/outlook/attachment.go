@@ -284,7 +284,7 @@ func (w *Workload) listAttachments(c *httpapi.Ctx) error {
 		}
 		fragment = attachmentsPath(mb, msg.ID)
 		query := store.ObjectQuery{Tenant: mb.tenant, Kind: kindAttachment, Owner: mb.user, Parent: msg.ID}
-		if query, paged, err = q.pushDown(o, propsOf(kindAttachment), false, query); err != nil {
+		if query, paged, err = q.pushDown(o, propsOf(kindAttachment), "", query); err != nil {
 			return err
 		}
 		docs, err = o.listDocs(query, nil)

@@ -135,7 +135,7 @@ func (w *Workload) listFolders(f *folderAPI) httpapi.HandlerFunc {
 			// The store pages by the stored properties; only the page is rendered
 			// then, as each folder's counts cost a query of their own.
 			query := store.ObjectQuery{Tenant: mb.tenant, Kind: f.kind, Owner: mb.user, Parent: parent}
-			if query, paged, err = q.pushDown(o, propsOf(f.kind), false, query); err != nil {
+			if query, paged, err = q.pushDown(o, propsOf(f.kind), "", query); err != nil {
 				return err
 			}
 			if docs, err = o.listDocs(query, nil); err != nil {

@@ -82,7 +82,7 @@ func TestFolderAndAttachmentPagesMatchMemory(t *testing.T) {
 								o := &op{ctx: ctx, tx: tx}
 								query := store.ObjectQuery{Tenant: "t", Kind: kind, Owner: "u1", Parent: parent}
 								paged, err := comparePages(t, o, name, q, query, func() (store.ObjectQuery, bool, error) {
-									return q.pushDown(o, propsOf(kind), false, query)
+									return q.pushDown(o, propsOf(kind), "", query)
 								})
 								if err != nil {
 									return err

@@ -66,16 +66,20 @@ func propsOf(kind string) odata.PropFunc {
 // when more remain, in q's order (write it with writeStorePage); otherwise it holds
 // the items q's filter may keep, for listQuery.page to filter, order and cut.
 func (q listQuery) storeQuery(o *op, t itemType, query store.ObjectQuery) (_ store.ObjectQuery, paged bool, err error) {
-	return q.pushDown(o, propsOf(t.kind), t.sortBy != "", query)
+	return q.pushDown(o, propsOf(t.kind), t.sortBy, query)
 }
 
-// pushDown is storeQuery for a collection whose properties are props; bySort says
-// that its objects' sort key is the default order (newest first) of a request
-// without $orderby.
-func (q listQuery) pushDown(o *op, props odata.PropFunc, bySort bool, query store.ObjectQuery) (_ store.ObjectQuery, paged bool, err error) {
+// pushDown is storeQuery for a collection whose properties are props; sortBy, when
+// set, is the property its objects' sort key holds, whose order (newest first) is
+// that of a request without $orderby.
+func (q listQuery) pushDown(o *op, props odata.PropFunc, sortBy string, query store.ObjectQuery) (_ store.ObjectQuery, paged bool, err error) {
+	bySort := sortBy != ""
 	exact := true
 	if q.filter != nil {
 		query.Where, exact = q.filter.StoreCond(props)
+		if bySort && query.Where != nil {
+			query.SortBounds = sortBounds(*query.Where, sortBy, nil)
+		}
 	}
 	if !exact {
 		return query, false, nil
@@ -102,4 +106,22 @@ func (q listQuery) pushDown(o *op, props odata.PropFunc, bySort bool, query stor
 	query.OrderBy, query.IDDesc = keys, q.order[0].Desc
 	query.Offset, query.Limit = q.skip, q.top+1
 	return query, true, nil
+}
+
+// sortBounds collects, from the conjuncts of c, the comparisons of the sortBy
+// property as bounds of the sort key, which holds that property's value (see
+// itemType.sortKey): c implies them, and the store then reads only that range of
+// the index it pages by. A comparison under OR or NOT implies nothing and is left.
+func sortBounds(c store.Cond, sortBy string, out []store.SortBound) []store.SortBound {
+	switch c.Op {
+	case store.CondAnd:
+		for _, s := range c.Sub {
+			out = sortBounds(s, sortBy, out)
+		}
+	case store.CondLt, store.CondLe, store.CondGt, store.CondGe:
+		if v, ok := c.Value.(string); ok && c.Prop.Type == store.PropTime && strings.EqualFold(c.Prop.Path, sortBy) {
+			out = append(out, store.SortBound{Op: c.Op, Value: v})
+		}
+	}
+	return out
 }

@@ -102,7 +102,9 @@ func testItemPagesMatchMemory(t *testing.T, s store.Store) {
 	filters := map[string][]string{
 		kindMessage: {"", "isRead eq false", "IsRead", "not isRead", "importance eq 'HIGH' or subject eq null",
 			"from/emailAddress/address eq 'sender1@contoso.com'", "receivedDateTime ge 2026-03-01T09:10:00Z and isRead ne true",
-			"startswith(subject, 'lu')", "contains(subject, 'port')", "subject eq 'report' and contains(subject, 'R')"},
+			"startswith(subject, 'lu')", "contains(subject, 'port')", "subject eq 'report' and contains(subject, 'R')",
+			"receivedDateTime lt 2026-03-01T09:20:00Z", "receivedDateTime gt 2026-03-01T09:05:00Z and receivedDateTime le 2026-03-01T09:25:00Z and isRead eq false",
+			"receivedDateTime eq 2026-03-01T09:12:00Z", "not (receivedDateTime lt 2026-03-01T09:10:00Z)", "receivedDateTime ge 2026-03-01T09:28:00Z or isRead"},
 		kindEvent: {"", "isAllDay", "start/dateTime ge 2026-03-01T15:00:00Z", "start/dateTime lt 2026-03-02T00:00:00Z and subject ne 'lunch?'",
 			"end/dateTime eq 2026-03-01T12:00:00Z"},
 		kindContact: {"", "companyName eq 'contoso'", "startswith(displayName, 'a') or displayName eq null", "companyName ne null"},
