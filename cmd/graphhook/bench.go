@@ -18,7 +18,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := newFlagSet("bench", stderr)
 	var cfg bench.Config
 	var asJSON bool
-	var cpuProfile string
+	var cpuProfile, memProfile string
 	fs.StringVar(&cfg.Scenario, "scenario", "single", "single (one subscription, made through the API, on one URL; notifications waiting for it share a POST, as Graph's do), batched (many subscriptions, one URL), fanout (one change to 1,000 subscriptions), slow-endpoint (one endpoint answers in 2.5 s), memory (RSS with --subs active subscriptions), "+
 		"rich (chat messages posted through the Teams API to --subs includeResourceData subscriptions on one chat, one URL each, "+
 		"encrypted for an RSA-2048 certificate; the receiver checks the validation token and dataSignature and decrypts every notification), "+
@@ -34,6 +34,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.PGSample, "pg-sample", "", "postgres:// URL of the database the target uses: sample its pg_stat_activity during the run and report lock waits as a share of transaction time")
 	fs.BoolVar(&asJSON, "json", false, "print one JSON object instead of a table")
 	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof reads it)")
+	fs.StringVar(&memProfile, "memprofile", "", "write a profile of the run's allocations to this file at its end (go tool pprof -sample_index=alloc_space reads it)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -56,10 +57,29 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	if memProfile != "" {
+		if err := writeAllocs(memProfile); err != nil {
+			return err
+		}
+	}
 	if asJSON {
 		return json.NewEncoder(stdout).Encode(res)
 	}
 	return res.WriteTable(stdout)
+}
+
+// writeAllocs writes the allocations made since the process started, by where they
+// were made (sampled at the runtime's default rate).
+func writeAllocs(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // startBenchServer starts the server `graphhook bench` measures when it has no

@@ -73,6 +73,7 @@ func (s *Service) Authenticate(ctx context.Context, header string) (*Principal, 
 		p.Type = Application
 		p.ServicePrincipalID = str(claims["oid"])
 		if roles, ok := claims["roles"].([]any); ok {
+			p.Permissions = make([]string, 0, len(roles))
 			for _, r := range roles {
 				p.Permissions = append(p.Permissions, str(r))
 			}

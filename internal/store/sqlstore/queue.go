@@ -185,7 +185,8 @@ func (t *Tx) ClaimNotifications(ctx context.Context, url, node string, due, now 
 		return nil, t.translate(err)
 	}
 	defer rows.Close()
-	out := make([]store.Notification, 0, min(limit, 1024))
+	// Grown as rows come: most claims take a few rows, and a row is large.
+	var out []store.Notification
 	claimed := fromNanos(nanos(now)) // as a later read of the row would give it
 	for rows.Next() {
 		n := store.Notification{URL: url, State: store.NotificationRunning, Claimed: claimed, Node: node}
