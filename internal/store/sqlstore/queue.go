@@ -91,6 +91,9 @@ func (t *Tx) insertNotifications(ctx context.Context, chunk []*store.Notificatio
 		if err != nil {
 			return err
 		}
+		if n, err := res.RowsAffected(); err != nil || n != int64(len(chunk)) {
+			return fmt.Errorf("store: inserted %d of %d notifications (%v)", n, len(chunk), err)
+		}
 		for i, n := range chunk {
 			n.ID = last - int64(len(chunk)-1-i)
 		}
