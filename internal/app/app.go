@@ -238,6 +238,7 @@ func (m *Main) openBase(ctx context.Context) error {
 	m.HTTP = httpapi.New(httpapi.Config{
 		PublicURL: cfg.PublicURL, FollowRequestHost: followHost, AdminKey: cfg.AdminKey, Identity: m.Identity,
 		Ready: m.Store.Ping, Logger: m.Log, Registry: m.Registry, Clock: m.Clock, MaxPendingWrites: cfg.MaxPendingWrites,
+		Unavailable: func(err error) bool { return errors.Is(err, store.ErrBusy) },
 	})
 	m.Proxy, err = proxy.New(proxy.Config{CA: m.CA, Handler: m.HTTP, Log: m.Log.With("part", "proxy")})
 	return err

@@ -71,6 +71,7 @@ const (
 	CodePreconditionFailed         = "PreconditionFailed"
 	CodeConflict                   = "Conflict"
 	CodeTooManyRequests            = "TooManyRequests"
+	CodeServiceNotAvailable        = "serviceNotAvailable"
 	CodeSyncStateNotFound          = "syncStateNotFound"
 	CodeResyncRequired             = "resyncRequired"
 	CodeNotSupported               = "notSupported"

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/graphhook/graphhook/internal/httpapi"
+	"github.com/graphhook/graphhook/internal/store"
 	"github.com/graphhook/graphhook/internal/testserver"
 	"github.com/graphhook/graphhook/internal/workload/directory"
 )
@@ -37,6 +39,7 @@ func setup(t *testing.T) *testserver.Env {
 			return c.NoContent()
 		}, httpapi.RouteOptions{MaxBody: 16})
 		e.HTTP.Graph().Handle("GET", "boom", func(c *httpapi.Ctx) error { panic("boom") })
+		e.HTTP.Graph().Handle("POST", "busy", func(c *httpapi.Ctx) error { return fmt.Errorf("writing: %w", store.ErrBusy) })
 		e.HTTP.Admin().Handle("GET", "ping", func(c *httpapi.Ctx) error { return c.JSON(http.StatusOK, map[string]string{"ok": "yes"}) })
 	})
 }
@@ -125,6 +128,7 @@ func TestRequestConventions(t *testing.T) {
 		{"unknown content encoding", "POST", "/v1.0/echo", `{}`, []string{"Content-Type", "application/json", "Content-Encoding", "br"}, 415, "UnsupportedMediaType", "", ""},
 		{"bad gzip", "POST", "/v1.0/echo", `{}`, []string{"Content-Type", "application/json", "Content-Encoding", "gzip"}, 400, "BadRequest", "", ""},
 		{"panic", "GET", "/v1.0/boom", nil, nil, 500, "generalException", "An internal server error occurred while processing the request.", ""},
+		{"store busy", "POST", "/v1.0/busy", nil, nil, 503, "serviceNotAvailable", "The service is temporarily unavailable: the request kept colliding with concurrent writes. Please retry after 1 second.", ""},
 		{"no resource", "GET", "/v1.0/", nil, nil, 400, "BadRequest", "", ""},
 	}
 	for _, tt := range tests {
@@ -136,6 +140,9 @@ func TestRequestConventions(t *testing.T) {
 		inner := r.JSON()["error"].(map[string]any)["innerError"].(map[string]any)
 		if inner["request-id"] != r.Header.Get("request-id") || inner["date"] == "" {
 			t.Errorf("%s: innerError = %v", tt.name, inner)
+		}
+		if (tt.status == http.StatusServiceUnavailable) != (r.Header.Get("Retry-After") == "1") {
+			t.Errorf("%s: Retry-After = %q; want 1 on 503 only", tt.name, r.Header.Get("Retry-After"))
 		}
 		if tt.allowHeader != "" && r.Header.Get("Allow") != tt.allowHeader {
 			t.Errorf("%s: Allow = %q, want %q", tt.name, r.Header.Get("Allow"), tt.allowHeader)

@@ -57,6 +57,11 @@ type Config struct {
 	// instead of waiting in the store's queue behind the others, so that the
 	// latency of the writes taken stays bounded at any offered load (0: no cap).
 	MaxPendingWrites int
+	// Unavailable reports errors that mean the service cannot serve the request just
+	// now but may a moment later (the store's writes kept losing conflicts): they
+	// are answered 503 serviceNotAvailable with Retry-After, which Microsoft's
+	// client libraries retry by themselves, instead of 500.
+	Unavailable func(error) bool
 }
 
 // Server is the HTTP front of graphhook.
@@ -350,10 +355,15 @@ func writeRaw(c *Ctx, status int, v any) {
 // writeError is the one place errors become responses.
 func (s *Server) writeError(c *Ctx, err error) {
 	ge, ok := graph.AsError(err)
-	if !ok {
+	switch {
+	case !ok && s.cfg.Unavailable != nil && s.cfg.Unavailable(err):
+		s.log.Warn("service busy", "method", c.R.Method, "path", c.R.URL.Path, "err", err, "request-id", c.RequestID)
+		ge = graph.Errorf(http.StatusServiceUnavailable, graph.CodeServiceNotAvailable,
+			"The service is temporarily unavailable: the request kept colliding with concurrent writes. Please retry after 1 second.").WithHeader("Retry-After", "1")
+	case !ok:
 		s.log.Error("internal error", "method", c.R.Method, "path", c.R.URL.Path, "err", err, "request-id", c.RequestID)
 		ge = graph.Errorf(http.StatusInternalServerError, graph.CodeGeneralException, "An internal server error occurred while processing the request.")
-	} else if ge.Err != nil {
+	case ge.Err != nil:
 		s.log.Warn("request failed", "status", ge.Status, "code", ge.Code, "err", ge.Err, "request-id", c.RequestID)
 	}
 	for k, vs := range ge.Header {

@@ -36,6 +36,9 @@ var (
 	ErrVersionMismatch = errors.New("store: version mismatch")
 	// ErrClosed: the store was closed.
 	ErrClosed = errors.New("store: closed")
+	// ErrBusy: a write kept losing conflicts with concurrent writes until it ran out
+	// of attempts. Trying again a moment later may succeed.
+	ErrBusy = errors.New("store: busy")
 )
 
 // Store is a transactional backend.

@@ -37,7 +37,9 @@ type Config struct {
 	// again (a serialization failure or a deadlock); nil means never. Update then
 	// runs fn again, up to MaxAttempts times in all.
 	Retryable func(err error) bool
-	// MaxAttempts caps the runs of one Update with Retryable (default 10).
+	// MaxAttempts caps the runs of one Update with Retryable (default 20: with the
+	// pauses between them, about a second of trying); past it Update returns
+	// store.ErrBusy.
 	MaxAttempts int
 	// RetryUniqueViolations runs fn again (twice at most) after a unique violation:
 	// PostgreSQL reports one, not a serialization failure, when two serializable
@@ -84,7 +86,7 @@ func New(cfg Config) *Store {
 		cfg.MaxBatch = 256
 	}
 	if cfg.MaxAttempts <= 0 {
-		cfg.MaxAttempts = 10
+		cfg.MaxAttempts = 20
 	}
 	s := &Store{
 		cfg:       cfg,
@@ -186,8 +188,8 @@ func (s *Store) updateOne(ctx context.Context, fn func(store.Tx) error) error {
 	uniques := 0
 	for attempt := 1; ; attempt++ {
 		err, cause := s.attempt(ctx, fn)
-		if err == nil || attempt == s.cfg.MaxAttempts {
-			return err
+		if err == nil {
+			return nil
 		}
 		switch {
 		case s.cfg.Retryable != nil && s.cfg.Retryable(cause):
@@ -195,6 +197,10 @@ func (s *Store) updateOne(ctx context.Context, fn func(store.Tx) error) error {
 			uniques++
 		default:
 			return err
+		}
+		if attempt == s.cfg.MaxAttempts {
+			// Still losing after every attempt: the caller may try again later.
+			return fmt.Errorf("%w: %d attempts lost conflicts with concurrent writes: %w", store.ErrBusy, attempt, err)
 		}
 		// Lost a conflict with a concurrent transaction: run fn again on fresh data,
 		// after a random pause so that the same two do not collide again. The pause's
