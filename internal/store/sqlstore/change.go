@@ -23,18 +23,26 @@ func (t *Tx) AppendChange(ctx context.Context, c *store.Change) error {
 	if err != nil {
 		return err
 	}
-	err = t.QueryRow(ctx, `INSERT INTO changes (tenant, kind, id, change_type, topics, time, before, after, extra)
+	if t.s.d.WritableCTE && len(c.Topics) > 0 {
+		if err := t.appendInOne(ctx, c, string(topics)); err != nil {
+			return err
+		}
+	} else {
+		err = t.QueryRow(ctx, `INSERT INTO changes (tenant, kind, id, change_type, topics, time, before, after, extra)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
-		c.Tenant, c.Kind, c.ID, c.ChangeType, string(topics), nanos(c.Time), c.Before, c.After, c.Extra).Scan(&c.Seq)
-	if err != nil {
-		return t.translate(err)
-	}
-	if err := t.insertTopics(ctx, c); err != nil {
-		return err
+			c.Tenant, c.Kind, c.ID, c.ChangeType, string(topics), nanos(c.Time), c.Before, c.After, c.Extra).Scan(&c.Seq)
+		if err != nil {
+			return t.translate(err)
+		}
+		if err := t.insertTopics(ctx, c); err != nil {
+			return err
+		}
 	}
 	t.signal = true
 	if h := t.s.hook; h != nil {
-		return h(ctx, t, c)
+		err := h(ctx, t, c)
+		t.prefetched = nil
+		return err
 	}
 	return nil
 }
