@@ -23,7 +23,7 @@ func (t *Tx) AppendChange(ctx context.Context, c *store.Change) error {
 	if err != nil {
 		return err
 	}
-	if t.s.d.WritableCTE && len(c.Topics) > 0 {
+	if t.s.d.WritableCTE {
 		if err := t.appendInOne(ctx, c, string(topics)); err != nil {
 			return err
 		}

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"fmt"
 	"slices"
 
 	"github.com/graphhook/graphhook/internal/store"
@@ -17,17 +18,21 @@ import (
 // snapshot, as the hook's own query would, and SERIALIZABLE sees the same reads.
 
 // appendChangeQuery is AppendChange's one statement; its parameters are the
-// changes row's nine columns ($1 the tenant, $5 the topics as a JSON array).
+// changes row's nine columns ($1 the tenant, $5 the topics as JSON), the change's
+// rank in its transaction ($10) and its topics as an array ($11). The seq is the one
+// graphhook_change_seq (migration 011) gives, the transaction's id << 20 plus the
+// rank, with the rank counted here rather than in a setting of the session: the
+// function call and its set_config were a statement of their own for each change.
 // withSubs adds the subscriptions on the topics: one row per subscription, in id
 // order, or a single row with an empty id when there are none; the first column of
 // every row is the change's seq.
 func appendChangeQuery(withSubs bool) string {
 	q := `WITH c AS (
-		INSERT INTO changes (tenant, kind, id, change_type, topics, time, before, after, extra)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING seq
+		INSERT INTO changes (seq, tenant, kind, id, change_type, topics, time, before, after, extra)
+		VALUES ((pg_current_xact_id()::text::bigint << 20) + $10, $1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING seq
 	), t AS (
 		INSERT INTO change_topics (tenant, topic, seq)
-		SELECT DISTINCT $1, j.topic, c.seq FROM c CROSS JOIN json_array_elements_text($5::json) AS j(topic)
+		SELECT DISTINCT $1, j.topic, c.seq FROM c CROSS JOIN unnest($11::text[]) AS j(topic)
 	)
 	SELECT c.seq`
 	if !withSubs {
@@ -40,16 +45,25 @@ func appendChangeQuery(withSubs bool) string {
 		COALESCE(s.change_types, ''), COALESCE(s.filter, ''), COALESCE(s.notification_url, ''), COALESCE(s.lifecycle_url, ''),
 		COALESCE(s.client_state, ''), COALESCE(s.include_data, 0), COALESCE(s.expiration, 0), COALESCE(s.authorized_until, 0),
 		COALESCE(s.next_reminder, 0), COALESCE(s.created, 0), COALESCE(s.version, 0), COALESCE(s.data, ''::bytea)
-	FROM c LEFT JOIN subscriptions s
-		ON s.tenant = $1 AND s.topic = ANY (ARRAY(SELECT json_array_elements_text($5::json)))
+	FROM c LEFT JOIN subscriptions s ON s.tenant = $1 AND s.topic = ANY ($11::text[])
 	ORDER BY s.id`
 }
 
-// appendInOne runs appendChangeQuery for c, whose topics (at least one) are
-// topicsJSON, and keeps the subscriptions it read for the hook.
+// maxRank caps the changes of one transaction: a seq keeps 20 bits for the rank.
+const maxRank = 1 << 20
+
+// appendInOne runs appendChangeQuery for c, whose topics are topicsJSON, and keeps
+// the subscriptions it read for the hook.
 func (t *Tx) appendInOne(ctx context.Context, c *store.Change, topicsJSON string) error {
+	if t.rank >= maxRank {
+		return fmt.Errorf("store: more than %d changes in one transaction", maxRank)
+	}
 	withSubs := t.s.hook != nil
-	rows, err := t.Query(ctx, appendChangeQuery(withSubs), c.Tenant, c.Kind, c.ID, c.ChangeType, topicsJSON, nanos(c.Time), c.Before, c.After, c.Extra)
+	topics := c.Topics
+	if topics == nil {
+		topics = []string{}
+	}
+	rows, err := t.Query(ctx, appendChangeQuery(withSubs), c.Tenant, c.Kind, c.ID, c.ChangeType, topicsJSON, nanos(c.Time), c.Before, c.After, c.Extra, t.rank, topics)
 	if err != nil {
 		return t.translate(err)
 	}
@@ -73,6 +87,7 @@ func (t *Tx) appendInOne(ctx context.Context, c *store.Change, topicsJSON string
 	if err := rows.Err(); err != nil {
 		return t.translate(t.note(err))
 	}
+	t.rank++
 	if withSubs {
 		t.prefetched = &prefetchedSubs{tenant: c.Tenant, topics: c.Topics, subs: subs}
 	}
