@@ -206,26 +206,8 @@ func TestChangeLogReadsYourWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	other, err := sql.Open("pgx", pgtest.URL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
-	if _, err := other.ExecContext(ctx, `CREATE TABLE churn (n INT)`); err != nil {
-		t.Fatal(err)
-	}
-	churnCtx, stop := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	for range 6 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for churnCtx.Err() == nil {
-				other.ExecContext(churnCtx, `INSERT INTO churn VALUES (1)`)
-			}
-		}()
-	}
-	defer func() { stop(); wg.Wait() }()
+	stop := churn(t, pgtest.URL(t))
+	defer stop()
 
 	for i := range 150 {
 		topic := fmt.Sprintf("users/u%d/messages", i)
@@ -253,4 +235,80 @@ func TestChangeLogReadsYourWrites(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// TestChangeLogReadsYourWritesAfterOtherReads: the same for a reader that reads an
+// object before the log, as a delta request does, and says so with
+// store.ReadsChangeLog. Its snapshot is taken by that first read; the horizon the
+// snapshot alone gives counts the other database's transactions that ended since,
+// which hold it below the change under this churn.
+func TestChangeLogReadsYourWritesAfterOtherReads(t *testing.T) {
+	ctx := context.Background()
+	s, err := postgres.Open(ctx, postgres.Config{URL: pgtest.URL(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	stop := churn(t, pgtest.URL(t))
+	defer stop()
+
+	for i := range 150 {
+		topic := fmt.Sprintf("users/u%d/messages", i)
+		var c store.Change
+		if err := s.Update(ctx, func(tx store.Tx) error {
+			o := store.Object{Tenant: "t", Kind: "message", ID: fmt.Sprint(i), Data: []byte(`{}`)}
+			if err := tx.InsertObject(ctx, &o); err != nil {
+				return err
+			}
+			c = store.Change{Tenant: "t", Kind: "message", ID: o.ID, ChangeType: store.Created, Topics: []string{topic}}
+			return tx.AppendChange(ctx, &c)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.View(store.ReadsChangeLog(ctx), func(tx store.Tx) error {
+			if _, err := tx.GetObject(ctx, "t", "message", fmt.Sprint(i)); err != nil {
+				return err
+			}
+			last, err := tx.LastSeq(ctx)
+			if err != nil {
+				return err
+			}
+			changes, err := tx.ListChanges(ctx, "t", topic, 0, 0)
+			if err != nil {
+				return err
+			}
+			if len(changes) != 1 || changes[0].Seq != c.Seq || last < c.Seq {
+				t.Fatalf("read after change %d (seq %d) committed: %d changes, LastSeq %d; want it, and LastSeq at or past it", i, c.Seq, len(changes), last)
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// churn keeps transactions of another database on the same server starting and
+// ending until the returned function is called.
+func churn(t *testing.T, url string) (stop func()) {
+	t.Helper()
+	ctx := context.Background()
+	other, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.ExecContext(ctx, `CREATE TABLE churn (n INT)`); err != nil {
+		t.Fatal(err)
+	}
+	churnCtx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for churnCtx.Err() == nil {
+				other.ExecContext(churnCtx, `INSERT INTO churn VALUES (1)`)
+			}
+		}()
+	}
+	return func() { cancel(); wg.Wait(); other.Close() }
 }

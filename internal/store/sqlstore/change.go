@@ -23,9 +23,27 @@ func (t *Tx) AppendChange(ctx context.Context, c *store.Change) error {
 	if err != nil {
 		return err
 	}
+	if t.s.d.WritableCTE {
+		if err := t.appendInOne(ctx, c, string(topics)); err != nil {
+			return err
+		}
+	} else if err := t.appendInTwo(ctx, c, string(topics)); err != nil {
+		return err
+	}
+	t.signal = true
+	if h := t.s.hook; h != nil {
+		err := h(ctx, t, c)
+		t.prefetched = nil
+		return err
+	}
+	return nil
+}
+
+// appendInTwo inserts the change, then its topic rows, and sets c.Seq.
+func (t *Tx) appendInTwo(ctx context.Context, c *store.Change, topics string) error {
 	const insert = `INSERT INTO changes (tenant, kind, id, change_type, topics, time, before, after, extra)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	args := []any{c.Tenant, c.Kind, c.ID, c.ChangeType, string(topics), nanos(c.Time), c.Before, c.After, c.Extra}
+	args := []any{c.Tenant, c.Kind, c.ID, c.ChangeType, topics, nanos(c.Time), c.Before, c.After, c.Extra}
 	if t.s.d.LastInsertID {
 		res, err := t.Exec(ctx, insert, args...)
 		if err != nil {
@@ -37,14 +55,7 @@ func (t *Tx) AppendChange(ctx context.Context, c *store.Change) error {
 	} else if err := t.QueryRow(ctx, insert+` RETURNING seq`, args...).Scan(&c.Seq); err != nil {
 		return t.translate(err)
 	}
-	if err := t.insertTopics(ctx, c); err != nil {
-		return err
-	}
-	t.signal = true
-	if h := t.s.hook; h != nil {
-		return h(ctx, t, c)
-	}
-	return nil
+	return t.insertTopics(ctx, c)
 }
 
 // insertTopics indexes c under each of its topics, in one statement: a change

@@ -44,6 +44,10 @@ type Dialect struct {
 	// primary key in id order than read one owner's or folder's index. PostgreSQL
 	// keeps statistics itself (autovacuum) and takes no hints.
 	IndexHints bool
+	// WritableCTE tells that the database runs INSERTs inside WITH (PostgreSQL):
+	// AppendChange then writes a change, its topics and reads its subscriptions in
+	// one statement (see appendInOne).
+	WritableCTE bool
 	// TotalsShards is how many rows an object's totals may spread over (see
 	// store.TotalsTx.AddTotals); 0 or 1 keeps one row, enough for SQLite's single
 	// writer.

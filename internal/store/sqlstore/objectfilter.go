@@ -46,6 +46,11 @@ func (j jsonExpr) raw(p store.Prop) string {
 	return `json_extract(` + j.data() + `, '$.` + strings.Join(segs, ".") + `')`
 }
 
+// value is the property's jsonb value on PostgreSQL (SQL NULL when absent).
+func (j jsonExpr) value(p store.Prop) string {
+	return `(graphhook_doc(` + j.data() + `) #> '{` + strings.Join(strings.Split(p.Path, "/"), ",") + `}')`
+}
+
 // typ is the property's JSON type: on SQLite json_type's names ('text', 'true',
 // 'false', 'null', …), on PostgreSQL jsonb_typeof's ('string', 'boolean', …);
 // SQL NULL when absent.
@@ -72,10 +77,12 @@ func (j jsonExpr) isString(p store.Prop) string {
 	return j.typ(p) + ` = 'text'`
 }
 
-// isBool is true when the property holds the JSON boolean b.
+// isBool is true when the property holds the JSON boolean b. On PostgreSQL one
+// jsonb comparison says it, reading the document once (migration 018's indexes
+// spell it so); it is NULL when the property is absent.
 func (j jsonExpr) isBool(p store.Prop, b bool) string {
 	if j.pg {
-		return fmt.Sprintf(`(%s = 'boolean' AND %s = '%t')`, j.typ(p), j.raw(p), b)
+		return fmt.Sprintf(`(%s = '%t'::jsonb)`, j.value(p), b)
 	}
 	return fmt.Sprintf(`%s = '%t'`, j.typ(p), b)
 }
@@ -311,7 +318,7 @@ var unplainIndexes = map[string]string{
 	"driveItem/name":         "objects_driveitem_name_unplain",
 }
 
-// falseIndexes name migration 016's partial indexes of the objects whose boolean
+// falseIndexes name migration 016's (018's) partial indexes of the objects whose boolean
 // property is false, in sort-key order, by kind and property (and " parent" for an
 // index of a parent's objects): a listing or a count filtered on that property
 // being false reads only those objects.

@@ -153,12 +153,46 @@ func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
 	if err != nil {
 		return err
 	}
+	var live liveHorizon
+	if s.d.LiveHorizon != nil && store.ReadingChangeLog(ctx) {
+		live = s.startLiveHorizon(ctx)
+	}
 	sqlTx, err := s.cfg.Reader.BeginTx(bctx, &sql.TxOptions{ReadOnly: s.cfg.ReadOnlyTx, Isolation: s.cfg.ReadIsolation})
+	t := &Tx{s: s, q: sqlTx, readOnly: true}
+	if live != nil {
+		// BEGIN takes no snapshot: the first statement does, after this.
+		r := <-live
+		if err == nil && r.err != nil {
+			sqlTx.Rollback()
+			return fmt.Errorf("change log horizon: %w", r.err)
+		}
+		t.live = r.h
+	}
 	if err != nil {
 		return fmt.Errorf("begin read: %w", err)
 	}
 	defer sqlTx.Rollback()
-	return fn(&Tx{s: s, q: sqlTx, readOnly: true})
+	return fn(t)
+}
+
+// liveHorizon delivers the dialect's LiveHorizon once.
+type liveHorizon chan struct {
+	h   int64
+	err error
+}
+
+// startLiveHorizon asks the dialect's LiveHorizon on its own connection while the
+// caller begins its transaction, so that the two round trips overlap.
+func (s *Store) startLiveHorizon(ctx context.Context) liveHorizon {
+	ch := make(liveHorizon, 1)
+	go func() {
+		h, err := s.d.LiveHorizon(ctx)
+		ch <- struct {
+			h   int64
+			err error
+		}{h, err}
+	}()
+	return ch
 }
 
 // Update implements store.Store.

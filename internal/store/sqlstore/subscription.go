@@ -166,6 +166,9 @@ func (t *Tx) SubscriptionsByTopics(ctx context.Context, tenant string, topics []
 	if len(topics) == 0 {
 		return nil, nil
 	}
+	if subs, ok := t.takePrefetched(tenant, topics); ok {
+		return subs, nil
+	}
 	if c := t.writeCache(); c != nil {
 		return c.subscriptionsByTopics(tenant, topics, func(topic string) ([]store.Subscription, error) {
 			return t.querySubs(ctx, `SELECT `+subCols+` FROM subscriptions WHERE tenant = ? AND topic = ? ORDER BY id`, tenant, topic)
@@ -181,6 +184,7 @@ func (t *Tx) SubscriptionsByTopics(ctx context.Context, tenant string, topics []
 
 // wroteSubscriptions tells the write cache, before a write, that subscriptions change.
 func (t *Tx) wroteSubscriptions() {
+	t.prefetched = nil
 	if c := t.writeCache(); c != nil {
 		c.wroteSubscriptions()
 	}

@@ -34,6 +34,11 @@ type Tx struct {
 	// worth running again (see Config.Retryable and RetryUniqueViolations), whatever
 	// fn did with it.
 	retry error
+	// rank is the count of changes appendInOne wrote in this transaction.
+	rank int
+	// prefetched are the subscriptions on the topics of the change being appended,
+	// read with it for the change hook (see appendInOne).
+	prefetched *prefetchedSubs
 	// shard is 1 + the row of an object's totals this transaction adds to, 0 until
 	// drawn (see totalsShard).
 	shard int

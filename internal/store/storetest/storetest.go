@@ -33,6 +33,7 @@ func Run(t *testing.T, open Opener) {
 		"ViewIsReadOnly":   testViewIsReadOnly,
 		"Changes":          testChanges,
 		"ChangeHook":       testChangeHook,
+		"ChangeHookSubs":   testChangeHookSubscriptions, // subscription.go
 		"PruneChanges":     testPruneChanges,
 		"Blobs":            testBlobs,
 		"BlobAppend":       testBlobAppend,

@@ -129,6 +129,84 @@ func testSubscriptionsByTopic(t *testing.T, s store.Store) {
 	})
 }
 
+// testChangeHookSubscriptions checks what the change hook reads with
+// SubscriptionsByTopics inside the transaction that appends the change (a backend
+// may read them with the change): every subscription of the tenant on the change's
+// topics, in id order, whole, including one the transaction inserted itself before
+// the change, and none that the hook deleted before it asked; asked twice, it answers
+// the same.
+func testChangeHookSubscriptions(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	topics := []string{"users/u1/messages", "users/u1/mailFolders/f/messages", "users/u1/messages"}
+	update(t, s, func(tx store.Tx) error {
+		for i, topic := range []string{topics[1], "users/u2/messages", topics[0], topics[0]} {
+			sub := sampleSub(fmt.Sprintf("h%d", 3-i))
+			sub.Topic = topic
+			if i == 3 {
+				sub.Tenant = "other"
+				sub.ID = "h9"
+			}
+			if err := tx.InsertSubscription(ctx, &sub); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	type read struct {
+		ids []string
+		err error
+	}
+	var reads []read
+	ask := func(tx store.Tx, c *store.Change) []store.Subscription {
+		got, err := tx.SubscriptionsByTopics(ctx, c.Tenant, c.Topics)
+		r := read{err: err}
+		for _, x := range got {
+			r.ids = append(r.ids, x.ID)
+		}
+		reads = append(reads, r)
+		return got
+	}
+	s.SetChangeHook(func(ctx context.Context, tx store.Tx, c *store.Change) error {
+		if c.ID == "m2" {
+			// A write before the hook's first read: the read sees it.
+			if err := tx.DeleteSubscription(ctx, "h1"); err != nil {
+				return err
+			}
+		}
+		got := ask(tx, c)
+		for _, x := range got {
+			want := sampleSub(x.ID)
+			want.Topic, want.Version = x.Topic, 1
+			if diff := cmp.Diff(want, x); diff != "" {
+				t.Errorf("hook's subscription %s (-want +got):\n%s", x.ID, diff)
+			}
+		}
+		if c.ID == "m1" {
+			ask(tx, c) // asked again, the same answer
+		}
+		return nil
+	})
+	defer s.SetChangeHook(nil)
+	update(t, s, func(tx store.Tx) error {
+		return tx.AppendChange(ctx, &store.Change{Tenant: "t", Kind: "message", ID: "m1", ChangeType: store.Created, Topics: topics})
+	})
+	update(t, s, func(tx store.Tx) error {
+		sub := sampleSub("h0")
+		sub.Topic = topics[1]
+		if err := tx.InsertSubscription(ctx, &sub); err != nil {
+			return err
+		}
+		return tx.AppendChange(ctx, &store.Change{Tenant: "t", Kind: "message", ID: "m2", ChangeType: store.Created, Topics: topics})
+	})
+	update(t, s, func(tx store.Tx) error {
+		return tx.AppendChange(ctx, &store.Change{Tenant: "t", Kind: "message", ID: "m3", ChangeType: store.Created, Topics: []string{"users/u3/messages"}})
+	})
+	want := []read{{ids: []string{"h1", "h3"}}, {ids: []string{"h1", "h3"}}, {ids: []string{"h0", "h3"}}, {}}
+	if diff := cmp.Diff(want, reads, cmp.AllowUnexported(read{}), cmp.Comparer(func(a, b error) bool { return a == b })); diff != "" {
+		t.Errorf("the hook's SubscriptionsByTopics (-want +got):\n%s", diff)
+	}
+}
+
 func testSubscriptionTimers(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	base := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)

@@ -3,6 +3,7 @@ package rest
 import (
 	"context"
 	"net/http"
+	"slices"
 
 	"github.com/graphhook/graphhook/internal/httpapi"
 	"github.com/graphhook/graphhook/internal/store"
@@ -15,9 +16,15 @@ type TxFunc func(ctx context.Context, tx store.Tx) error
 // DocFunc is a TxFunc that produces the document the response carries.
 type DocFunc func(ctx context.Context, tx store.Tx) (map[string]any, error)
 
-// View runs fn in a read transaction bound to the request's context.
+// View runs fn in a read transaction bound to the request's context. A delta
+// request's view reads the change log after what the path names (the user, the
+// folder): it is marked store.ReadsChangeLog, so that it sees every change
+// committed before it began, the caller's own included.
 func View(c *httpapi.Ctx, st store.Store, fn TxFunc) error {
 	ctx := c.R.Context()
+	if slices.Contains(c.Segments, "delta") {
+		ctx = store.ReadsChangeLog(ctx)
+	}
 	return st.View(ctx, func(tx store.Tx) error { return fn(ctx, tx) })
 }
 
