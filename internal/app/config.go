@@ -18,10 +18,11 @@ import (
 // Config is everything a server can be told. `graphhook serve` fills it from its
 // flags; tests and `graphhook bench` fill it directly. The error texts name the
 
-// DefaultMaxPendingWrites is serve's cap on Graph API writes in flight: enough to keep
-// the store's writer busy (it commits them together), few enough that a write taken
-// waits tens of milliseconds, not seconds, behind the others.
-const DefaultMaxPendingWrites = 64
+// DefaultMaxPendingWrites is serve's cap on Graph API writes in flight: as many as the
+// embedded store's writer commits together (up to 256 share one flush of the log, so
+// a full batch costs each write least), few enough that a write taken waits a couple
+// of hundred milliseconds, not seconds, behind the others.
+const DefaultMaxPendingWrites = 256
 
 // flags, since that is how an operator sets these.
 type Config struct {
