@@ -194,6 +194,20 @@ func TestChangeLogNeverSkips(t *testing.T) {
 	t.Logf("%d reads, %d changes", len(marks), len(all))
 }
 
+// openChurning opens a store on a test database while transactions of another
+// database of the same server keep starting and ending (see churn); both stop when
+// the test ends.
+func openChurning(t *testing.T) *postgres.Store {
+	t.Helper()
+	s, err := postgres.Open(context.Background(), postgres.Config{URL: pgtest.URL(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	t.Cleanup(churn(t, pgtest.URL(t)))
+	return s
+}
+
 // TestChangeLogReadsYourWrites: a change is in the log for a reader that begins
 // after its transaction committed, while transactions of another database on the
 // same server keep starting and ending. A horizon read from the reader's snapshot
@@ -201,13 +215,7 @@ func TestChangeLogNeverSkips(t *testing.T) {
 // horizon, taken before the snapshot, need not.
 func TestChangeLogReadsYourWrites(t *testing.T) {
 	ctx := context.Background()
-	s, err := postgres.Open(ctx, postgres.Config{URL: pgtest.URL(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	stop := churn(t, pgtest.URL(t))
-	defer stop()
+	s := openChurning(t)
 
 	for i := range 150 {
 		topic := fmt.Sprintf("users/u%d/messages", i)
@@ -244,13 +252,7 @@ func TestChangeLogReadsYourWrites(t *testing.T) {
 // which hold it below the change under this churn.
 func TestChangeLogReadsYourWritesAfterOtherReads(t *testing.T) {
 	ctx := context.Background()
-	s, err := postgres.Open(ctx, postgres.Config{URL: pgtest.URL(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	stop := churn(t, pgtest.URL(t))
-	defer stop()
+	s := openChurning(t)
 
 	for i := range 150 {
 		topic := fmt.Sprintf("users/u%d/messages", i)

@@ -2,12 +2,8 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"errors"
-	"path/filepath"
 	"testing"
-
-	_ "github.com/mattn/go-sqlite3"
 
 	"github.com/graphhook/graphhook/internal/store"
 )
@@ -18,21 +14,11 @@ import (
 // returned at once, unchanged.
 func TestRetriesRunOutBusy(t *testing.T) {
 	ctx := context.Background()
-	db, err := sql.Open("sqlite3", "file:"+filepath.Join(t.TempDir(), "t.db")+"?_journal_mode=WAL")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	d := &Dialect{Name: "sqlite"}
-	if err := Migrate(ctx, db, d); err != nil {
-		t.Fatal(err)
-	}
 	lost := errors.New("lost a conflict")
-	s := New(Config{Dialect: d, Writer: db, Reader: db, MaxAttempts: 3, Retryable: func(err error) bool { return errors.Is(err, lost) }})
-	t.Cleanup(func() { s.Close() })
+	s, _ := openSQLiteWith(t, Config{MaxAttempts: 3, Retryable: func(err error) bool { return errors.Is(err, lost) }})
 
 	runs := 0
-	err = s.Update(ctx, func(tx store.Tx) error {
+	err := s.Update(ctx, func(tx store.Tx) error {
 		runs++
 		o := store.Object{Tenant: "t", Kind: "k", ID: "x", Data: []byte(`{}`)}
 		if err := tx.InsertObject(ctx, &o); err != nil {

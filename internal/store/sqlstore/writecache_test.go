@@ -17,6 +17,13 @@ import (
 // kinds the writer caches; it is closed when the test ends.
 func openSQLite(t *testing.T, cachedKinds ...string) (*Store, *sql.DB) {
 	t.Helper()
+	return openSQLiteWith(t, Config{GroupCommit: true, CachedKinds: cachedKinds})
+}
+
+// openSQLiteWith opens a store configured as cfg (its dialect and connections
+// aside) over a fresh SQLite file; it is closed when the test ends.
+func openSQLiteWith(t *testing.T, cfg Config) (*Store, *sql.DB) {
+	t.Helper()
 	ctx := context.Background()
 	db, err := sql.Open("sqlite3", "file:"+filepath.Join(t.TempDir(), "t.db")+"?_journal_mode=WAL&_txlock=immediate")
 	if err != nil {
@@ -28,7 +35,8 @@ func openSQLite(t *testing.T, cachedKinds ...string) (*Store, *sql.DB) {
 	if err := Migrate(ctx, db, d); err != nil {
 		t.Fatal(err)
 	}
-	s := New(Config{Dialect: d, Writer: db, Reader: db, GroupCommit: true, CachedKinds: cachedKinds})
+	cfg.Dialect, cfg.Writer, cfg.Reader = d, db, db
+	s := New(cfg)
 	t.Cleanup(func() { s.Close() })
 	return s, db
 }
