@@ -235,9 +235,7 @@ func TestChangeLogReadsYourWrites(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			if len(changes) != 1 || changes[0].Seq != c.Seq || last < c.Seq {
-				t.Fatalf("read after change %d (seq %d) committed: %d changes, LastSeq %d; want it, and LastSeq at or past it", i, c.Seq, len(changes), last)
-			}
+			mustSeeChange(t, i, c, changes, last)
 			return nil
 		}); err != nil {
 			t.Fatal(err)
@@ -279,13 +277,20 @@ func TestChangeLogReadsYourWritesAfterOtherReads(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			if len(changes) != 1 || changes[0].Seq != c.Seq || last < c.Seq {
-				t.Fatalf("read after change %d (seq %d) committed: %d changes, LastSeq %d; want it, and LastSeq at or past it", i, c.Seq, len(changes), last)
-			}
+			mustSeeChange(t, i, c, changes, last)
 			return nil
 		}); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// mustSeeChange fails the test unless a read that began after change i (c) had
+// committed found it on its topic, and a LastSeq at or past it.
+func mustSeeChange(t *testing.T, i int, c store.Change, changes []store.Change, last int64) {
+	t.Helper()
+	if len(changes) != 1 || changes[0].Seq != c.Seq || last < c.Seq {
+		t.Fatalf("read after change %d (seq %d) committed: %d changes, LastSeq %d; want it, and LastSeq at or past it", i, c.Seq, len(changes), last)
 	}
 }
 
