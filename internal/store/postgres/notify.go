@@ -122,12 +122,8 @@ func (n *notifier) send(ctx context.Context) {
 		case <-n.poke:
 		}
 		n.notify(ctx)
-		gap := time.NewTimer(notifyGap)
-		select {
-		case <-ctx.Done():
-			gap.Stop()
+		if !pause(ctx, notifyGap) {
 			return
-		case <-gap.C:
 		}
 	}
 }
@@ -175,12 +171,8 @@ func (n *notifier) listen(ctx context.Context) {
 			backoff = minBackoff
 		}
 		n.log.Warn("postgres: LISTEN connection lost; reconnecting (polling covers the gap)", "err", err, "retry_in", backoff)
-		t := time.NewTimer(backoff)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !pause(ctx, backoff) {
 			return
-		case <-t.C:
 		}
 		backoff = min(2*backoff, maxBackoff)
 	}
@@ -224,5 +216,17 @@ func (n *notifier) listenOnce(ctx context.Context) (connected bool, err error) {
 		default:
 			return true, err
 		}
+	}
+}
+
+// pause waits d, or until ctx ends; it reports whether ctx is still alive.
+func pause(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
 	}
 }
