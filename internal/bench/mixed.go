@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -89,7 +90,7 @@ func loadMixed(ctx context.Context, app *graphclient.Client, cfg Config, log io.
 					if i >= l.n {
 						return
 					}
-					if err := app.Do(ctx, http.MethodPost, l.path, l.body(i), nil); err != nil {
+					if err := postRetrying(ctx, app, l.path, l.body(i), 100*time.Millisecond); err != nil {
 						once.Do(func() { first = fmt.Errorf("loading %s: %w", l.what, err) })
 						return
 					}
@@ -106,6 +107,29 @@ func loadMixed(ctx context.Context, app *graphclient.Client, cfg Config, log io.
 		fmt.Fprintf(log, "loaded %d %s in %.1f s\n", l.n, l.what, time.Since(start).Seconds())
 	}
 	return nil
+}
+
+// loadRetries is how many times a load request answered 429 or 503 is sent again,
+// after the Retry-After the answer gave, as Microsoft's client libraries do.
+const loadRetries = 5
+
+// postRetrying posts body to path, again after a 429 or 503 (up to loadRetries
+// times, waiting the answer's Retry-After, at least floor): a PostgreSQL-backed
+// server answers 503 to a write that kept losing conflicts with the loader's other
+// writes into the same folder.
+func postRetrying(ctx context.Context, app *graphclient.Client, path string, body any, floor time.Duration) error {
+	for attempt := 0; ; attempt++ {
+		err := app.Do(ctx, http.MethodPost, path, body, nil)
+		var ge *graphclient.Error
+		if attempt == loadRetries || !errors.As(err, &ge) || (ge.Status != http.StatusTooManyRequests && ge.Status != http.StatusServiceUnavailable) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(max(ge.RetryAfter, floor)):
+		}
+	}
 }
 
 // runMixed offers cfg.Rate requests per second for cfg.Duration, one in five a
