@@ -234,17 +234,7 @@ func testLinksMatchMemory(t *testing.T, s store.Store) {
 		}
 		for _, ftext := range ls.filters {
 			for _, otext := range ls.orders {
-				q := listQuery{}
-				if ftext != "" {
-					if q.filter, err = odata.ParseFilter(ftext); err != nil {
-						t.Fatal(err)
-					}
-				}
-				if otext != "" {
-					if q.order, err = odata.ParseOrderBy(otext); err != nil {
-						t.Fatal(err)
-					}
-				}
+				q := listQuery{}.parsed(t, ftext, otext)
 				var want []item
 				for _, it := range all {
 					if q.filter == nil || q.filter.Match(it.doc) {

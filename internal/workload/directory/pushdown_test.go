@@ -100,19 +100,7 @@ func testListingsMatchMemory(t *testing.T, s store.Store) {
 					if otext != "" && page.skip.After != "" || otext == "" && page.skip.Offset > 0 {
 						continue // each order pages with its own token
 					}
-					q := listQuery{top: page.top, skip: page.skip, count: page.count}
-					if ftext != "" {
-						if q.filter, err = odata.ParseFilter(ftext); err != nil {
-							t.Fatal(err)
-						}
-					}
-					if otext != "" {
-						keys, err := odata.ParseOrderBy(otext)
-						if err != nil {
-							t.Fatal(err)
-						}
-						q.order = keys
-					}
+					q := listQuery{top: page.top, skip: page.skip, count: page.count}.parsed(t, ftext, otext)
 					name := fmt.Sprintf("%s deleted=%v $filter=%s $orderby=%s %+v", l.kind, l.deleted, ftext, otext, page)
 					if pd := l.pushdown(q); l.kind == "user" && !pd.exact && !strings.Contains(ftext, "contains") && !strings.Contains(ftext, "any") {
 						t.Errorf("%s: the filter is not all translated for the store", name)
@@ -174,4 +162,21 @@ func docsOf(items []item) []map[string]any {
 		docs[i] = it.doc
 	}
 	return docs
+}
+
+// parsed is q with the $filter and $orderby texts of a test case, when not empty.
+func (q listQuery) parsed(t *testing.T, ftext, otext string) listQuery {
+	t.Helper()
+	var err error
+	if ftext != "" {
+		if q.filter, err = odata.ParseFilter(ftext); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if otext != "" {
+		if q.order, err = odata.ParseOrderBy(otext); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return q
 }
