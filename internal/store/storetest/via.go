@@ -158,11 +158,7 @@ func RunExplainVia(t *testing.T, s store.Store, explain, explainCount Explainer,
 			return nil
 		})
 	}
-	if analyze != nil {
-		if err := analyze(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
+	refreshStatistics(t, analyze)
 	members := &store.Via{Kind: "member", Owner: "g00000", KindProp: "type"}
 	both := []string{"group", "user"}
 	memberOf := &store.Via{Kind: "member", Parent: "u00001"}
