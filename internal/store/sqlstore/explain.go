@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/graphhook/graphhook/internal/store"
@@ -39,6 +40,32 @@ func (s *Store) ExplainCount(ctx context.Context, q store.ObjectQuery) (string, 
 		return "", err
 	}
 	return s.explain(ctx, query, args)
+}
+
+// ExplainQueue returns the backend's plans for the queue's statements that must
+// find their rows through an index rather than by reading every notification kept:
+// a claim's read, the rescuer's two rules and the heartbeats' prune, by name.
+func (s *Store) ExplainQueue(ctx context.Context) (map[string]string, error) {
+	now := int64(1)
+	statements := []struct {
+		name  string
+		query string
+		args  []any
+	}{
+		{"claim", claimQuery + s.d.SkipLocked, []any{"https://example.com/", now, 100}},
+		{"rescue", rescueQuery, []any{now, now}},
+		{"rescue lapsed", rescueLapsedQuery, []any{now, now}},
+		{"prune heartbeats", pruneHeartbeatsQuery, []any{now}},
+	}
+	plans := map[string]string{}
+	for _, st := range statements {
+		plan, err := s.explain(ctx, st.query, st.args)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", st.name, err)
+		}
+		plans[st.name] = plan
+	}
+	return plans, nil
 }
 
 // explain returns the plan of a query, one line per plan row.

@@ -32,14 +32,12 @@ func (t *Tx) GetHeartbeat(ctx context.Context, node string) (time.Time, error) {
 	return fromNanos(beat), nil
 }
 
-// RescueLapsed implements store.HeartbeatTx. The running rows are found through the
-// partial index notifications_running_node, whose WHERE clause the statement repeats.
+// RescueLapsed implements store.HeartbeatTx (see rescueLapsedQuery).
 func (t *Tx) RescueLapsed(ctx context.Context, lapsedBefore, now time.Time) (int, error) {
 	if t.readOnly {
 		return 0, ErrReadOnly
 	}
-	res, err := t.Exec(ctx, `UPDATE notifications SET state = 'retryable', scheduled = ?, error = 'rescued: its node stopped beating'
-		WHERE state = 'running' AND node IN (SELECT node FROM heartbeats WHERE beat < ?)`, nanos(now), nanos(lapsedBefore))
+	res, err := t.Exec(ctx, rescueLapsedQuery, nanos(now), nanos(lapsedBefore))
 	if err != nil {
 		return 0, t.translate(err)
 	}
@@ -50,13 +48,12 @@ func (t *Tx) RescueLapsed(ctx context.Context, lapsedBefore, now time.Time) (int
 	return int(n), nil
 }
 
-// PruneHeartbeats implements store.HeartbeatTx.
+// PruneHeartbeats implements store.HeartbeatTx (see pruneHeartbeatsQuery).
 func (t *Tx) PruneHeartbeats(ctx context.Context, before time.Time) (int, error) {
 	if t.readOnly {
 		return 0, ErrReadOnly
 	}
-	res, err := t.Exec(ctx, `DELETE FROM heartbeats WHERE beat < ? AND NOT EXISTS (
-		SELECT 1 FROM notifications WHERE state = 'running' AND notifications.node = heartbeats.node)`, nanos(before))
+	res, err := t.Exec(ctx, pruneHeartbeatsQuery, nanos(before))
 	if err != nil {
 		return 0, t.translate(err)
 	}

@@ -28,6 +28,10 @@ const (
 	// the ones it sets (state, claimed, node) and finished (zero until the row
 	// finishes).
 	claimCols = `id, tenant, subscription_id, resource_type, lifecycle, event, resource, payload, rich, seq, attempt, created, scheduled, error, replay_of`
+	// claimQuery reads a claim's rows, through notifications_due, in their due
+	// order; the dialect's row locking follows it.
+	claimQuery = `SELECT ` + claimCols + ` FROM notifications WHERE url = ? AND ` + waiting + ` AND scheduled <= ?
+			ORDER BY scheduled, id LIMIT ? `
 	// idChunk ids at most per IN list. Lists are padded to a power of two (see
 	// inList), so that few statement texts come and stay prepared.
 	idChunk = 512
@@ -181,9 +185,7 @@ func (t *Tx) ClaimNotifications(ctx context.Context, url, node string, due, now 
 	if t.readOnly {
 		return nil, ErrReadOnly
 	}
-	query := `SELECT ` + claimCols + ` FROM notifications WHERE url = ? AND ` + waiting + ` AND scheduled <= ?
-			ORDER BY scheduled, id LIMIT ? ` + t.s.d.SkipLocked
-	rows, err := t.Query(ctx, query, url, nanos(due), limit)
+	rows, err := t.Query(ctx, claimQuery+t.s.d.SkipLocked, url, nanos(due), limit)
 	if err != nil {
 		return nil, t.translate(err)
 	}
@@ -397,13 +399,26 @@ func (t *Tx) ReleaseNotifications(ctx context.Context, ids []int64, scheduled ti
 	return t.guarded(ctx, `UPDATE notifications SET state = 'available', scheduled = ?, attempt = attempt - 1 WHERE state = 'running'`, []any{nanos(scheduled)}, ids, "id")
 }
 
+// The rescuer's statements, and the heartbeats' prune, which keeps the beat of a
+// node that still has rows in flight. In-flight rows are found through the partial index
+// notifications_running (node, claimed), whose WHERE clause they repeat: a lapsed
+// node's rows by its leading column, rows in flight too long by reading the index
+// alone, which holds only the rows the dispatchers have claimed.
+const (
+	rescueQuery = `UPDATE notifications SET state = 'retryable', scheduled = ?, error = 'rescued: in flight too long'
+		WHERE state = 'running' AND claimed < ?`
+	rescueLapsedQuery = `UPDATE notifications SET state = 'retryable', scheduled = ?, error = 'rescued: its node stopped beating'
+		WHERE state = 'running' AND node IN (SELECT node FROM heartbeats WHERE beat < ?)`
+	pruneHeartbeatsQuery = `DELETE FROM heartbeats WHERE beat < ? AND NOT EXISTS (
+		SELECT 1 FROM notifications WHERE state = 'running' AND notifications.node = heartbeats.node)`
+)
+
 // RescueNotifications implements store.QueueTx.
 func (t *Tx) RescueNotifications(ctx context.Context, claimedBefore, now time.Time) (int, error) {
 	if t.readOnly {
 		return 0, ErrReadOnly
 	}
-	res, err := t.Exec(ctx, `UPDATE notifications SET state = 'retryable', scheduled = ?, error = 'rescued: in flight too long'
-		WHERE state = 'running' AND claimed < ?`, nanos(now), nanos(claimedBefore))
+	res, err := t.Exec(ctx, rescueQuery, nanos(now), nanos(claimedBefore))
 	if err != nil {
 		return 0, t.translate(err)
 	}
