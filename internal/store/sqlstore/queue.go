@@ -1,8 +1,11 @@
 package sqlstore
 
 import (
+	"bytes"
 	"cmp"
 	"context"
+	"database/sql"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -50,35 +53,115 @@ func scanNotification(sc interface{ Scan(...any) error }) (store.Notification, e
 	return n, err
 }
 
-// Enqueue implements store.QueueTx.
+// Enqueue implements store.QueueTx. A run of rows that differ only in their
+// subscription (a change matched by several subscriptions of one URL) goes in one
+// INSERT … SELECT over the subscriptions' ids where the dialect reads the ids it
+// assigned from LastInsertId (see enqueueGroupQuery); other rows go in multi-row
+// INSERTs. Rows are inserted in the slice's order either way, so their ids increase
+// along it.
 func (t *Tx) Enqueue(ctx context.Context, ns []*store.Notification) error {
 	if t.readOnly {
 		return ErrReadOnly
 	}
-	for len(ns) > 0 {
-		chunk := ns[:min(len(ns), enqueueChunk)]
-		ns = ns[len(chunk):]
+	for _, n := range ns {
+		if n.Scheduled.IsZero() {
+			n.Scheduled = n.Created
+		}
+	}
+	// ns[:i] wait for a multi-row INSERT.
+	for i := 0; i < len(ns); {
+		run := 1
+		if t.s.d.LastInsertID {
+			for i+run < len(ns) && sameButSubscription(ns[i], ns[i+run]) {
+				run++
+			}
+		}
+		if run < enqueueGroupMin {
+			if i++; i == enqueueChunk {
+				if err := t.insertRows(ctx, ns[:i]); err != nil {
+					return err
+				}
+				ns, i = ns[i:], 0
+			}
+			continue
+		}
+		if err := t.insertRows(ctx, ns[:i]); err != nil {
+			return err
+		}
+		if err := t.insertGroup(ctx, ns[i:i+run]); err != nil {
+			return err
+		}
+		ns, i = ns[i+run:], 0
+	}
+	if err := t.insertRows(ctx, ns); err != nil {
+		return err
+	}
+	t.signal = true
+	return nil
+}
+
+// enqueueGroupMin is the shortest run of rows that differ only in their
+// subscription that is inserted as a group: below it, a multi-row INSERT binds
+// about as much as the group's JSON costs to read.
+const enqueueGroupMin = 4
+
+// sameButSubscription tells whether two rows differ at most in their subscription.
+func sameButSubscription(a, b *store.Notification) bool {
+	return a.URL == b.URL && a.Tenant == b.Tenant && a.ResourceType == b.ResourceType && a.Lifecycle == b.Lifecycle &&
+		a.Event == b.Event && a.Resource == b.Resource && a.Seq == b.Seq && a.ReplayOf == b.ReplayOf &&
+		a.Created.Equal(b.Created) && a.Scheduled.Equal(b.Scheduled) &&
+		bytes.Equal(a.Payload, b.Payload) && bytes.Equal(a.Rich, b.Rich) && (a.Rich == nil) == (b.Rich == nil)
+}
+
+// enqueueGroupQuery inserts one row per subscription id of a JSON array (its last
+// parameter), in the array's order, the other columns bound once. Binding each
+// column of each row was most of an enqueue's cost on SQLite, whose driver copies
+// every bound string.
+const enqueueGroupQuery = `INSERT INTO notifications (` + enqueueCols + `)
+	SELECT ?, ?, j.value, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'available' FROM json_each(?) AS j ORDER BY j.key`
+
+// insertGroup inserts rows that differ only in their subscription, and sets their
+// ids and states.
+func (t *Tx) insertGroup(ctx context.Context, rows []*store.Notification) error {
+	ids := make([]string, len(rows))
+	for i, n := range rows {
+		ids[i] = n.SubscriptionID
+	}
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return err
+	}
+	n := rows[0]
+	res, err := t.Exec(ctx, enqueueGroupQuery, n.URL, n.Tenant, n.ResourceType, boolInt(n.Lifecycle), n.Event, n.Resource,
+		payloadOf(n), n.Rich, n.Seq, nanos(n.Created), nanos(n.Scheduled), n.ReplayOf, string(list))
+	if err != nil {
+		return t.translate(err)
+	}
+	return numberRows(res, rows)
+}
+
+// payloadOf is n's Payload as the column takes it: never NULL.
+func payloadOf(n *store.Notification) []byte {
+	if n.Payload == nil {
+		return []byte{}
+	}
+	return n.Payload
+}
+
+// insertRows inserts rows in multi-row INSERTs, and sets their ids and states.
+func (t *Tx) insertRows(ctx context.Context, rows []*store.Notification) error {
+	for len(rows) > 0 {
+		chunk := rows[:min(len(rows), enqueueChunk)]
+		rows = rows[len(chunk):]
 		args := make([]any, 0, len(chunk)*13)
 		for _, n := range chunk {
-			if n.Scheduled.IsZero() {
-				n.Scheduled = n.Created
-			}
-			payload := n.Payload
-			if payload == nil {
-				payload = []byte{}
-			}
 			args = append(args, n.URL, n.Tenant, n.SubscriptionID, n.ResourceType, boolInt(n.Lifecycle), n.Event, n.Resource,
-				payload, n.Rich, n.Seq, nanos(n.Created), nanos(n.Scheduled), n.ReplayOf)
+				payloadOf(n), n.Rich, n.Seq, nanos(n.Created), nanos(n.Scheduled), n.ReplayOf)
 		}
 		if err := t.insertNotifications(ctx, chunk, args); err != nil {
 			return err
 		}
-		for _, n := range chunk {
-			n.State = store.NotificationAvailable
-			n.Attempt = 0
-		}
 	}
-	t.signal = true
 	return nil
 }
 
@@ -91,17 +174,7 @@ func (t *Tx) insertNotifications(ctx context.Context, chunk []*store.Notificatio
 		if err != nil {
 			return t.translate(err)
 		}
-		last, err := res.LastInsertId()
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil || n != int64(len(chunk)) {
-			return fmt.Errorf("store: inserted %d of %d notifications (%v)", n, len(chunk), err)
-		}
-		for i, n := range chunk {
-			n.ID = last - int64(len(chunk)-1-i)
-		}
-		return nil
+		return numberRows(res, chunk)
 	}
 	rows, err := t.Query(ctx, query+" RETURNING id", args...)
 	if err != nil {
@@ -118,7 +191,32 @@ func (t *Tx) insertNotifications(ctx context.Context, chunk []*store.Notificatio
 	if err := rows.Close(); err != nil {
 		return t.translate(err)
 	}
-	return t.translate(rows.Err())
+	if err := rows.Err(); err != nil {
+		return t.translate(err)
+	}
+	for _, n := range chunk {
+		n.State, n.Attempt = store.NotificationAvailable, 0
+	}
+	return nil
+}
+
+// numberRows sets the ids of the rows one INSERT wrote, from the last id it
+// assigned: under AUTOINCREMENT and the store's one writer, one statement's rows
+// take consecutive ids in the order it inserts them. It checks first that the
+// statement wrote every row.
+func numberRows(res sql.Result, rows []*store.Notification) error {
+	last, err := res.LastInsertId()
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n != int64(len(rows)) {
+		return fmt.Errorf("store: inserted %d of %d notifications (%v)", n, len(rows), err)
+	}
+	for i, n := range rows {
+		n.ID = last - int64(len(rows)-1-i)
+		n.State, n.Attempt = store.NotificationAvailable, 0
+	}
+	return nil
 }
 
 // enqueueQuery is the INSERT of n rows. Unlike other batches (rowChunk, inList) a

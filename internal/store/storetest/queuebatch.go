@@ -184,3 +184,68 @@ func testSubscriptionVersions(t *testing.T, s store.Store) {
 		return nil
 	})
 }
+
+// testQueueRuns: an Enqueue whose rows come in runs that differ only in their
+// subscription (a change matched by many subscriptions of one URL), of every length
+// around the backends' grouping (shorter than a group, just long enough, longer
+// than a multi-row INSERT), between rows that differ otherwise, gives every row an
+// id increasing along the slice, and every row reads back as it went in.
+func testQueueRuns(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	const url = "https://runs.test/hook"
+	var ns []*store.Notification
+	seq := int64(0)
+	// run appends n rows that differ only in their subscription; edit, when set,
+	// changes the first row of the run before it is copied.
+	run := func(n int, edit func(r *store.Notification)) {
+		seq++
+		first := sampleNotification(url, time.Duration(seq)*time.Millisecond)
+		first.Seq, first.Payload = seq, fmt.Appendf(nil, `{"id":"m%d"}`, seq)
+		if edit != nil {
+			edit(first)
+		}
+		for i := range n {
+			r := *first
+			r.SubscriptionID = fmt.Sprintf("s%d-%03d", seq, i)
+			ns = append(ns, &r)
+		}
+	}
+	for range 3 {
+		run(1, nil)
+	}
+	run(3, nil)
+	run(4, nil)
+	run(300, nil)
+	run(5, func(r *store.Notification) { r.Rich = []byte(`{"id":"m"}`) })
+	run(5, func(r *store.Notification) {
+		r.Lifecycle, r.Event, r.Resource, r.Payload = true, "missed", "", []byte{}
+	})
+	run(6, func(r *store.Notification) { r.Scheduled = r.Created.Add(time.Minute) })
+	for range 130 {
+		run(1, nil)
+	}
+	run(4, func(r *store.Notification) { r.URL = url + "/other" })
+	run(2, nil)
+	// Rows of one change that differ in their payload alone must not be merged.
+	run(4, nil)
+	ns[len(ns)-1].Payload = []byte(`{"id":"other"}`)
+	enqueue(t, s, ns...)
+	for i, r := range ns {
+		if r.ID <= 0 || (i > 0 && r.ID <= ns[i-1].ID) || r.State != store.NotificationAvailable || r.Scheduled.IsZero() {
+			t.Fatalf("Enqueue of %d rows: row %d has ID %d, state %q, scheduled %v; want increasing ids, available, scheduled",
+				len(ns), i, r.ID, r.State, r.Scheduled)
+		}
+	}
+	view(t, s, func(tx store.Tx) error {
+		for i, r := range ns {
+			got, err := tx.GetNotification(ctx, r.ID)
+			if err != nil {
+				return err
+			}
+			if diff := cmp.Diff(*r, got); diff != "" {
+				t.Fatalf("GetNotification(row %d) (-want +got):\n%s", i, diff)
+			}
+		}
+		return nil
+	})
+}

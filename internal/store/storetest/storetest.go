@@ -60,6 +60,7 @@ func Run(t *testing.T, open Opener) {
 		"QueueRescuePrune":         testQueueRescuePrune,
 		"QueueDiscardSubscription": testQueueDiscardSubscription,
 		"QueueBatches":             testQueueBatches,
+		"QueueRuns":                testQueueRuns,
 		"SubscriptionVersions":     testSubscriptionVersions,
 		"SubscriptionsUnderTopic":  testSubscriptionsUnderTopic,
 		// The delivery log and faults (deliverylog.go).
