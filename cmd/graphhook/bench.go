@@ -18,7 +18,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := newFlagSet("bench", stderr)
 	var cfg bench.Config
 	var asJSON bool
-	var cpuProfile, memProfile string
+	var cpuProfile, memProfile, database string
 	fs.StringVar(&cfg.Scenario, "scenario", "single", "single (one subscription, made through the API, on one URL; notifications waiting for it share a POST, as Graph's do), batched (many subscriptions, one URL), fanout (one change to 1,000 subscriptions), slow-endpoint (one endpoint answers in 2.5 s), memory (RSS with --subs active subscriptions), "+
 		"rich (chat messages posted through the Teams API to --subs includeResourceData subscriptions on one chat, one URL each, "+
 		"encrypted for an RSA-2048 certificate; the receiver checks the validation token and dataSignature and decrypts every notification), "+
@@ -32,6 +32,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&cfg.Clients, "clients", 0, "concurrent API clients driving changes (default 2×CPUs)")
 	fs.StringVar(&cfg.Target, "target", "", "a running graphhook to measure, or a comma-separated list of the nodes of one database, which the changes go to in turn (default: start one with an embedded store in a temporary folder)")
 	fs.StringVar(&cfg.PGSample, "pg-sample", "", "postgres:// URL of the database the target uses: sample its pg_stat_activity during the run and report lock waits as a share of transaction time")
+	fs.StringVar(&database, "database", "", "postgres:// URL: the server bench starts (without --target) keeps its store in this PostgreSQL database instead of an embedded store, so that --cpuprofile covers the server on PostgreSQL")
 	fs.BoolVar(&asJSON, "json", false, "print one JSON object instead of a table")
 	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof reads it)")
 	fs.StringVar(&memProfile, "memprofile", "", "write a profile of the run's allocations to this file at its end (go tool pprof -sample_index=alloc_space reads it)")
@@ -40,6 +41,10 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if err := cfg.Validate(); err != nil {
 		fmt.Fprintln(stderr, err)
+		return errUsage
+	}
+	if database != "" && cfg.Target != "" {
+		fmt.Fprintln(stderr, "--database is the store of the server bench starts; with --target it measures a running one")
 		return errUsage
 	}
 	if cpuProfile != "" {
@@ -53,7 +58,10 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		defer pprof.StopCPUProfile()
 	}
-	res, err := bench.Run(ctx, cfg, bench.Options{Start: startBenchServer, Log: stderr})
+	start := func(ctx context.Context, dc delivery.Config) (*bench.Server, func(), error) {
+		return startBenchServer(ctx, dc, database)
+	}
+	res, err := bench.Run(ctx, cfg, bench.Options{Start: start, Log: stderr})
 	if err != nil {
 		return err
 	}
@@ -83,15 +91,16 @@ func writeAllocs(path string) error {
 }
 
 // startBenchServer starts the server `graphhook bench` measures when it has no
-// --target: the embedded store in a temporary folder, the demo tenant, and the
-// delivery pipeline configured as bench asks.
-func startBenchServer(ctx context.Context, dc delivery.Config) (*bench.Server, func(), error) {
+// --target: the embedded store in a temporary folder (or the PostgreSQL database at
+// database, when set), the demo tenant, and the delivery pipeline configured as
+// bench asks.
+func startBenchServer(ctx context.Context, dc delivery.Config, database string) (*bench.Server, func(), error) {
 	dir, err := os.MkdirTemp("", "graphhook-bench-")
 	if err != nil {
 		return nil, nil, err
 	}
 	// As serve runs by default: logs at info (written nowhere), writes capped.
-	m := app.New(app.Config{Addr: "127.0.0.1:0", Data: dir, LogLevel: "info", Delivery: dc, MaxPendingWrites: app.DefaultMaxPendingWrites}, io.Discard, io.Discard)
+	m := app.New(app.Config{Addr: "127.0.0.1:0", Data: dir, Database: database, LogLevel: "info", Delivery: dc, MaxPendingWrites: app.DefaultMaxPendingWrites}, io.Discard, io.Discard)
 	if err := m.Run(ctx); err != nil {
 		m.Close()
 		os.RemoveAll(dir)

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/graphhook/graphhook/internal/app"
+	"github.com/graphhook/graphhook/internal/store/pgtest"
 )
 
 // TestBenchReports runs a one-second batched bench in process and checks the JSON
@@ -79,6 +80,7 @@ func TestBenchRefusesBadFlags(t *testing.T) {
 		{"bench", "--scenario", "rich", "--target", "http://127.0.0.1:1", "--subs", "2"},
 		{"bench", "--scenario", "single", "--messages", "10"},
 		{"bench", "--scenario", "mixed", "--users", "-1"},
+		{"bench", "--database", "postgres://127.0.0.1:1/graphhook", "--target", "http://127.0.0.1:1"},
 	} {
 		var out, errOut bytes.Buffer
 		if code := run(context.Background(), args, &out, &errOut); code != 2 || errOut.Len() == 0 {
@@ -152,5 +154,25 @@ func TestBenchTarget(t *testing.T) {
 	notes, _ = res["notifications"].(float64)
 	if changes < 1 || notes != 3*changes {
 		t.Errorf("second bench --target: %v changes, %v notifications, want 3 per change (no subscription left from the first)", changes, notes)
+	}
+}
+
+// TestBenchOnPostgres runs a one-second single bench whose server keeps its store in
+// PostgreSQL (--database): every change it accepted comes back as a notification.
+func TestBenchOnPostgres(t *testing.T) {
+	dsn := pgtest.URL(t)
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"bench", "--database", dsn, "--scenario", "single", "--duration", "1s", "--clients", "4", "--json"}, &out, &errOut); code != 0 {
+		t.Fatalf("bench --database exited %d: %s", code, errOut.String())
+	}
+	var res struct {
+		Changes       int64 `json:"changes"`
+		Notifications int64 `json:"notifications"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+		t.Fatalf("bench --json printed %q: %v", out.String(), err)
+	}
+	if res.Changes < 1 || res.Notifications != res.Changes {
+		t.Errorf("bench --database: %d changes, %d notifications; want at least one, each notified once", res.Changes, res.Notifications)
 	}
 }
