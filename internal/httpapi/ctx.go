@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/graphhook/graphhook/internal/bodyrate"
+	"github.com/graphhook/graphhook/internal/docjson"
 	"github.com/graphhook/graphhook/internal/graph"
 	"github.com/graphhook/graphhook/internal/identity"
 )
@@ -288,7 +289,7 @@ func StripAnnotations(m map[string]any) map[string]any {
 
 // JSON writes v with status.
 func (c *Ctx) JSON(status int, v any) error {
-	data, err := json.Marshal(v)
+	data, err := docjson.Marshal(v)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/graphhook/graphhook/internal/docjson"
 	"github.com/graphhook/graphhook/internal/store"
 )
 
@@ -19,7 +20,7 @@ func (t *Tx) AppendChange(ctx context.Context, c *store.Change) error {
 	if c.Time.IsZero() {
 		c.Time = time.Now().UTC()
 	}
-	topics, err := json.Marshal(c.Topics)
+	topics, err := docjson.Marshal(c.Topics)
 	if err != nil {
 		return err
 	}

@@ -17,12 +17,12 @@ package conversations
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/graphhook/graphhook/internal/docjson"
 	"github.com/graphhook/graphhook/internal/graph"
 	"github.com/graphhook/graphhook/internal/httpapi"
 	"github.com/graphhook/graphhook/internal/identity"
@@ -142,7 +142,7 @@ func (o *op) query(kind, parent string) store.ObjectQuery {
 }
 
 func (o *op) put(obj *store.Object, doc map[string]any, insert bool) error {
-	data, err := json.Marshal(doc)
+	data, err := docjson.Marshal(doc)
 	if err != nil {
 		return err
 	}

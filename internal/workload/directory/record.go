@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/graphhook/graphhook/internal/change"
+	"github.com/graphhook/graphhook/internal/docjson"
 	"github.com/graphhook/graphhook/internal/httpapi"
 	"github.com/graphhook/graphhook/internal/identity"
 	"github.com/graphhook/graphhook/internal/store"
@@ -68,7 +69,7 @@ func entity(c *httpapi.Ctx, doc map[string]any, fragment string, o store.Object)
 // writeObject stores doc as o's data (insert when o.Version is 0, else a guarded
 // update) and returns the stored object.
 func writeObject(ctx context.Context, tx store.Tx, o store.Object, doc map[string]any) (store.Object, error) {
-	data, err := json.Marshal(doc)
+	data, err := docjson.Marshal(doc)
 	if err != nil {
 		return o, err
 	}
@@ -124,7 +125,7 @@ func marshalDoc(doc map[string]any) ([]byte, error) {
 	if doc == nil {
 		return nil, nil
 	}
-	return json.Marshal(doc)
+	return docjson.Marshal(doc)
 }
 
 // linkDelta is one entry of members@delta / owners@delta.

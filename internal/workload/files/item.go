@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/graphhook/graphhook/internal/change"
+	"github.com/graphhook/graphhook/internal/docjson"
 	"github.com/graphhook/graphhook/internal/graph"
 	"github.com/graphhook/graphhook/internal/httpapi"
 	"github.com/graphhook/graphhook/internal/odata"
@@ -309,7 +310,7 @@ func (r *renderer) renderJSON(o store.Object) ([]byte, map[string]any, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	data, err := json.Marshal(doc)
+	data, err := docjson.Marshal(doc)
 	return data, doc, err
 }
 

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/graphhook/graphhook/internal/docjson"
 	"github.com/graphhook/graphhook/internal/graph"
 	"github.com/graphhook/graphhook/internal/httpapi"
 	"github.com/graphhook/graphhook/internal/odata"
@@ -253,7 +254,7 @@ func (w *Workload) updateFolder(f *folderAPI) httpapi.HandlerFunc {
 			if err := o.checkFolderName(mb, f.kind, obj.Parent, obj.ID, doc["displayName"].(string)); err != nil {
 				return err
 			}
-			if obj.Data, err = json.Marshal(doc); err != nil {
+			if obj.Data, err = docjson.Marshal(doc); err != nil {
 				return err
 			}
 			obj.Updated = o.now

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/graphhook/graphhook/internal/change"
+	"github.com/graphhook/graphhook/internal/docjson"
 	"github.com/graphhook/graphhook/internal/graph"
 	"github.com/graphhook/graphhook/internal/httpapi"
 	"github.com/graphhook/graphhook/internal/identity"
@@ -197,7 +198,7 @@ func (o *op) insertIfMissing(obj *store.Object, doc map[string]any) error {
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	data, err := json.Marshal(doc)
+	data, err := docjson.Marshal(doc)
 	if err != nil {
 		return err
 	}
@@ -258,7 +259,7 @@ func (o *op) stamp(doc map[string]any) (etag string) {
 // insertItem stores a new item and records its "created" change on topics.
 func (o *op) insertItem(t itemType, mb mailbox, parent string, doc map[string]any, topics []string) error {
 	etag := o.stamp(doc)
-	data, err := json.Marshal(doc)
+	data, err := docjson.Marshal(doc)
 	if err != nil {
 		return err
 	}
@@ -272,7 +273,7 @@ func (o *op) insertItem(t itemType, mb mailbox, parent string, doc map[string]an
 // updateItem replaces an item's document and records an "updated" change on topics.
 func (o *op) updateItem(t itemType, mb mailbox, obj store.Object, doc map[string]any, topics []string) error {
 	etag := o.stamp(doc)
-	data, err := json.Marshal(doc)
+	data, err := docjson.Marshal(doc)
 	if err != nil {
 		return err
 	}
@@ -350,4 +351,4 @@ func invalidRequestCode(code, format string, args ...any) error {
 	return graph.Errorf(http.StatusBadRequest, code, format, args...)
 }
 
-func jsonBytes(doc map[string]any) ([]byte, error) { return json.Marshal(doc) }
+func jsonBytes(doc map[string]any) ([]byte, error) { return docjson.Marshal(doc) }

@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/graphhook/graphhook/internal/change"
+	"github.com/graphhook/graphhook/internal/docjson"
 	"github.com/graphhook/graphhook/internal/graph"
 	"github.com/graphhook/graphhook/internal/httpapi"
 	"github.com/graphhook/graphhook/internal/identity"
@@ -386,7 +387,7 @@ func (w *Workload) createList(c *httpapi.Ctx) error {
 			return err
 		}
 		out = listDoc(o, sl, true)
-		after, err := json.Marshal(out)
+		after, err := docjson.Marshal(out)
 		if err != nil {
 			return err
 		}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/graphhook/graphhook/internal/change"
 	"github.com/graphhook/graphhook/internal/delta"
+	"github.com/graphhook/graphhook/internal/docjson"
 	"github.com/graphhook/graphhook/internal/graph"
 	"github.com/graphhook/graphhook/internal/httpapi"
 	"github.com/graphhook/graphhook/internal/store"
@@ -212,7 +213,7 @@ func (w *Workload) createItem(c *httpapi.Ctx) error {
 			"contentType":     map[string]any{"id": "0x0100" + strings.ToUpper(strings.ReplaceAll(listID, "-", "")), "name": "Item"},
 			"fields":          fields,
 		}
-		data, err := json.Marshal(doc)
+		data, err := docjson.Marshal(doc)
 		if err != nil {
 			return err
 		}
@@ -223,7 +224,7 @@ func (w *Workload) createItem(c *httpapi.Ctx) error {
 		if out, err = itemDoc(o, true); err != nil {
 			return err
 		}
-		after, err := json.Marshal(out)
+		after, err := docjson.Marshal(out)
 		if err != nil {
 			return err
 		}
@@ -328,7 +329,7 @@ func (w *Workload) updateFields(c *httpapi.Ctx) error {
 			}
 		}
 		doc["lastModifiedBy"] = by
-		if o.Data, err = json.Marshal(doc); err != nil {
+		if o.Data, err = docjson.Marshal(doc); err != nil {
 			return err
 		}
 		o.Updated = c.Now
@@ -365,7 +366,7 @@ func (w *Workload) deleteItem(c *httpapi.Ctx) error {
 		if err != nil {
 			return err
 		}
-		before, err := json.Marshal(doc)
+		before, err := docjson.Marshal(doc)
 		if err != nil {
 			return err
 		}

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/graphhook/graphhook/internal/change"
+	"github.com/graphhook/graphhook/internal/docjson"
 	"github.com/graphhook/graphhook/internal/graph"
 	"github.com/graphhook/graphhook/internal/httpapi"
 	"github.com/graphhook/graphhook/internal/identity"
@@ -418,7 +419,7 @@ func (w *Workload) touchChat(ctx context.Context, tx store.Tx, tenant, id string
 		return err
 	}
 	doc["lastUpdatedDateTime"] = graph.FormatTime(c.Now)
-	o.Data, _ = json.Marshal(doc)
+	o.Data, _ = docjson.Marshal(doc)
 	o.Updated = c.Now
 	return tx.UpdateObject(ctx, &o)
 }

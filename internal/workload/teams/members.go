@@ -3,12 +3,12 @@ package teams
 import (
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
 	"strings"
 
+	"github.com/graphhook/graphhook/internal/docjson"
 	"github.com/graphhook/graphhook/internal/graph"
 	"github.com/graphhook/graphhook/internal/httpapi"
 	"github.com/graphhook/graphhook/internal/identity"
@@ -424,7 +424,7 @@ func (w *Workload) addChatMember(c *httpapi.Ctx) error {
 			return err
 		}
 		doc = chatMemberDoc(p.TenantID, chatID, u.ID, udoc, in.roles)
-		data, _ := json.Marshal(doc)
+		data, _ := docjson.Marshal(doc)
 		err = tx.InsertObject(ctx, &store.Object{Tenant: p.TenantID, Kind: KindChatMember, ID: chatMemberID(chatID, u.ID), Owner: chatID, Parent: u.ID, Data: data, Created: c.Now, Updated: c.Now})
 		if errors.Is(err, store.ErrConflict) {
 			return graph.Errorf(http.StatusConflict, graph.CodeConflict, "User '%s' is already a member of the chat.", in.user)

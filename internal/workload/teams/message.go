@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/graphhook/graphhook/internal/change"
+	"github.com/graphhook/graphhook/internal/docjson"
 	"github.com/graphhook/graphhook/internal/graph"
 	"github.com/graphhook/graphhook/internal/httpapi"
 	"github.com/graphhook/graphhook/internal/identity"
@@ -259,7 +260,7 @@ func getJSON(doc map[string]any, contextURL string) ([]byte, error) {
 		out[k] = v
 	}
 	out["@odata.context"] = contextURL
-	return json.Marshal(out)
+	return docjson.Marshal(out)
 }
 
 func (m messageWrite) apply(ctx context.Context, tx store.Tx, now time.Time) error {

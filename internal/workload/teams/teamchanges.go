@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/graphhook/graphhook/internal/docjson"
 	"github.com/graphhook/graphhook/internal/graph"
 	"github.com/graphhook/graphhook/internal/httpapi"
 	"github.com/graphhook/graphhook/internal/store"
@@ -251,7 +252,7 @@ func saveDoc(ctx context.Context, tx store.Tx, tenant, kind, id string, doc map[
 	if err != nil {
 		return err
 	}
-	o.Data, _ = json.Marshal(doc)
+	o.Data, _ = docjson.Marshal(doc)
 	o.Updated = c.Now
 	return tx.UpdateObject(ctx, &o)
 }
@@ -259,7 +260,7 @@ func saveDoc(ctx context.Context, tx store.Tx, tenant, kind, id string, doc map[
 // cloneDoc copies a document deeply enough that changing its nested settings objects
 // leaves the copy as it was.
 func cloneDoc(doc map[string]any) map[string]any {
-	data, _ := json.Marshal(doc)
+	data, _ := docjson.Marshal(doc)
 	var out map[string]any
 	json.Unmarshal(data, &out)
 	return out
