@@ -7,7 +7,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash"
@@ -169,11 +168,10 @@ func (w *Workload) putFile(ctx context.Context, tx store.Tx, d drive, parent sto
 	if err := setContent(ctx, tx, d, id, 1, &si, data); err != nil {
 		return nil, 0, err
 	}
-	raw, err := json.Marshal(si)
-	if err != nil {
+	o := store.Object{Tenant: d.Tenant, Kind: KindDriveItem, ID: id, Owner: d.ID, Parent: parent.ID, Alt: childAlt(parent.ID, name), Created: now, Updated: now}
+	if err := si.encode(&o); err != nil {
 		return nil, 0, err
 	}
-	o := store.Object{Tenant: d.Tenant, Kind: KindDriveItem, ID: id, Owner: d.ID, Parent: parent.ID, Alt: childAlt(parent.ID, name), Data: raw, Created: now, Updated: now}
 	if err := tx.InsertObject(ctx, &o); err != nil {
 		return nil, 0, err
 	}
@@ -200,7 +198,7 @@ func (w *Workload) replaceContent(ctx context.Context, tx store.Tx, d drive, o s
 		return nil, err
 	}
 	si.Modified, si.ModifiedBy = now, by
-	if o.Data, err = json.Marshal(si); err != nil {
+	if err := si.encode(&o); err != nil {
 		return nil, err
 	}
 	o.Updated = now

@@ -157,11 +157,10 @@ func (w *Workload) copyTree(ctx context.Context, tx store.Tx, src, dst drive, o,
 				return "", err
 			}
 		}
-		data, err := json.Marshal(si)
-		if err != nil {
+		n := store.Object{Tenant: dst.Tenant, Kind: KindDriveItem, ID: id, Owner: dst.ID, Parent: newIDs[it.Parent], Alt: childAlt(newIDs[it.Parent], si.Name), Created: now, Updated: now}
+		if err := si.encode(&n); err != nil {
 			return "", err
 		}
-		n := store.Object{Tenant: dst.Tenant, Kind: KindDriveItem, ID: id, Owner: dst.ID, Parent: newIDs[it.Parent], Alt: childAlt(newIDs[it.Parent], si.Name), Data: data, Created: now, Updated: now}
 		if err := tx.InsertObject(ctx, &n); err != nil {
 			return "", err
 		}

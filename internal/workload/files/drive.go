@@ -317,11 +317,11 @@ func materialize(ctx context.Context, tx store.Tx, d drive, now time.Time) error
 	root := storedItem{Name: "root", Folder: true, Created: now, Modified: now,
 		CreatedBy: map[string]any{"user": map[string]any{"displayName": "System Account"}}}
 	root.ModifiedBy = root.CreatedBy
-	rdata, err := json.Marshal(root)
-	if err != nil {
+	o := store.Object{Tenant: d.Tenant, Kind: KindDriveItem, ID: d.rootID(), Owner: d.ID, Created: now, Updated: now}
+	if err := root.encode(&o); err != nil {
 		return err
 	}
-	return tx.InsertObject(ctx, &store.Object{Tenant: d.Tenant, Kind: KindDriveItem, ID: d.rootID(), Owner: d.ID, Data: rdata, Created: now, Updated: now})
+	return tx.InsertObject(ctx, &o)
 }
 
 // open resolves the request's drive, stores it if this is its first use, and checks

@@ -2,7 +2,6 @@ package files
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -133,7 +132,7 @@ func (w *Workload) updateItem(c *httpapi.Ctx) error {
 			return err
 		}
 		si.Name, si.Modified, si.ModifiedBy = newName, c.Now, by
-		if o.Data, err = json.Marshal(si); err != nil {
+		if err := si.encode(&o); err != nil {
 			return err
 		}
 		o.Parent, o.Alt, o.Updated = newParent, childAlt(newParent, newName), c.Now

@@ -558,13 +558,24 @@ func (w *Workload) createFolder(c *httpapi.Ctx) error {
 }
 
 func (w *Workload) insertItem(ctx context.Context, tx store.Tx, d drive, parent store.Object, si storedItem) (store.Object, error) {
-	data, err := json.Marshal(si)
-	if err != nil {
+	o := store.Object{Tenant: d.Tenant, Kind: KindDriveItem, ID: newItemID(), Owner: d.ID, Parent: parent.ID, Alt: childAlt(parent.ID, si.Name), Created: si.Created, Updated: si.Modified}
+	if err := si.encode(&o); err != nil {
 		return store.Object{}, err
 	}
-	o := store.Object{Tenant: d.Tenant, Kind: KindDriveItem, ID: newItemID(), Owner: d.ID, Parent: parent.ID, Alt: childAlt(parent.ID, si.Name), Data: data, Created: si.Created, Updated: si.Modified}
-	err = tx.InsertObject(ctx, &o)
-	return o, err
+	return o, tx.InsertObject(ctx, &o)
+}
+
+// encode sets o's document from si, and its sort key: lastModifiedDateTime as Graph
+// writes it, whose fixed width makes its bytes sort as its instants, so that the
+// parent's sort index gives a folder's children in that order (see order.go).
+// Every write of an item goes through it.
+func (si storedItem) encode(o *store.Object) error {
+	data, err := json.Marshal(si)
+	if err != nil {
+		return err
+	}
+	o.Data, o.Sort = data, graph.FormatTime(si.Modified)
+	return nil
 }
 
 // recordNew renders a just-inserted item, adds it to its ancestors' totals and

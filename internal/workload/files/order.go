@@ -12,12 +12,14 @@ import (
 )
 
 // A folder's children in the order $orderby asks (List children of a driveItem
-// supports $orderby). By name alone, a page is read from the store in that order
-// (migration 015's index) when every name in the folder is plain (store.Plain);
-// otherwise, and for the other properties (sizes of folders are totals, times are
-// stored in more than one layout), the folder's children are rendered and ordered in
-// memory with odata.SortDocs, the reference the store's order agrees with. Ties
-// go by id, in the direction of the first key.
+// supports $orderby). A page is read from the store in that order by
+// lastModifiedDateTime alone (the item's sort key, see storedItem.encode, through
+// the parent's sort index), and by name alone (migration 015's index) when every
+// name in the folder is plain (store.Plain). Otherwise (a name that is not plain,
+// size, where a folder's is its descendants' total, createdDateTime, or more than
+// one key) the folder's children are rendered and ordered in memory with
+// odata.SortDocs, the reference the store's orders agree with. Ties go by id, in
+// the direction of the first key.
 
 // orderableChildProps are the properties of a child $orderby may name.
 var orderableChildProps = []string{"name", "size", "lastModifiedDateTime", "createdDateTime"}
@@ -71,12 +73,20 @@ func orderedSkip(c *httpapi.Ctx) (int, error) {
 // first skip, and returns whether more follow.
 func orderedChildrenPage(ctx context.Context, tx store.Tx, d drive, parent store.Object, keys []odata.OrderKey, top, skip int) ([]map[string]any, bool, error) {
 	q := store.ObjectQuery{Tenant: d.Tenant, Kind: KindDriveItem, Parent: parent.ID}
-	byName, err := storeOrdersByName(ctx, tx, q, keys)
-	if err != nil {
-		return nil, false, err
+	inStore := false
+	switch {
+	case len(keys) == 1 && keys[0].Property == "lastModifiedDateTime":
+		q.BySort, q.Desc, inStore = true, keys[0].Desc, true
+	case len(keys) == 1 && keys[0].Property == "name":
+		plain, err := namesArePlain(ctx, tx, q)
+		if err != nil {
+			return nil, false, err
+		}
+		if plain {
+			q.OrderBy, q.IDDesc, inStore = []store.OrderKey{{Prop: nameProp, Desc: keys[0].Desc}}, keys[0].Desc, true
+		}
 	}
-	if byName {
-		q.OrderBy, q.IDDesc = []store.OrderKey{{Prop: nameProp, Desc: keys[0].Desc}}, keys[0].Desc
+	if inStore {
 		q.Offset, q.Limit = skip, top+1
 	}
 	kids, err := tx.ListObjects(ctx, q)
@@ -95,7 +105,7 @@ func orderedChildrenPage(ctx context.Context, tx store.Tx, d drive, parent store
 		}
 		docs = append(docs, doc)
 	}
-	if !byName {
+	if !inStore {
 		odata.SortDocs(docs, append(keys, odata.OrderKey{Property: "id", Desc: keys[0].Desc}))
 		docs = docs[min(skip, len(docs)):]
 	}
@@ -103,13 +113,10 @@ func orderedChildrenPage(ctx context.Context, tx store.Tx, d drive, parent store
 	return docs[:min(top, len(docs))], more, nil
 }
 
-// storeOrdersByName tells whether the store gives keys' order for q's children: a
-// single key, name, and no name in the folder that the store would order otherwise
-// than odata.SortDocs (one read of an index that is normally empty for the folder).
-func storeOrdersByName(ctx context.Context, tx store.Tx, q store.ObjectQuery, keys []odata.OrderKey) (bool, error) {
-	if len(keys) != 1 || keys[0].Property != "name" {
-		return false, nil
-	}
+// namesArePlain tells whether the store orders q's children by name as
+// odata.SortDocs does: no name in the folder that the store would order otherwise
+// (one read of an index that is normally empty for the folder).
+func namesArePlain(ctx context.Context, tx store.Tx, q store.ObjectQuery) (bool, error) {
 	odd := q
 	odd.Where, odd.Limit = &store.Cond{Op: store.CondUnplain, Prop: nameProp}, 1
 	objs, err := tx.ListObjects(ctx, odd)

@@ -42,7 +42,7 @@ func testChildrenOrder(t *testing.T, env *testserver.Env) {
 		sub := must(t, env.Do("POST", base+"/items/"+folder+"/children", app, map[string]any{"name": n, "folder": map[string]any{}}), 201, "create "+n)["id"].(string)
 		must(t, env.Do("PUT", base+"/items/"+sub+":/inner.bin:/content", app, strings.Repeat("y", len(n))), 201, "upload into "+n)
 	}
-	orders := []string{"name", "name desc", "size", "size desc", "lastModifiedDateTime desc", "createdDateTime", "name asc,size desc", "Name"}
+	orders := []string{"name", "name desc", "size", "size desc", "lastModifiedDateTime desc", "lastModifiedDateTime", "LastModifiedDateTime asc", "createdDateTime", "name asc,size desc", "Name"}
 	check := func(stage string) {
 		all := childDocs(t, env, base+"/items/"+folder+"/children?$top=1000", app)
 		for _, order := range orders {
@@ -59,6 +59,12 @@ func testChildrenOrder(t *testing.T, env *testserver.Env) {
 		}
 	}
 	check("plain names")
+	// An edit moves an item to the end of lastModifiedDateTime order, a rename
+	// (PATCH) and new content (PUT) alike.
+	kids := childDocs(t, env, base+"/items/"+folder+"/children?$top=1000", app)
+	must(t, env.Do("PATCH", base+"/items/"+kids[0]["id"].(string), app, map[string]any{"name": "renamed first"}), 200, "rename")
+	must(t, env.Do("PUT", base+"/items/"+kids[1]["id"].(string)+"/content", app, "new content"), 200, "replace the second file's content")
+	check("after edits")
 	must(t, env.Do("PUT", base+"/items/"+folder+":/Écran.txt:/content", app, "e"), 201, "upload Écran.txt")
 	check("with a name that is not plain")
 

@@ -1,0 +1,21 @@
+package postgres_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/graphhook/graphhook/internal/store/pgtest"
+	"github.com/graphhook/graphhook/internal/store/postgres"
+	"github.com/graphhook/graphhook/internal/store/storetest"
+)
+
+// TestDriveItemSortBackfill: migration 020 gives drive items written before it their
+// sort key (see storetest.RunDriveItemSortBackfill).
+func TestDriveItemSortBackfill(t *testing.T) {
+	s, err := postgres.Open(context.Background(), postgres.Config{URL: pgtest.URL(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	storetest.RunDriveItemSortBackfill(t, s, func(ctx context.Context) error { return s.RerunMigration(ctx, 20) })
+}
