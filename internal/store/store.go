@@ -129,6 +129,11 @@ type ObjectQuery struct {
 	// Desc reverses both (the newest message first).
 	BySort bool
 	Desc   bool
+	// ByCreated orders by the objects' Created time, to the 100 ns that Graph's
+	// times show, then id, instead of by id alone; Desc reverses both. A parent's
+	// objects of a kind with an index of their creation times (drive items) are
+	// read from it in that order; other listings are sorted.
+	ByCreated bool
 	// Where keeps the objects whose data satisfies it (see Cond); nil keeps all.
 	Where *Cond
 	// SortBounds keep the objects whose Sort key compares with each bound's Value

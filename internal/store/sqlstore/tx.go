@@ -254,7 +254,7 @@ func objectWhere(q store.ObjectQuery, paging bool) (string, []any) {
 		args = append(args, v)
 	}
 	add("tenant = ?", q.Tenant)
-	if lit, ok := kindLiteral(q.Kind); ok && (q.Where != nil || q.OrderBy != nil || !paging && countIndex(q) != "") {
+	if lit, ok := kindLiteral(q.Kind); ok && (q.Where != nil || q.OrderBy != nil || q.ByCreated || !paging && countIndex(q) != "") {
 		where = append(where, lit)
 	} else if q.Kind != "" {
 		add("kind = ?", q.Kind)
@@ -315,9 +315,10 @@ func pageClause(q store.ObjectQuery) (string, []any) {
 	return clause, args
 }
 
-// objectOrder is the ORDER BY of a listing: by id, or by the sort key then id, in
-// one direction so that one index (objects_owner_sort or objects_parent_sort) is
-// read forwards or backwards and a page costs its own size.
+// objectOrder is the ORDER BY of a listing: by id, by the sort key then id, or by
+// the creation time then id, in one direction so that one index (objects_owner_sort,
+// objects_parent_sort, one of createdIndexes) is read forwards or backwards and a
+// page costs its own size.
 //
 // Ordering by id alone tempts a planner without statistics (a fresh SQLite file)
 // into walking the primary key, reading the whole kind for one owner's page; the
@@ -325,6 +326,10 @@ func pageClause(q store.ObjectQuery) (string, []any) {
 // order too.
 func objectOrder(q store.ObjectQuery) string {
 	switch {
+	case q.ByCreated && q.Desc:
+		return ` ORDER BY created / 100 DESC, id DESC`
+	case q.ByCreated:
+		return ` ORDER BY created / 100, id`
 	case !q.BySort && q.Alt != "":
 		return ` ORDER BY alt, id`
 	case !q.BySort && q.Parent != "":
@@ -345,6 +350,10 @@ func objectOrder(q store.ObjectQuery) string {
 // is narrower than an owner or a parent (a list's name among a site's lists).
 func objectIndex(q store.ObjectQuery) string {
 	switch {
+	case q.ByCreated && q.Parent != "":
+		return createdIndexes[q.Kind]
+	case q.ByCreated:
+		return ""
 	case q.Parent != "" && q.BySort:
 		return "objects_parent_sort"
 	case q.Owner != "" && q.BySort:
@@ -358,6 +367,11 @@ func objectIndex(q store.ObjectQuery) string {
 	}
 	return ""
 }
+
+// createdIndexes name the indexes of a parent's objects by creation time (the
+// expression created / 100 that objectOrder writes, then id), by kind: migration
+// 021's, of drive items (a folder's children by createdDateTime).
+var createdIndexes = map[string]string{"driveItem": "objects_driveitem_created"}
 
 // listQuery is the SELECT that ListObjects runs for q. A sort-key page past $skip
 // is read in two statements (see seekQueries); listQuery returns neither.

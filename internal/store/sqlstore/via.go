@@ -39,8 +39,8 @@ func viaWhere(d *Dialect, q store.ObjectQuery, paging bool) (string, []any, stri
 	if q.Kind == "" && len(q.Kinds) == 0 {
 		return "", nil, "", errors.New("sqlstore: a Via needs the objects' Kind or Kinds")
 	}
-	if q.BySort {
-		return "", nil, "", errors.New("sqlstore: a Via lists in its links' order or by OrderBy, not by sort key")
+	if q.BySort || q.ByCreated {
+		return "", nil, "", errors.New("sqlstore: a Via lists in its links' order or by OrderBy, not by sort key or creation time")
 	}
 	j := jsonExpr{pg: d.Name == "postgres", table: "o"}
 	index, by, target := "objects_owner", "l.owner", "l.parent"

@@ -109,6 +109,8 @@ func RunExplain(t *testing.T, s store.Store, explain Explainer, sortStep string,
 		{"a folder's unread messages received since", store.ObjectQuery{Tenant: "t", Kind: "message", Parent: "u1-inbox", BySort: true, Desc: true, Where: &unreadSince, SortBounds: []store.SortBound{{Op: store.CondGt, Value: from}}, Limit: 11}, "objects_message_unread_parent", false},
 		{"drive children by name, $skip", store.ObjectQuery{Tenant: "t", Kind: "driveItem", Parent: "folder1", OrderBy: []store.OrderKey{{Prop: store.Prop{Path: "name"}, Desc: true}}, IDDesc: true, Offset: 40, Limit: 11}, "objects_driveitem_name", false},
 		{"drive children by lastModifiedDateTime, $skip", store.ObjectQuery{Tenant: "t", Kind: "driveItem", Parent: "folder1", BySort: true, Desc: true, Offset: 40, Limit: 11}, "objects_parent_sort", false},
+		{"drive children by createdDateTime", store.ObjectQuery{Tenant: "t", Kind: "driveItem", Parent: "folder1", ByCreated: true, Limit: 11}, "objects_driveitem_created", false},
+		{"drive children by createdDateTime desc, $skip", store.ObjectQuery{Tenant: "t", Kind: "driveItem", Parent: "folder1", ByCreated: true, Desc: true, Offset: 40, Limit: 11}, "objects_driveitem_created", false},
 		{"drive children not plain", store.ObjectQuery{Tenant: "t", Kind: "driveItem", Parent: "folder1", Where: &store.Cond{Op: store.CondUnplain, Prop: store.Prop{Path: "name"}}, Limit: 1}, "objects_driveitem_name_unplain", false},
 		{"names that are not plain", store.ObjectQuery{Tenant: "t", Kind: "user", Where: &store.Cond{Op: store.CondUnplain, Prop: displayName}, Limit: 1}, "objects_user_displayname_unplain", false},
 	}

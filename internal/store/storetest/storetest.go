@@ -61,6 +61,7 @@ func Run(t *testing.T, open Opener) {
 		"QueueDiscardSubscription": testQueueDiscardSubscription,
 		"QueueBatches":             testQueueBatches,
 		"QueueRuns":                testQueueRuns,
+		"ByCreated":                testByCreated,
 		"SubscriptionVersions":     testSubscriptionVersions,
 		"SubscriptionsUnderTopic":  testSubscriptionsUnderTopic,
 		// The delivery log and faults (deliverylog.go).

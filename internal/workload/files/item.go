@@ -565,16 +565,17 @@ func (w *Workload) insertItem(ctx context.Context, tx store.Tx, d drive, parent 
 	return o, tx.InsertObject(ctx, &o)
 }
 
-// encode sets o's document from si, and its sort key: lastModifiedDateTime as Graph
-// writes it, whose fixed width makes its bytes sort as its instants, so that the
-// parent's sort index gives a folder's children in that order (see order.go).
-// Every write of an item goes through it.
+// encode sets o's document from si, its sort key (lastModifiedDateTime as Graph
+// writes it, whose fixed width makes its bytes sort as its instants) and its
+// creation time (createdDateTime), so that the parent's indexes give a folder's
+// children in either order (see order.go). Every write of an item goes through it
+// (an update keeps the creation time the store has).
 func (si storedItem) encode(o *store.Object) error {
 	data, err := json.Marshal(si)
 	if err != nil {
 		return err
 	}
-	o.Data, o.Sort = data, graph.FormatTime(si.Modified)
+	o.Data, o.Sort, o.Created = data, graph.FormatTime(si.Modified), si.Created
 	return nil
 }
 

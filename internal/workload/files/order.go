@@ -14,12 +14,13 @@ import (
 // A folder's children in the order $orderby asks (List children of a driveItem
 // supports $orderby). A page is read from the store in that order by
 // lastModifiedDateTime alone (the item's sort key, see storedItem.encode, through
-// the parent's sort index), and by name alone (migration 015's index) when every
+// the parent's sort index), by createdDateTime alone (the object's creation time,
+// store.ObjectQuery.ByCreated), and by name alone (migration 015's index) when every
 // name in the folder is plain (store.Plain). Otherwise (a name that is not plain,
-// size, where a folder's is its descendants' total, createdDateTime, or more than
-// one key) the folder's children are rendered and ordered in memory with
-// odata.SortDocs, the reference the store's orders agree with. Ties go by id, in
-// the direction of the first key.
+// size, where a folder's is its descendants' total, or more than one key) the
+// folder's children are rendered and ordered in memory with odata.SortDocs, the
+// reference the store's orders agree with. Ties go by id, in the direction of the
+// first key.
 
 // orderableChildProps are the properties of a child $orderby may name.
 var orderableChildProps = []string{"name", "size", "lastModifiedDateTime", "createdDateTime"}
@@ -77,6 +78,8 @@ func orderedChildrenPage(ctx context.Context, tx store.Tx, d drive, parent store
 	switch {
 	case len(keys) == 1 && keys[0].Property == "lastModifiedDateTime":
 		q.BySort, q.Desc, inStore = true, keys[0].Desc, true
+	case len(keys) == 1 && keys[0].Property == "createdDateTime":
+		q.ByCreated, q.Desc, inStore = true, keys[0].Desc, true
 	case len(keys) == 1 && keys[0].Property == "name":
 		plain, err := namesArePlain(ctx, tx, q)
 		if err != nil {

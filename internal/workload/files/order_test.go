@@ -42,7 +42,7 @@ func testChildrenOrder(t *testing.T, env *testserver.Env) {
 		sub := must(t, env.Do("POST", base+"/items/"+folder+"/children", app, map[string]any{"name": n, "folder": map[string]any{}}), 201, "create "+n)["id"].(string)
 		must(t, env.Do("PUT", base+"/items/"+sub+":/inner.bin:/content", app, strings.Repeat("y", len(n))), 201, "upload into "+n)
 	}
-	orders := []string{"name", "name desc", "size", "size desc", "lastModifiedDateTime desc", "lastModifiedDateTime", "LastModifiedDateTime asc", "createdDateTime", "name asc,size desc", "Name"}
+	orders := []string{"name", "name desc", "size", "size desc", "lastModifiedDateTime desc", "lastModifiedDateTime", "LastModifiedDateTime asc", "createdDateTime", "createdDateTime desc", "name asc,size desc", "Name"}
 	check := func(stage string) {
 		all := childDocs(t, env, base+"/items/"+folder+"/children?$top=1000", app)
 		for _, order := range orders {

@@ -57,15 +57,15 @@ func TestPageReadsDoNotGrow(t *testing.T) {
 		small := pageReads(t, s, "small", 12)
 		large := pageReads(t, s, "large", 60)
 		if small != large {
-			t.Errorf("store reads (root page, nested page, drive, nested page by name, by lastModifiedDateTime) = %v with 12 files a folder, %v with 60; want equal", small, large)
+			t.Errorf("store reads (root page, nested page, drive, nested page by name, by lastModifiedDateTime, by createdDateTime) = %v with 12 files a folder, %v with 60; want equal", small, large)
 		}
 		// Root page: the page and the listed folders' totals. Nested page (files at
 		// depth 3): the page and its parent's two ancestors below the root, for
 		// paths. Drive: the root's totals. Nested page by name: the check for names
-		// the store cannot order, then as the nested page. By lastModifiedDateTime:
-		// as the nested page.
-		if want := [5]int{2, 3, 1, 4, 3}; large != want {
-			t.Errorf("store reads (root page, nested page, drive, nested page by name, by lastModifiedDateTime) = %v, want %v", large, want)
+		// the store cannot order, then as the nested page. By lastModifiedDateTime
+		// and by createdDateTime: as the nested page.
+		if want := [6]int{2, 3, 1, 4, 3, 3}; large != want {
+			t.Errorf("store reads (root page, nested page, drive, nested page by name, by lastModifiedDateTime, by createdDateTime) = %v, want %v", large, want)
 		}
 	})
 }
@@ -73,7 +73,7 @@ func TestPageReadsDoNotGrow(t *testing.T) {
 // pageReads fills a drive of its own with 12 folders of width files and a subfolder
 // of width files each, and counts the store reads of a page of 10 of the root's
 // children, of a page of 10 children of a subfolder, and of the drive.
-func pageReads(t *testing.T, s store.Store, name string, width int) [5]int {
+func pageReads(t *testing.T, s store.Store, name string, width int) [6]int {
 	ctx := context.Background()
 	now := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
 	d := drive{ID: "drive-" + name, Tenant: "t", Type: typeBusiness, OwnerKind: "user", OwnerID: name, WebURL: "https://contoso-my.sharepoint.com/personal/" + name + "/Documents",
@@ -126,7 +126,7 @@ func pageReads(t *testing.T, s store.Store, name string, width int) [5]int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var reads [5]int
+	var reads [6]int
 	err = s.View(ctx, func(tx store.Tx) error {
 		root, err := getItemObj(ctx, tx, d, "root")
 		if err != nil {
@@ -158,13 +158,16 @@ func pageReads(t *testing.T, s store.Store, name string, width int) [5]int {
 		if len(page) != 5 || !more {
 			t.Errorf("%s: page in name order has %d items, more %v; want 5 and more", name, len(page), more)
 		}
-		// The same page by lastModifiedDateTime, the items' sort key.
-		page, more, err = orderedChildrenPage(ctx, countingTx{tx, &reads[4]}, d, nested, []odata.OrderKey{{Property: "lastModifiedDateTime", Desc: true}}, 5, 5)
-		if err != nil {
-			return err
-		}
-		if len(page) != 5 || !more {
-			t.Errorf("%s: page by lastModifiedDateTime has %d items, more %v; want 5 and more", name, len(page), more)
+		// The same page by lastModifiedDateTime, the items' sort key, and by
+		// createdDateTime, their creation time in the store.
+		for i, key := range []string{"lastModifiedDateTime", "createdDateTime"} {
+			page, more, err = orderedChildrenPage(ctx, countingTx{tx, &reads[4+i]}, d, nested, []odata.OrderKey{{Property: key, Desc: true}}, 5, 5)
+			if err != nil {
+				return err
+			}
+			if len(page) != 5 || !more {
+				t.Errorf("%s: page by %s has %d items, more %v; want 5 and more", name, key, len(page), more)
+			}
 		}
 		if got := doc["quota"].(map[string]any)["used"]; got != used {
 			t.Errorf("%s: quota.used = %v, want %d", name, got, used)
