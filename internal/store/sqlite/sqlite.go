@@ -26,7 +26,10 @@ type Config struct {
 	// Dir is the data folder; the database is Dir/graphhook.db. Created if missing.
 	Dir string
 	// Synchronous is SQLite's synchronous pragma (default "FULL": a commit survives a
-	// power cut; "NORMAL" survives a crash of the process only).
+	// power cut; "NORMAL" survives a crash of the process only). With "FULL" and
+	// "EXTRA" the writer's connection commits as with "NORMAL" and the store flushes
+	// the write-ahead log itself, off the writer, before any caller learns of a
+	// commit (see flushLog).
 	Synchronous string
 	// Readers is the size of the read pool (default 4).
 	Readers int
@@ -68,7 +71,13 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	q := url.Values{}
 	q.Set("_journal_mode", "WAL")
 	q.Set("_busy_timeout", "10000")
-	q.Set("_synchronous", sync)
+	var flush func() error
+	if sync == "FULL" || sync == "EXTRA" {
+		flush = flushLog(path + "-wal")
+		q.Set("_synchronous", "NORMAL")
+	} else {
+		q.Set("_synchronous", sync)
+	}
 	q.Set("_txlock", "immediate")
 	writer := open("file:" + path + "?" + q.Encode())
 	// The writer goroutine (group commit) is the only one that begins transactions on
@@ -99,8 +108,16 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		errors.Join(writer.Close(), reader.Close(), checkpointer.Close())
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
+	if flush != nil {
+		// The folder's entries for the database and its log, which a flush of the
+		// log's contents does not cover.
+		if err := syncDir(cfg.Dir); err != nil {
+			errors.Join(writer.Close(), reader.Close(), checkpointer.Close())
+			return nil, fmt.Errorf("sqlite: %w", err)
+		}
+	}
 	s := &Store{writer: writer, reader: reader, checkpointer: checkpointer, stop: make(chan struct{})}
-	s.Store = sqlstore.New(sqlstore.Config{Dialect: d, Writer: writer, Reader: reader, GroupCommit: true, CachedKinds: cfg.CachedKinds})
+	s.Store = sqlstore.New(sqlstore.Config{Dialect: d, Writer: writer, Reader: reader, GroupCommit: true, CachedKinds: cfg.CachedKinds, Sync: flush})
 	if err := s.Optimize(ctx); err != nil {
 		s.Store.Close()
 		errors.Join(writer.Close(), reader.Close(), checkpointer.Close())
@@ -110,6 +127,31 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	go s.every(time.Hour, s.optimize)
 	go s.every(checkpointInterval, s.checkpoint)
 	return s, nil
+}
+
+// flushLog returns the store's Sync (sqlstore.Config.Sync) for the write-ahead log
+// at path: one fsync of the log, which makes every commit written to it before
+// durable. SQLite would flush in each commit, on the writer goroutine that every
+// write waits for; here the writer goes on to its next batch during the flush, and
+// one flush serves every batch committed before it began. The log is opened anew
+// for each flush, so that it is the file SQLite has at that path.
+func flushLog(path string) func() error {
+	return func() error {
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		return errors.Join(f.Sync(), f.Close())
+	}
+}
+
+// syncDir flushes a folder's entries.
+func syncDir(dir string) error {
+	f, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	return errors.Join(f.Sync(), f.Close())
 }
 
 // open opens a pool of connections to dsn. Each connection keeps SQLite's temporary

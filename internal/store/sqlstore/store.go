@@ -51,6 +51,13 @@ type Config struct {
 	// keeps between transactions (see writeCache); its subscription lookups by topic
 	// are always kept. Only for a database no other process writes.
 	CachedKinds []string
+	// Sync, with GroupCommit, makes durable what the writer has committed (for
+	// SQLite, which then commits without flushing: an fsync of its write-ahead log).
+	// The writer then goes on to its next batch while the flush runs; an Update
+	// returns, Committed is signalled, and a View that ends after a commit returns,
+	// only once the commit is durable (see syncer). A failed Sync fails every later
+	// Update and View. nil: each commit is durable when it returns.
+	Sync func() error
 	// AfterCommit, when set, is called (after Committed is signalled) for each commit
 	// that appended changes or queued notifications, so that a backend can tell other
 	// processes sharing the database (PostgreSQL NOTIFY). It must not block.
@@ -67,6 +74,8 @@ type Store struct {
 	stmts stmtCache
 	// wcache is the group-commit writer's cache (nil without group commit).
 	wcache *writeCache
+	// sy answers the writer's batches once they are durable (nil without Sync).
+	sy *syncer
 
 	reqs      chan *writeReq
 	closing   chan struct{}
@@ -98,6 +107,14 @@ func New(cfg Config) *Store {
 	}
 	if cfg.GroupCommit {
 		s.wcache = newWriteCache(cfg.CachedKinds, 100_000)
+		if cfg.Sync != nil {
+			s.sy = newSyncer(cfg.Sync)
+			s.wg.Add(1)
+			go func() {
+				defer s.wg.Done()
+				s.sy.run(s.committedHere)
+			}()
+		}
 		s.wg.Add(1)
 		go s.writer()
 	}
@@ -172,7 +189,15 @@ func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
 		return fmt.Errorf("begin read: %w", err)
 	}
 	defer sqlTx.Rollback()
-	return fn(t)
+	err = fn(t)
+	if s.sy != nil {
+		// What fn read may include a commit not yet durable: it is not shown before
+		// it is (see syncer).
+		if serr := s.sy.wait(); serr != nil && err == nil {
+			err = serr
+		}
+	}
+	return err
 }
 
 // liveHorizon delivers the dialect's LiveHorizon once.
@@ -303,6 +328,9 @@ func runFn(fn func(store.Tx) error, t *Tx) (err error) {
 // savepoint of one transaction, and commits them together: one fsync for the batch.
 func (s *Store) writer() {
 	defer s.wg.Done()
+	if s.sy != nil {
+		defer s.sy.stop()
+	}
 	batch := make([]*writeReq, 0, s.cfg.MaxBatch)
 	for {
 		batch = batch[:0]
@@ -340,6 +368,14 @@ func (s *Store) drainClosed() {
 func (s *Store) runBatch(batch []*writeReq) {
 	ctx := context.Background()
 	defer s.wcache.batchEnded()
+	if s.sy != nil {
+		if err := s.sy.failed(); err != nil {
+			for _, r := range batch {
+				r.done <- err
+			}
+			return
+		}
+	}
 	sqlTx, err := s.cfg.Writer.BeginTx(ctx, nil)
 	if err != nil {
 		for _, r := range batch {
@@ -392,6 +428,10 @@ func (s *Store) runBatch(batch []*writeReq) {
 			}
 			r.done <- errs[i]
 		}
+		return
+	}
+	if s.sy != nil {
+		s.sy.add(batch, errs, signal)
 		return
 	}
 	if signal {
