@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/graphhook/graphhook/internal/docjson"
 	"github.com/graphhook/graphhook/internal/egress"
 	"github.com/graphhook/graphhook/internal/graph"
 	"github.com/graphhook/graphhook/internal/service"
@@ -636,7 +637,7 @@ func (p *Pipeline) body(b *batch) (body []byte, bad []int64) {
 				if i > 0 {
 					out = append(out, ',')
 				}
-				out = appendString(out, t)
+				out = docjson.AppendString(out, t)
 			}
 			out = append(out, ']')
 		}

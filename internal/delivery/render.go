@@ -4,9 +4,9 @@ import (
 	"cmp"
 	"encoding/json"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/graphhook/graphhook/internal/change"
+	"github.com/graphhook/graphhook/internal/docjson"
 	"github.com/graphhook/graphhook/internal/graph"
 	"github.com/graphhook/graphhook/internal/store"
 )
@@ -30,33 +30,33 @@ func renderResourceData(n *change.Notice, c *store.Change) []byte {
 	if n.RootResource {
 		if n.SiteURL != "" {
 			b = append(b, `"siteUrl":`...)
-			b = appendString(b, n.SiteURL)
+			b = docjson.AppendString(b, n.SiteURL)
 			b = append(b, ',')
 		}
 		if n.WebID != "" {
 			b = append(b, `"webId":`...)
-			b = appendString(b, n.WebID)
+			b = docjson.AppendString(b, n.WebID)
 			b = append(b, ',')
 		}
 		b = append(b, `"resourceData":{"@odata.type":`...)
-		b = appendString(b, n.ODataType)
+		b = docjson.AppendString(b, n.ODataType)
 		return append(b, '}')
 	}
 	b = append(b, `"resourceData":{"@odata.type":`...)
-	b = appendString(b, n.ODataType)
+	b = docjson.AppendString(b, n.ODataType)
 	b = append(b, `,"@odata.id":`...)
-	b = appendString(b, cmp.Or(n.ODataID, n.Resource))
+	b = docjson.AppendString(b, cmp.Or(n.ODataID, n.Resource))
 	if n.ETag != "" {
 		b = append(b, `,"@odata.etag":`...)
-		b = appendString(b, n.ETag)
+		b = docjson.AppendString(b, n.ETag)
 	}
 	b = append(b, `,"id":`...)
-	b = appendString(b, n.ID)
+	b = docjson.AppendString(b, n.ID)
 	if n.Directory {
 		b = append(b, `,"organizationId":`...)
-		b = appendString(b, c.Tenant)
+		b = docjson.AppendString(b, c.Tenant)
 		b = append(b, `,"eventTime":`...)
-		b = appendString(b, graph.FormatTime(c.Time))
+		b = docjson.AppendString(b, graph.FormatTime(c.Time))
 		b = append(b, `,"sequenceNumber":`...)
 		b = strconv.AppendInt(b, c.Seq, 10)
 	}
@@ -89,15 +89,15 @@ type subHead struct {
 func renderHead(s *store.Subscription) subHead {
 	b := make([]byte, 0, 160)
 	b = append(b, `{"subscriptionId":`...)
-	b = appendString(b, s.ID)
+	b = docjson.AppendString(b, s.ID)
 	b = append(b, `,"subscriptionExpirationDateTime":`...)
-	b = appendString(b, graph.FormatTime(s.Expiration))
+	b = docjson.AppendString(b, graph.FormatTime(s.Expiration))
 	if s.ClientState != "" {
 		b = append(b, `,"clientState":`...)
-		b = appendString(b, s.ClientState)
+		b = docjson.AppendString(b, s.ClientState)
 	}
 	b = append(b, ',')
-	t := appendString([]byte(`"tenantId":`), s.Tenant)
+	t := docjson.AppendString([]byte(`"tenantId":`), s.Tenant)
 	return subHead{prefix: b, tenant: append(t, ',')}
 }
 
@@ -105,9 +105,9 @@ func renderHead(s *store.Subscription) subHead {
 func appendItem(b []byte, h *subHead, n *store.Notification, enc []byte) []byte {
 	b = append(b, h.prefix...)
 	b = append(b, `"changeType":`...)
-	b = appendString(b, n.Event)
+	b = docjson.AppendString(b, n.Event)
 	b = append(b, `,"resource":`...)
-	b = appendString(b, n.Resource)
+	b = docjson.AppendString(b, n.Resource)
 	b = append(b, ',')
 	b = append(b, h.tenant...)
 	b = append(b, n.Payload...)
@@ -130,56 +130,4 @@ func renderLifecycle(s *store.Subscription, event string) []byte {
 		OrganizationID:                 s.Tenant,
 	})
 	return data
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD, as
-// encoding/json does.
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }

@@ -1,7 +1,6 @@
 package delivery
 
 import (
-	"encoding/json"
 	"net/http"
 	"testing"
 	"time"
@@ -122,24 +121,6 @@ func TestReminder(t *testing.T) {
 	}
 	if send, next := Reminder(t0, time.Time{}, lead, every, horizon); send || !next.IsZero() {
 		t.Errorf("Reminder(no authorization time) = %v, %v; want false, zero", send, next)
-	}
-}
-
-func TestAppendString(t *testing.T) {
-	for _, s := range []string{"", "plain", `q"uote\`, "tab\tnl\ncr\r\x01", "é✓", "\u2028\u2029", "bad\xffutf8", "<html>&"} {
-		got := appendString(nil, s)
-		var back string
-		if err := json.Unmarshal(got, &back); err != nil {
-			t.Errorf("appendString(%q) = %s, not JSON: %v", s, got, err)
-			continue
-		}
-		want := s
-		if s == "bad\xffutf8" {
-			want = "bad\ufffdutf8"
-		}
-		if back != want {
-			t.Errorf("appendString(%q) decodes to %q, want %q", s, back, want)
-		}
 	}
 }
 

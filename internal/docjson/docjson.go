@@ -25,7 +25,7 @@ func Append(b []byte, v any) ([]byte, error) {
 	case nil:
 		return append(b, "null"...), nil
 	case string:
-		return appendString(b, v), nil
+		return AppendString(b, v), nil
 	case bool:
 		return strconv.AppendBool(b, v), nil
 	case float64:
@@ -70,7 +70,7 @@ func Append(b []byte, v any) ([]byte, error) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendString(b, e)
+			b = AppendString(b, e)
 		}
 		return append(b, ']'), nil
 	}
@@ -95,7 +95,7 @@ func appendObject(b []byte, m map[string]any) ([]byte, error) {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, k)
+		b = AppendString(b, k)
 		b = append(b, ':')
 		if b, err = Append(b, m[k]); err != nil {
 			return b, err
@@ -143,10 +143,10 @@ func appendFloat(b []byte, f float64) ([]byte, error) {
 
 const hexDigits = "0123456789abcdef"
 
-// appendString writes s as a JSON string as encoding/json does by default: the
+// AppendString appends s as a JSON string as encoding/json writes it by default: the
 // short escapes where JSON has one, \u00XX for other control bytes and for <, > and
 // &, U+FFFD for invalid UTF-8, and U+2028 and U+2029 escaped.
-func appendString(b []byte, s string) []byte {
+func AppendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {

@@ -1,10 +1,8 @@
 package sqlite_test
 
 import (
-	"context"
 	"testing"
 
-	"github.com/graphhook/graphhook/internal/store/sqlite"
 	"github.com/graphhook/graphhook/internal/store/storetest"
 )
 
@@ -12,10 +10,6 @@ import (
 // reads the links in their index's order and each object by its primary key (see
 // storetest.RunExplainVia), even on a fresh file.
 func TestLinksReadAnIndex(t *testing.T) {
-	s, err := sqlite.Open(context.Background(), sqlite.Config{Dir: t.TempDir(), Synchronous: "OFF"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openFresh(t)
 	storetest.RunExplainVia(t, s, s.ExplainObjects, s.ExplainCount, "TEMP B-TREE", "USING PRIMARY KEY", nil)
 }

@@ -60,15 +60,23 @@ func TestBadSynchronous(t *testing.T) {
 	}
 }
 
-// TestPagesReadAnIndex: a page of a collection in its default order, at any
-// $skip, and a $skiptoken page are read from an index in order (see
-// storetest.RunExplain), even on a fresh file whose planner has no statistics.
-func TestPagesReadAnIndex(t *testing.T) {
+// openFresh opens a store on a new file, without flushes (plans and contents are
+// what these tests read), closed when the test ends.
+func openFresh(t *testing.T) *sqlite.Store {
+	t.Helper()
 	s, err := sqlite.Open(context.Background(), sqlite.Config{Dir: t.TempDir(), Synchronous: "OFF"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// TestPagesReadAnIndex: a page of a collection in its default order, at any
+// $skip, and a $skiptoken page are read from an index in order (see
+// storetest.RunExplain), even on a fresh file whose planner has no statistics.
+func TestPagesReadAnIndex(t *testing.T) {
+	s := openFresh(t)
 	storetest.RunExplain(t, s, s.ExplainObjects, "TEMP B-TREE", nil)
 }
 

@@ -49,6 +49,16 @@ func (g *flushGate) open(t *testing.T) *Store {
 	return s
 }
 
+// heldUpdate starts an Update that inserts id and returns, once the flush of its
+// batch has begun (and is held), the channel its result will come on.
+func (g *flushGate) heldUpdate(t *testing.T, s *Store, id string) <-chan error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- s.Update(context.Background(), insert(id)) }()
+	within(t, g.entered, "the flush of "+id+"'s batch")
+	return done
+}
+
 // within fails the test unless ch yields within a generous bound (a guard against
 // a hang, not a measure).
 func within[T any](t *testing.T, ch <-chan T, what string) T {
@@ -81,9 +91,7 @@ func TestSyncedCommits(t *testing.T) {
 		<-s.Committed()
 	}
 
-	doneA := make(chan error, 1)
-	go func() { doneA <- s.Update(ctx, insert("a")) }()
-	within(t, g.entered, "the flush of a's batch")
+	doneA := g.heldUpdate(t, s, "a")
 	select {
 	case err := <-doneA:
 		t.Fatalf("Update returned (%v) while its commit's flush had not finished", err)
@@ -165,9 +173,7 @@ func TestFailedFlush(t *testing.T) {
 	ctx := context.Background()
 	g := newFlushGate()
 	s := g.open(t)
-	done := make(chan error, 1)
-	go func() { done <- s.Update(ctx, insert("a")) }()
-	within(t, g.entered, "the flush")
+	done := g.heldUpdate(t, s, "a")
 	lost := errors.New("disk gone")
 	g.release <- lost
 	if err := within(t, done, "the Update"); !errors.Is(err, lost) {
@@ -184,12 +190,9 @@ func TestFailedFlush(t *testing.T) {
 // TestCloseFlushes: Close returns once the last batch is flushed and its callers
 // answered.
 func TestCloseFlushes(t *testing.T) {
-	ctx := context.Background()
 	g := newFlushGate()
 	s := g.open(t)
-	done := make(chan error, 1)
-	go func() { done <- s.Update(ctx, insert("a")) }()
-	within(t, g.entered, "the flush")
+	done := g.heldUpdate(t, s, "a")
 	closed := make(chan error, 1)
 	go func() { closed <- s.Close() }()
 	g.release <- nil
