@@ -17,8 +17,19 @@ import (
 )
 
 func TestConformance(t *testing.T) {
+	testConformance(t, "NORMAL")
+}
+
+// TestConformanceFlushed runs the suite as serve runs the store: synchronous FULL,
+// whose flushes the store's syncer makes off the writer, each caller answered after
+// its flush.
+func TestConformanceFlushed(t *testing.T) {
+	testConformance(t, "FULL")
+}
+
+func testConformance(t *testing.T, synchronous string) {
 	storetest.Run(t, func(t *testing.T) store.Store {
-		s, err := sqlite.Open(context.Background(), sqlite.Config{Dir: t.TempDir(), Synchronous: "NORMAL"})
+		s, err := sqlite.Open(context.Background(), sqlite.Config{Dir: t.TempDir(), Synchronous: synchronous})
 		if err != nil {
 			t.Fatal(err)
 		}
