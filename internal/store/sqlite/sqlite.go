@@ -141,7 +141,7 @@ func flushLog(path string) func() error {
 		if err != nil {
 			return err
 		}
-		return errors.Join(f.Sync(), f.Close())
+		return errors.Join(flushFile(f), f.Close())
 	}
 }
 
