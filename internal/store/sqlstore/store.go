@@ -146,6 +146,12 @@ func (s *Store) Ping(ctx context.Context) error {
 		return store.ErrClosed
 	default:
 	}
+	if s.sy != nil {
+		// After a failed flush the store answers nothing: health says so.
+		if err := s.sy.failed(); err != nil {
+			return err
+		}
+	}
 	var n int
 	return s.cfg.Reader.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations`).Scan(&n)
 }

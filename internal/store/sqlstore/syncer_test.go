@@ -168,7 +168,7 @@ func TestSyncedCommits(t *testing.T) {
 }
 
 // TestFailedFlush: a flush that fails fails the writes it covered and every write
-// and read after it, which cannot know what the disk kept.
+// and read after it, which cannot know what the disk kept; Ping (health) reports it.
 func TestFailedFlush(t *testing.T) {
 	ctx := context.Background()
 	g := newFlushGate()
@@ -184,6 +184,9 @@ func TestFailedFlush(t *testing.T) {
 	}
 	if err := s.View(ctx, func(store.Tx) error { return nil }); !errors.Is(err, lost) {
 		t.Fatalf("a later View = %v, want %v", err, lost)
+	}
+	if err := s.Ping(ctx); !errors.Is(err, lost) {
+		t.Fatalf("Ping after a failed flush = %v, want %v", err, lost)
 	}
 }
 
