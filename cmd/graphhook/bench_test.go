@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"io"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/graphhook/graphhook/internal/app"
 	"github.com/graphhook/graphhook/internal/store/pgtest"
+	_ "github.com/jackc/pgx/v5/stdlib"
 )
 
 // TestBenchReports runs a one-second batched bench in process and checks the JSON
@@ -158,7 +160,8 @@ func TestBenchTarget(t *testing.T) {
 }
 
 // TestBenchOnPostgres runs a one-second single bench whose server keeps its store in
-// PostgreSQL (--database): every change it accepted comes back as a notification.
+// PostgreSQL (--database): every change it accepted comes back as a notification,
+// and the messages are in that database.
 func TestBenchOnPostgres(t *testing.T) {
 	dsn := pgtest.URL(t)
 	var out, errOut bytes.Buffer
@@ -174,5 +177,18 @@ func TestBenchOnPostgres(t *testing.T) {
 	}
 	if res.Changes < 1 || res.Notifications != res.Changes {
 		t.Errorf("bench --database: %d changes, %d notifications; want at least one, each notified once", res.Changes, res.Notifications)
+	}
+	// The messages the bench created are in the database it was given.
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var stored int64
+	if err := db.QueryRow(`SELECT COUNT(*) FROM objects WHERE kind = 'message'`).Scan(&stored); err != nil {
+		t.Fatal(err)
+	}
+	if stored < res.Changes {
+		t.Errorf("bench --database: %d messages in the database, want at least the %d changes", stored, res.Changes)
 	}
 }

@@ -64,7 +64,9 @@ func (p *Pipeline) stopDispatch() {
 // next poll.
 func (p *Pipeline) pass(ctx context.Context) (service.Result, error) {
 	var due []store.DueURL
-	err := p.st.View(ctx, func(tx store.Tx) error {
+	// The list only decides which URLs to claim rows of; a claim is a write, and
+	// nothing is sent before it is durable.
+	err := p.st.View(store.ReadsForItself(ctx), func(tx store.Tx) error {
 		if err := p.refreshFaults(ctx, tx); err != nil {
 			return err
 		}

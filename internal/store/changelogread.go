@@ -23,3 +23,22 @@ func ReadingChangeLog(ctx context.Context) bool {
 	v, _ := ctx.Value(changeLogReadKey{}).(bool)
 	return v
 }
+
+// internalReadKey marks a context whose View's results stay in the process (see
+// ReadsForItself).
+type internalReadKey struct{}
+
+// ReadsForItself marks ctx for a View whose results stay in the process and reach
+// nobody before a write of the caller's own: the dispatcher's list of due URLs,
+// whose rows it claims in a write before it sends anything. A backend that answers
+// a View only once every commit it may have read is durable (sqlstore's syncer)
+// answers such a view at once, without waiting for a flush.
+func ReadsForItself(ctx context.Context) context.Context {
+	return context.WithValue(ctx, internalReadKey{}, true)
+}
+
+// ReadingForItself reports whether ctx carries ReadsForItself's mark.
+func ReadingForItself(ctx context.Context) bool {
+	v, _ := ctx.Value(internalReadKey{}).(bool)
+	return v
+}

@@ -196,9 +196,11 @@ func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
 	}
 	defer sqlTx.Rollback()
 	err = fn(t)
-	if s.sy != nil {
+	if s.sy != nil && !store.ReadingForItself(ctx) {
 		// What fn read may include a commit not yet durable: it is not shown before
-		// it is (see syncer).
+		// it is (see syncer). The connection goes back to the pool first, for the
+		// reads that come meanwhile.
+		sqlTx.Rollback()
 		if serr := s.sy.wait(); serr != nil && err == nil {
 			err = serr
 		}

@@ -82,7 +82,8 @@ func insert(id string) func(tx store.Tx) error {
 
 // TestSyncedCommits: with Sync, the writer goes on to its next batch while a
 // flush runs; an Update returns, and a View that read a commit returns, only after
-// a flush that began once the commit was made; Committed is signalled then too.
+// a flush that began once the commit was made; Committed is signalled then too. A
+// View marked ReadsForItself returns without waiting.
 func TestSyncedCommits(t *testing.T) {
 	ctx := context.Background()
 	g := newFlushGate()
@@ -138,6 +139,17 @@ func TestSyncedCommits(t *testing.T) {
 	case <-s.Committed():
 		t.Fatal("Committed was signalled before the commit was durable")
 	default:
+	}
+	// A View whose results stay in the process does not wait for the flush.
+	doneOwn := make(chan error, 1)
+	go func() {
+		doneOwn <- s.View(store.ReadsForItself(ctx), func(tx store.Tx) error {
+			_, err := tx.GetObject(ctx, "t", "k", "a")
+			return err
+		})
+	}()
+	if err := within(t, doneOwn, "a View marked ReadsForItself during the flush"); err != nil {
+		t.Fatal(err)
 	}
 	released.Store(true)
 	g.release <- nil
