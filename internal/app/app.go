@@ -183,7 +183,7 @@ func (m *Main) openBase(ctx context.Context) error {
 		}
 		m.Store = st
 	} else {
-		st, err := sqlite.Open(ctx, sqlite.Config{Dir: cfg.Data, Synchronous: cfg.Synchronous, CachedKinds: readMostlyKinds()})
+		st, err := sqlite.Open(ctx, sqlite.Config{Dir: cfg.Data, Synchronous: cfg.Synchronous, CachedKinds: readMostlyKinds(), RerunWrites: cfg.RerunWrites})
 		if err != nil {
 			return fmt.Errorf("data folder %s: %w", cfg.Data, err)
 		}

@@ -33,6 +33,10 @@ type Config struct {
 	// Synchronous is the embedded store's SQLite synchronous pragma (default FULL:
 	// a commit survives a power cut). Tests take NORMAL.
 	Synchronous string
+	// RerunWrites runs every write transaction of the embedded store twice, the first
+	// run rolled back, as a batch of writes that meets a failing one runs them again:
+	// tests set it so that every write they make shows it bears a second run.
+	RerunWrites bool
 	// Database is "" for the embedded SQLite store, or a postgres:// URL.
 	Database string
 	// Fixture is a tenant fixture file applied at start; "" loads the demo tenant

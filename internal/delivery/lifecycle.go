@@ -43,7 +43,7 @@ func (p *Pipeline) DiscardQueued(ctx context.Context, tx store.Tx, sub store.Sub
 		total += n
 	}
 	if total > 0 {
-		p.metrics.notifications.WithLabelValues(outcomeDiscarded).Add(float64(total))
+		tx.AfterCommit(func() { p.metrics.notifications.WithLabelValues(outcomeDiscarded).Add(float64(total)) })
 	}
 	return nil
 }

@@ -18,7 +18,7 @@ import (
 // hook is the store's change hook: the matcher. It runs inside the transaction that
 // appends c, so its queue rows commit (or roll back) with the change.
 func (p *Pipeline) hook(ctx context.Context, tx store.Tx, c *store.Change) error {
-	p.metrics.changes.Inc()
+	tx.AfterCommit(p.metrics.changes.Inc)
 	subs, err := tx.SubscriptionsByTopics(ctx, c.Tenant, c.Topics)
 	if err != nil {
 		return err
@@ -95,7 +95,8 @@ func (p *Pipeline) hook(ctx context.Context, tx store.Tx, c *store.Change) error
 	if len(rows) == 0 {
 		return nil
 	}
-	p.metrics.matched.Add(float64(len(rows)))
+	matched := float64(len(rows))
+	tx.AfterCommit(func() { p.metrics.matched.Add(matched) })
 	return tx.Enqueue(ctx, rows)
 }
 
@@ -339,8 +340,11 @@ func (p *Pipeline) removeSubscription(ctx context.Context, tx store.Tx, s *store
 	if err := p.DiscardQueued(ctx, tx, *s); err != nil {
 		return nil, err
 	}
-	p.log.Info("delivery: subscription removed", "subscription", s.ID, "reason", why)
-	p.metrics.removed.Inc()
+	id := s.ID
+	tx.AfterCommit(func() {
+		p.log.Info("delivery: subscription removed", "subscription", id, "reason", why)
+		p.metrics.removed.Inc()
+	})
 	if !p.supports(s, graph.LifecycleSubscriptionRemoved) {
 		return nil, nil
 	}

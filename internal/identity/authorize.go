@@ -267,6 +267,8 @@ func (s *Service) authorizationCodeGrant(ctx context.Context, req *tokenRequest)
 	var ac authCode
 	var oerr *OAuthError
 	err := s.st.Update(ctx, func(tx store.Tx) error {
+		// Update may run fn again: each run starts from nothing.
+		ac, oerr = authCode{}, nil
 		o, err := tx.GetObject(ctx, "", KindAuthCode, handleID(code))
 		if errors.Is(err, store.ErrNotFound) {
 			oerr = oauthErr(http.StatusBadRequest, "invalid_grant", 9002313, "Invalid request. Request is malformed or invalid: the authorization code is not valid.")

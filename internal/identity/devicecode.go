@@ -190,6 +190,8 @@ func (s *Service) deviceCodeGrant(ctx context.Context, req *tokenRequest) (*Toke
 	var dc deviceCode
 	var oerr *OAuthError
 	err := s.st.Update(ctx, func(tx store.Tx) error {
+		// Update may run fn again: each run starts from nothing.
+		dc, oerr = deviceCode{}, nil
 		o, err := tx.GetObject(ctx, "", KindDeviceCode, handleID(code))
 		if errors.Is(err, store.ErrNotFound) {
 			oerr = oauthErr(http.StatusBadRequest, "bad_verification_code", 70000, "Provided grant is invalid or malformed. The device code was not recognized.")

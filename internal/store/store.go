@@ -86,6 +86,11 @@ type Tx interface {
 	LeaseTx
 	HeartbeatTx
 	TotalsTx
+	// AfterCommit registers fn to run once the transaction has committed: never if it
+	// does not (nor in a View), and once however many times Update ran the
+	// transaction's function. It is for effects outside the store that must count
+	// what was committed, such as metrics; fn must not block.
+	AfterCommit(fn func())
 }
 
 // Object is one stored document.

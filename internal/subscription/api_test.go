@@ -3,6 +3,7 @@ package subscription_test
 import (
 	"context"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -105,10 +106,14 @@ type deletions struct {
 	ids []string
 }
 
+// hook records each subscription once: the store may run a transaction, and so the
+// hook, more than once (the test server runs every one twice).
 func (d *deletions) hook(ctx context.Context, tx store.Tx, sub store.Subscription) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.ids = append(d.ids, sub.ID)
+	if !slices.Contains(d.ids, sub.ID) {
+		d.ids = append(d.ids, sub.ID)
+	}
 	return nil
 }
 

@@ -80,7 +80,7 @@ func New(t testing.TB, wires ...Wire) *Env {
 func NewOnDatabase(t testing.TB, database string, wires ...Wire) *Env {
 	t.Helper()
 	env := &Env{T: t}
-	m := app.New(app.Config{Addr: "127.0.0.1:0", Data: t.TempDir(), Database: database, Synchronous: "NORMAL", AdminKey: AdminKey, LogLevel: "error"}, io.Discard, io.Discard)
+	m := app.New(app.Config{Addr: "127.0.0.1:0", Data: t.TempDir(), Database: database, Synchronous: "NORMAL", RerunWrites: true, AdminKey: AdminKey, LogLevel: "error"}, io.Discard, io.Discard)
 	// Registered first, so that it also runs when a wire stops the test.
 	t.Cleanup(func() { m.Close() })
 	err := m.RunParts(context.Background(), func(m *app.Main) error {

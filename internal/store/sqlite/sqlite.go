@@ -37,6 +37,9 @@ type Config struct {
 	// between transactions (sqlstore.Config.CachedKinds): the app, whose grant every
 	// change re-checks.
 	CachedKinds []string
+	// RerunWrites runs every write transaction twice, the first run rolled back
+	// (sqlstore.Config.RerunBatches): for tests of code that writes.
+	RerunWrites bool
 }
 
 // Store is the SQLite backend.
@@ -117,7 +120,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		}
 	}
 	s := &Store{writer: writer, reader: reader, checkpointer: checkpointer, stop: make(chan struct{})}
-	s.Store = sqlstore.New(sqlstore.Config{Dialect: d, Writer: writer, Reader: reader, GroupCommit: true, CachedKinds: cfg.CachedKinds, Sync: flush})
+	s.Store = sqlstore.New(sqlstore.Config{Dialect: d, Writer: writer, Reader: reader, GroupCommit: true, CachedKinds: cfg.CachedKinds, Sync: flush, RerunBatches: cfg.RerunWrites})
 	if err := s.Optimize(ctx); err != nil {
 		s.Store.Close()
 		errors.Join(writer.Close(), reader.Close(), checkpointer.Close())
@@ -155,8 +158,8 @@ func syncDir(dir string) error {
 }
 
 // open opens a pool of connections to dsn. Each connection keeps SQLite's temporary
-// files in memory (temp_store): the writer's savepoint per request journals every
-// page it first touches, and on disk that was a 4 KB write to a temporary file per
+// files in memory (temp_store): a request of the writer's in a savepoint of its own
+// journals every page it first touches, and on disk that was a 4 KB write to a temporary file per
 // page, about 60 KB per change; readers' sorts use them too.
 func open(dsn string) *sql.DB {
 	return sql.OpenDB(connector{dsn: dsn, driver: &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {

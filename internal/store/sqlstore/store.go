@@ -62,6 +62,11 @@ type Config struct {
 	// that appended changes or queued notifications, so that a backend can tell other
 	// processes sharing the database (PostgreSQL NOTIFY). It must not block.
 	AfterCommit func()
+	// RerunBatches, with GroupCommit, runs every batch of Update calls twice: once
+	// without savepoints, rolled back, then as it is kept. Tests set it to check
+	// that every Update function bears being run again, as a batch that meets a
+	// failing request runs them again.
+	RerunBatches bool
 }
 
 // Store implements store.Store over database/sql.
@@ -76,6 +81,8 @@ type Store struct {
 	wcache *writeCache
 	// sy answers the writer's batches once they are durable (nil without Sync).
 	sy *syncer
+	// optimism is the writer's choice of savepoints for its next batch.
+	optimism optimism
 
 	reqs      chan *writeReq
 	closing   chan struct{}
@@ -104,6 +111,7 @@ func New(cfg Config) *Store {
 		stmts:     stmtCache{max: 512},
 		reqs:      make(chan *writeReq, cfg.MaxBatch),
 		closing:   make(chan struct{}),
+		optimism:  optimism{always: cfg.RerunBatches},
 	}
 	if cfg.GroupCommit {
 		s.wcache = newWriteCache(cfg.CachedKinds, 100_000)
@@ -305,6 +313,7 @@ func (s *Store) attempt(ctx context.Context, fn func(store.Tx) error) (err, caus
 	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err), err
 	}
+	t.committed()
 	if t.signal {
 		s.committedHere()
 	}
@@ -384,15 +393,70 @@ func (s *Store) runBatch(batch []*writeReq) {
 			return
 		}
 	}
-	sqlTx, err := s.cfg.Writer.BeginTx(ctx, nil)
-	if err != nil {
-		for _, r := range batch {
-			r.done <- fmt.Errorf("begin: %w", err)
+	// A batch of several requests first runs them back to back with no savepoints
+	// (see optimism). If one fails, the transaction is rolled back and the batch runs
+	// again, each request in its own savepoint, so that the failure undoes its own
+	// writes alone. Update's contract lets a backend run fn more than once.
+	careful := !s.optimism.always && (len(batch) == 1 || s.optimism.careful())
+	for {
+		sqlTx, err := s.cfg.Writer.BeginTx(ctx, nil)
+		if err != nil {
+			for _, r := range batch {
+				r.done <- fmt.Errorf("begin: %w", err)
+			}
+			return
 		}
+		var errs []error
+		var txs []*Tx
+		var signal bool
+		if careful {
+			errs, txs, signal, err = s.runCareful(ctx, sqlTx, batch)
+			if err != nil {
+				s.failBatch(sqlTx, batch, err)
+				return
+			}
+		} else if errs, txs, signal = s.runOptimistic(sqlTx, batch); errs == nil || s.optimism.always {
+			sqlTx.Rollback()
+			if errs == nil {
+				s.optimism.failed()
+			}
+			careful = true
+			continue
+		} else {
+			s.optimism.succeeded()
+		}
+		s.commitBatch(sqlTx, batch, errs, txs, signal)
 		return
 	}
-	errs := make([]error, len(batch))
-	signal := false
+}
+
+// runOptimistic runs the batch's requests in sqlTx without savepoints. It returns
+// each request's result (nil for all but those whose context had ended) and
+// transaction, or nil errs when a request failed: its writes, and the others', are
+// then mixed in sqlTx, which the caller rolls back.
+func (s *Store) runOptimistic(sqlTx *sql.Tx, batch []*writeReq) (errs []error, txs []*Tx, signal bool) {
+	errs, txs = make([]error, len(batch)), make([]*Tx, len(batch))
+	for i, r := range batch {
+		if err := r.ctx.Err(); err != nil {
+			errs[i] = err
+			continue
+		}
+		t := &Tx{s: s, q: sqlTx, cached: true}
+		if err := runFn(r.fn, t); err != nil {
+			return nil, nil, false
+		}
+		txs[i] = t
+		signal = signal || t.signal
+	}
+	return errs, txs, signal
+}
+
+// runCareful runs the batch's requests in sqlTx, each in a savepoint of its own (a
+// lone request in the transaction itself), so that a request's failure undoes its
+// own writes only. err is a failure of the batch's own statements, which fails
+// the whole batch.
+func (s *Store) runCareful(ctx context.Context, sqlTx *sql.Tx, batch []*writeReq) (errs []error, txs []*Tx, signal bool, err error) {
+	errs, txs = make([]error, len(batch)), make([]*Tx, len(batch))
 	single := len(batch) == 1
 	for i, r := range batch {
 		if err := r.ctx.Err(); err != nil {
@@ -401,30 +465,40 @@ func (s *Store) runBatch(batch []*writeReq) {
 		}
 		if !single {
 			if _, err := s.execBatch(ctx, sqlTx, "SAVEPOINT g"); err != nil {
-				s.failBatch(sqlTx, batch, fmt.Errorf("savepoint: %w", err))
-				return
+				return nil, nil, false, fmt.Errorf("savepoint: %w", err)
 			}
 		}
 		t := &Tx{s: s, q: sqlTx, cached: true}
 		errs[i] = runFn(r.fn, t)
 		if single {
-			signal = t.signal
-			break
+			if errs[i] != nil {
+				// The lone request's writes go with the transaction (commitBatch).
+				return errs, nil, false, nil
+			}
+			txs[i] = t
+			return errs, txs, t.signal, nil
 		}
 		if errs[i] != nil {
 			if _, err := s.execBatch(ctx, sqlTx, "ROLLBACK TO g"); err != nil {
-				s.failBatch(sqlTx, batch, fmt.Errorf("rollback to savepoint: %w", err))
-				return
+				return nil, nil, false, fmt.Errorf("rollback to savepoint: %w", err)
 			}
-		} else if t.signal {
-			signal = true
+		} else {
+			txs[i] = t
+			signal = signal || t.signal
 		}
 		if _, err := s.execBatch(ctx, sqlTx, "RELEASE g"); err != nil {
-			s.failBatch(sqlTx, batch, fmt.Errorf("release savepoint: %w", err))
-			return
+			return nil, nil, false, fmt.Errorf("release savepoint: %w", err)
 		}
 	}
-	if single && errs[0] != nil {
+	return errs, txs, signal, nil
+}
+
+// commitBatch commits sqlTx and answers the batch's callers: errs are their
+// requests' own results, txs the transactions of those that succeeded, whose
+// AfterCommit functions run once the commit has. A lone request that failed rolls
+// the transaction back.
+func (s *Store) commitBatch(sqlTx *sql.Tx, batch []*writeReq, errs []error, txs []*Tx, signal bool) {
+	if len(batch) == 1 && errs[0] != nil {
 		sqlTx.Rollback()
 		batch[0].done <- errs[0]
 		return
@@ -438,6 +512,11 @@ func (s *Store) runBatch(batch []*writeReq) {
 		}
 		return
 	}
+	for _, t := range txs {
+		if t != nil {
+			t.committed()
+		}
+	}
 	if s.sy != nil {
 		s.sy.add(batch, errs, signal)
 		return
@@ -449,6 +528,38 @@ func (s *Store) runBatch(batch []*writeReq) {
 		r.done <- errs[i]
 	}
 }
+
+// optimism decides whether the writer's next batch of several requests runs them
+// without savepoints. A savepoint per request costs every request its SAVEPOINT and
+// RELEASE and a copy of each page it first writes (SQLite's sub-journal); a batch
+// without them that meets a failing request must run again. After such a batch the
+// next ones take savepoints, for a stretch that doubles with each optimistic batch
+// that failed (up to maxCareful) and halves with each that did not, so that a
+// stream of failing requests costs at most one batch in maxCareful+1 run twice.
+// Only the writer goroutine uses it.
+type optimism struct {
+	stretch, left int
+	// always runs every batch twice, a lone request too: first without savepoints,
+	// rolled back whatever happened, then with them (Config.RerunBatches).
+	always bool
+}
+
+const maxCareful = 64
+
+func (o *optimism) careful() bool {
+	if o.left > 0 {
+		o.left--
+		return true
+	}
+	return false
+}
+
+func (o *optimism) failed() {
+	o.stretch = min(max(1, 2*o.stretch), maxCareful)
+	o.left = o.stretch
+}
+
+func (o *optimism) succeeded() { o.stretch /= 2 }
 
 // execBatch runs one of the batch's own statements (the savepoints around each
 // request), prepared once: parsing them again for every request of every batch was a

@@ -25,6 +25,9 @@ type Tx struct {
 	// signal is set when the transaction wrote something a waiter on Committed cares
 	// about (a change or a queued notification).
 	signal bool
+	// after are the functions AfterCommit registered, run once the transaction has
+	// committed.
+	after []func()
 	// issued tells that a statement ran in the transaction: its snapshot is taken.
 	// live is the horizon the dialect's LiveHorizon gave before that (0: none); see
 	// (*Tx).seqBound.
@@ -134,6 +137,20 @@ func (t *Tx) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
 		return t.q.QueryRowContext(ctx, t.s.d.Q(query), args...)
 	}
 	return st.QueryRowContext(ctx, args...)
+}
+
+// AfterCommit implements store.Tx.
+func (t *Tx) AfterCommit(fn func()) {
+	if !t.readOnly {
+		t.after = append(t.after, fn)
+	}
+}
+
+// committed runs what AfterCommit registered.
+func (t *Tx) committed() {
+	for _, fn := range t.after {
+		fn()
+	}
 }
 
 // statementContext is the context to run a statement under: ctx, or, when the

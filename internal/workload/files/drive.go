@@ -353,16 +353,19 @@ func (w *Workload) openRef(c *httpapi.Ctx, ref driveRef, write bool) (drive, err
 	if d.stored {
 		return d, nil
 	}
+	// fn reads the drive as resolved (in), not d, which a run sets: Update may run
+	// fn again.
+	in := d
 	err = w.st.Update(ctx, func(tx store.Tx) error {
-		cur, err := w.lookupStored(ctx, tx, d)
+		cur, err := w.lookupStored(ctx, tx, in)
 		if err != nil || cur.stored {
 			d = cur
 			return err
 		}
-		if err := materialize(ctx, tx, d, c.Now); err != nil {
+		if err := materialize(ctx, tx, in, c.Now); err != nil {
 			return err
 		}
-		d, err = w.lookupStored(ctx, tx, d)
+		d, err = w.lookupStored(ctx, tx, in)
 		return err
 	})
 	return d, err
