@@ -325,27 +325,32 @@ func (p *Pipeline) settle(ctx context.Context, tx store.Tx, rows []store.Notific
 		if _, err := tx.MarkDiscarded(ctx, gone, now, "subscription deleted"); err != nil {
 			return err
 		}
-		p.metrics.notifications.WithLabelValues(outcomeDiscarded).Add(float64(len(gone)))
+		p.countAfter(tx, outcomeDiscarded, len(gone))
 	}
 	if len(dropped) > 0 {
 		if _, err := tx.MarkDiscarded(ctx, dropped, now, "endpoint in the drop state"); err != nil {
 			return err
 		}
-		p.metrics.notifications.WithLabelValues(outcomeDropped).Add(float64(len(dropped)))
+		p.countAfter(tx, outcomeDropped, len(dropped))
 	}
 	if len(expired) > 0 {
 		if _, err := tx.MarkDiscarded(ctx, expired, now, "authorization lapsed past the retry horizon"); err != nil {
 			return err
 		}
-		p.metrics.notifications.WithLabelValues(outcomeDiscarded).Add(float64(len(expired)))
+		p.countAfter(tx, outcomeDiscarded, len(expired))
 	}
 	if len(held) > 0 {
 		if _, err := tx.ReleaseNotifications(ctx, held, now.Add(p.cfg.HoldRecheck)); err != nil {
 			return err
 		}
-		p.metrics.notifications.WithLabelValues(outcomeHeld).Add(float64(len(held)))
+		p.countAfter(tx, outcomeHeld, len(held))
 	}
 	return p.enqueueMissed(ctx, tx, missed, now)
+}
+
+// countAfter counts n notifications under outcome once tx has committed.
+func (p *Pipeline) countAfter(tx store.Tx, outcome string, n int) {
+	tx.AfterCommit(func() { p.metrics.notifications.WithLabelValues(outcome).Add(float64(n)) })
 }
 
 func (p *Pipeline) enqueueMissed(ctx context.Context, tx store.Tx, subs map[string]*store.Subscription, now time.Time) error {
@@ -358,7 +363,8 @@ func (p *Pipeline) enqueueMissed(ctx context.Context, tx store.Tx, subs map[stri
 	if len(rows) == 0 {
 		return nil
 	}
-	p.metrics.lifecycle.WithLabelValues(graph.LifecycleMissed).Add(float64(len(rows)))
+	missed := float64(len(rows))
+	tx.AfterCommit(func() { p.metrics.lifecycle.WithLabelValues(graph.LifecycleMissed).Add(missed) })
 	return tx.Enqueue(ctx, rows)
 }
 

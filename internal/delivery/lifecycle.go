@@ -43,7 +43,7 @@ func (p *Pipeline) DiscardQueued(ctx context.Context, tx store.Tx, sub store.Sub
 		total += n
 	}
 	if total > 0 {
-		tx.AfterCommit(func() { p.metrics.notifications.WithLabelValues(outcomeDiscarded).Add(float64(total)) })
+		p.countAfter(tx, outcomeDiscarded, total)
 	}
 	return nil
 }

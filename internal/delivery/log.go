@@ -240,7 +240,7 @@ func (p *Pipeline) SendLifecycle(ctx context.Context, subID, event string) error
 				return err
 			}
 		}
-		p.metrics.lifecycle.WithLabelValues(event).Inc()
+		tx.AfterCommit(p.metrics.lifecycle.WithLabelValues(event).Inc)
 		return tx.Enqueue(ctx, []*store.Notification{row})
 	})
 }
