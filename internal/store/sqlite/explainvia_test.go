@@ -11,5 +11,5 @@ import (
 // storetest.RunExplainVia), even on a fresh file.
 func TestLinksReadAnIndex(t *testing.T) {
 	s := openFresh(t)
-	storetest.RunExplainVia(t, s, s.ExplainObjects, s.ExplainCount, "TEMP B-TREE", "USING PRIMARY KEY", nil)
+	storetest.RunExplainVia(t, s, s.ExplainObjects, s.ExplainCount, "TEMP B-TREE", "USING INDEX objects_id", nil)
 }

@@ -15,6 +15,12 @@ import (
 // schema_migrations, each in its own transaction, in file-name order. File names start
 // with a number: 001_core.sql, 002_subscriptions.sql, … .
 func Migrate(ctx context.Context, db *sql.DB, d *Dialect) error {
+	return MigrateTo(ctx, db, d, 0)
+}
+
+// MigrateTo is Migrate up to migration version last (0: all of them), for tests of a
+// migration over data written before it.
+func MigrateTo(ctx context.Context, db *sql.DB, d *Dialect, last int) error {
 	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL)`); err != nil {
 		return fmt.Errorf("create schema_migrations: %w", err)
 	}
@@ -35,6 +41,9 @@ func Migrate(ctx context.Context, db *sql.DB, d *Dialect) error {
 		version, err := strconv.Atoi(num)
 		if err != nil {
 			return fmt.Errorf("migration %s: name must start with a number", name)
+		}
+		if last > 0 && version > last {
+			break
 		}
 		var n int
 		if err := db.QueryRowContext(ctx, d.Q(`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`), version).Scan(&n); err != nil {
