@@ -293,10 +293,15 @@ func (c *Ctx) JSON(status int, v any) error {
 	if err != nil {
 		return err
 	}
+	return c.EncodedJSON(status, data)
+}
+
+// EncodedJSON is JSON for a value already encoded.
+func (c *Ctx) EncodedJSON(status int, data []byte) error {
 	c.W.Header().Set("Content-Type", "application/json; odata.metadata=minimal; odata.streaming=true; IEEE754Compatible=false; charset=utf-8")
 	c.W.WriteHeader(status)
 	c.written = true
-	_, err = c.W.Write(data)
+	_, err := c.W.Write(data)
 	return err
 }
 

@@ -92,7 +92,7 @@ func (w *Workload) createOne(c *httpapi.Ctx, a *itemAPI) error {
 		}
 	}
 	httpapi.StripAnnotations(body)
-	var doc map[string]any
+	var stored []byte
 	var mb mailbox
 	err = w.run(c, true, func(o *op) error {
 		if mb, err = o.mailbox(c.Param("user"), a.write); err != nil {
@@ -102,7 +102,7 @@ func (w *Workload) createOne(c *httpapi.Ctx, a *itemAPI) error {
 		if err != nil {
 			return err
 		}
-		doc = a.create(o, mb, folder)
+		doc := a.create(o, mb, folder)
 		if err := a.apply(doc, body); err != nil {
 			return err
 		}
@@ -112,12 +112,14 @@ func (w *Workload) createOne(c *httpapi.Ctx, a *itemAPI) error {
 				return err
 			}
 		}
-		return o.insertItem(a.t, mb, folder, doc, a.topics(mb, folder))
+		err = o.insertItem(a.t, mb, folder, doc, a.topics(mb, folder))
+		stored = o.stored
+		return err
 	})
 	if err != nil {
 		return err
 	}
-	return rest.Entity(c, http.StatusCreated, a.entityPath(mb), doc)
+	return rest.EntityEncoded(c, http.StatusCreated, a.entityPath(mb), stored)
 }
 
 func (w *Workload) updateOne(c *httpapi.Ctx, a *itemAPI) error {
@@ -125,14 +127,14 @@ func (w *Workload) updateOne(c *httpapi.Ctx, a *itemAPI) error {
 	if err != nil {
 		return err
 	}
-	var doc map[string]any
+	var stored []byte
 	var mb mailbox
 	err = w.run(c, true, func(o *op) error {
 		if mb, err = o.mailbox(c.Param("user"), a.write); err != nil {
 			return err
 		}
-		var obj store.Object
-		if obj, doc, err = a.load(o, c, mb); err != nil {
+		obj, doc, err := a.load(o, c, mb)
+		if err != nil {
 			return err
 		}
 		if err := checkIfMatch(c, doc); err != nil {
@@ -141,12 +143,14 @@ func (w *Workload) updateOne(c *httpapi.Ctx, a *itemAPI) error {
 		if err := a.apply(doc, body); err != nil {
 			return err
 		}
-		return o.updateItem(a.t, mb, obj, doc, a.topics(mb, obj.Parent))
+		err = o.updateItem(a.t, mb, obj, doc, a.topics(mb, obj.Parent))
+		stored = o.stored
+		return err
 	})
 	if err != nil {
 		return err
 	}
-	return rest.Entity(c, http.StatusOK, a.entityPath(mb), doc)
+	return rest.EntityEncoded(c, http.StatusOK, a.entityPath(mb), stored)
 }
 
 func (w *Workload) deleteOne(c *httpapi.Ctx, a *itemAPI) error {

@@ -93,6 +93,9 @@ type op struct {
 	p     *identity.Principal
 	// owners is the workload's memo of mailbox owners (nil: decode each time).
 	owners *memo.Decoded[owner]
+	// stored is the document insertItem or updateItem last wrote, as written, which
+	// the answer repeats (rest.EntityEncoded).
+	stored []byte
 }
 
 // run calls fn in a transaction: an Update when write is set, otherwise a View that is
@@ -263,6 +266,7 @@ func (o *op) insertItem(t itemType, mb mailbox, parent string, doc map[string]an
 	if err != nil {
 		return err
 	}
+	o.stored = data
 	id := doc["id"].(string)
 	if err := o.tx.InsertObject(o.ctx, &store.Object{Tenant: mb.tenant, Kind: t.kind, ID: id, Owner: mb.user, Parent: parent, Data: data, Sort: t.sortKey(doc), Created: o.now, Updated: o.now}); err != nil {
 		return err
@@ -277,6 +281,7 @@ func (o *op) updateItem(t itemType, mb mailbox, obj store.Object, doc map[string
 	if err != nil {
 		return err
 	}
+	o.stored = data
 	before := obj.Data
 	obj.Data, obj.Updated, obj.Sort = data, o.now, t.sortKey(doc)
 	if err := o.tx.UpdateObject(o.ctx, &obj); err != nil {

@@ -2,8 +2,12 @@ package rest
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"slices"
+	"strings"
+
+	"github.com/graphhook/graphhook/internal/docjson"
 
 	"github.com/graphhook/graphhook/internal/httpapi"
 	"github.com/graphhook/graphhook/internal/store"
@@ -77,6 +81,60 @@ func collect(c *httpapi.Ctx, run func(context.Context, func(store.Tx) error) err
 func Entity(c *httpapi.Ctx, status int, fragment string, doc map[string]any) error {
 	doc["@odata.context"] = c.ContextURL(fragment)
 	return c.JSON(status, doc)
+}
+
+// contextKey is the key Entity adds, as docjson writes it.
+const contextKey = `"@odata.context"`
+
+// EntityEncoded is Entity for a document already encoded with docjson (the bytes a
+// write just stored): it writes the same bytes, without encoding the document again.
+// docjson writes keys in byte order, so @odata.context goes first unless a key of
+// the document sorts before it (or its first key is escaped); such a document is
+// decoded and written by Entity.
+func EntityEncoded(c *httpapi.Ctx, status int, fragment string, data []byte) error {
+	first, ok := firstKey(data)
+	// A key written with an escape sorts by what it stands for, not by its escape.
+	if !ok || (first != "" && first <= contextKey) || strings.ContainsRune(first, '\\') {
+		var doc map[string]any
+		if err := json.Unmarshal(data, &doc); err != nil {
+			return err
+		}
+		return Entity(c, status, fragment, doc)
+	}
+	out := make([]byte, 0, len(data)+len(contextKey)+128)
+	out = append(out, '{')
+	out = append(out, contextKey...)
+	out = append(out, ':')
+	out = docjson.AppendString(out, c.ContextURL(fragment))
+	if first != "" {
+		out = append(out, ',')
+	}
+	out = append(out, data[1:]...)
+	return c.EncodedJSON(status, out)
+}
+
+// firstKey returns the first key of the JSON object data as written, quotes
+// included ("" for an empty object), or false when data does not start as an
+// object does.
+func firstKey(data []byte) (string, bool) {
+	if len(data) < 2 || data[0] != '{' {
+		return "", false
+	}
+	if data[1] == '}' {
+		return "", true
+	}
+	if data[1] != '"' {
+		return "", false
+	}
+	for i := 2; i < len(data); i++ {
+		switch data[i] {
+		case '\\':
+			i++
+		case '"':
+			return string(data[1 : i+1]), true
+		}
+	}
+	return "", false
 }
 
 // Collection writes a page of a collection: its @odata.context, the values and, when
