@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/graphhook/graphhook/receiver"
+	"github.com/tidwall/gjson"
 )
 
 // loopback is the in-process loopback receiver: it counts items and the latency
@@ -74,20 +75,15 @@ func (r *loopback) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		r.serveRich(w, req, body)
 		return
 	}
-	var c struct {
-		Value []struct {
-			ResourceData struct {
-				ID string `json:"id"`
-			} `json:"resourceData"`
-		} `json:"value"`
-	}
-	json.Unmarshal(body, &c)
+	// Only the items' resource ids are read, without decoding the rest: the
+	// receiver shares the machine with the server it measures.
+	ids := gjson.GetBytes(body, "value.#.resourceData.id").Array()
 	r.posts.Add(1)
-	r.items.Add(int64(len(c.Value)))
+	r.items.Add(int64(len(ids)))
 	if r.measure.Load() {
 		r.mu.Lock()
-		for _, it := range c.Value {
-			if t, ok := r.sent.Load(it.ResourceData.ID); ok {
+		for _, id := range ids {
+			if t, ok := r.sent.Load(id.Str); ok {
 				r.lat = append(r.lat, now.Sub(t.(time.Time)))
 			}
 		}

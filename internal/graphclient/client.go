@@ -72,8 +72,9 @@ func (e *Error) Error() string {
 }
 
 // Do sends body as JSON to the server's path (e.g. /v1.0/subscriptions) and decodes
-// a 2xx answer into out (when not nil). A json.RawMessage body is sent as it is. An
-// answer of 300 or more is an *Error.
+// a 2xx answer into out (when not nil); a *json.RawMessage out receives the answer as
+// it came, unchecked. A json.RawMessage body is sent as it is. An answer of 300 or
+// more is an *Error.
 //
 // A 401 to a call made with a cached token is tried once more with a new token: the
 // token may have expired early in the server's time (graphhook's clock can be moved
@@ -145,6 +146,10 @@ func (c *Client) do(ctx context.Context, method, path, tok string, hasBody bool,
 			e.RetryAfter = time.Duration(s) * time.Second
 		}
 		return e
+	}
+	if raw, ok := out.(*json.RawMessage); ok {
+		*raw = data
+		return nil
 	}
 	if out != nil && len(data) > 0 {
 		if err := json.Unmarshal(data, out); err != nil {

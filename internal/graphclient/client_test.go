@@ -129,6 +129,10 @@ func TestDo(t *testing.T) {
 	if err := c.Do(ctx, http.MethodPost, "/v1.0/ok", json.RawMessage(`{ "raw": 1 }`), nil); err != nil || gotBody != `{ "raw": 1 }` {
 		t.Errorf("Do(raw) = %v, sent %q; want the raw body unchanged", err, gotBody)
 	}
+	var raw json.RawMessage
+	if err := c.Do(ctx, http.MethodPost, "/v1.0/ok", nil, &raw); err != nil || string(raw) != `{"id":"x1"}` {
+		t.Errorf("Do(ok) into a RawMessage = %v, %q; want nil and the answer as it came", err, raw)
+	}
 
 	for _, tt := range []struct {
 		path string
