@@ -11,8 +11,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/graphhook/graphhook/receiver"
 	"github.com/tidwall/gjson"
+
+	"github.com/graphhook/graphhook/receiver"
 )
 
 // loopback is the in-process loopback receiver: it counts items and the latency

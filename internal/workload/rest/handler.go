@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/graphhook/graphhook/internal/docjson"
-
 	"github.com/graphhook/graphhook/internal/httpapi"
 	"github.com/graphhook/graphhook/internal/store"
 )
