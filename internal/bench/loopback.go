@@ -77,13 +77,18 @@ func (r *loopback) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	// Only the items' resource ids are read, without decoding the rest: the
-	// receiver shares the machine with the server it measures.
-	ids := gjson.GetBytes(body, "value.#.resourceData.id").Array()
+	// receiver shares the machine with the server it measures. Every item counts,
+	// one without resourceData (a lifecycle notification) too.
+	var items []gjson.Result
+	gjson.GetBytes(body, "value").ForEach(func(_, item gjson.Result) bool {
+		items = append(items, item.Get("resourceData.id"))
+		return true
+	})
 	r.posts.Add(1)
-	r.items.Add(int64(len(ids)))
+	r.items.Add(int64(len(items)))
 	if r.measure.Load() {
 		r.mu.Lock()
-		for _, id := range ids {
+		for _, id := range items {
 			if t, ok := r.sent.Load(id.Str); ok {
 				r.lat = append(r.lat, now.Sub(t.(time.Time)))
 			}

@@ -140,11 +140,7 @@ func (t *Tx) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
 }
 
 // AfterCommit implements store.Tx.
-func (t *Tx) AfterCommit(fn func()) {
-	if !t.readOnly {
-		t.after = append(t.after, fn)
-	}
-}
+func (t *Tx) AfterCommit(fn func()) { t.after = append(t.after, fn) }
 
 // committed runs what AfterCommit registered.
 func (t *Tx) committed() {

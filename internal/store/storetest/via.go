@@ -120,10 +120,10 @@ func testObjectsVia(t *testing.T, s store.Store) {
 // and whose user u00000 belongs to hundreds of groups, and checks from the
 // backend's plans (explain for a page, explainCount for a count) that a page or a
 // count of a listing through links reads the links from their owner's or parent's
-// index, in order (no sort step), and finds each object by its primary key
-// (primaryKey: how the plan names that read). analyze, when set, refreshes the
+// index, in order (no sort step), and finds each object by its (tenant, kind, id) key
+// (byID: how the plan names that read). analyze, when set, refreshes the
 // planner's statistics after the load.
-func RunExplainVia(t *testing.T, s store.Store, explain, explainCount Explainer, sortStep, primaryKey string, analyze func(ctx context.Context) error) {
+func RunExplainVia(t *testing.T, s store.Store, explain, explainCount Explainer, sortStep, byID string, analyze func(ctx context.Context) error) {
 	ctx := context.Background()
 	for start := 0; start < 6000; start += 1000 {
 		update(t, s, func(tx store.Tx) error {
@@ -186,8 +186,8 @@ func RunExplainVia(t *testing.T, s store.Store, explain, explainCount Explainer,
 		if err != nil {
 			t.Fatalf("%s: explain: %v", c.name, err)
 		}
-		if !strings.Contains(plan, c.index) || !strings.Contains(plan, primaryKey) {
-			t.Errorf("%s: the plan does not read the links from %s and each object by %s:\n%s", c.name, c.index, primaryKey, plan)
+		if !strings.Contains(plan, c.index) || !strings.Contains(plan, byID) {
+			t.Errorf("%s: the plan does not read the links from %s and each object by %s:\n%s", c.name, c.index, byID, plan)
 		}
 		if strings.Contains(plan, sortStep) {
 			t.Errorf("%s: the plan sorts (%s) instead of reading the links in order:\n%s", c.name, sortStep, plan)
