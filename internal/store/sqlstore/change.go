@@ -34,7 +34,7 @@ func (t *Tx) AppendChange(ctx context.Context, c *store.Change) error {
 	t.signal = true
 	if h := t.s.hook; h != nil {
 		err := h(ctx, t, c)
-		t.prefetched = nil
+		t.prefetched, t.prefetchedApps = nil, nil
 		return err
 	}
 	return nil

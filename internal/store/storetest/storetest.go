@@ -34,6 +34,7 @@ func Run(t *testing.T, open Opener) {
 		"Changes":          testChanges,
 		"ChangeHook":       testChangeHook,
 		"ChangeHookSubs":   testChangeHookSubscriptions, // subscription.go
+		"ChangeHookApps":   testChangeHookApps,          // subscription.go
 		"PruneChanges":     testPruneChanges,
 		"Blobs":            testBlobs,
 		"BlobAppend":       testBlobAppend,
