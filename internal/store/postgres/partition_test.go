@@ -122,3 +122,90 @@ func TestObjectsMoveToPartitions(t *testing.T) {
 		t.Errorf("indexes of objects_message (-want +got):\n%s", d)
 	}
 }
+
+// TestObjectReadsPlanOnce: the statements that read, update and delete one object
+// name its kind in their text, so that PostgreSQL plans each once for the kind's
+// partition. With the kind a parameter, the plan for every partition cost more than
+// one for the call's kind, and the planner made a plan at every call.
+func TestObjectReadsPlanOnce(t *testing.T) {
+	ctx := context.Background()
+	s, err := postgres.Open(ctx, postgres.Config{URL: pgtest.URL(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	// Partitions that hold rows, with fresh statistics: a plan over every one of
+	// them costs what it would in a store in use.
+	err = s.Update(ctx, func(tx store.Tx) error {
+		for _, kind := range []string{"user", "event", "contact", "driveItem", "group", "mailFolder"} {
+			for i := range 300 {
+				if err := tx.InsertObject(ctx, &store.Object{Tenant: "t", Kind: kind, ID: fmt.Sprintf("x%d", i), Alt: fmt.Sprintf("x%d", i), Data: []byte(`{}`)}); err != nil {
+					return err
+				}
+			}
+		}
+		return s.Analyze(ctx, tx)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const calls = 12
+	err = s.Update(ctx, func(tx store.Tx) error {
+		for i := range calls {
+			o := store.Object{Tenant: "t", Kind: "message", ID: fmt.Sprintf("m%d", i), Alt: fmt.Sprintf("a%d", i), Data: []byte(`{}`)}
+			if err := tx.InsertObject(ctx, &o); err != nil {
+				return err
+			}
+			if _, err := tx.GetObject(ctx, "t", "message", o.ID); err != nil {
+				return err
+			}
+			if _, err := tx.GetObjectByAlt(ctx, "t", "message", o.Alt); err != nil {
+				return err
+			}
+			if _, _, err := tx.GetObjects(ctx, "t", []store.ObjectKey{{Kind: "message", ID: o.ID}, {Kind: "user", ID: "u"}}); err != nil {
+				return err
+			}
+			if err := tx.UpdateObject(ctx, &o); err != nil {
+				return err
+			}
+		}
+		for i := range calls {
+			if err := tx.DeleteObject(ctx, "t", "message", fmt.Sprintf("m%d", i)); err != nil {
+				return err
+			}
+		}
+		q, ok := tx.(interface {
+			Query(context.Context, string, ...any) (*sql.Rows, error)
+		})
+		if !ok {
+			t.Fatal("the transaction runs no plain query")
+		}
+		rows, err := q.Query(ctx, `SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements
+			WHERE statement LIKE '%objects%' AND statement NOT LIKE 'INSERT%' AND statement NOT LIKE '%pg_prepared_statements%'`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		seen := 0
+		for rows.Next() {
+			var stmt string
+			var generic, custom int
+			if err := rows.Scan(&stmt, &generic, &custom); err != nil {
+				return err
+			}
+			seen++
+			// PostgreSQL plans the first five calls for their values, then keeps one
+			// plan for all if it costs no more.
+			if generic+custom >= calls && custom > 5 {
+				t.Errorf("planned at each call (%d custom plans, %d generic): %s", custom, generic, stmt)
+			}
+		}
+		if seen < 5 {
+			t.Errorf("%d prepared statements on objects, want the five reads and writes", seen)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
