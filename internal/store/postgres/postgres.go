@@ -118,7 +118,9 @@ func migrate(ctx context.Context, db *sql.DB, d *sqlstore.Dialect) error {
 		return fmt.Errorf("migration lock: %w", err)
 	}
 	defer conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock($1)`, lockID)
-	return sqlstore.Migrate(ctx, db, d)
+	// On the connection that holds the lock: through the pool they needed a second
+	// connection, and a pool of one (MaxConns 1) waited for ever.
+	return sqlstore.Migrate(ctx, conn, d)
 }
 
 // Dialect returns the PostgreSQL dialect.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/graphhook/graphhook/internal/store"
 	"github.com/graphhook/graphhook/internal/store/pgtest"
@@ -47,5 +48,34 @@ func openToExplain(t *testing.T) (*postgres.Store, func(context.Context) error) 
 	t.Cleanup(func() { s.Close() })
 	return s, func(ctx context.Context) error {
 		return s.Update(ctx, func(tx store.Tx) error { return s.Analyze(ctx, tx) })
+	}
+}
+
+// TestOneConnection: a store whose pool holds one connection opens, migrating on
+// the connection that holds the migration lock, and writes and reads. With the
+// migrations run through the pool, Open waited for a second connection for ever.
+func TestOneConnection(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s, err := postgres.Open(ctx, postgres.Config{URL: pgtest.URL(t), MaxConns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	err = s.Update(ctx, func(tx store.Tx) error {
+		if err := tx.InsertObject(ctx, &store.Object{Tenant: "t", Kind: "user", ID: "u1", Data: []byte(`{}`)}); err != nil {
+			return err
+		}
+		return tx.AppendChange(ctx, &store.Change{Tenant: "t", Kind: "user", ID: "u1", ChangeType: store.Created, Topics: []string{"users"}})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.View(ctx, func(tx store.Tx) error {
+		_, err := tx.GetObject(ctx, "t", "user", "u1")
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

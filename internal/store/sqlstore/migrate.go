@@ -11,16 +11,24 @@ import (
 	"strings"
 )
 
+// Migrator is what migrations run on: a pool (*sql.DB) or one of its connections
+// (*sql.Conn), such as the one that holds a lock while it migrates.
+type Migrator interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error)
+}
+
 // Migrate applies the embedded migrations of the dialect that are not yet recorded in
 // schema_migrations, each in its own transaction, in file-name order. File names start
 // with a number: 001_core.sql, 002_subscriptions.sql, … .
-func Migrate(ctx context.Context, db *sql.DB, d *Dialect) error {
+func Migrate(ctx context.Context, db Migrator, d *Dialect) error {
 	return MigrateTo(ctx, db, d, 0)
 }
 
 // MigrateTo is Migrate up to migration version last (0: all of them), for tests of a
 // migration over data written before it.
-func MigrateTo(ctx context.Context, db *sql.DB, d *Dialect, last int) error {
+func MigrateTo(ctx context.Context, db Migrator, d *Dialect, last int) error {
 	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL)`); err != nil {
 		return fmt.Errorf("create schema_migrations: %w", err)
 	}
