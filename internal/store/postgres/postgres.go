@@ -126,7 +126,7 @@ func migrate(ctx context.Context, db *sql.DB, d *sqlstore.Dialect) error {
 // Dialect returns the PostgreSQL dialect.
 func Dialect() *sqlstore.Dialect {
 	return &sqlstore.Dialect{Name: "postgres", DollarParams: true, IsUniqueViolation: isUniqueViolation, SkipLocked: "FOR UPDATE SKIP LOCKED",
-		SeqHorizon: "graphhook_change_horizon()", TotalsShards: 16, WritableCTE: true, KindLiterals: true}
+		SeqHorizon: "graphhook_change_horizon()", TotalsShards: 16, WritableCTE: true}
 }
 
 func isUniqueViolation(err error) bool {

@@ -69,11 +69,6 @@ type Dialect struct {
 	// its next statement instead. PostgreSQL's driver needs the context to give up
 	// on a server that does not answer.
 	Uninterrupted bool
-	// KindLiterals writes an object's kind into a statement's text rather than as a
-	// parameter wherever it may (see kindLiteral): objects are partitioned by kind
-	// (PostgreSQL), and a prepared statement's plan can then read the one partition;
-	// with the kind a parameter the planner made a plan for each call's value.
-	KindLiterals bool
 
 	mu    sync.Mutex
 	cache map[string]string
@@ -120,13 +115,4 @@ func (d *Dialect) index(name string) string {
 		return ""
 	}
 	return " INDEXED BY " + name
-}
-
-// kindIs is the condition that col holds kind, with its argument: the kind written
-// in the text with KindLiterals where kindLiteral allows, else a parameter.
-func (d *Dialect) kindIs(col, kind string) (string, []any) {
-	if _, ok := kindLiteral(kind); ok && d.KindLiterals {
-		return col + " = '" + kind + "'", nil
-	}
-	return col + " = ?", []any{kind}
 }

@@ -224,8 +224,7 @@ func (t *Tx) GetObject(ctx context.Context, tenant, kind, id string) (store.Obje
 			return hit.get()
 		}
 	}
-	kc, kargs := t.s.d.kindIs("kind", kind)
-	o, err := scanObject(t.QueryRow(ctx, `SELECT `+objectCols+` FROM objects WHERE tenant = ? AND `+kc+` AND id = ?`, append(append([]any{tenant}, kargs...), id)...))
+	o, err := scanObject(t.QueryRow(ctx, `SELECT `+objectCols+` FROM objects WHERE tenant = ? AND kind = ? AND id = ?`, tenant, kind, id))
 	err = t.translate(err)
 	if c != nil && (err == nil || errors.Is(err, store.ErrNotFound)) {
 		c.putObject(tenant, kind, id, false, cachedObject{o: o, found: err == nil})
@@ -238,8 +237,8 @@ func (t *Tx) GetObject(ctx context.Context, tenant, kind, id string) (store.Obje
 func (t *Tx) GetObjects(ctx context.Context, tenant string, keys []store.ObjectKey) ([]store.Object, []bool, error) {
 	objs, found := make([]store.Object, len(keys)), make([]bool, len(keys))
 	c := t.writeCache()
-	var reads []string
-	var args []any
+	var cond []string
+	args := []any{tenant}
 	missing := map[store.ObjectKey][]int{}
 	for i, k := range keys {
 		if c != nil {
@@ -249,20 +248,15 @@ func (t *Tx) GetObjects(ctx context.Context, tenant string, keys []store.ObjectK
 			}
 		}
 		if _, ok := missing[k]; !ok {
-			// A read of its own for each key, as GetObject's: on PostgreSQL one
-			// condition over them all (an OR, an IN of pairs) leaves the planner no
-			// partition to choose before it knows the values, and it planned the
-			// statement anew at every call.
-			kc, kargs := t.s.d.kindIs("kind", k.Kind)
-			reads = append(reads, `SELECT `+objectCols+` FROM objects WHERE tenant = ? AND `+kc+` AND id = ?`)
-			args = append(append(append(args, tenant), kargs...), k.ID)
+			cond = append(cond, "(kind = ? AND id = ?)")
+			args = append(args, k.Kind, k.ID)
 		}
 		missing[k] = append(missing[k], i)
 	}
-	if len(reads) == 0 {
+	if len(cond) == 0 {
 		return objs, found, nil
 	}
-	rows, err := t.Query(ctx, strings.Join(reads, " UNION ALL "), args...)
+	rows, err := t.Query(ctx, `SELECT `+objectCols+` FROM objects WHERE tenant = ? AND (`+strings.Join(cond, " OR ")+`)`, args...)
 	if err != nil {
 		return nil, nil, t.translate(err)
 	}
@@ -300,9 +294,7 @@ func (t *Tx) GetObjectByAlt(ctx context.Context, tenant, kind, alt string) (stor
 			return hit.get()
 		}
 	}
-	kc, kargs := t.s.d.kindIs("kind", kind)
-	o, err := scanObject(t.QueryRow(ctx, `SELECT `+objectCols+` FROM objects`+t.s.d.index("objects_alt")+` WHERE tenant = ? AND `+kc+` AND alt = ? AND deleted = 0 ORDER BY alt, id LIMIT 1`,
-		append(append([]any{tenant}, kargs...), alt)...))
+	o, err := scanObject(t.QueryRow(ctx, `SELECT `+objectCols+` FROM objects`+t.s.d.index("objects_alt")+` WHERE tenant = ? AND kind = ? AND alt = ? AND deleted = 0 ORDER BY alt, id LIMIT 1`, tenant, kind, alt))
 	err = t.translate(err)
 	if c != nil && (err == nil || errors.Is(err, store.ErrNotFound)) {
 		c.putObject(tenant, kind, alt, true, cachedObject{o: o, found: err == nil})
@@ -329,7 +321,7 @@ func (t *Tx) wroteObject(kind string) {
 	}
 }
 
-func objectWhere(d *Dialect, q store.ObjectQuery, paging bool) (string, []any) {
+func objectWhere(q store.ObjectQuery, paging bool) (string, []any) {
 	var where []string
 	var args []any
 	add := func(cond string, v any) {
@@ -340,10 +332,9 @@ func objectWhere(d *Dialect, q store.ObjectQuery, paging bool) (string, []any) {
 	if lit, ok := kindLiteral(q.Kind); ok && (q.Where != nil || q.OrderBy != nil || q.ByCreated || !paging && countIndex(q) != "") {
 		where = append(where, lit)
 	} else if q.Kind != "" {
-		kc, kargs := d.kindIs("kind", q.Kind)
-		where, args = append(where, kc), append(args, kargs...)
+		add("kind = ?", q.Kind)
 	}
-	conds, cargs := columnConds(d, q, "")
+	conds, cargs := columnConds(q, "")
 	where, args = append(where, conds...), append(args, cargs...)
 	if paging && q.AfterID != "" && q.OrderBy == nil {
 		add("id > ?", q.AfterID)
@@ -354,22 +345,13 @@ func objectWhere(d *Dialect, q store.ObjectQuery, paging bool) (string, []any) {
 // columnConds are q's conditions on the objects' own columns other than tenant and
 // kind (Kinds, owner, parent, alt, deleted), for the table prefix names ("" or
 // "o."), with their arguments in order.
-func columnConds(d *Dialect, q store.ObjectQuery, prefix string) ([]string, []any) {
+func columnConds(q store.ObjectQuery, prefix string) ([]string, []any) {
 	var conds []string
 	var args []any
 	if len(q.Kinds) > 0 {
-		lits := d.KindLiterals
+		conds = append(conds, prefix+"kind IN ("+placeholders(len(q.Kinds))+")")
 		for _, k := range q.Kinds {
-			_, ok := kindLiteral(k)
-			lits = lits && ok
-		}
-		if lits {
-			conds = append(conds, prefix+"kind IN ('"+strings.Join(q.Kinds, "', '")+"')")
-		} else {
-			conds = append(conds, prefix+"kind IN ("+placeholders(len(q.Kinds))+")")
-			for _, k := range q.Kinds {
-				args = append(args, k)
-			}
+			args = append(args, k)
 		}
 	}
 	for _, c := range [...]struct{ col, v string }{{"owner", q.Owner}, {"parent", q.Parent}, {"alt", q.Alt}} {
@@ -483,7 +465,7 @@ func listQuery(d *Dialect, q store.ObjectQuery) (string, []any, error) {
 // listParts are the WHERE clause (with its arguments), the ORDER BY and the index of
 // the statements that read q's objects.
 func listParts(d *Dialect, q store.ObjectQuery) (where string, args []any, order, index string, err error) {
-	where, args = objectWhere(d, q, true)
+	where, args = objectWhere(q, true)
 	if where, args, err = dataWhere(d, q, where, args); err != nil {
 		return "", nil, "", "", err
 	}
@@ -577,7 +559,7 @@ func countQuery(d *Dialect, q store.ObjectQuery) (string, []any, error) {
 	if q.Via != nil {
 		return viaCountQuery(d, q)
 	}
-	where, args := objectWhere(d, q, false)
+	where, args := objectWhere(q, false)
 	where, args, err := dataWhere(d, q, where, args)
 	if err != nil {
 		return "", nil, err
@@ -618,10 +600,9 @@ func (t *Tx) UpdateObject(ctx context.Context, o *store.Object) error {
 		o.Updated = time.Now().UTC()
 	}
 	t.wroteObject(o.Kind)
-	kc, kargs := t.s.d.kindIs("kind", o.Kind)
-	args := append([]any{o.Owner, o.Parent, o.Alt, boolInt(o.Deleted), nanos(o.Updated), o.Data, o.Sort, o.Tenant}, kargs...)
 	res, err := t.Exec(ctx, `UPDATE objects SET owner = ?, parent = ?, alt = ?, deleted = ?, version = version + 1, updated = ?, data = ?, sort = ?
-		WHERE tenant = ? AND `+kc+` AND id = ? AND version = ?`, append(args, o.ID, o.Version)...)
+		WHERE tenant = ? AND kind = ? AND id = ? AND version = ?`,
+		o.Owner, o.Parent, o.Alt, boolInt(o.Deleted), nanos(o.Updated), o.Data, o.Sort, o.Tenant, o.Kind, o.ID, o.Version)
 	if err != nil {
 		return t.translate(err)
 	}
@@ -638,8 +619,7 @@ func (t *Tx) UpdateObject(ctx context.Context, o *store.Object) error {
 // DeleteObject implements store.ObjectTx.
 func (t *Tx) DeleteObject(ctx context.Context, tenant, kind, id string) error {
 	t.wroteObject(kind)
-	kc, kargs := t.s.d.kindIs("kind", kind)
-	res, err := t.Exec(ctx, `DELETE FROM objects WHERE tenant = ? AND `+kc+` AND id = ?`, append(append([]any{tenant}, kargs...), id)...)
+	res, err := t.Exec(ctx, `DELETE FROM objects WHERE tenant = ? AND kind = ? AND id = ?`, tenant, kind, id)
 	if err != nil {
 		return t.translate(err)
 	}

@@ -48,9 +48,8 @@ func viaWhere(d *Dialect, q store.ObjectQuery, paging bool) (string, []any, stri
 		index, by, target = "objects_parent", "l.parent", "l.owner"
 	}
 	// The links' conditions and the object's, each with its arguments.
-	lk, lkargs := d.kindIs("l.kind", v.Kind)
-	links := []string{"l.tenant = ?", lk, by + " = ?", "l.deleted = 0"}
-	largs := append(append([]any{q.Tenant}, lkargs...), cmp.Or(v.Owner, v.Parent))
+	links := []string{"l.tenant = ?", "l.kind = ?", by + " = ?", "l.deleted = 0"}
+	largs := []any{q.Tenant, v.Kind, cmp.Or(v.Owner, v.Parent)}
 	if paging && q.AfterID != "" && q.OrderBy == nil {
 		links = append(links, "l.id > ?")
 		largs = append(largs, q.AfterID)
@@ -58,8 +57,7 @@ func viaWhere(d *Dialect, q store.ObjectQuery, paging bool) (string, []any, stri
 	obj := []string{"o.tenant = l.tenant"}
 	var oargs []any
 	if q.Kind != "" {
-		ok, okargs := d.kindIs("o.kind", q.Kind)
-		obj, oargs = append(obj, ok), append(oargs, okargs...)
+		obj, oargs = append(obj, "o.kind = ?"), append(oargs, q.Kind)
 	}
 	if v.KindProp != "" {
 		if err := checkPath(v.KindProp); err != nil {
@@ -74,7 +72,7 @@ func viaWhere(d *Dialect, q store.ObjectQuery, paging bool) (string, []any, stri
 		obj = append(obj, "o.kind = "+kind)
 	}
 	obj = append(obj, "o.id = "+target)
-	conds, cargs := columnConds(d, q, "o.")
+	conds, cargs := columnConds(q, "o.")
 	obj, oargs = append(obj, conds...), append(oargs, cargs...)
 	if q.Where != nil {
 		c, err := j.cond(*q.Where, false, &oargs)

@@ -158,20 +158,6 @@ func RunExplainVia(t *testing.T, s store.Store, explain, explainCount Explainer,
 			return nil
 		})
 	}
-	// Objects of other kinds, as a tenant has many: the links stay a small part of
-	// what a backend keeps with them (PostgreSQL keeps the kinds without indexes of
-	// their own in one partition).
-	for start := 0; start < 15000; start += 5000 {
-		update(t, s, func(tx store.Tx) error {
-			for i := start; i < start+5000; i++ {
-				o := store.Object{Tenant: "t", Kind: "mailFolder", ID: fmt.Sprintf("f%05d", i), Owner: fmt.Sprintf("u%05d", i%6000), Data: []byte(`{}`)}
-				if err := tx.InsertObject(ctx, &o); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-	}
 	refreshStatistics(t, analyze)
 	members := &store.Via{Kind: "member", Owner: "g00000", KindProp: "type"}
 	both := []string{"group", "user"}
