@@ -34,7 +34,7 @@ func (t *Tx) AppendChange(ctx context.Context, c *store.Change) error {
 	t.signal = true
 	if h := t.s.hook; h != nil {
 		err := h(ctx, t, c)
-		t.prefetched, t.prefetchedApps = nil, nil
+		t.prefetched = nil
 		return err
 	}
 	return nil

@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 
-	"github.com/graphhook/graphhook/internal/identity"
 	"github.com/graphhook/graphhook/internal/store"
 )
 
@@ -27,10 +25,7 @@ import (
 // function call and its set_config were a statement of their own for each change.
 // withSubs adds the subscriptions on the topics: one row per subscription, in id
 // order, or a single row with an empty id when there are none; the first column of
-// every row is the change's seq. Each subscription's row ends with its app's object
-// as GetObjectByAlt would read it (the app id lowered, whether the app was found,
-// its columns): the hook checks every subscriber's grant next, and the app would
-// otherwise be a round trip of its own for every change.
+// every row is the change's seq.
 func appendChangeQuery(withSubs bool) string {
 	q := `WITH c AS (
 		INSERT INTO changes (seq, tenant, kind, id, change_type, topics, time, before, after, extra)
@@ -50,28 +45,8 @@ func appendChangeQuery(withSubs bool) string {
 		COALESCE(s.change_types, ''), COALESCE(s.filter, ''), COALESCE(s.notification_url, ''), COALESCE(s.lifecycle_url, ''),
 		COALESCE(s.client_state, ''), COALESCE(s.include_data, 0), COALESCE(s.expiration, 0), COALESCE(s.authorized_until, 0),
 		COALESCE(s.next_reminder, 0), COALESCE(s.created, 0), COALESCE(s.version, 0), COALESCE(s.data, ''::bytea)
-		, lower(COALESCE(s.app_id, '')), a.id IS NOT NULL, ` + prefixCols("a", objectCols) + `
 	FROM c LEFT JOIN subscriptions s ON s.tenant = $1 AND s.topic = ANY ($11::text[])
-	LEFT JOIN LATERAL (SELECT ` + objectCols + ` FROM objects
-		WHERE tenant = '' AND kind = '` + identity.KindApp + `' AND alt = lower(s.app_id) AND deleted = 0 ORDER BY alt, id LIMIT 1) a ON true
 	ORDER BY s.id`
-}
-
-// prefixCols is cols, a list of columns, each read from table as it may be absent
-// (a LEFT JOIN's): a string column as ”, a number as 0, bytes as empty.
-func prefixCols(table, cols string) string {
-	var out []string
-	for _, c := range strings.Split(cols, ", ") {
-		zero := "''"
-		switch c {
-		case "deleted", "version", "created", "updated":
-			zero = "0"
-		case "data":
-			zero = "''::bytea"
-		}
-		out = append(out, "COALESCE("+table+"."+c+", "+zero+")")
-	}
-	return strings.Join(out, ", ")
 }
 
 // maxRank caps the changes of one transaction: a seq keeps 20 bits for the rank.
@@ -94,7 +69,6 @@ func (t *Tx) appendInOne(ctx context.Context, c *store.Change, topicsJSON string
 	}
 	defer rows.Close()
 	var subs []store.Subscription
-	var apps map[string]cachedObject
 	for rows.Next() {
 		if !withSubs {
 			if err := rows.Scan(&c.Seq); err != nil {
@@ -102,19 +76,12 @@ func (t *Tx) appendInOne(ctx context.Context, c *store.Change, topicsJSON string
 			}
 			continue
 		}
-		var app appColumns
-		s, err := scanSub(seqFirst{rows, &c.Seq, app.dests()})
+		s, err := scanSub(seqFirst{rows, &c.Seq})
 		if err != nil {
 			return err
 		}
 		if s.ID != "" {
 			subs = append(subs, s)
-		}
-		if app.key != "" {
-			if apps == nil {
-				apps = map[string]cachedObject{}
-			}
-			apps[app.key] = app.object()
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -123,44 +90,19 @@ func (t *Tx) appendInOne(ctx context.Context, c *store.Change, topicsJSON string
 	t.rank++
 	if withSubs {
 		t.prefetched = &prefetchedSubs{tenant: c.Tenant, topics: c.Topics, subs: subs}
-		t.prefetchedApps = apps
 	}
 	return nil
 }
 
 // seqFirst scans a row whose first column is a change's seq, then the columns its
-// caller asks for, then those of after.
+// caller asks for.
 type seqFirst struct {
-	sc    interface{ Scan(...any) error }
-	seq   *int64
-	after []any
+	sc  interface{ Scan(...any) error }
+	seq *int64
 }
 
 func (s seqFirst) Scan(dest ...any) error {
-	return s.sc.Scan(append(append([]any{s.seq}, dest...), s.after...)...)
-}
-
-// appColumns are the app columns of a row of appendChangeQuery.
-type appColumns struct {
-	key              string
-	found            bool
-	o                store.Object
-	deleted          int
-	created, updated int64
-}
-
-func (a *appColumns) dests() []any {
-	return []any{&a.key, &a.found, &a.o.Tenant, &a.o.Kind, &a.o.ID, &a.o.Owner, &a.o.Parent, &a.o.Alt, &a.deleted, &a.o.Version, &a.created, &a.updated, &a.o.Data, &a.o.Sort}
-}
-
-// object is the app as scanObject gives it, or absent.
-func (a *appColumns) object() cachedObject {
-	if !a.found {
-		return cachedObject{}
-	}
-	a.o.Deleted = a.deleted != 0
-	a.o.Created, a.o.Updated = fromNanos(a.created), fromNanos(a.updated)
-	return cachedObject{o: a.o, found: true}
+	return s.sc.Scan(append([]any{s.seq}, dest...)...)
 }
 
 // prefetchedSubs are the subscriptions appendInOne read with a change, for the

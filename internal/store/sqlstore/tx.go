@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/graphhook/graphhook/internal/identity"
 	"github.com/graphhook/graphhook/internal/store"
 )
 
@@ -43,10 +42,6 @@ type Tx struct {
 	// prefetched are the subscriptions on the topics of the change being appended,
 	// read with it for the change hook (see appendInOne).
 	prefetched *prefetchedSubs
-	// prefetchedApps are the apps of those subscriptions, by lowered app id, read
-	// with them for the hook's grant checks (GetObjectByAlt); a write of an app
-	// drops them.
-	prefetchedApps map[string]cachedObject
 	// shard is 1 + the row of an object's totals this transaction adds to, 0 until
 	// drawn (see totalsShard).
 	shard int
@@ -283,11 +278,6 @@ func (t *Tx) GetObjects(ctx context.Context, tenant string, keys []store.ObjectK
 
 // GetObjectByAlt implements store.ObjectTx.
 func (t *Tx) GetObjectByAlt(ctx context.Context, tenant, kind, alt string) (store.Object, error) {
-	if tenant == "" && kind == identity.KindApp {
-		if hit, ok := t.prefetchedApps[alt]; ok {
-			return hit.get()
-		}
-	}
 	c := t.writeCache()
 	if c != nil {
 		if hit, ok := c.object(tenant, kind, alt, true); ok {
@@ -313,9 +303,6 @@ func (t *Tx) writeCache() *writeCache {
 
 // wroteObject tells the write cache, before a write, that an object of kind changes.
 func (t *Tx) wroteObject(kind string) {
-	if kind == identity.KindApp {
-		t.prefetchedApps = nil
-	}
 	if c := t.writeCache(); c != nil {
 		c.wroteObject(kind)
 	}

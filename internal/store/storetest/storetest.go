@@ -35,7 +35,6 @@ func Run(t *testing.T, open Opener) {
 		"Changes":          testChanges,
 		"ChangeHook":       testChangeHook,
 		"ChangeHookSubs":   testChangeHookSubscriptions, // subscription.go
-		"ChangeHookApps":   testChangeHookApps,          // subscription.go
 		"PruneChanges":     testPruneChanges,
 		"Blobs":            testBlobs,
 		"BlobAppend":       testBlobAppend,

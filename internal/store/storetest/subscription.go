@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -205,87 +204,6 @@ func testChangeHookSubscriptions(t *testing.T, s store.Store) {
 	want := []read{{ids: []string{"h1", "h3"}}, {ids: []string{"h1", "h3"}}, {ids: []string{"h0", "h3"}}, {}}
 	if diff := cmp.Diff(want, reads, cmp.AllowUnexported(read{}), cmp.Comparer(func(a, b error) bool { return a == b })); diff != "" {
 		t.Errorf("the hook's SubscriptionsByTopics (-want +got):\n%s", diff)
-	}
-}
-
-// testChangeHookApps checks the app objects the change hook reads inside the
-// transaction that appends the change, as it checks each subscriber's grant (a
-// backend may read them with the change): the app of every subscription by its
-// lowered id, whole and at its current version; not found for an app that does not
-// exist or was deleted; and, after the transaction itself wrote the app before
-// the hook's read, the app as written.
-func testChangeHookApps(t *testing.T, s store.Store) {
-	ctx := context.Background()
-	topic := "users/u1/messages"
-	update(t, s, func(tx store.Tx) error {
-		for i, app := range []string{"App-A", "app-b", "APP-C"} {
-			sub := sampleSub(fmt.Sprintf("a%d", i))
-			sub.Topic, sub.AppID = topic, app
-			if err := tx.InsertSubscription(ctx, &sub); err != nil {
-				return err
-			}
-		}
-		for _, id := range []string{"app-a", "app-c"} {
-			o := store.Object{Kind: "app", ID: id + "-object", Alt: id, Owner: "t", Data: []byte(`{"appId":"` + id + `"}`)}
-			if err := tx.InsertObject(ctx, &o); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	var reads []string
-	s.SetChangeHook(func(ctx context.Context, tx store.Tx, c *store.Change) error {
-		switch c.ID {
-		case "m2":
-			// A write of an app before the hook's reads: they see it.
-			o, err := tx.GetObject(ctx, "", "app", "app-a-object")
-			if err != nil {
-				return err
-			}
-			o.Data = []byte(`{"appId":"app-a","changed":true}`)
-			if err := tx.UpdateObject(ctx, &o); err != nil {
-				return err
-			}
-		case "m3":
-			o, err := tx.GetObject(ctx, "", "app", "app-c-object")
-			if err != nil {
-				return err
-			}
-			o.Deleted = true
-			if err := tx.UpdateObject(ctx, &o); err != nil {
-				return err
-			}
-		}
-		subs, err := tx.SubscriptionsByTopics(ctx, c.Tenant, c.Topics)
-		if err != nil {
-			return err
-		}
-		for _, x := range subs {
-			o, err := tx.GetObjectByAlt(ctx, "", "app", strings.ToLower(x.AppID))
-			switch {
-			case errors.Is(err, store.ErrNotFound):
-				reads = append(reads, c.ID+" "+x.AppID+": none")
-			case err != nil:
-				return err
-			default:
-				reads = append(reads, fmt.Sprintf("%s %s: %s v%d %s", c.ID, x.AppID, o.ID, o.Version, o.Data))
-			}
-		}
-		return nil
-	})
-	defer s.SetChangeHook(nil)
-	for _, id := range []string{"m1", "m2", "m3"} {
-		update(t, s, func(tx store.Tx) error {
-			return tx.AppendChange(ctx, &store.Change{Tenant: "t", Kind: "message", ID: id, ChangeType: store.Created, Topics: []string{topic}})
-		})
-	}
-	want := []string{
-		`m1 App-A: app-a-object v1 {"appId":"app-a"}`, "m1 app-b: none", `m1 APP-C: app-c-object v1 {"appId":"app-c"}`,
-		`m2 App-A: app-a-object v2 {"appId":"app-a","changed":true}`, "m2 app-b: none", `m2 APP-C: app-c-object v1 {"appId":"app-c"}`,
-		`m3 App-A: app-a-object v2 {"appId":"app-a","changed":true}`, "m3 app-b: none", "m3 APP-C: none",
-	}
-	if diff := cmp.Diff(want, reads); diff != "" {
-		t.Errorf("the hook's apps (-want +got):\n%s", diff)
 	}
 }
 
