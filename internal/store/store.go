@@ -191,9 +191,6 @@ type Via struct {
 	KindProp string
 }
 
-// ObjectKey names an object of a tenant.
-type ObjectKey struct{ Kind, ID string }
-
 // ObjectTx reads and writes objects.
 type ObjectTx interface {
 	// GetObject returns the object (live or soft-deleted). ErrNotFound if absent.
@@ -201,10 +198,6 @@ type ObjectTx interface {
 	// GetObjectByAlt returns the first live object with that alt key, by id order.
 	// ErrNotFound if none.
 	GetObjectByAlt(ctx context.Context, tenant, kind, alt string) (Object, error)
-	// GetObjects reads several objects of tenant at once, as GetObject reads each
-	// (live or soft-deleted): found[i] tells whether keys[i] exists, and objs[i] is
-	// it then. One round trip where a backend has them.
-	GetObjects(ctx context.Context, tenant string, keys []ObjectKey) (objs []Object, found []bool, err error)
 	// ListObjects returns the objects matching q, in q's order (by id unless
 	// BySort or OrderBy; by their links' ids with Via).
 	ListObjects(ctx context.Context, q ObjectQuery) ([]Object, error)

@@ -227,55 +227,6 @@ func (t *Tx) GetObject(ctx context.Context, tenant, kind, id string) (store.Obje
 	return o, err
 }
 
-// GetObjects implements store.ObjectTx: the write cache's objects, and the others
-// in one statement.
-func (t *Tx) GetObjects(ctx context.Context, tenant string, keys []store.ObjectKey) ([]store.Object, []bool, error) {
-	objs, found := make([]store.Object, len(keys)), make([]bool, len(keys))
-	c := t.writeCache()
-	var cond []string
-	args := []any{tenant}
-	missing := map[store.ObjectKey][]int{}
-	for i, k := range keys {
-		if c != nil {
-			if hit, ok := c.object(tenant, k.Kind, k.ID, false); ok {
-				objs[i], found[i] = hit.o, hit.found
-				continue
-			}
-		}
-		if _, ok := missing[k]; !ok {
-			cond = append(cond, "(kind = ? AND id = ?)")
-			args = append(args, k.Kind, k.ID)
-		}
-		missing[k] = append(missing[k], i)
-	}
-	if len(cond) == 0 {
-		return objs, found, nil
-	}
-	rows, err := t.Query(ctx, `SELECT `+objectCols+` FROM objects WHERE tenant = ? AND (`+strings.Join(cond, " OR ")+`)`, args...)
-	if err != nil {
-		return nil, nil, t.translate(err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		o, err := scanObject(rows)
-		if err != nil {
-			return nil, nil, err
-		}
-		for _, i := range missing[store.ObjectKey{Kind: o.Kind, ID: o.ID}] {
-			objs[i], found[i] = o, true
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, nil, t.translate(err)
-	}
-	if c != nil {
-		for k, is := range missing {
-			c.putObject(tenant, k.Kind, k.ID, false, cachedObject{o: objs[is[0]], found: found[is[0]]})
-		}
-	}
-	return objs, found, nil
-}
-
 // GetObjectByAlt implements store.ObjectTx.
 func (t *Tx) GetObjectByAlt(ctx context.Context, tenant, kind, alt string) (store.Object, error) {
 	c := t.writeCache()

@@ -25,7 +25,6 @@ func Run(t *testing.T, open Opener) {
 	tests := map[string]func(t *testing.T, s store.Store){
 		// Objects, changes and transactions (this file).
 		"Objects":          testObjects,
-		"GetObjects":       testGetObjects,
 		"ObjectQueries":    testObjectQueries,
 		"ObjectFilters":    testObjectFilters, // objectfilter.go
 		"ObjectsVia":       testObjectsVia,    // via.go
@@ -667,71 +666,4 @@ func testClosed(t *testing.T, s store.Store) {
 	if err := s.Ping(ctx); err == nil {
 		t.Errorf("Ping after Close = nil, want an error")
 	}
-}
-
-// testGetObjects checks that GetObjects answers each key as GetObject does: live
-// and soft-deleted objects, absent ones, a key twice, several kinds, another
-// tenant's object absent; and inside the transaction that wrote them, as written.
-func testGetObjects(t *testing.T, s store.Store) {
-	ctx := context.Background()
-	update(t, s, func(tx store.Tx) error {
-		for _, o := range []store.Object{
-			{Tenant: "t", Kind: "user", ID: "u1", Data: []byte(`{"n":1}`)},
-			{Tenant: "t", Kind: "contactFolder", ID: "u1-contacts", Owner: "u1", Data: []byte(`{"n":2}`)},
-			{Tenant: "t", Kind: "user", ID: "u2", Deleted: true, Data: []byte(`{"n":3}`)},
-			{Tenant: "other", Kind: "user", ID: "u3", Data: []byte(`{"n":4}`)},
-		} {
-			if err := tx.InsertObject(ctx, &o); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	keys := []store.ObjectKey{{Kind: "user", ID: "u1"}, {Kind: "contactFolder", ID: "u1-contacts"}, {Kind: "user", ID: "u2"}, {Kind: "user", ID: "u3"}, {Kind: "user", ID: "u1"}, {Kind: "contactFolder", ID: "u1"}, {Kind: "group", ID: "u1-contacts"}}
-	check := func(tx store.Tx, when string) error {
-		objs, found, err := tx.GetObjects(ctx, "t", keys)
-		if err != nil {
-			return err
-		}
-		if len(objs) != len(keys) || len(found) != len(keys) {
-			t.Fatalf("%s: %d objects, %d found flags for %d keys", when, len(objs), len(found), len(keys))
-		}
-		for i, k := range keys {
-			want, err := tx.GetObject(ctx, "t", k.Kind, k.ID)
-			if errors.Is(err, store.ErrNotFound) {
-				if found[i] {
-					t.Errorf("%s: %v found (%s), GetObject finds none", when, k, objs[i].Data)
-				}
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			if !found[i] {
-				t.Errorf("%s: %v not found, GetObject finds it", when, k)
-				continue
-			}
-			if diff := cmp.Diff(want, objs[i]); diff != "" {
-				t.Errorf("%s: %v (-GetObject +GetObjects):\n%s", when, k, diff)
-			}
-		}
-		return nil
-	}
-	if err := s.View(ctx, func(tx store.Tx) error { return check(tx, "committed") }); err != nil {
-		t.Fatal(err)
-	}
-	update(t, s, func(tx store.Tx) error {
-		o, err := tx.GetObject(ctx, "t", "user", "u1")
-		if err != nil {
-			return err
-		}
-		o.Data = []byte(`{"n":5}`)
-		if err := tx.UpdateObject(ctx, &o); err != nil {
-			return err
-		}
-		if err := tx.InsertObject(ctx, &store.Object{Tenant: "t", Kind: "group", ID: "u1-contacts", Data: []byte(`{}`)}); err != nil {
-			return err
-		}
-		return check(tx, "written in the transaction")
-	})
 }

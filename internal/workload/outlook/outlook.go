@@ -18,6 +18,7 @@ import (
 	"github.com/graphhook/graphhook/internal/memo"
 	"github.com/graphhook/graphhook/internal/sortid"
 	"github.com/graphhook/graphhook/internal/store"
+	"github.com/graphhook/graphhook/internal/workload/directory"
 	"github.com/graphhook/graphhook/internal/workload/rest"
 )
 
@@ -130,7 +131,7 @@ func (o *op) mailbox(userParam string, perms []string) (mailbox, error) {
 	if !o.p.Has(perms...) {
 		return mailbox{}, graph.ExchangeAccessDenied()
 	}
-	u, provisioned, err := o.resolveMailbox(userParam)
+	u, err := directory.ResolveUser(o.ctx, o.tx, o.p.TenantID, userParam)
 	if errors.Is(err, store.ErrNotFound) {
 		if o.p.Type.Delegated() {
 			// A delegated caller learns nothing about other mailboxes.
@@ -149,29 +150,7 @@ func (o *op) mailbox(userParam string, perms []string) (mailbox, error) {
 		return mailbox{}, err
 	}
 	mb := mailbox{tenant: o.p.TenantID, user: u.ID, name: who.name, address: who.address}
-	if provisioned {
-		return mb, nil
-	}
 	return mb, o.provision(mb)
-}
-
-// resolveMailbox finds the user of a mailbox as directory.ResolveUser does (by id,
-// then by UPN), and tells whether its mailbox is provisioned when it can: the user
-// by id and the mark of a provisioned mailbox are read together, one round trip
-// where a store has them, for what nearly every Outlook request asks first.
-func (o *op) resolveMailbox(userParam string) (u store.Object, provisioned bool, err error) {
-	key := strings.ToLower(userParam)
-	objs, found, err := o.tx.GetObjects(o.ctx, o.p.TenantID, []store.ObjectKey{
-		{Kind: identity.KindUser, ID: key}, {Kind: kindContactFolder, ID: change.WellKnownContactFolderID(key)}})
-	if err != nil {
-		return u, false, err
-	}
-	if found[0] && !objs[0].Deleted {
-		return objs[0], found[1], nil
-	}
-	// No live user of that id: a UPN, as directory.ResolveUser reads it next.
-	u, err = o.tx.GetObjectByAlt(o.ctx, o.p.TenantID, identity.KindUser, key)
-	return u, false, err
 }
 
 // owner is what a mailbox shows of its user: the name and address that messages it
