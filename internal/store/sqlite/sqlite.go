@@ -159,8 +159,8 @@ func syncDir(dir string) error {
 
 // open opens a pool of connections to dsn. Each connection keeps SQLite's temporary
 // files in memory (temp_store): a request of the writer's in a savepoint of its own
-// journals every page it first touches, and on disk that was a 4 KB write to a temporary file per
-// page, about 60 KB per change; readers' sorts use them too.
+// journals every page it first touches, and on disk that was a 4 KB write to a
+// temporary file per page, about 60 KB per change; readers' sorts use them too.
 func open(dsn string) *sql.DB {
 	return sql.OpenDB(connector{dsn: dsn, driver: &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
 		_, err := c.Exec("PRAGMA temp_store = MEMORY", nil)

@@ -15,12 +15,12 @@ import (
 // mailbox a message goes to, the folders it goes into). Without it those reads were most of a
 // change's cost in the writer, which is the serial part of every write.
 //
-// It is correct only because the writer is the one connection that writes: every
-// write to a cached table passes through this store's Tx methods, which clear the
-// cache. Within a batch, a request's writes to a cached table may still be undone
-// (its savepoint rolled back, or the whole pass of a batch run without savepoints,
-// which then runs again), and its reads saw its own writes; so after such a write the cache is not
-// filled again until the batch has ended, and is cleared once more then. A store
+// It is correct only because the writer is the one connection that writes: every write
+// to a cached table passes through this store's Tx methods, which clear the cache.
+// Within a batch, a request's writes to a cached table may still be undone (its
+// savepoint rolled back, or the whole pass of a batch run without savepoints, which
+// then runs again), and its reads saw its own writes; so after such a write the cache
+// is not filled again until the batch has ended, and is cleared once more then. A store
 // whose database other processes write (PostgreSQL) must not use it.
 type writeCache struct {
 	mu sync.Mutex
