@@ -17,6 +17,7 @@ type ack struct {
 	missed     []store.Subscription // whose notifications expired
 	discard    []int64              // could not be rendered
 	discardErr string
+	release    []int64         // claimed but not tried: back to available
 	attempts   []store.Attempt // one per row tried, for the delivery log
 }
 
@@ -58,7 +59,7 @@ func (p *Pipeline) acker(acks chan *ack) {
 // retried and the discarded rows (each retried row keeps its own due time).
 func (p *Pipeline) writeAcks(ctx context.Context, acks []*ack) error {
 	now := p.clock.Now()
-	var delivered []int64
+	var delivered, released []int64
 	var attempts []store.Attempt
 	// Failures are keyed by their text, in the order first seen, so that the
 	// statements run in a stable order.
@@ -81,6 +82,7 @@ func (p *Pipeline) writeAcks(ctx context.Context, acks []*ack) error {
 	missed := map[string]*store.Subscription{}
 	for _, a := range acks {
 		delivered = append(delivered, a.delivered...)
+		released = append(released, a.release...)
 		attempts = append(attempts, a.attempts...)
 		if len(a.retry) > 0 {
 			f := group(&retries, a.retryErr)
@@ -118,6 +120,11 @@ func (p *Pipeline) writeAcks(ctx context.Context, acks []*ack) error {
 		}
 		for _, f := range discards {
 			if _, err := tx.MarkDiscarded(ctx, f.ids, now, f.text); err != nil {
+				return err
+			}
+		}
+		if len(released) > 0 {
+			if _, err := tx.ReleaseNotifications(ctx, released, now); err != nil {
 				return err
 			}
 		}

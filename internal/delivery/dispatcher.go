@@ -24,8 +24,12 @@ type endpoint struct {
 	url    string
 	health *Health
 	// slots bounds the POSTs in flight to this URL (Config.PerURL): a slow
-	// endpoint uses up its own slots and nobody else's.
-	slots chan struct{}
+	// endpoint uses up its own slots and nobody else's. tickets (aheadFactor times
+	// as many) bound the batches claimed and not yet posted or posting (see work).
+	slots, tickets chan struct{}
+	// turn is closed once the batch claimed last has taken its slot (see
+	// takeSlot); only the URL's worker, one at a time, sets it.
+	turn chan struct{}
 
 	// lastPost is how long the last POST to this URL took, in nanoseconds (see
 	// pushBack).
@@ -123,25 +127,37 @@ func (p *Pipeline) cutoff(ep *endpoint, now time.Time) time.Time {
 	return now
 }
 
-// work claims batches for one URL while there are due rows, each POST holding one
-// of the URL's slots. It claims for every free slot in one transaction, so that an
-// endpoint taking one notification per POST still costs one transaction per
-// several POSTs.
+// work claims batches for one URL while there are due rows. A batch holds one of
+// the URL's tickets from its claim until its POST ends, and one of its slots
+// while it is posted. The worker claims for every free ticket in one transaction,
+// so that an endpoint taking one notification per POST still costs one
+// transaction per several POSTs. There are aheadFactor times as many tickets as
+// slots: a claim, a write that waits for the store's writer and its flush, lasts
+// as long as several POSTs to a quick endpoint, so the next claim runs while the
+// last one's batches are posted, and takes the rows of every POST that will have
+// ended by the time it commits. Sized by the free slots alone, claims took half
+// the slots' worth under load, and a backlog grew while the endpoint was idle part
+// of the time. To an endpoint whose last POST was not quick (quick), a claim takes
+// no more than the free slots, so rows do not wait in flight behind slow POSTs.
 func (p *Pipeline) work(ctx context.Context, ep *endpoint) {
 	var posts sync.WaitGroup
 	defer posts.Wait()
 	for {
 		select {
-		case ep.slots <- struct{}{}:
+		case ep.tickets <- struct{}{}:
 		case <-ctx.Done():
 			p.idle(ep)
 			return
 		}
+		most := cap(ep.tickets)
+		if !p.quick(ep) {
+			most = max(1, cap(ep.slots)-len(ep.slots))
+		}
 		k := 1
 	more:
-		for k < cap(ep.slots) {
+		for k < most {
 			select {
-			case ep.slots <- struct{}{}:
+			case ep.tickets <- struct{}{}:
 				k++
 			default:
 				break more
@@ -149,7 +165,7 @@ func (p *Pipeline) work(ctx context.Context, ep *endpoint) {
 		}
 		if ctx.Err() != nil {
 			for range k {
-				<-ep.slots
+				<-ep.tickets
 			}
 			p.idle(ep)
 			return
@@ -160,7 +176,7 @@ func (p *Pipeline) work(ctx context.Context, ep *endpoint) {
 		// alive).
 		batches, drained, err := p.claim(context.WithoutCancel(ctx), ep, k)
 		for i := len(batches); i < k; i++ {
-			<-ep.slots
+			<-ep.tickets
 		}
 		if err != nil {
 			if ctx.Err() == nil {
@@ -176,9 +192,20 @@ func (p *Pipeline) work(ctx context.Context, ep *endpoint) {
 			return
 		}
 		for _, b := range batches {
+			prev, turn := ep.turn, make(chan struct{})
+			ep.turn = turn
 			posts.Add(1)
 			go func() {
 				defer posts.Done()
+				defer func() { <-ep.tickets }()
+				got := takeSlot(ctx, ep, prev)
+				close(turn)
+				if !got {
+					// Claimed but never tried: the acker puts the rows back, due now,
+					// and takes back the attempt their claim counted.
+					p.acks <- &ack{url: ep.url, release: rowIDs(b.rows)}
+					return
+				}
 				defer func() { <-ep.slots }()
 				p.send(ctx, ep, b)
 			}()
@@ -203,6 +230,48 @@ func (p *Pipeline) continueWork(ep *endpoint) bool {
 	}
 	ep.active = false
 	return false
+}
+
+// takeSlot waits until the batch claimed before this one has taken its slot
+// (prev is closed), then for a slot of its own: batches are posted in the order
+// they were claimed, so that a URL with one slot gets its notifications in that
+// order. It reports false if ctx ended first.
+func takeSlot(ctx context.Context, ep *endpoint, prev <-chan struct{}) bool {
+	select {
+	case <-prev:
+	case <-ctx.Done():
+		return false
+	}
+	select {
+	case ep.slots <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// closedTurn is an endpoint's first turn (see takeSlot): already taken.
+var closedTurn = func() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}()
+
+// aheadFactor is how many tickets a URL has per slot (see work).
+const aheadFactor = 4
+
+// quick reports whether ep's last POST took less than a tenth of Timeout: then
+// its claims may take batches for tickets whose slots are still busy.
+func (p *Pipeline) quick(ep *endpoint) bool {
+	return time.Duration(ep.lastPost.Load()) < p.cfg.Timeout/10
+}
+
+func rowIDs(rows []store.Notification) []int64 {
+	ids := make([]int64, len(rows))
+	for i := range rows {
+		ids[i] = rows[i].ID
+	}
+	return ids
 }
 
 func (p *Pipeline) idle(ep *endpoint) {

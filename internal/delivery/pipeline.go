@@ -136,7 +136,8 @@ func (p *Pipeline) endpoint(url string) *endpoint {
 	defer p.epMu.Unlock()
 	ep, ok := p.endpoints[url]
 	if !ok {
-		ep = &endpoint{url: url, health: NewHealth(p.cfg.Health), slots: make(chan struct{}, p.cfg.PerURL)}
+		ep = &endpoint{url: url, health: NewHealth(p.cfg.Health), slots: make(chan struct{}, p.cfg.PerURL),
+			tickets: make(chan struct{}, aheadFactor*p.cfg.PerURL), turn: closedTurn}
 		p.endpoints[url] = ep
 	}
 	return ep
