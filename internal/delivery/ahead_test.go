@@ -57,26 +57,27 @@ func createMessages(t *testing.T, h *harness, n int) []string {
 }
 
 // TestClaimAhead: while the URL's one slot is busy with a POST that does not end,
-// the dispatcher claims the next batches (three more: four tickets per slot) and
-// holds them until the slot is free, instead of waiting for the slot before it
-// claims; only one POST is in flight at a time, and the notifications arrive in the
-// order of their changes. Claims sized by the free slots would leave one row
-// running here.
+// the dispatcher claims the next batches and holds them until the slot is free,
+// instead of waiting for the slot before it claims, up to eight batches waiting (2×4
+// tickets per slot); only one POST is in flight at a time, and the notifications
+// arrive in the order of their changes. Claims sized by the free slots would leave
+// one row running here; unbounded ones, all ten.
 func TestClaimAhead(t *testing.T) {
 	t.Parallel()
 	h, r, release := heldEndpoint(t)
-	ids := createMessages(t, h, 6)
-	if !h.until(func() bool { return h.counts(t)[store.NotificationRunning] == 4 }) {
-		t.Fatalf("queue while the first POST is held = %v, want 4 running (1 posting, 3 claimed ahead)", h.counts(t))
+	ids := createMessages(t, h, 10)
+	want := map[store.NotificationState]int{store.NotificationRunning: 9, store.NotificationAvailable: 1}
+	if !h.until(func() bool { return fmt.Sprint(h.counts(t)) == fmt.Sprint(want) }) {
+		t.Fatalf("queue while the first POST is held = %v, want %v (1 posting, 8 claimed ahead)", h.counts(t), want)
 	}
 	if n := r.postCount(); n != 1 {
 		t.Fatalf("POSTs in flight to a URL with one slot = %d, want 1", n)
 	}
 	release()
-	items := r.waitItems(t, 6)
+	items := r.waitItems(t, 10)
 	h.settle(t)
-	if len(items) != 6 {
-		t.Fatalf("received %d items, want 6", len(items))
+	if len(items) != 10 {
+		t.Fatalf("received %d items, want 10", len(items))
 	}
 	// Each item names the message it is about; the order of the items is the order
 	// the messages were created in.
@@ -104,8 +105,8 @@ func TestClaimedAheadReleasedOnStop(t *testing.T) {
 	t.Parallel()
 	h, r, release := heldEndpoint(t)
 	createMessages(t, h, 6)
-	if !h.until(func() bool { return h.counts(t)[store.NotificationRunning] == 4 }) {
-		t.Fatalf("queue while the first POST is held = %v, want 4 running", h.counts(t))
+	if !h.until(func() bool { return h.counts(t)[store.NotificationRunning] == 6 }) {
+		t.Fatalf("queue while the first POST is held = %v, want 6 running", h.counts(t))
 	}
 	d := h.P.Dispatcher()
 	stopped := make(chan struct{})

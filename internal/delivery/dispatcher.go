@@ -24,8 +24,8 @@ type endpoint struct {
 	url    string
 	health *Health
 	// slots bounds the POSTs in flight to this URL (Config.PerURL): a slow
-	// endpoint uses up its own slots and nobody else's. tickets (aheadFactor times
-	// as many) bound the batches claimed and not yet posted or posting (see work).
+	// endpoint uses up its own slots and nobody else's. tickets (2×aheadFactor per
+	// slot) bound the batches claimed and waiting for a slot (see work).
 	slots, tickets chan struct{}
 	// turn is closed once the batch claimed last has taken its slot (see
 	// takeSlot); only the URL's worker, one at a time, sets it.
@@ -128,17 +128,18 @@ func (p *Pipeline) cutoff(ep *endpoint, now time.Time) time.Time {
 }
 
 // work claims batches for one URL while there are due rows. A batch holds one of
-// the URL's tickets from its claim until its POST ends, and one of its slots
-// while it is posted. The worker claims for every free ticket in one transaction,
-// so that an endpoint taking one notification per POST still costs one
-// transaction per several POSTs. There are aheadFactor times as many tickets as
-// slots: a claim, a write that waits for the store's writer and its flush, lasts
-// as long as several POSTs to a quick endpoint, so the next claim runs while the
-// last one's batches are posted, and takes the rows of every POST that will have
-// ended by the time it commits. Sized by the free slots alone, claims took half
-// the slots' worth under load, and a backlog grew while the endpoint was idle part
-// of the time. To an endpoint whose last POST was not quick (quick), a claim takes
-// no more than the free slots, so rows do not wait in flight behind slow POSTs.
+// the URL's tickets from its claim until it takes one of the URL's slots, which it
+// holds while it is posted. A claim asks for every batch the URL may have waiting
+// (aheadFactor per slot), so that an endpoint taking one notification per POST
+// still costs one transaction per several POSTs: a claim, a write that waits for
+// the store's writer and its flush, lasts as long as several POSTs to a quick
+// endpoint, so the next claim runs while the last one's batches are posted and
+// takes what arrived meanwhile. There are twice as many tickets as a claim takes,
+// so that the batches of the last claim still waiting for slots do not shrink the
+// next. Sized by the free slots, claims under load took half the slots' worth and
+// a backlog grew while the endpoint was idle part of the time. To an endpoint whose
+// last POST was not quick (quick), a claim takes no more than the free slots, so
+// that rows do not wait in flight behind slow POSTs.
 func (p *Pipeline) work(ctx context.Context, ep *endpoint) {
 	var posts sync.WaitGroup
 	defer posts.Wait()
@@ -149,7 +150,7 @@ func (p *Pipeline) work(ctx context.Context, ep *endpoint) {
 			p.idle(ep)
 			return
 		}
-		most := cap(ep.tickets)
+		most := aheadFactor * cap(ep.slots)
 		if !p.quick(ep) {
 			most = max(1, cap(ep.slots)-len(ep.slots))
 		}
@@ -197,8 +198,8 @@ func (p *Pipeline) work(ctx context.Context, ep *endpoint) {
 			posts.Add(1)
 			go func() {
 				defer posts.Done()
-				defer func() { <-ep.tickets }()
 				got := takeSlot(ctx, ep, prev)
+				<-ep.tickets
 				close(turn)
 				if !got {
 					// Claimed but never tried: the acker puts the rows back, due now,
@@ -257,7 +258,7 @@ var closedTurn = func() chan struct{} {
 	return c
 }()
 
-// aheadFactor is how many tickets a URL has per slot (see work).
+// aheadFactor is how many batches per slot a claim may take (see work).
 const aheadFactor = 4
 
 // quick reports whether ep's last POST took less than a tenth of Timeout: then

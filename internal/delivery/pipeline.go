@@ -137,7 +137,7 @@ func (p *Pipeline) endpoint(url string) *endpoint {
 	ep, ok := p.endpoints[url]
 	if !ok {
 		ep = &endpoint{url: url, health: NewHealth(p.cfg.Health), slots: make(chan struct{}, p.cfg.PerURL),
-			tickets: make(chan struct{}, aheadFactor*p.cfg.PerURL), turn: closedTurn}
+			tickets: make(chan struct{}, 2*aheadFactor*p.cfg.PerURL), turn: closedTurn}
 		p.endpoints[url] = ep
 	}
 	return ep
