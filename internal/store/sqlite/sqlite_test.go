@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -92,8 +93,8 @@ func TestPagesReadAnIndex(t *testing.T) {
 }
 
 // TestCheckpointsOffTheWriter: pages committed to the write-ahead log reach the
-// database file without any commit reaching SQLite's own checkpoint threshold
-// (1,000 pages): the store's checkpointer copied them.
+// database file without any commit reaching the writer's own checkpoint threshold
+// (Config.LogPages): the store's checkpointer copied them.
 func TestCheckpointsOffTheWriter(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -125,6 +126,70 @@ func TestCheckpointsOffTheWriter(t *testing.T) {
 	}
 	if !wait.Poll(10*time.Second, func() bool { return size() >= before+100*2000 }) {
 		t.Fatalf("database file %d bytes, was %d: the log's pages were not copied", size(), before)
+	}
+}
+
+// TestLogStartsAgain: under a stream of write transactions, with a reader reading
+// throughout, the write-ahead log stays near Config.LogPages pages instead of
+// growing with what is written: the checkpoint of the commit that finds the log
+// past LogPages lets the next transaction write it again from its beginning.
+func TestLogStartsAgain(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	const pages = 300
+	s, err := sqlite.Open(ctx, sqlite.Config{Dir: dir, LogPages: pages})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	stop := make(chan struct{})
+	read := make(chan error, 1)
+	go func() {
+		for {
+			select {
+			case <-stop:
+				read <- nil
+				return
+			default:
+			}
+			if err := s.View(ctx, func(tx store.Tx) error {
+				_, err := tx.GetObject(ctx, "t", "k", "0-0")
+				if errors.Is(err, store.ErrNotFound) {
+					err = nil
+				}
+				return err
+			}); err != nil {
+				read <- err
+				return
+			}
+		}
+	}()
+	data := []byte(`{"pad":"` + strings.Repeat("x", 3000) + `"}`)
+	const txs, perTx = 200, 20 // 4,000 objects of 3 KB: about 8,000 pages written
+	for i := range txs {
+		if err := s.Update(ctx, func(tx store.Tx) error {
+			for j := range perTx {
+				if err := tx.InsertObject(ctx, &store.Object{Tenant: "t", Kind: "k", ID: fmt.Sprintf("%d-%d", i, j), Data: data}); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(stop)
+	if err := <-read; err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(filepath.Join(dir, "graphhook.db-wal"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A frame is a 4,096-byte page and its 24-byte header; the log may pass the
+	// threshold by the transaction that crosses it and its index pages.
+	if limit := int64(2*pages) * (4096 + 24); fi.Size() > limit {
+		t.Errorf("write-ahead log %d bytes after about 8,000 pages written, want at most %d (%d pages)", fi.Size(), limit, 2*pages)
 	}
 }
 
