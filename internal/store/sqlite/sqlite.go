@@ -89,6 +89,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	default:
 		return nil, fmt.Errorf("sqlite: synchronous must be FULL, NORMAL, EXTRA or OFF, not %q", sync)
 	}
+	if cfg.LogPages < 0 {
+		return nil, fmt.Errorf("sqlite: LogPages must not be negative, got %d", cfg.LogPages)
+	}
 	path := filepath.Join(cfg.Dir, "graphhook.db")
 	q := url.Values{}
 	q.Set("_journal_mode", "WAL")
@@ -101,9 +104,6 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		q.Set("_synchronous", sync)
 	}
 	q.Set("_txlock", "immediate")
-	if cfg.LogPages < 0 {
-		return nil, fmt.Errorf("sqlite: LogPages must not be negative, got %d", cfg.LogPages)
-	}
 	writer := open("file:"+path+"?"+q.Encode(), fmt.Sprintf("PRAGMA wal_autocheckpoint = %d", cmp.Or(cfg.LogPages, walAutoCheckpoint)))
 	// The writer goroutine (group commit) is the only one that begins transactions on
 	// this pool; the second connection only ever prepares statements for the

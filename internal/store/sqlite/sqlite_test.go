@@ -72,6 +72,25 @@ func TestBadSynchronous(t *testing.T) {
 	}
 }
 
+// TestLogPagesEdge: a negative LogPages is refused by name; one page, the least a
+// log can hold, opens and writes.
+func TestLogPagesEdge(t *testing.T) {
+	ctx := context.Background()
+	if _, err := sqlite.Open(ctx, sqlite.Config{Dir: t.TempDir(), LogPages: -1}); err == nil || !strings.Contains(err.Error(), "LogPages") {
+		t.Fatalf("Open with LogPages -1 = %v, want an error naming LogPages", err)
+	}
+	s, err := sqlite.Open(ctx, sqlite.Config{Dir: t.TempDir(), LogPages: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Update(ctx, func(tx store.Tx) error {
+		return tx.InsertObject(ctx, &store.Object{Tenant: "t", Kind: "k", ID: "1", Data: []byte(`{}`)})
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // openFresh opens a store on a new file, without flushes (plans and contents are
 // what these tests read), closed when the test ends.
 func openFresh(t *testing.T) *sqlite.Store {
