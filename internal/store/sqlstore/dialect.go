@@ -44,6 +44,13 @@ type Dialect struct {
 	// primary key in id order than read one owner's or folder's index. PostgreSQL
 	// keeps statistics itself (autovacuum) and takes no hints.
 	IndexHints bool
+	// ObjectPartitions maps a kind to the partition of objects that holds its rows,
+	// where objects is partitioned by kind (PostgreSQL, migration 022), and
+	// OtherObjects is the partition of every other kind. A statement about one kind
+	// names its partition: it then opens only that partition's indexes, and needs no
+	// pruning. Nil: objects is one table.
+	ObjectPartitions map[string]string
+	OtherObjects     string
 	// WritableCTE tells that the database runs INSERTs inside WITH (PostgreSQL):
 	// AppendChange then writes a change, its topics and reads its subscriptions in
 	// one statement (see appendInOne).
@@ -106,6 +113,19 @@ func (d *Dialect) Q(query string) string {
 	}
 	d.cache[query] = b.String()
 	return b.String()
+}
+
+// objects is the table a statement about objects of kind reads or writes: the kind's
+// partition, where objects is partitioned, else objects itself. kind "" stands for
+// several kinds.
+func (d *Dialect) objects(kind string) string {
+	if d.ObjectPartitions == nil || kind == "" {
+		return "objects"
+	}
+	if t, ok := d.ObjectPartitions[kind]; ok {
+		return t
+	}
+	return d.OtherObjects
 }
 
 // index is the clause that makes a query on objects read the named index, where the

@@ -219,7 +219,7 @@ func (t *Tx) GetObject(ctx context.Context, tenant, kind, id string) (store.Obje
 			return hit.get()
 		}
 	}
-	o, err := scanObject(t.QueryRow(ctx, `SELECT `+objectCols+` FROM objects WHERE tenant = ? AND kind = ? AND id = ?`, tenant, kind, id))
+	o, err := scanObject(t.QueryRow(ctx, `SELECT `+objectCols+` FROM `+t.s.d.objects(kind)+` WHERE tenant = ? AND kind = ? AND id = ?`, tenant, kind, id))
 	err = t.translate(err)
 	if c != nil && (err == nil || errors.Is(err, store.ErrNotFound)) {
 		c.putObject(tenant, kind, id, false, cachedObject{o: o, found: err == nil})
@@ -235,7 +235,7 @@ func (t *Tx) GetObjectByAlt(ctx context.Context, tenant, kind, alt string) (stor
 			return hit.get()
 		}
 	}
-	o, err := scanObject(t.QueryRow(ctx, `SELECT `+objectCols+` FROM objects`+t.s.d.index("objects_alt")+` WHERE tenant = ? AND kind = ? AND alt = ? AND deleted = 0 ORDER BY alt, id LIMIT 1`, tenant, kind, alt))
+	o, err := scanObject(t.QueryRow(ctx, `SELECT `+objectCols+` FROM `+t.s.d.objects(kind)+t.s.d.index("objects_alt")+` WHERE tenant = ? AND kind = ? AND alt = ? AND deleted = 0 ORDER BY alt, id LIMIT 1`, tenant, kind, alt))
 	err = t.translate(err)
 	if c != nil && (err == nil || errors.Is(err, store.ErrNotFound)) {
 		c.putObject(tenant, kind, alt, true, cachedObject{o: o, found: err == nil})
@@ -386,6 +386,15 @@ func objectIndex(q store.ObjectQuery) string {
 // 021's, of drive items (a folder's children by createdDateTime).
 var createdIndexes = map[string]string{"driveItem": "objects_driveitem_created"}
 
+// objectTable is the table that q's objects are read from: their kind's (see
+// Dialect.objects), or objects for several kinds.
+func objectTable(d *Dialect, q store.ObjectQuery) string {
+	if len(q.Kinds) > 0 {
+		return "objects"
+	}
+	return d.objects(q.Kind)
+}
+
 // listQuery is the SELECT that ListObjects runs for q. A sort-key page past $skip
 // is read in two statements (see seekQueries); listQuery returns neither.
 func listQuery(d *Dialect, q store.ObjectQuery) (string, []any, error) {
@@ -397,7 +406,7 @@ func listQuery(d *Dialect, q store.ObjectQuery) (string, []any, error) {
 		return "", nil, err
 	}
 	page, pargs := pageClause(q)
-	return `SELECT ` + objectCols + ` FROM objects` + d.index(index) + where + order + page, append(args, pargs...), nil
+	return `SELECT ` + objectCols + ` FROM ` + objectTable(d, q) + d.index(index) + where + order + page, append(args, pargs...), nil
 }
 
 // listParts are the WHERE clause (with its arguments), the ORDER BY and the index of
@@ -440,8 +449,8 @@ func seekQueries(d *Dialect, q store.ObjectQuery) (first string, firstArgs []any
 	if q.Desc {
 		cmpOp = "<="
 	}
-	first = `SELECT sort, id FROM objects` + d.index(index) + where + order + ` LIMIT 1 OFFSET ?`
-	page = `SELECT ` + objectCols + ` FROM objects` + d.index(index) + where +
+	first = `SELECT sort, id FROM ` + objectTable(d, q) + d.index(index) + where + order + ` LIMIT 1 OFFSET ?`
+	page = `SELECT ` + objectCols + ` FROM ` + objectTable(d, q) + d.index(index) + where +
 		` AND (sort, id) ` + cmpOp + ` (?, ?)` + order + ` LIMIT ?`
 	limit := cmp.Or(q.Limit, math.MaxInt32)
 	return first, append(slices.Clip(args), q.Offset), page, func(sort, id string) []any {
@@ -502,7 +511,7 @@ func countQuery(d *Dialect, q store.ObjectQuery) (string, []any, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	return `SELECT COUNT(*) FROM objects` + d.index(cmp.Or(whereIndex(q), countIndex(q))) + where, args, nil
+	return `SELECT COUNT(*) FROM ` + objectTable(d, q) + d.index(cmp.Or(whereIndex(q), countIndex(q))) + where, args, nil
 }
 
 // CountObjects implements store.ObjectTx.
@@ -527,7 +536,7 @@ func (t *Tx) InsertObject(ctx context.Context, o *store.Object) error {
 	}
 	o.Version = 1
 	t.wroteObject(o.Kind)
-	_, err := t.Exec(ctx, `INSERT INTO objects (`+objectCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := t.Exec(ctx, `INSERT INTO `+t.s.d.objects(o.Kind)+` (`+objectCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		o.Tenant, o.Kind, o.ID, o.Owner, o.Parent, o.Alt, boolInt(o.Deleted), o.Version, nanos(o.Created), nanos(o.Updated), o.Data, o.Sort)
 	return t.translate(err)
 }
@@ -538,7 +547,7 @@ func (t *Tx) UpdateObject(ctx context.Context, o *store.Object) error {
 		o.Updated = time.Now().UTC()
 	}
 	t.wroteObject(o.Kind)
-	res, err := t.Exec(ctx, `UPDATE objects SET owner = ?, parent = ?, alt = ?, deleted = ?, version = version + 1, updated = ?, data = ?, sort = ?
+	res, err := t.Exec(ctx, `UPDATE `+t.s.d.objects(o.Kind)+` SET owner = ?, parent = ?, alt = ?, deleted = ?, version = version + 1, updated = ?, data = ?, sort = ?
 		WHERE tenant = ? AND kind = ? AND id = ? AND version = ?`,
 		o.Owner, o.Parent, o.Alt, boolInt(o.Deleted), nanos(o.Updated), o.Data, o.Sort, o.Tenant, o.Kind, o.ID, o.Version)
 	if err != nil {
@@ -557,7 +566,7 @@ func (t *Tx) UpdateObject(ctx context.Context, o *store.Object) error {
 // DeleteObject implements store.ObjectTx.
 func (t *Tx) DeleteObject(ctx context.Context, tenant, kind, id string) error {
 	t.wroteObject(kind)
-	res, err := t.Exec(ctx, `DELETE FROM objects WHERE tenant = ? AND kind = ? AND id = ?`, tenant, kind, id)
+	res, err := t.Exec(ctx, `DELETE FROM `+t.s.d.objects(kind)+` WHERE tenant = ? AND kind = ? AND id = ?`, tenant, kind, id)
 	if err != nil {
 		return t.translate(err)
 	}

@@ -83,11 +83,11 @@ func viaWhere(d *Dialect, q store.ObjectQuery, paging bool) (string, []any, stri
 	}
 	if j.pg {
 		// The subquery's placeholders come first in the text, as its arguments do.
-		from := ` FROM objects l CROSS JOIN LATERAL (SELECT * FROM objects o WHERE ` + strings.Join(obj, " AND ") +
+		from := ` FROM ` + d.objects(v.Kind) + ` l CROSS JOIN LATERAL (SELECT * FROM ` + objectTable(d, q) + ` o WHERE ` + strings.Join(obj, " AND ") +
 			` OFFSET 0) o WHERE ` + strings.Join(links, " AND ")
 		return from, append(oargs, largs...), by, nil
 	}
-	from := ` FROM objects l` + d.index(index) + ` CROSS JOIN objects o WHERE ` + strings.Join(append(links, obj...), " AND ")
+	from := ` FROM ` + d.objects(v.Kind) + ` l` + d.index(index) + ` CROSS JOIN ` + objectTable(d, q) + ` o WHERE ` + strings.Join(append(links, obj...), " AND ")
 	return from, append(largs, oargs...), by, nil
 }
 

@@ -187,11 +187,11 @@ func RunExplainCounts(t *testing.T, s store.Store, explain Explainer, hints bool
 				return err
 			}
 			data = fmt.Sprintf(`{"start":{"dateTime":"2026-01-01T%02d:%02d:00.0000000","timeZone":"UTC"}}`, i/60%24, i%60)
-			o = store.Object{Tenant: "t", Kind: "event", ID: fmt.Sprintf("e%05d", i), Owner: fmt.Sprintf("u%d", i%3), Data: []byte(data)}
+			o = store.Object{Tenant: "t", Kind: "event", ID: fmt.Sprintf("e%05d", i), Owner: fmt.Sprintf("u%d", i%7), Data: []byte(data)}
 			if err := tx.InsertObject(ctx, &o); err != nil {
 				return err
 			}
-			o = store.Object{Tenant: "t", Kind: "message", ID: fmt.Sprintf("m%05d", i), Owner: fmt.Sprintf("u%d", i%3), Parent: fmt.Sprintf("u%d-inbox", i%3), Data: fmt.Appendf(nil, `{"isRead":%t}`, i%20 != 0)}
+			o = store.Object{Tenant: "t", Kind: "message", ID: fmt.Sprintf("m%05d", i), Owner: fmt.Sprintf("u%d", i%7), Parent: fmt.Sprintf("u%d-inbox", i%7), Data: fmt.Appendf(nil, `{"isRead":%t}`, i%20 != 0)}
 			if err := tx.InsertObject(ctx, &o); err != nil {
 				return err
 			}
