@@ -28,7 +28,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.DurationVar(&cfg.LeaseTTL, "lease-ttl", leader.DefaultTTL, "with --database: how long a node leads the sweepers without renewing (another node takes over after it), and how long a node's heartbeat lasts (the notifications a dead node had in flight are rescued after it)")
 	fs.IntVar(&cfg.MaxPendingWrites, "max-pending-writes", app.DefaultMaxPendingWrites, "Graph API writes in flight past which one more is answered 429 with Retry-After at once (0: no cap)")
-	fs.DurationVar(&cfg.Delivery.PushBack, "push-back", delivery.DefaultPushBack, "how late delivery may fall (the oldest notification waiting for a healthy endpoint) before Graph API writes are answered 429 with Retry-After; 0 never pushes back")
+	fs.DurationVar(&cfg.Delivery.PushBack, "push-back", delivery.DefaultPushBack, "how late delivery may fall (the oldest notification waiting for a healthy endpoint): past half of it, Graph API writes in progress are held to a window that keeps delivery up, and writes past it are answered 429 with Retry-After; 0 never pushes back")
+	fs.DurationVar(&cfg.Delivery.PushBackHold, "push-back-hold", delivery.DefaultPushBackHold, "how long a Graph API write past push-back's window waits for a place before it is answered 429 (0: at once)")
 	fs.DurationVar(&cfg.Delivery.Retention, "delivery-log-retention", 24*time.Hour, "how long delivered and discarded notifications, their payloads and attempts stay in the delivery log (admin API /_graphhook/deliveries)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -39,6 +40,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if cfg.Delivery.PushBack < 0 {
 		fmt.Fprintln(stderr, "graphhook serve: --push-back must not be negative")
+		return errUsage
+	}
+	if cfg.Delivery.PushBackHold < 0 {
+		fmt.Fprintln(stderr, "graphhook serve: --push-back-hold must not be negative")
 		return errUsage
 	}
 	if isSet(fs, "lease-ttl") && cfg.Database == "" {

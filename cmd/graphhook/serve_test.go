@@ -284,6 +284,8 @@ func TestServeRefusesBadInput(t *testing.T) {
 		{[]string{"--public-url", "ftp://x"}, "--public-url must be an absolute http(s) URL"},
 		{[]string{"--addr", "127.0.0.1:99999"}, "listen"},
 		{[]string{"extra"}, "unexpected argument"},
+		{[]string{"--push-back", "-1ms"}, "--push-back must not be negative"},
+		{[]string{"--push-back-hold", "-1ms"}, "--push-back-hold must not be negative"},
 	}
 	for _, tt := range tests {
 		cmd := exec.Command(binary(t), append([]string{"serve", "--addr", "127.0.0.1:0", "--https-addr", "127.0.0.1:0", "--data", t.TempDir()}, tt.args...)...)

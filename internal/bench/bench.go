@@ -59,7 +59,7 @@ type Options struct {
 // (notifications waiting for one subscription share a POST, as Graph's do), 8 POSTs
 // in flight per URL, and serve's push-back.
 func deliveryConfig(string) delivery.Config {
-	return delivery.Config{BatchSize: 100, PerURL: 8, PushBack: delivery.DefaultPushBack}
+	return delivery.Config{BatchSize: 100, PerURL: 8, PushBack: delivery.DefaultPushBack, PushBackHold: delivery.DefaultPushBackHold}
 }
 
 // Run measures as cfg says. cfg should have passed Validate.

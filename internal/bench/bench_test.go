@@ -72,9 +72,9 @@ func TestRunStartsItsOwnServer(t *testing.T) {
 		scenario string
 		want     delivery.Config
 	}{
-		{"single", delivery.Config{BatchSize: 100, PerURL: 8, PushBack: delivery.DefaultPushBack}},
-		{"batched", delivery.Config{BatchSize: 100, PerURL: 8, PushBack: delivery.DefaultPushBack}},
-		{"rich", delivery.Config{BatchSize: 100, PerURL: 8, PushBack: delivery.DefaultPushBack}},
+		{"single", delivery.Config{BatchSize: 100, PerURL: 8, PushBack: delivery.DefaultPushBack, PushBackHold: delivery.DefaultPushBackHold}},
+		{"batched", delivery.Config{BatchSize: 100, PerURL: 8, PushBack: delivery.DefaultPushBack, PushBackHold: delivery.DefaultPushBackHold}},
+		{"rich", delivery.Config{BatchSize: 100, PerURL: 8, PushBack: delivery.DefaultPushBack, PushBackHold: delivery.DefaultPushBackHold}},
 	} {
 		var got []delivery.Config
 		start := func(ctx context.Context, cfg delivery.Config) (*Server, func(), error) {

@@ -8,10 +8,15 @@ import (
 	"time"
 )
 
-// DefaultPushBack is graphhook serve's push-back threshold (Config.PushBack): the
-// oldest notification due to a healthy endpoint may be 2 s late before writes get
-// 429, which keeps change→delivery latency around a second at any offered load.
-const DefaultPushBack = 2 * time.Second
+// DefaultPushBack is graphhook serve's push-back threshold (Config.PushBack): past
+// half of it, the lateness of the oldest notification due to a healthy endpoint
+// starts to narrow the writes let through, which keeps change→delivery latency
+// under a second at any offered load.
+const DefaultPushBack = 300 * time.Millisecond
+
+// DefaultPushBackHold is graphhook serve's Config.PushBackHold: a write past the
+// window of writes in progress waits up to 250 ms for a place before it gets 429.
+const DefaultPushBackHold = 250 * time.Millisecond
 
 // Config holds the delivery pipeline's numbers; Graph's are the defaults. Zero
 // fields take their defaults.
@@ -53,10 +58,15 @@ type Config struct {
 	// an earlier process (default false; set it when this is the only node).
 	RescueOnStart bool
 	// PushBack is how late the oldest notification due to a healthy endpoint may
-	// fall before the Graph API answers writes with 429 and Retry-After (Throttle);
-	// zero or negative: never. graphhook serve sets it (--push-back); a test that
+	// fall before the Graph API narrows the writes it lets through, answering the
+	// others 429 with Retry-After (Throttle, which starts at half of it); zero or
+	// negative: never. graphhook serve sets it (--push-back); a test that
 	// wants it sets its own threshold.
 	PushBack time.Duration
+	// PushBackHold is how long a write that push-back holds back waits for a place
+	// among the writes in progress before it is answered 429 (Throttle); zero: it
+	// is answered at once. graphhook serve sets it (--push-back-hold).
+	PushBackHold time.Duration
 	// Retention is how long delivered and discarded rows, with their payloads and
 	// attempts, stay in the delivery log (default 24h; serve's
 	// --delivery-log-retention).

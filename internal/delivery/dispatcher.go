@@ -111,7 +111,7 @@ func (p *Pipeline) pass(ctx context.Context) (service.Result, error) {
 			p.work(ctx, ep)
 		}()
 	}
-	p.push.lag.Store(int64(lag))
+	p.push.measured(lag, p.cfg.PushBack, time.Now())
 	if !earliest.IsZero() {
 		res.Wait = max(earliest.Sub(now), time.Millisecond)
 	}

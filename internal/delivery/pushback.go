@@ -3,41 +3,175 @@ package delivery
 import (
 	"context"
 	"math"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 )
 
-// pushBack decides whether the Graph API should refuse writes for a while because
-// delivery has fallen behind: when changes arrive faster than they can be
-// delivered, the backlog (and every notification's latency) would otherwise grow
-// without bound. Graph answers such callers 429 with Retry-After; so does
-// graphhook, once the oldest notification waiting for a healthy endpoint is more
-// than Config.PushBack late.
+// pushBack limits the Graph API's writes in progress when delivery has fallen
+// behind: when changes arrive faster than they can be delivered, the backlog (and
+// every notification's latency) would otherwise grow without bound. Graph answers
+// such callers 429 with Retry-After; so does graphhook, past a window of writes in
+// progress.
 //
-// The dispatcher's pass, which reads the due URLs anyway, measures that lateness
-// and leaves it here; a pass runs at every commit and at least every
-// PollInterval, so the figure is never older than that, and a write request pays
-// one atomic load for it.
+// The dispatcher's pass, which reads the due URLs anyway, measures how late the
+// oldest notification due to a healthy endpoint is, and steers the window from it.
+// Once that lateness passes half of Config.PushBack, the window opens at a quarter
+// of the writes then in progress. While it stays above the whole threshold, the
+// window closes every quarter threshold, by the ratio of the threshold to the
+// lateness (between 0.5 and 0.85), to none below one write. Once it is back under
+// half the threshold, the window grows by one write every 50 ms, and goes away
+// after two seconds in which it had room to spare. A write past the window waits for a place, up to
+// Config.PushBackHold, and is answered 429 if none comes.
+//
+// So the writers let through are about as many as delivery keeps up with, and the
+// others are refused a few at a time. Refused all together while the backlog
+// drained, they would all sleep for Retry-After's whole second, come back
+// together and fill it again: with a rule of "refuse every write while delivery
+// is late", latency followed the threshold up and throughput fell with it down.
+//
+// A pass runs at every commit and at least every PollInterval.
 //
 // An endpoint that is itself slow (its last POST took longer than half the
 // threshold, or its health is not normal) is left out: its backlog is its own,
 // and Graph slows or drops such an endpoint instead of throttling the writers.
 type pushBack struct {
 	lag atomic.Int64 // the last pass's lateness, in nanoseconds
+
+	mu sync.Mutex
+	// narrow tells that the window applies; it does not while delivery keeps up.
+	narrow bool
+	// window caps the writes in progress while narrow: none below one.
+	window float64
+	// writes counts the writes in progress that Throttle let through.
+	writes int
+	// queue are the writes waiting for a place, first come first.
+	queue []chan struct{}
+	last  time.Time // the last step of the window
+	cut   time.Time // the last time it closed
+	calm  time.Time // since when the window has had room to spare
+}
+
+const (
+	// windowStep is how often the window grows by one write at most.
+	windowStep = 50 * time.Millisecond
+	// windowOpen is what the window's first size multiplies the writes in progress
+	// by; a cut multiplies it by the threshold over the lateness, within
+	// [minCut, maxCut].
+	windowOpen, minCut, maxCut = 0.25, 0.5, 0.85
+	// windowCalm is how long the window must have had room to spare to go away.
+	windowCalm = 2 * time.Second
+)
+
+// measured records a pass's lateness, and steers the window against threshold at
+// now (the real time: the window follows the pace of real writes, whatever the
+// pipeline's clock says).
+func (b *pushBack) measured(lag, threshold time.Duration, now time.Time) {
+	b.lag.Store(int64(lag))
+	if threshold <= 0 {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	switch {
+	case lag > threshold/2 && !b.narrow:
+		b.narrow, b.window = true, max(float64(b.writes)*windowOpen, 1)
+		b.cut = now
+	case lag > threshold && now.Sub(b.cut) >= threshold/4:
+		// Below one write, none: delivery that stays late shuts the writes out.
+		if b.window *= min(max(float64(threshold)/float64(lag), minCut), maxCut); b.window < 1 {
+			b.window = 0
+		}
+		b.cut = now
+	case lag <= threshold/2 && b.narrow && now.Sub(b.last) >= windowStep:
+		b.last = now
+		b.window++
+		switch {
+		case len(b.queue) > 0 || float64(b.writes) >= b.window/2:
+			b.calm = time.Time{}
+		case b.calm.IsZero():
+			b.calm = now
+		case now.Sub(b.calm) >= windowCalm:
+			// Nobody has needed the window for a while, writers refused
+			// earlier included (Retry-After is a second).
+			b.narrow, b.calm = false, time.Time{}
+		}
+		b.grant()
+	}
+}
+
+// grant lets waiting writes in while the window has room. b.mu is held.
+func (b *pushBack) grant() {
+	for len(b.queue) > 0 && b.room() {
+		close(b.queue[0])
+		b.queue = b.queue[1:]
+		b.writes++
+	}
+}
+
+// room tells whether one more write may start. b.mu is held.
+func (b *pushBack) room() bool {
+	return !b.narrow || float64(b.writes) < b.window
+}
+
+// done ends a write that Throttle let through.
+func (b *pushBack) done() {
+	b.mu.Lock()
+	b.writes--
+	b.grant()
+	b.mu.Unlock()
 }
 
 // Throttle reports whether a write through the Graph API should be refused now, and
-// when the caller may try again. It is always false when Config.PushBack is not
+// when the caller may try again; when it is not, the caller calls done once the
+// write is over. A write past the window waits for a place, up to
+// Config.PushBackHold. It always lets the write through when Config.PushBack is not
 // positive.
-func (p *Pipeline) Throttle(context.Context) (retryAfter time.Duration, throttled bool) {
-	limit := p.cfg.PushBack
-	lag := time.Duration(p.push.lag.Load())
-	if limit <= 0 || lag <= limit {
-		return 0, false
+func (p *Pipeline) Throttle(ctx context.Context) (done func(), retryAfter time.Duration, throttled bool) {
+	b := &p.push
+	if p.cfg.PushBack <= 0 {
+		return func() {}, 0, false
+	}
+	b.mu.Lock()
+	if b.room() {
+		b.writes++
+		b.mu.Unlock()
+		return b.done, 0, false
 	}
 	// Retry-After is in whole seconds: about the time the backlog needs, at least
 	// one second.
-	return time.Duration(math.Ceil(lag.Seconds())) * time.Second, true
+	retryAfter = max(time.Duration(math.Ceil(time.Duration(b.lag.Load()).Seconds()))*time.Second, time.Second)
+	if p.cfg.PushBackHold <= 0 {
+		b.mu.Unlock()
+		return nil, retryAfter, true
+	}
+	place := make(chan struct{})
+	b.queue = append(b.queue, place)
+	b.mu.Unlock()
+	timer := time.NewTimer(p.cfg.PushBackHold)
+	defer timer.Stop()
+	select {
+	case <-place:
+		return b.done, 0, false
+	case <-timer.C:
+	case <-ctx.Done():
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if i := slices.Index(b.queue, place); i >= 0 {
+		b.queue = slices.Delete(b.queue, i, i+1)
+		return nil, retryAfter, true
+	}
+	// Let in as the wait ended.
+	return b.done, 0, false
+}
+
+// WaitingWrites is how many writes wait in Throttle for a place.
+func (p *Pipeline) WaitingWrites() int {
+	p.push.mu.Lock()
+	defer p.push.mu.Unlock()
+	return len(p.push.queue)
 }
 
 // lateness is how late the due row d of ep is, as push-back counts it: zero for an

@@ -245,12 +245,14 @@ func (s *Server) serveGraph(c *Ctx, rest string) string {
 			return ""
 		}
 		if s.throttle != nil {
-			if retry, ok := s.throttle(c.R.Context()); ok {
+			done, retry, ok := s.throttle(c.R.Context())
+			if ok {
 				s.writeError(c, graph.Errorf(http.StatusTooManyRequests, graph.CodeTooManyRequests,
 					"Too many requests: change notifications are being delivered more slowly than changes arrive. Please try again later.").
 					WithHeader("Retry-After", strconv.Itoa(int(retry/time.Second))))
 				return ""
 			}
+			defer done()
 		}
 	}
 	if len(segs) > 0 && strings.EqualFold(segs[0], "me") {
@@ -398,9 +400,10 @@ func (s *Server) loginURL(r *http.Request) string {
 	return s.baseURL(r)
 }
 
-// Throttle tells whether writes should be refused for now and when to come back
-// (the delivery pipeline's push-back).
-type Throttle func(ctx context.Context) (retryAfter time.Duration, throttled bool)
+// Throttle tells whether a write should be refused for now and when to come back
+// (the delivery pipeline's push-back); it may first hold the write for a while.
+// A write it lets through calls done when it is over.
+type Throttle func(ctx context.Context) (done func(), retryAfter time.Duration, throttled bool)
 
 // SetThrottle installs the push-back the Graph API applies to writes: while it
 // says so, POST, PUT, PATCH and DELETE requests get 429 with Retry-After, as

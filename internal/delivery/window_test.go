@@ -1,0 +1,127 @@
+package delivery
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+// TestWindow steps push-back's window of writes through its rules with a 400 ms
+// threshold: it applies once delivery is more than half the threshold late, at a
+// quarter of the writes in progress; a write past it waits; while delivery stays
+// past the threshold it closes every quarter threshold by the threshold over the
+// lateness (within 0.5 and 0.85), to none below one write; back under half the
+// threshold it grows by one write every 50 ms, letting the waiting write in; and
+// after two seconds with room to spare it goes away.
+func TestWindow(t *testing.T) {
+	const threshold = 400 * time.Millisecond
+	var b pushBack
+	start := time.Unix(1_800_000_000, 0)
+	at := func(ms int) time.Time { return start.Add(time.Duration(ms) * time.Millisecond) }
+	room := func() bool {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		return b.room()
+	}
+	b.writes = 40
+	b.measured(200*time.Millisecond, threshold, at(0)) // exactly half: not yet
+	if b.narrow || !room() {
+		t.Fatalf("at half the threshold: narrow %v, room %v; want no window", b.narrow, room())
+	}
+	b.measured(201*time.Millisecond, threshold, at(10))
+	if !b.narrow || b.window != 10 {
+		t.Fatalf("past half the threshold, 40 writes in progress: narrow %v, window %v; want 10", b.narrow, b.window)
+	}
+	if room() {
+		t.Error("room for an 11th write in a window of 10 with 40 in progress")
+	}
+	b.writes = 9
+	if !room() {
+		t.Error("no room for a 10th write in a window of 10")
+	}
+	b.measured(800*time.Millisecond, threshold, at(50)) // within a quarter threshold of the first cut
+	if b.window != 10 {
+		t.Errorf("window %v a quarter threshold after it opened, want 10 still", b.window)
+	}
+	b.measured(800*time.Millisecond, threshold, at(110)) // twice the threshold: halved
+	if b.window != 5 {
+		t.Errorf("window %v at twice the threshold late, want 5", b.window)
+	}
+	b.measured(420*time.Millisecond, threshold, at(220)) // a little late: cut by 0.85 at most
+	if b.window != 4.25 {
+		t.Errorf("window %v just past the threshold, want 4.25", b.window)
+	}
+	for i, ms := range []int{330, 440, 550} {
+		b.measured(5*time.Second, threshold, at(ms))
+		if i == 2 && b.window != 0 {
+			t.Errorf("window %v after three halvings from 4.25, want 0 (shut)", b.window)
+		}
+	}
+	b.writes = 0
+	if room() {
+		t.Fatal("room for a write in a shut window")
+	}
+	place := make(chan struct{})
+	b.queue = append(b.queue, place)
+	b.measured(300*time.Millisecond, threshold, at(600)) // late, under the threshold: no change
+	if b.window != 0 {
+		t.Errorf("window %v between half the threshold and it, want 0 unchanged", b.window)
+	}
+	b.measured(100*time.Millisecond, threshold, at(700))
+	select {
+	case <-place:
+	default:
+		t.Fatal("the waiting write was not let in as the window opened to one")
+	}
+	if b.window != 1 || b.writes != 1 {
+		t.Errorf("window %v, writes %d; want 1 and 1", b.window, b.writes)
+	}
+	b.measured(100*time.Millisecond, threshold, at(720)) // within 50 ms: no growth
+	if b.window != 1 {
+		t.Errorf("window %v 20 ms after it grew, want 1", b.window)
+	}
+	b.done()
+	ms := 750
+	for ; ms < 750+2500 && b.narrow; ms += 50 {
+		b.measured(0, threshold, at(ms))
+	}
+	// Room to spare from the first step at 750 ms on: gone two seconds later.
+	if b.narrow || ms != 2800 {
+		t.Errorf("window narrow %v until %d ms, want gone at 2750", b.narrow, ms-50)
+	}
+}
+
+// TestThrottleEdges: past a shut window, a write is refused at once with a hold of
+// 0, and with a hold once its caller has gone, leaving no place waiting; Retry-After
+// is the lateness in whole seconds, at least one; within the window a write is let
+// through and its done frees its place.
+func TestThrottleEdges(t *testing.T) {
+	p := &Pipeline{cfg: Config{PushBack: 400 * time.Millisecond}}
+	p.push.narrow = true
+	p.push.lag.Store(int64(2300 * time.Millisecond))
+	if _, retry, throttled := p.Throttle(t.Context()); !throttled || retry != 3*time.Second {
+		t.Errorf("hold 0, shut window: throttled %v, Retry-After %v; want true, 3s", throttled, retry)
+	}
+	p.push.lag.Store(int64(500 * time.Millisecond))
+	if _, retry, _ := p.Throttle(t.Context()); retry != time.Second {
+		t.Errorf("Retry-After %v for 500 ms late, want 1s", retry)
+	}
+	p.cfg.PushBackHold = time.Hour
+	gone, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, _, throttled := p.Throttle(gone); !throttled {
+		t.Error("a write whose caller has gone was let through a shut window")
+	}
+	if n := p.WaitingWrites(); n != 0 {
+		t.Errorf("%d writes left waiting, want 0", n)
+	}
+	p.push.window = 1
+	done, _, throttled := p.Throttle(t.Context())
+	if throttled || p.push.writes != 1 {
+		t.Fatalf("window of one: throttled %v, writes %d; want let through, 1", throttled, p.push.writes)
+	}
+	done()
+	if p.push.writes != 0 {
+		t.Errorf("writes %d after done, want 0", p.push.writes)
+	}
+}
