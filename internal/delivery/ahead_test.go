@@ -7,16 +7,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/graphhook/graphhook/internal/delivery"
 	"github.com/graphhook/graphhook/internal/store"
 	"github.com/graphhook/graphhook/internal/testserver"
 )
 
-// heldEndpoint starts a harness whose URLs have one slot and one notification per
-// POST, and a receiver whose first POST waits until the returned function is
-// called (within the POST's timeout, 30 s); later POSTs are answered at once.
-func heldEndpoint(t *testing.T) (*harness, *receiver, func()) {
+// heldEndpoint starts a harness with cfg whose URLs have one slot and one
+// notification per POST, subscribed to Adele's messages, and a receiver whose first
+// POST waits until the returned function is called (within the POST's timeout,
+// 30 s); later POSTs are answered at once.
+func heldEndpoint(t *testing.T, cfg delivery.Config) (*harness, *receiver, func()) {
 	t.Helper()
-	cfg := testConfig()
 	cfg.PerURL, cfg.BatchSize = 1, 1
 	cfg.Timeout, cfg.RetryTimeout = 30*time.Second, 30*time.Second
 	h := setup(t, cfg)
@@ -64,7 +65,7 @@ func createMessages(t *testing.T, h *harness, n int) []string {
 // one row running here; unbounded ones, all ten.
 func TestClaimAhead(t *testing.T) {
 	t.Parallel()
-	h, r, release := heldEndpoint(t)
+	h, r, release := heldEndpoint(t, testConfig())
 	ids := createMessages(t, h, 10)
 	want := map[store.NotificationState]int{store.NotificationRunning: 9, store.NotificationAvailable: 1}
 	if !h.until(func() bool { return fmt.Sprint(h.counts(t)) == fmt.Sprint(want) }) {
@@ -103,7 +104,7 @@ func TestClaimAhead(t *testing.T) {
 // A new dispatcher then delivers them.
 func TestClaimedAheadReleasedOnStop(t *testing.T) {
 	t.Parallel()
-	h, r, release := heldEndpoint(t)
+	h, r, release := heldEndpoint(t, testConfig())
 	createMessages(t, h, 6)
 	if !h.until(func() bool { return h.counts(t)[store.NotificationRunning] == 6 }) {
 		t.Fatalf("queue while the first POST is held = %v, want 6 running", h.counts(t))

@@ -21,24 +21,8 @@ func TestPushBack(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig()
 	cfg.PushBack, cfg.PushBackHold = 300*time.Millisecond, 200*time.Millisecond
-	cfg.PerURL, cfg.BatchSize = 1, 1
-	h := setup(t, cfg)
-	release := make(chan struct{})
-	r := newReceiver(t)
-	r.answer = func(n int, w http.ResponseWriter) {
-		<-release
-		w.WriteHeader(http.StatusAccepted)
-	}
-	t.Cleanup(func() {
-		select {
-		case <-release:
-		default:
-			close(release)
-		}
-	})
-	app := h.AppToken()
-	h.subscribe(t, app, map[string]any{"changeType": "created", "notificationUrl": r.URL, "resource": "users/" + testserver.Adele + "/messages"})
-	messages := "/v1.0/users/" + testserver.Adele + "/messages"
+	h, _, release := heldEndpoint(t, cfg)
+	app, messages := h.AppToken(), "/v1.0/users/"+testserver.Adele+"/messages"
 	var refused *testserver.Response
 	var took time.Duration
 	if !wait.Poll(10*time.Second, func() bool {
@@ -70,7 +54,7 @@ func TestPushBack(t *testing.T) {
 	if resp := h.Do("GET", "/v1.0/subscriptions", app, nil); resp.Status != http.StatusOK {
 		t.Errorf("GET subscriptions while pushed back = %s, want 200", resp)
 	}
-	close(release)
+	release()
 	if !wait.Poll(10*time.Second, func() bool {
 		return h.Do("POST", messages, app, map[string]any{"subject": "after"}).Status == http.StatusCreated
 	}) {
@@ -86,23 +70,8 @@ func TestPushBackHolds(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig()
 	cfg.PushBack, cfg.PushBackHold = 300*time.Millisecond, 30*time.Second
-	cfg.PerURL, cfg.BatchSize = 1, 1
-	h := setup(t, cfg)
-	release := make(chan struct{})
-	r := newReceiver(t)
-	r.answer = func(n int, w http.ResponseWriter) {
-		<-release
-		w.WriteHeader(http.StatusAccepted)
-	}
-	released := false
-	t.Cleanup(func() {
-		if !released {
-			close(release)
-		}
-	})
-	app := h.AppToken()
-	h.subscribe(t, app, map[string]any{"changeType": "created", "notificationUrl": r.URL, "resource": "users/" + testserver.Adele + "/messages"})
-	messages := "/v1.0/users/" + testserver.Adele + "/messages"
+	h, _, release := heldEndpoint(t, cfg)
+	app, messages := h.AppToken(), "/v1.0/users/"+testserver.Adele+"/messages"
 	// One posted, eight claimed ahead of the slot, three waiting.
 	for range 12 {
 		if resp := h.Do("POST", messages, app, map[string]any{"subject": "pile up"}); resp.Status != http.StatusCreated {
@@ -131,8 +100,7 @@ func TestPushBackHolds(t *testing.T) {
 		t.Fatalf("the write returned while delivery was late: %s", resp)
 	default:
 	}
-	released = true
-	close(release)
+	release()
 	if resp := <-done; resp.Status != http.StatusCreated {
 		t.Errorf("held write = %s, want 201 once the backlog drained", resp)
 	}
