@@ -19,11 +19,12 @@ import (
 // oldest notification due to a healthy endpoint is, and steers the window from it.
 // Once that lateness passes half of Config.PushBack, the window opens at a quarter
 // of the writes then in progress. While it stays above the whole threshold, the
-// window closes every quarter threshold, by the ratio of the threshold to the
-// lateness (between 0.5 and 0.85), to none below one write. Once it is back under
-// half the threshold, the window grows by one write every 50 ms, and goes away
-// after two seconds in which it had room to spare. A write past the window waits for a place, up to
-// Config.PushBackHold, and is answered 429 if none comes.
+// window closes every quarter threshold, from the writes in progress if fewer fill
+// it, by the ratio of the threshold to the lateness (between 0.5 and 0.85), to one
+// write, and to none once delivery is twice the threshold late. Once it is back
+// under half the threshold, the window grows by one write every 50 ms, and goes
+// away after two seconds in which it had room to spare. A write past the window
+// waits for a place, up to Config.PushBackHold, and is answered 429 if none comes.
 //
 // So the writers let through are about as many as delivery keeps up with, and the
 // others are refused a few at a time. Refused all together while the backlog
@@ -42,7 +43,7 @@ type pushBack struct {
 	mu sync.Mutex
 	// narrow tells that the window applies; it does not while delivery keeps up.
 	narrow bool
-	// window caps the writes in progress while narrow: none below one.
+	// window caps the writes in progress while narrow (0: none).
 	window float64
 	// writes counts the writes in progress that Throttle let through.
 	writes int
@@ -79,8 +80,12 @@ func (b *pushBack) measured(lag, threshold time.Duration, now time.Time) {
 		b.narrow, b.window = true, max(float64(b.writes)*windowOpen, 1)
 		b.cut = now
 	case lag > threshold && now.Sub(b.cut) >= threshold/4:
-		// Below one write, none: delivery that stays late shuts the writes out.
-		if b.window *= min(max(float64(threshold)/float64(lag), minCut), maxCut); b.window < 1 {
+		// A cut counts from the writes in progress when fewer fill the window, so
+		// that it takes effect at once. It leaves one write at least, unless
+		// delivery is twice the threshold late: then none, so that even one
+		// writer at a time cannot grow the backlog.
+		b.window = max(min(b.window, float64(b.writes))*min(max(float64(threshold)/float64(lag), minCut), maxCut), 1)
+		if lag > 2*threshold && b.window <= 1 {
 			b.window = 0
 		}
 		b.cut = now

@@ -9,8 +9,9 @@ import (
 // TestWindow steps push-back's window of writes through its rules with a 400 ms
 // threshold: it applies once delivery is more than half the threshold late, at a
 // quarter of the writes in progress; a write past it waits; while delivery stays
-// past the threshold it closes every quarter threshold by the threshold over the
-// lateness (within 0.5 and 0.85), to none below one write; back under half the
+// past the threshold it closes every quarter threshold, from the writes in
+// progress if fewer fill it, by the threshold over the lateness (within 0.5 and
+// 0.85), to one write, and to none past twice the threshold; back under half the
 // threshold it grows by one write every 50 ms, letting the waiting write in; and
 // after two seconds with room to spare it goes away.
 func TestWindow(t *testing.T) {
@@ -43,19 +44,25 @@ func TestWindow(t *testing.T) {
 	if b.window != 10 {
 		t.Errorf("window %v a quarter threshold after it opened, want 10 still", b.window)
 	}
-	b.measured(800*time.Millisecond, threshold, at(110)) // twice the threshold: halved
-	if b.window != 5 {
-		t.Errorf("window %v at twice the threshold late, want 5", b.window)
+	b.writes = 4
+	b.measured(800*time.Millisecond, threshold, at(110)) // twice the threshold: halved, from the 4 in progress
+	if b.window != 2 {
+		t.Errorf("window %v at twice the threshold late with 4 writes in progress, want 2", b.window)
 	}
+	b.window, b.writes = 5, 10
 	b.measured(420*time.Millisecond, threshold, at(220)) // a little late: cut by 0.85 at most
 	if b.window != 4.25 {
 		t.Errorf("window %v just past the threshold, want 4.25", b.window)
 	}
-	for i, ms := range []int{330, 440, 550} {
-		b.measured(5*time.Second, threshold, at(ms))
-		if i == 2 && b.window != 0 {
-			t.Errorf("window %v after three halvings from 4.25, want 0 (shut)", b.window)
-		}
+	for _, ms := range []int{330, 440, 550} {
+		b.measured(700*time.Millisecond, threshold, at(ms)) // late, under twice the threshold
+	}
+	if b.window != 1 {
+		t.Errorf("window %v after three cuts under twice the threshold late, want 1 (the floor)", b.window)
+	}
+	b.measured(801*time.Millisecond, threshold, at(660))
+	if b.window != 0 {
+		t.Errorf("window %v past twice the threshold late, want 0 (shut)", b.window)
 	}
 	b.writes = 0
 	if room() {
