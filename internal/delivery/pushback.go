@@ -172,13 +172,6 @@ func (p *Pipeline) Throttle(ctx context.Context) (done func(), retryAfter time.D
 	return b.done, 0, false
 }
 
-// WaitingWrites is how many writes wait in Throttle for a place.
-func (p *Pipeline) WaitingWrites() int {
-	p.push.mu.Lock()
-	defer p.push.mu.Unlock()
-	return len(p.push.queue)
-}
-
 // lateness is how late the due row d of ep is, as push-back counts it: zero for an
 // endpoint that is slow itself.
 func (p *Pipeline) lateness(ep *endpoint, d time.Time, now time.Time) time.Duration {

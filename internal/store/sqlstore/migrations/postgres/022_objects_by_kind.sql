@@ -47,13 +47,14 @@ INSERT INTO objects (tenant, kind, id, owner, parent, alt, deleted, version, cre
     SELECT tenant, kind, id, owner, parent, alt, deleted, version, created, updated, data, sort FROM objects_unpartitioned;
 DROP TABLE objects_unpartitioned;
 
--- The indexes every kind has, on each partition first and then on the whole table,
--- which adopts them.
+-- The indexes every kind has, on each partition first (every table just created
+-- as one, read from the catalogue) and then on the whole table, which adopts them.
 DO $$
 DECLARE
     part TEXT;
 BEGIN
-    FOREACH part IN ARRAY ARRAY['message', 'event', 'contact', 'user', 'group', 'alert', 'conversation', 'thread', 'post', 'list', 'driveitem', 'other'] LOOP
+    FOR part IN SELECT substr(c.relname, length('objects_') + 1) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+            WHERE i.inhparent = 'objects'::regclass LOOP
         EXECUTE format('ALTER TABLE objects_%s ADD CONSTRAINT objects_pkey_%s PRIMARY KEY (tenant, kind, id)', part, part);
         EXECUTE format('CREATE INDEX objects_owner_%s ON objects_%s (tenant, kind, owner, id)', part, part);
         EXECUTE format('CREATE INDEX objects_parent_%s ON objects_%s (tenant, kind, parent, id)', part, part);
