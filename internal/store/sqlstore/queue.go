@@ -27,14 +27,16 @@ const (
 	// enqueueChunk rows per INSERT: 13 parameters each stays far below both
 	// backends' parameter limits.
 	enqueueChunk = 128
-	// claimCols are the columns a claim reads: all but the url (the claim's own),
-	// the ones it sets (state, claimed, node) and finished (zero until the row
-	// finishes).
-	claimCols = `id, tenant, subscription_id, resource_type, lifecycle, event, resource, payload, rich, seq, attempt, created, scheduled, error, replay_of`
-	// claimQuery reads a claim's rows, through notifications_due, in their due
-	// order; the dialect's row locking follows it.
-	claimQuery = `SELECT ` + claimCols + ` FROM notifications WHERE url = ? AND ` + waiting + ` AND scheduled <= ?
+	// onceCols are the columns of a row written once, when it is queued, but for
+	// the url (a claim's own) and the state.
+	onceCols = `id, tenant, subscription_id, resource_type, lifecycle, event, resource, payload, rich, seq, created, replay_of`
+	// claimQuery finds a claim's rows, through notifications_due, in their due
+	// order, and reads of each the columns that change after it is queued; the
+	// dialect's row locking follows it. The others come from the claim cache, or
+	// from claimRowsQuery for the rows it does not hold.
+	claimQuery = `SELECT id, attempt, scheduled, error FROM notifications WHERE url = ? AND ` + waiting + ` AND scheduled <= ?
 			ORDER BY scheduled, id LIMIT ? `
+	claimRowsQuery = `SELECT ` + onceCols + ` FROM notifications WHERE id IN (`
 	// idChunk ids at most per IN list. Lists are padded to a power of two (see
 	// inList), so that few statement texts come and stay prepared.
 	idChunk = 512
@@ -68,6 +70,7 @@ func (t *Tx) Enqueue(ctx context.Context, ns []*store.Notification) error {
 			n.Scheduled = n.Created
 		}
 	}
+	all := ns
 	// ns[:i] wait for a multi-row INSERT.
 	for i := 0; i < len(ns); {
 		run := 1
@@ -97,6 +100,7 @@ func (t *Tx) Enqueue(ctx context.Context, ns []*store.Notification) error {
 		return err
 	}
 	t.signal = true
+	t.AfterCommit(func() { t.s.claims.put(all) })
 	return nil
 }
 
@@ -274,8 +278,9 @@ func (t *Tx) DueURLs(ctx context.Context, limit int) ([]store.DueURL, error) {
 	return out, rows.Err()
 }
 
-// ClaimNotifications implements store.QueueTx. It reads the rows, then moves them
-// by id: SQLite spends more on an UPDATE … RETURNING of the rows' columns than on
+// ClaimNotifications implements store.QueueTx. It reads the rows (their ids and
+// the columns that change; see claimCache for the others), then moves them by id:
+// SQLite spends more on an UPDATE … RETURNING of the rows' columns than on
 // the two statements (measured with the queue's benchmark), and inside the claim's
 // transaction nobody else can move a row in between (SQLite's one writer;
 // PostgreSQL's row locks, taken by the SELECT).
@@ -290,18 +295,20 @@ func (t *Tx) ClaimNotifications(ctx context.Context, url, node string, due, now 
 	defer rows.Close()
 	// Grown as rows come: most claims take a few rows, and a row is large.
 	var out []store.Notification
+	var missing int
 	claimed := fromNanos(nanos(now)) // as a later read of the row would give it
 	for rows.Next() {
 		n := store.Notification{URL: url, State: store.NotificationRunning, Claimed: claimed, Node: node}
-		var lifecycle int
-		var created, scheduled int64
-		if err := rows.Scan(&n.ID, &n.Tenant, &n.SubscriptionID, &n.ResourceType, &lifecycle, &n.Event, &n.Resource,
-			&n.Payload, &n.Rich, &n.Seq, &n.Attempt, &created, &scheduled, &n.Error, &n.ReplayOf); err != nil {
+		var scheduled int64
+		if err := rows.Scan(&n.ID, &n.Attempt, &scheduled, &n.Error); err != nil {
 			return nil, err
 		}
 		n.Attempt++ // as the UPDATE below counts it
-		n.Lifecycle = lifecycle != 0
-		n.Created, n.Scheduled = fromNanos(created), fromNanos(scheduled)
+		n.Scheduled = fromNanos(scheduled)
+		if !t.s.claims.take(&n) {
+			n.State = "" // to be read
+			missing++
+		}
 		out = append(out, n)
 	}
 	if err := rows.Err(); err != nil {
@@ -310,6 +317,9 @@ func (t *Tx) ClaimNotifications(ctx context.Context, url, node string, due, now 
 	rows.Close()
 	if len(out) == 0 {
 		return nil, nil
+	}
+	if err := t.readClaimed(ctx, out, missing); err != nil {
+		return nil, err
 	}
 	ids := make([]int64, len(out))
 	for i := range out {
@@ -329,6 +339,66 @@ func (t *Tx) ClaimNotifications(ctx context.Context, url, node string, due, now 
 	// (enqueue) order whatever their due times.
 	slices.SortFunc(out, func(a, b store.Notification) int { return cmp.Compare(a.ID, b.ID) })
 	return out, nil
+}
+
+// readClaimed reads from the table the write-once columns of the claimed rows
+// (out) that the claim cache did not hold, missing of them, whose State is empty
+// until then.
+func (t *Tx) readClaimed(ctx context.Context, out []store.Notification, count int) error {
+	if count == 0 {
+		return nil
+	}
+	at := make(map[int64]*store.Notification, count)
+	missing := make([]int64, 0, count)
+	for i := range out {
+		if out[i].State == "" {
+			out[i].State = store.NotificationRunning
+			at[out[i].ID] = &out[i]
+			missing = append(missing, out[i].ID)
+		}
+	}
+	for len(missing) > 0 {
+		chunk := missing[:min(len(missing), idChunk)]
+		missing = missing[len(chunk):]
+		size := inList(len(chunk))
+		args := make([]any, size)
+		for i := range args {
+			args[i] = chunk[min(i, len(chunk)-1)]
+		}
+		rows, err := t.Query(ctx, claimRowsQuery+marks(size)+`)`, args...)
+		if err != nil {
+			return t.translate(err)
+		}
+		for rows.Next() {
+			var r store.Notification
+			var lifecycle int
+			var created int64
+			if err := rows.Scan(&r.ID, &r.Tenant, &r.SubscriptionID, &r.ResourceType, &lifecycle, &r.Event, &r.Resource,
+				&r.Payload, &r.Rich, &r.Seq, &created, &r.ReplayOf); err != nil {
+				rows.Close()
+				return err
+			}
+			n, ok := at[r.ID]
+			if !ok {
+				continue
+			}
+			delete(at, r.ID)
+			n.Tenant, n.SubscriptionID, n.ResourceType, n.Lifecycle = r.Tenant, r.SubscriptionID, r.ResourceType, lifecycle != 0
+			n.Event, n.Resource, n.Payload, n.Rich = r.Event, r.Resource, r.Payload, r.Rich
+			n.Seq, n.Created, n.ReplayOf = r.Seq, fromNanos(created), r.ReplayOf
+		}
+		if err := rows.Close(); err != nil {
+			return t.translate(err)
+		}
+		if err := rows.Err(); err != nil {
+			return t.translate(err)
+		}
+	}
+	if len(at) > 0 {
+		// Cannot happen while the rows are the transaction's alone.
+		return fmt.Errorf("store: %d claimed rows vanished", len(at))
+	}
+	return nil
 }
 
 // SubscriptionVersions implements store.QueueTx.

@@ -77,6 +77,8 @@ type Store struct {
 	committed chan struct{}
 
 	stmts stmtCache
+	// claims keeps what a claim need not read again of rows this store queued.
+	claims *claimCache
 	// wcache is the group-commit writer's cache (nil without group commit).
 	wcache *writeCache
 	// sy answers the writer's batches once they are durable (nil without Sync).
@@ -109,6 +111,7 @@ func New(cfg Config) *Store {
 		d:         cfg.Dialect,
 		committed: make(chan struct{}, 1),
 		stmts:     stmtCache{max: 512},
+		claims:    newClaimCache(claimCacheBytes),
 		reqs:      make(chan *writeReq, cfg.MaxBatch),
 		closing:   make(chan struct{}),
 		optimism:  optimism{always: cfg.RerunBatches},

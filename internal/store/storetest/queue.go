@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -397,4 +398,95 @@ func testSubscriptionsUnderTopic(t *testing.T, s store.Store) {
 		}
 		return nil
 	})
+}
+
+// testQueueClaimedRows: a claimed row carries every column as the table holds it,
+// whether the claim took its write-once columns from what this store kept when it
+// queued the row or read them from the table: rows queued earlier than the store
+// keeps (more than two generations of the claim cache of payloads ago), rows
+// claimed again after a failed attempt (their attempt and error changed), and all
+// kinds of column (lifecycle, replay, rich data, an empty payload).
+func testQueueClaimedRows(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	const url = "https://claimed.test/hook"
+	// 160 rows of 64 KiB push the first ones out of the store's claim cache (two
+	// generations of 4 MiB); the last 40 are ordinary.
+	var ns []*store.Notification
+	for i := range 200 {
+		n := sampleNotification(url, time.Duration(i)*time.Millisecond)
+		n.SubscriptionID = fmt.Sprintf("s%03d", i)
+		n.Seq = int64(1000 + i)
+		n.Payload = []byte(fmt.Sprintf(`{"id":"m%d"}`, i))
+		if i < 160 {
+			n.Payload = append(n.Payload, bytes.Repeat([]byte{' '}, 64<<10)...)
+		}
+		switch i % 5 {
+		case 1:
+			n.Lifecycle, n.Event = true, "missed"
+		case 2:
+			n.Rich = []byte(fmt.Sprintf(`{"data":"%d"}`, i))
+		case 3:
+			n.ReplayOf = int64(i)
+		case 4:
+			n.Payload = nil
+		}
+		ns = append(ns, n)
+	}
+	// In several transactions, so that the cache holds rows of several commits.
+	for i := 0; i < len(ns); i += 50 {
+		enqueue(t, s, ns[i:i+50]...)
+	}
+	asStored := func(got []store.Notification) {
+		t.Helper()
+		view(t, s, func(tx store.Tx) error {
+			for _, g := range got {
+				want, err := tx.GetNotification(ctx, g.ID)
+				if err != nil {
+					return err
+				}
+				if diff := cmp.Diff(want, g); diff != "" {
+					t.Errorf("claimed row %d differs from the table's (-table +claimed):\n%s", g.ID, diff)
+				}
+			}
+			return nil
+		})
+	}
+	due := queueBase.Add(time.Hour)
+	first := claim(t, s, url, due, 1000)
+	queued := make([]int64, len(ns))
+	for i, n := range ns {
+		queued[i] = n.ID
+	}
+	if diff := cmp.Diff(queued, ids(first)); diff != "" {
+		t.Fatalf("claimed ids (-queued +claimed):\n%s", diff)
+	}
+	asStored(first)
+	for i, g := range first {
+		if want := fmt.Sprintf(`{"id":"m%d"}`, i); !bytes.HasPrefix(g.Payload, []byte(want)) && ns[i].Payload != nil {
+			t.Errorf("claimed row %d payload starts %.20q, want %q", g.ID, g.Payload, want)
+		}
+	}
+	// Every other row fails and is claimed again: its attempt and error come from
+	// the table, the rest as queued.
+	var failed []int64
+	for i := 0; i < len(first); i += 2 {
+		failed = append(failed, first[i].ID)
+	}
+	update(t, s, func(tx store.Tx) error {
+		n, err := tx.MarkRetryable(ctx, failed, queueBase, "HTTP 503")
+		if err == nil && n != len(failed) {
+			err = fmt.Errorf("MarkRetryable moved %d of %d rows", n, len(failed))
+		}
+		return err
+	})
+	again := claim(t, s, url, due, 1000)
+	if diff := cmp.Diff(failed, ids(again)); diff != "" {
+		t.Fatalf("claimed again (-failed +claimed):\n%s", diff)
+	}
+	for _, g := range again {
+		if g.Attempt != 2 || g.Error != "HTTP 503" {
+			t.Errorf("row %d claimed again: attempt %d, error %q; want 2, HTTP 503", g.ID, g.Attempt, g.Error)
+		}
+	}
+	asStored(again)
 }

@@ -61,6 +61,7 @@ func Run(t *testing.T, open Opener) {
 		"QueueDiscardSubscription": testQueueDiscardSubscription,
 		"QueueBatches":             testQueueBatches,
 		"QueueRuns":                testQueueRuns,
+		"QueueClaimedRows":         testQueueClaimedRows,
 		"ByCreated":                testByCreated,
 		"SubscriptionVersions":     testSubscriptionVersions,
 		"SubscriptionsUnderTopic":  testSubscriptionsUnderTopic,
