@@ -144,11 +144,14 @@ func newBrowser(t *testing.T, path string) context.Context {
 		// eligibility check and the search engine preconnect, which this chromium
 		// makes at start even with background networking off.
 		chromedp.Flag("disable-features", "MediaRouter,OptimizationHints,Translate,AutofillServerCommunication,NetworkTimeServiceQuerying,AimServerEligibilityEnabled,PreconnectToSearch"),
-		// Google account cookie checks (accounts.google.com/ListAccounts) and the
-		// GCM check-in have no switch of their own: they go to a closed loopback port.
+		// Google account cookie checks (accounts.google.com/ListAccounts), the GCM
+		// check-in and the update check that chromium 156.0.8078.129 makes at start
+		// despite disable-component-update have no switch of their own: they go to
+		// a closed loopback port.
 		chromedp.Flag("gaia-url", "http://127.0.0.1:9"),
 		chromedp.Flag("google-base-url", "http://127.0.0.1:9"),
 		chromedp.Flag("gcm-checkin-url", "http://127.0.0.1:9/checkin"),
+		chromedp.Flag("component-updater", "url-source=http://127.0.0.1:9/update"),
 		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"),
 		chromedp.ProxyServer("http://" + guard.ln.Addr().String()),
 		// "<-loopback>" drops the implicit bypass of localhost, ::1 and 127/8: only
