@@ -28,6 +28,9 @@ type Config struct {
 	MaxConns int
 	// Logger receives the LISTEN/NOTIFY connection's troubles (default: discarded).
 	Logger *slog.Logger
+	// SubscriberKind is the object kind the change hook reads for the app of each
+	// subscription a change matches, read with the change (sqlstore.Config).
+	SubscriberKind string
 }
 
 // Store is the PostgreSQL backend.
@@ -93,7 +96,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
 	s.Store = sqlstore.New(sqlstore.Config{
-		Dialect: d, Writer: db, Reader: db, ReadOnlyTx: true, AfterCommit: s.notify.committed,
+		Dialect: d, Writer: db, Reader: db, ReadOnlyTx: true, AfterCommit: s.notify.committed, SubscriberKind: cfg.SubscriberKind,
 		// Serializable writes behave like SQLite's single writer (a rule that reads,
 		// then writes, holds across nodes); the price is an occasional retry.
 		WriteIsolation: sql.LevelSerializable, Retryable: isRetryable, RetryUniqueViolations: true,

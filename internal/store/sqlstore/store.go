@@ -51,6 +51,13 @@ type Config struct {
 	// keeps between transactions (see writeCache); its subscription lookups by topic
 	// are always kept. Only for a database no other process writes.
 	CachedKinds []string
+	// SubscriberKind is the object kind, kept under the empty tenant with the
+	// lower-cased app id as its alt key, that the change hook reads for the app of
+	// each subscription a change matches (the app, whose consent it re-checks). On a
+	// dialect with WritableCTE the change's statement reads it with the
+	// subscriptions, and GetObjectByAlt answers the hook from that read: one round
+	// trip less per change.
+	SubscriberKind string
 	// Sync, with GroupCommit, makes durable what the writer has committed (for
 	// SQLite, which then commits without flushing: an fsync of its write-ahead log).
 	// The writer then goes on to its next batch while the flush runs; an Update

@@ -229,6 +229,9 @@ func (t *Tx) GetObject(ctx context.Context, tenant, kind, id string) (store.Obje
 
 // GetObjectByAlt implements store.ObjectTx.
 func (t *Tx) GetObjectByAlt(ctx context.Context, tenant, kind, alt string) (store.Object, error) {
+	if hit, ok := t.prefetchedApp(tenant, kind, alt); ok {
+		return hit.get()
+	}
 	c := t.writeCache()
 	if c != nil {
 		if hit, ok := c.object(tenant, kind, alt, true); ok {
@@ -252,8 +255,12 @@ func (t *Tx) writeCache() *writeCache {
 	return t.s.wcache
 }
 
-// wroteObject tells the write cache, before a write, that an object of kind changes.
+// wroteObject tells the write cache, and the objects read with a change, before a
+// write, that an object of kind changes.
 func (t *Tx) wroteObject(kind string) {
+	if p := t.prefetched; p != nil && kind == t.s.cfg.SubscriberKind {
+		p.apps = nil
+	}
 	if c := t.writeCache(); c != nil {
 		c.wroteObject(kind)
 	}
