@@ -93,6 +93,9 @@ type Tx interface {
 	AfterCommit(fn func())
 }
 
+// ObjectKey names one object.
+type ObjectKey struct{ Tenant, Kind, ID string }
+
 // Object is one stored document.
 type Object struct {
 	Tenant string // tenant id; "" for global objects (signing keys)
@@ -198,6 +201,11 @@ type ObjectTx interface {
 	// GetObjectByAlt returns the first live object with that alt key, by id order.
 	// ErrNotFound if none.
 	GetObjectByAlt(ctx context.Context, tenant, kind, alt string) (Object, error)
+	// GetObjects returns, for each key, the object (live or soft-deleted) and
+	// whether there is one, as GetObject finds it: for a request that knows the
+	// keys of several objects it needs, one round trip to a database across the
+	// network instead of one each.
+	GetObjects(ctx context.Context, keys []ObjectKey) ([]Object, []bool, error)
 	// ListObjects returns the objects matching q, in q's order (by id unless
 	// BySort or OrderBy; by their links' ids with Via).
 	ListObjects(ctx context.Context, q ObjectQuery) ([]Object, error)

@@ -153,8 +153,9 @@ func isASCII(s string) bool {
 	return true
 }
 
-// seqFirst scans a row whose first column is a change's seq, then the columns its
-// caller asks for, then, when app is set, the app's lookup appendChangeQuery adds.
+// seqFirst scans a row whose first column is a number (a change's seq, a key's
+// place), then the columns its caller asks for, then, when app is set, the app's
+// lookup appendChangeQuery adds.
 type seqFirst struct {
 	sc  interface{ Scan(...any) error }
 	seq *int64

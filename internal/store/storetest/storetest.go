@@ -62,6 +62,7 @@ func Run(t *testing.T, open Opener) {
 		"QueueBatches":             testQueueBatches,
 		"QueueRuns":                testQueueRuns,
 		"QueueClaimedRows":         testQueueClaimedRows,
+		"GetObjects":               testGetObjects,
 		"ByCreated":                testByCreated,
 		"SubscriptionVersions":     testSubscriptionVersions,
 		"SubscriptionsUnderTopic":  testSubscriptionsUnderTopic,
@@ -160,6 +161,64 @@ func testObjects(t *testing.T, s store.Store) {
 	if !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("DeleteObject(missing) = %v, want ErrNotFound", err)
 	}
+}
+
+// testGetObjects: GetObjects answers each key as GetObject does, in the keys' order,
+// across kinds kept in different tables (on PostgreSQL's partitions), for a
+// soft-deleted object, a missing one, another tenant's and a key given twice; in a
+// View and in an Update (SQLite's writer answers from its cache).
+func testGetObjects(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	objs := []store.Object{
+		{Tenant: "t1", Kind: "user", ID: "u1", Alt: "adele@contoso", Created: at, Data: []byte(`{"displayName":"Adele"}`)},
+		{Tenant: "t1", Kind: "message", ID: "m1", Owner: "u1", Parent: "inbox", Sort: "2026", Created: at, Data: []byte(`{"subject":"hi"}`)},
+		{Tenant: "t1", Kind: "contactFolder", ID: "cf1", Owner: "u1", Created: at, Data: []byte(`{}`)},
+		{Tenant: "t1", Kind: "group", ID: "g1", Deleted: true, Created: at, Data: []byte(`{}`)},
+	}
+	update(t, s, func(tx store.Tx) error {
+		for i := range objs {
+			if err := tx.InsertObject(ctx, &objs[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	keys := []store.ObjectKey{
+		{Tenant: "t1", Kind: "contactFolder", ID: "cf1"},
+		{Tenant: "t1", Kind: "user", ID: "u1"},
+		{Tenant: "t1", Kind: "user", ID: "nobody"},
+		{Tenant: "t2", Kind: "message", ID: "m1"},
+		{Tenant: "t1", Kind: "message", ID: "m1"},
+		{Tenant: "t1", Kind: "group", ID: "g1"},
+		{Tenant: "t1", Kind: "user", ID: "u1"},
+	}
+	check := func(tx store.Tx, keys []store.ObjectKey) error {
+		got, found, err := tx.GetObjects(ctx, keys)
+		if err != nil {
+			return err
+		}
+		if len(got) != len(keys) || len(found) != len(keys) {
+			t.Fatalf("GetObjects(%d keys) = %d objects, %d found flags", len(keys), len(got), len(found))
+		}
+		for i, k := range keys {
+			want, err := tx.GetObject(ctx, k.Tenant, k.Kind, k.ID)
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			if found[i] != (err == nil) {
+				t.Errorf("GetObjects key %d %v: found %v, GetObject's error %v", i, k, found[i], err)
+			}
+			if diff := cmp.Diff(want, got[i]); diff != "" {
+				t.Errorf("GetObjects key %d %v (-GetObject +GetObjects):\n%s", i, k, diff)
+			}
+		}
+		return nil
+	}
+	view(t, s, func(tx store.Tx) error { return check(tx, keys) })
+	update(t, s, func(tx store.Tx) error { return check(tx, keys) })
+	view(t, s, func(tx store.Tx) error { return check(tx, keys[1:2]) })
+	view(t, s, func(tx store.Tx) error { return check(tx, nil) })
 }
 
 func testObjectQueries(t *testing.T, s store.Store) {
