@@ -357,25 +357,18 @@ func (t *Tx) readClaimed(ctx context.Context, out []store.Notification, count in
 			missing = append(missing, out[i].ID)
 		}
 	}
-	for len(missing) > 0 {
-		chunk := missing[:min(len(missing), idChunk)]
-		missing = missing[len(chunk):]
-		size := inList(len(chunk))
-		args := make([]any, size)
-		for i := range args {
-			args[i] = chunk[min(i, len(chunk)-1)]
-		}
-		rows, err := t.Query(ctx, claimRowsQuery+marks(size)+`)`, args...)
+	err := inChunks(missing, func(list []any, marks string) error {
+		rows, err := t.Query(ctx, claimRowsQuery+marks+`)`, list...)
 		if err != nil {
 			return t.translate(err)
 		}
+		defer rows.Close()
 		for rows.Next() {
 			var r store.Notification
 			var lifecycle int
 			var created int64
 			if err := rows.Scan(&r.ID, &r.Tenant, &r.SubscriptionID, &r.ResourceType, &lifecycle, &r.Event, &r.Resource,
 				&r.Payload, &r.Rich, &r.Seq, &created, &r.ReplayOf); err != nil {
-				rows.Close()
 				return err
 			}
 			n, ok := at[r.ID]
@@ -390,9 +383,10 @@ func (t *Tx) readClaimed(ctx context.Context, out []store.Notification, count in
 		if err := rows.Close(); err != nil {
 			return t.translate(err)
 		}
-		if err := rows.Err(); err != nil {
-			return t.translate(err)
-		}
+		return t.translate(rows.Err())
+	})
+	if err != nil {
+		return err
 	}
 	if len(at) > 0 {
 		// Cannot happen while the rows are the transaction's alone.
@@ -404,31 +398,24 @@ func (t *Tx) readClaimed(ctx context.Context, out []store.Notification, count in
 // SubscriptionVersions implements store.QueueTx.
 func (t *Tx) SubscriptionVersions(ctx context.Context, ids []string) (map[string]int64, error) {
 	out := make(map[string]int64, len(ids))
-	for len(ids) > 0 {
-		chunk := ids[:min(len(ids), idChunk)]
-		ids = ids[len(chunk):]
-		size := inList(len(chunk))
-		args := make([]any, size)
-		for i := range args {
-			args[i] = chunk[min(i, len(chunk)-1)]
-		}
-		rows, err := t.Query(ctx, `SELECT id, version FROM subscriptions WHERE id IN (`+marks(size)+`)`, args...)
+	err := inChunks(ids, func(list []any, marks string) error {
+		rows, err := t.Query(ctx, `SELECT id, version FROM subscriptions WHERE id IN (`+marks+`)`, list...)
 		if err != nil {
-			return nil, t.translate(err)
+			return t.translate(err)
 		}
+		defer rows.Close()
 		for rows.Next() {
 			var id string
 			var v int64
 			if err := rows.Scan(&id, &v); err != nil {
-				rows.Close()
-				return nil, err
+				return err
 			}
 			out[id] = v
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, t.translate(err)
-		}
+		return t.translate(rows.Err())
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -440,26 +427,16 @@ func (t *Tx) guarded(ctx context.Context, prefix string, args []any, ids []int64
 		return 0, ErrReadOnly
 	}
 	total := 0
-	for len(ids) > 0 {
-		chunk := ids[:min(len(ids), idChunk)]
-		ids = ids[len(chunk):]
-		size := inList(len(chunk))
-		a := make([]any, 0, len(args)+size)
-		a = append(a, args...)
-		for _, id := range chunk {
-			a = append(a, id)
-		}
-		for range size - len(chunk) {
-			a = append(a, chunk[len(chunk)-1])
-		}
-		res, err := t.Exec(ctx, prefix+` AND `+col+` IN (`+marks(size)+`)`, a...)
+	err := inChunks(ids, func(list []any, marks string) error {
+		res, err := t.Exec(ctx, prefix+` AND `+col+` IN (`+marks+`)`, append(slices.Clip(args), list...)...)
 		if err != nil {
-			return total, t.translate(err)
+			return t.translate(err)
 		}
 		n, _ := res.RowsAffected()
 		total += int(n)
-	}
-	return total, nil
+		return nil
+	})
+	return total, err
 }
 
 // rowChunk is how many of n rows the next multi-row INSERT takes: max while
@@ -493,6 +470,24 @@ func inList(n int) int {
 
 func marks(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+// inChunks calls fn for each run of at most idChunk ids, with the run padded to
+// inList's size by repeating its last id, and the IN list's marks for it.
+func inChunks[T any](ids []T, fn func(list []any, marks string) error) error {
+	for len(ids) > 0 {
+		chunk := ids[:min(len(ids), idChunk)]
+		ids = ids[len(chunk):]
+		size := inList(len(chunk))
+		list := make([]any, size)
+		for i := range list {
+			list[i] = chunk[min(i, len(chunk)-1)]
+		}
+		if err := fn(list, marks(size)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // MarkDelivered implements store.QueueTx.
