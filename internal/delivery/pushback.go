@@ -18,7 +18,10 @@ import (
 // The dispatcher's pass, which reads the due URLs anyway, measures how late the
 // oldest notification due to a healthy endpoint is, and steers the window from it.
 // Once that lateness passes half of Config.PushBack, the window opens at a quarter
-// of the writes then in progress. While it stays above the whole threshold, the
+// of the writes then in progress, but not below them or four, whichever is fewer: a
+// few writers (PostgreSQL's batched bench runs 4) are left to the cuts, which
+// begin only once delivery is a whole threshold late, instead of being cut to one
+// write at once. While it stays above the whole threshold, the
 // window closes every quarter threshold, from the writes in progress if fewer fill
 // it, by the ratio of the threshold to the lateness (between 0.5 and 0.85), to one
 // write, and to none once delivery is twice the threshold late. Once it is back
@@ -61,6 +64,9 @@ const (
 	// by; a cut multiplies it by the threshold over the lateness, within
 	// [minCut, maxCut].
 	windowOpen, minCut, maxCut = 0.25, 0.5, 0.85
+	// windowFew is the fewest writes in progress the window opens at (when as many
+	// are).
+	windowFew = 4
 	// windowCalm is how long the window must have had room to spare to go away.
 	windowCalm = 2 * time.Second
 )
@@ -77,7 +83,7 @@ func (b *pushBack) measured(lag, threshold time.Duration, now time.Time) {
 	defer b.mu.Unlock()
 	switch {
 	case lag > threshold/2 && !b.narrow:
-		b.narrow, b.window = true, max(float64(b.writes)*windowOpen, 1)
+		b.narrow, b.window = true, max(float64(b.writes)*windowOpen, float64(min(b.writes, windowFew)), 1)
 		b.cut = now
 	case lag > threshold && now.Sub(b.cut) >= threshold/4:
 		// A cut counts from the writes in progress when fewer fill the window, so

@@ -132,3 +132,21 @@ func TestThrottleEdges(t *testing.T) {
 		t.Errorf("writes %d after done, want 0", p.push.writes)
 	}
 }
+
+// TestWindowOpensAtFewWrites: the window opens at a quarter of the writes in
+// progress, but not below them or four, whichever is fewer; and at one write when
+// none is in progress.
+func TestWindowOpensAtFewWrites(t *testing.T) {
+	const threshold = 400 * time.Millisecond
+	for _, c := range []struct {
+		writes int
+		want   float64
+	}{{0, 1}, {1, 1}, {3, 3}, {4, 4}, {8, 4}, {16, 4}, {17, 4.25}, {40, 10}} {
+		var b pushBack
+		b.writes = c.writes
+		b.measured(threshold/2+time.Millisecond, threshold, time.Unix(0, 0))
+		if !b.narrow || b.window != c.want {
+			t.Errorf("%d writes in progress: narrow %v, window %v; want %v", c.writes, b.narrow, b.window, c.want)
+		}
+	}
+}
