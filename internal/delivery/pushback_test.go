@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/graphhook/graphhook/internal/delivery"
 	"github.com/graphhook/graphhook/internal/testserver"
 	"github.com/graphhook/graphhook/internal/wait"
 )
@@ -19,10 +20,7 @@ import (
 // drains, writes are accepted again.
 func TestPushBack(t *testing.T) {
 	t.Parallel()
-	cfg := testConfig()
-	cfg.PushBack, cfg.PushBackHold = 300*time.Millisecond, 200*time.Millisecond
-	h, _, release := heldEndpoint(t, cfg)
-	app, messages := h.AppToken(), "/v1.0/users/"+testserver.Adele+"/messages"
+	cfg, h, release, app, messages := pushedBack(t, 200*time.Millisecond)
 	var refused *testserver.Response
 	var took time.Duration
 	if !wait.Poll(10*time.Second, func() bool {
@@ -62,16 +60,24 @@ func TestPushBack(t *testing.T) {
 	}
 }
 
+// pushedBack starts a pipeline with a push-back threshold of 300 ms and the hold
+// given, whose endpoint holds its one slot until release; it returns the config,
+// an app token and the messages of a mailbox to write to.
+func pushedBack(t *testing.T, hold time.Duration) (cfg delivery.Config, h *harness, release func(), app, messages string) {
+	t.Helper()
+	cfg = testConfig()
+	cfg.PushBack, cfg.PushBackHold = 300*time.Millisecond, hold
+	h, _, release = heldEndpoint(t, cfg)
+	return cfg, h, release, h.AppToken(), "/v1.0/users/" + testserver.Adele + "/messages"
+}
+
 // TestPushBackHolds: once delivery is late (threshold 300 ms, one slot held by the
 // endpoint) and the window of writes has shut, a write waits for a place, with a
 // hold of 30 s, instead of being refused; once the endpoint answers and the backlog
 // drains, the window opens and the waiting write is accepted.
 func TestPushBackHolds(t *testing.T) {
 	t.Parallel()
-	cfg := testConfig()
-	cfg.PushBack, cfg.PushBackHold = 300*time.Millisecond, 30*time.Second
-	h, _, release := heldEndpoint(t, cfg)
-	app, messages := h.AppToken(), "/v1.0/users/"+testserver.Adele+"/messages"
+	_, h, release, app, messages := pushedBack(t, 30*time.Second)
 	// One posted, eight claimed ahead of the slot, three waiting.
 	for range 12 {
 		if resp := h.Do("POST", messages, app, map[string]any{"subject": "pile up"}); resp.Status != http.StatusCreated {

@@ -295,7 +295,7 @@ func (t *Tx) ClaimNotifications(ctx context.Context, url, node string, due, now 
 	defer rows.Close()
 	// Grown as rows come: most claims take a few rows, and a row is large.
 	var out []store.Notification
-	var missing int
+	var missing []int                // of out, the rows the claim cache does not hold
 	claimed := fromNanos(nanos(now)) // as a later read of the row would give it
 	for rows.Next() {
 		n := store.Notification{URL: url, State: store.NotificationRunning, Claimed: claimed, Node: node}
@@ -306,8 +306,7 @@ func (t *Tx) ClaimNotifications(ctx context.Context, url, node string, due, now 
 		n.Attempt++ // as the UPDATE below counts it
 		n.Scheduled = fromNanos(scheduled)
 		if !t.s.claims.take(&n) {
-			n.State = "" // to be read
-			missing++
+			missing = append(missing, len(out))
 		}
 		out = append(out, n)
 	}
@@ -341,23 +340,19 @@ func (t *Tx) ClaimNotifications(ctx context.Context, url, node string, due, now 
 	return out, nil
 }
 
-// readClaimed reads from the table the write-once columns of the claimed rows
-// (out) that the claim cache did not hold, missing of them, whose State is empty
-// until then.
-func (t *Tx) readClaimed(ctx context.Context, out []store.Notification, count int) error {
-	if count == 0 {
+// readClaimed reads from the table the write-once columns of the claimed rows out
+// at the indexes missing, which the claim cache did not hold.
+func (t *Tx) readClaimed(ctx context.Context, out []store.Notification, missing []int) error {
+	if len(missing) == 0 {
 		return nil
 	}
-	at := make(map[int64]*store.Notification, count)
-	missing := make([]int64, 0, count)
-	for i := range out {
-		if out[i].State == "" {
-			out[i].State = store.NotificationRunning
-			at[out[i].ID] = &out[i]
-			missing = append(missing, out[i].ID)
-		}
+	at := make(map[int64]*store.Notification, len(missing))
+	ids := make([]int64, len(missing))
+	for i, m := range missing {
+		at[out[m].ID] = &out[m]
+		ids[i] = out[m].ID
 	}
-	err := inChunks(missing, func(list []any, marks string) error {
+	err := inChunks(ids, func(list []any, marks string) error {
 		rows, err := t.Query(ctx, claimRowsQuery+marks+`)`, list...)
 		if err != nil {
 			return t.translate(err)
