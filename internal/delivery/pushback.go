@@ -35,6 +35,13 @@ import (
 // together and fill it again: with a rule of "refuse every write while delivery
 // is late", latency followed the threshold up and throughput fell with it down.
 //
+// While the window does not apply, writes in progress still ramp up: at most
+// sixteen, or twice the most that were in progress during the last 50 ms. A flood
+// of writers after a quiet spell (256 bench clients, each change notifying 100
+// subscriptions) is so let in over a few steps, in which delivery's lateness can
+// show, instead of all at once: admitted together, their notifications were late
+// by a second before the window could apply, and the window then shut to none.
+//
 // A pass runs at every commit and at least every PollInterval.
 //
 // An endpoint that is itself slow (its last POST took longer than half the
@@ -55,6 +62,12 @@ type pushBack struct {
 	last  time.Time // the last step of the window
 	cut   time.Time // the last time it closed
 	calm  time.Time // since when the window has had room to spare
+	// ramp caps the writes in progress while the window does not apply (below
+	// rampStart: rampStart); peak is the most in progress since the ramp's last
+	// step, at rampAt.
+	ramp   float64
+	peak   int
+	rampAt time.Time
 }
 
 const (
@@ -69,6 +82,9 @@ const (
 	windowFew = 4
 	// windowCalm is how long the window must have had room to spare to go away.
 	windowCalm = 2 * time.Second
+	// rampStart is the fewest writes in progress the ramp lets through while the
+	// window does not apply; every windowStep it allows twice the most that were.
+	rampStart = 16
 )
 
 // measured records a pass's lateness, and steers the window against threshold at
@@ -81,6 +97,9 @@ func (b *pushBack) measured(lag, threshold time.Duration, now time.Time) {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if now.Sub(b.rampAt) >= windowStep {
+		b.ramp, b.peak, b.rampAt = max(rampStart, 2*float64(b.peak)), b.writes, now
+	}
 	switch {
 	case lag > threshold/2 && !b.narrow:
 		b.narrow, b.window = true, max(float64(b.writes)*windowOpen, float64(min(b.writes, windowFew)), 1)
@@ -108,8 +127,8 @@ func (b *pushBack) measured(lag, threshold time.Duration, now time.Time) {
 			// earlier included (Retry-After is a second).
 			b.narrow, b.calm = false, time.Time{}
 		}
-		b.grant()
 	}
+	b.grant()
 }
 
 // grant lets waiting writes in while the window has room. b.mu is held.
@@ -117,13 +136,22 @@ func (b *pushBack) grant() {
 	for len(b.queue) > 0 && b.room() {
 		close(b.queue[0])
 		b.queue = b.queue[1:]
-		b.writes++
+		b.admit()
 	}
+}
+
+// admit counts a write let through. b.mu is held.
+func (b *pushBack) admit() {
+	b.writes++
+	b.peak = max(b.peak, b.writes)
 }
 
 // room tells whether one more write may start. b.mu is held.
 func (b *pushBack) room() bool {
-	return !b.narrow || float64(b.writes) < b.window
+	if !b.narrow {
+		return float64(b.writes) < max(b.ramp, rampStart)
+	}
+	return float64(b.writes) < b.window
 }
 
 // done ends a write that Throttle let through.
@@ -146,7 +174,7 @@ func (p *Pipeline) Throttle(ctx context.Context) (done func(), retryAfter time.D
 	}
 	b.mu.Lock()
 	if b.room() {
-		b.writes++
+		b.admit()
 		b.mu.Unlock()
 		return b.done, 0, false
 	}

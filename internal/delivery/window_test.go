@@ -24,7 +24,7 @@ func TestWindow(t *testing.T) {
 		defer b.mu.Unlock()
 		return b.room()
 	}
-	b.writes = 40
+	b.writes, b.peak = 40, 40                          // let through over the ramp's steps
 	b.measured(200*time.Millisecond, threshold, at(0)) // exactly half: not yet
 	if b.narrow || !room() {
 		t.Fatalf("at half the threshold: narrow %v, room %v; want no window", b.narrow, room())
@@ -147,6 +147,77 @@ func TestWindowOpensAtFewWrites(t *testing.T) {
 		b.measured(threshold/2+time.Millisecond, threshold, time.Unix(0, 0))
 		if !b.narrow || b.window != c.want {
 			t.Errorf("%d writes in progress: narrow %v, window %v; want %v", c.writes, b.narrow, b.window, c.want)
+		}
+	}
+}
+
+// TestRamp: while the window does not apply, the writes in progress ramp up from
+// sixteen, to twice the most that were in progress during the last 50 ms step: a
+// write past the ramp is refused (hold 0) or waits and is let in as the ramp grows;
+// after a quiet step the ramp is back at sixteen.
+func TestRamp(t *testing.T) {
+	const threshold = 400 * time.Millisecond
+	p := &Pipeline{cfg: Config{PushBack: threshold}}
+	b := &p.push
+	start := time.Unix(1_800_000_000, 0)
+	at := func(ms int) time.Time { return start.Add(time.Duration(ms) * time.Millisecond) }
+	var dones []func()
+	letThrough := func(want int) {
+		t.Helper()
+		for i := range want {
+			done, _, throttled := p.Throttle(t.Context())
+			if throttled {
+				t.Fatalf("write %d of %d throttled (%d in progress)", i+1, want, b.writes)
+			}
+			dones = append(dones, done)
+		}
+		if _, _, throttled := p.Throttle(t.Context()); !throttled {
+			t.Fatalf("write past the ramp let through (%d in progress)", b.writes)
+		}
+	}
+	b.measured(0, threshold, at(0))
+	letThrough(rampStart)
+	b.measured(0, threshold, at(49)) // within the step: no growth
+	if _, _, throttled := p.Throttle(t.Context()); !throttled {
+		t.Fatal("the ramp grew within 50 ms")
+	}
+	b.measured(0, threshold, at(50)) // 16 were in progress: 32
+	letThrough(rampStart)
+	for _, done := range dones {
+		done()
+	}
+	dones = nil
+	b.measured(0, threshold, at(100)) // 32 were in progress: 64
+	letThrough(64)
+	for _, done := range dones {
+		done()
+	}
+	dones = nil
+	b.measured(0, threshold, at(150)) // 64 again, then none
+	b.measured(0, threshold, at(200))
+	if b.narrow || b.ramp != rampStart {
+		t.Fatalf("after a quiet step: narrow %v, ramp %v; want no window, %d", b.narrow, b.ramp, rampStart)
+	}
+	letThrough(rampStart)
+	// A write past the ramp that waits is let in at the next step.
+	place := make(chan struct{})
+	b.mu.Lock()
+	b.queue = append(b.queue, place)
+	b.mu.Unlock()
+	b.measured(0, threshold, at(250))
+	select {
+	case <-place:
+	default:
+		t.Fatal("the waiting write was not let in as the ramp grew")
+	}
+	if b.writes != rampStart+1 {
+		t.Errorf("%d writes in progress, want %d", b.writes, rampStart+1)
+	}
+	// Without a threshold nothing ramps.
+	p = &Pipeline{}
+	for i := range 100 {
+		if _, _, throttled := p.Throttle(t.Context()); throttled {
+			t.Fatalf("write %d throttled without a threshold", i)
 		}
 	}
 }
