@@ -150,16 +150,20 @@ func Run(ctx context.Context, cfg Config, opts Options) (*Result, error) {
 	recv.refused.Store(0)
 	recv.measure.Store(true)
 	start, cpu0 := time.Now(), sampleCPU()
-	var throttled atomic.Int64
+	var outcomes driveOutcomes
 	sampled, err := startPGSample(ctx, cfg.PGSample)
 	if err != nil {
 		return nil, err
 	}
-	changes := drive(ctx, cfg, phase, makeChange, recv, &throttled)
+	changes := drive(ctx, cfg, phase, makeChange, recv, &outcomes)
 	if err := res.addPGSample(sampled()); err != nil {
 		return nil, err
 	}
-	res.Throttled = throttled.Load()
+	res.Throttled = outcomes.throttled.Load()
+	if res.Failed = outcomes.failed.Load(); res.Failed > 0 {
+		res.FirstFailure = *outcomes.first.Load()
+		fmt.Fprintf(log, "%d changes failed; the first: %s\n", res.Failed, res.FirstFailure)
+	}
 	elapsed := time.Since(start)
 	// Let the pipeline catch up with what was accepted, up to 10 s more.
 	want := changes * int64(cfg.Subs)
@@ -226,11 +230,24 @@ func mixed(ctx context.Context, app *graphclient.Client, cfg Config, inProcess b
 // notifications carry in resourceData and when the request was sent.
 type changeFunc func(ctx context.Context) (id string, sent time.Time, err error)
 
+// driveOutcomes counts the changes drive sent that were not accepted.
+type driveOutcomes struct {
+	// throttled were pushed back with 429; failed got another error, the first of
+	// which is kept.
+	throttled, failed atomic.Int64
+	first             atomic.Pointer[string]
+}
+
+// failFloor is how long a client waits after a change that failed otherwise than
+// by a 429: a failing server is not hammered, nor the machine's CPU spent on it.
+const failFloor = 100 * time.Millisecond
+
 // drive sends changes through the Graph API from cfg.Clients clients for d (at
 // cfg.Rate changes per second when set) and returns how many were accepted. A
-// client the server pushes back (429) counts it in throttled (when not nil) and
-// waits the answer's Retry-After, as a Graph client does.
-func drive(ctx context.Context, cfg Config, d time.Duration, makeChange changeFunc, recv *loopback, throttled *atomic.Int64) int64 {
+// client the server pushes back (429) waits the answer's Retry-After, as a Graph
+// client does; one whose change failed otherwise waits failFloor. Both are counted
+// in out when it is not nil.
+func drive(ctx context.Context, cfg Config, d time.Duration, makeChange changeFunc, recv *loopback, out *driveOutcomes) int64 {
 	var changes atomic.Int64
 	runCtx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
@@ -254,8 +271,8 @@ func drive(ctx context.Context, cfg Config, d time.Duration, makeChange changeFu
 				id, sentAt, err := makeChange(ctx)
 				var ge *graphclient.Error
 				if errors.As(err, &ge) && ge.Status == http.StatusTooManyRequests {
-					if throttled != nil {
-						throttled.Add(1)
+					if out != nil {
+						out.throttled.Add(1)
 					}
 					select {
 					case <-runCtx.Done():
@@ -264,6 +281,15 @@ func drive(ctx context.Context, cfg Config, d time.Duration, makeChange changeFu
 					continue
 				}
 				if err != nil {
+					if out != nil && runCtx.Err() == nil {
+						out.failed.Add(1)
+						msg := err.Error()
+						out.first.CompareAndSwap(nil, &msg)
+					}
+					select {
+					case <-runCtx.Done():
+					case <-time.After(failFloor):
+					}
 					continue
 				}
 				recv.sent.Store(id, sentAt)

@@ -3,13 +3,16 @@ package bench
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/graphhook/graphhook/internal/delivery"
+	"github.com/graphhook/graphhook/internal/graphclient"
 	"github.com/graphhook/graphhook/receiver"
 )
 
@@ -97,7 +100,8 @@ func TestRunStartsItsOwnServer(t *testing.T) {
 func TestWriteTable(t *testing.T) {
 	res := &Result{Scenario: "slow-endpoint", DurationS: 2, Subscriptions: 10, Changes: 40, ChangesPerS: 20, Notifications: 360,
 		NotificationsPerS: 150, Posts: 36, LatencyMS: map[string]float64{"p50": 1.25, "p90": 2.5, "p99": 8}, RawPostsPerS: 3000,
-		PostsPerS: 18, Ratio: 0.05, BaselineP99MS: 4, P99IncreasePct: 100, RSSMB: 64.4, Throttled: 3,
+		PostsPerS: 18, Ratio: 0.05, BaselineP99MS: 4, P99IncreasePct: 100, RSSMB: 64.4, Throttled: 3, Failed: 2,
+		FirstFailure:   "POST /v1.0/users/u/messages: 500 generalException: boom",
 		CPUPerChangeUS: 512.4, MachineBusyPct: 77.2, MachineIdlePct: 15, MachineIOWaitPct: 7.8}
 	var b strings.Builder
 	if err := res.WriteTable(&b); err != nil {
@@ -110,6 +114,7 @@ changes/s accepted                          20
 notifications/s delivered                   150 (360 in 36 POSTs)
 POSTs/s                                     18
 changes pushed back (429)                   3
+changes failed                              2 (the first: POST /v1.0/users/u/messages: 500 generalException: boom)
 latency p50 / p90 / p99                     1.2 / 2.5 / 8.0 ms
 CPU of this process per change              512 µs
 machine CPU busy / idle / iowait            77 / 15 / 8 %
@@ -151,5 +156,41 @@ func TestAccount(t *testing.T) {
 	none.account(sampleCPU(), 0)
 	if none.CPUPerChangeUS != 0 {
 		t.Errorf("CPUPerChangeUS with no changes = %v, want 0", none.CPUPerChangeUS)
+	}
+}
+
+// TestDriveCountsFailures: drive counts the changes accepted, those pushed back
+// with 429 and those that failed otherwise, keeps the first failure's error, and
+// after a failure the client waits failFloor instead of sending again at once.
+func TestDriveCountsFailures(t *testing.T) {
+	var calls atomic.Int64
+	var failedAt, nextAt atomic.Int64
+	makeChange := func(ctx context.Context) (string, time.Time, error) {
+		switch n := calls.Add(1); n {
+		case 1:
+			failedAt.Store(time.Now().UnixNano())
+			return "", time.Time{}, &graphclient.Error{Method: "POST", Path: "/v1.0/x", Status: 500, Code: "generalException", Message: "boom"}
+		case 2:
+			nextAt.Store(time.Now().UnixNano())
+			return "", time.Time{}, &graphclient.Error{Method: "POST", Path: "/v1.0/x", Status: 429, Code: "TooManyRequests", Message: "slow down"}
+		case 3:
+			return "", time.Time{}, errors.New("connection reset")
+		default:
+			return fmt.Sprint(n), time.Now(), nil
+		}
+	}
+	var out driveOutcomes
+	changes := drive(t.Context(), Config{Clients: 1}, 400*time.Millisecond, makeChange, &loopback{}, &out)
+	if out.failed.Load() != 2 || out.throttled.Load() != 1 {
+		t.Errorf("failed %d, throttled %d; want 2 and 1", out.failed.Load(), out.throttled.Load())
+	}
+	if first := out.first.Load(); first == nil || *first != "POST /v1.0/x: 500 generalException: boom" {
+		t.Errorf("first failure %v, want the 500", first)
+	}
+	if want := calls.Load() - 3; changes != want || changes == 0 {
+		t.Errorf("%d changes counted, want %d (> 0)", changes, want)
+	}
+	if gap := time.Duration(nextAt.Load() - failedAt.Load()); gap < failFloor {
+		t.Errorf("the client sent again %v after a failure, want ≥ %v", gap, failFloor)
 	}
 }

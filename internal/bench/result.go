@@ -40,6 +40,10 @@ type Result struct {
 	// Throttled counts the changes the server pushed back with 429 (each waited
 	// its Retry-After and was not retried).
 	Throttled int64 `json:"throttled_429"`
+	// FirstFailure is, outside mixed, the error of the first change that failed
+	// otherwise than by a 429; Failed (below) counts them, and each client waited
+	// 100 ms after one.
+	FirstFailure string `json:"first_failure,omitempty"`
 	// The mixed scenario: the collections' load time, the offered and achieved
 	// request rates, and read and write latencies (requests that failed are
 	// counted apart).
@@ -95,6 +99,9 @@ func (res *Result) WriteTable(w io.Writer) error {
 	}
 	fmt.Fprintf(tw, "POSTs/s\t%.0f\n", res.PostsPerS)
 	fmt.Fprintf(tw, "changes pushed back (429)\t%d\n", res.Throttled)
+	if res.Failed > 0 {
+		fmt.Fprintf(tw, "changes failed\t%d (the first: %s)\n", res.Failed, res.FirstFailure)
+	}
 	fmt.Fprintf(tw, "latency p50 / p90 / p99\t%.1f / %.1f / %.1f ms\n", res.LatencyMS["p50"], res.LatencyMS["p90"], res.LatencyMS["p99"])
 	if res.Nodes > 1 {
 		fmt.Fprintf(tw, "nodes\t%d\n", res.Nodes)
