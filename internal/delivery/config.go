@@ -54,8 +54,9 @@ type Config struct {
 	// running rows of a node whose last beat is older than this. A node beats every
 	// third of it (default 15s, the leader lease's default).
 	HeartbeatTTL time.Duration
-	// RescueOnStart makes the rescuer take back, at start, every row left running by
-	// an earlier process (default false; set it when this is the only node).
+	// RescueOnStart makes the dispatcher take back, as it starts and before it
+	// claims anything, every row left running by an earlier process (default false;
+	// set it when this is the only node).
 	RescueOnStart bool
 	// PushBack is how late the oldest notification due to a healthy endpoint may
 	// fall before the Graph API narrows the writes it lets through, answering the

@@ -45,7 +45,10 @@ type endpoint struct {
 // the acker belong to one run of the loop, from startDispatch to stopDispatch.
 
 // startDispatch starts the acker of a new run.
-func (p *Pipeline) startDispatch(context.Context) error {
+func (p *Pipeline) startDispatch(ctx context.Context) error {
+	if err := p.rescueOnStart(ctx); err != nil {
+		return err
+	}
 	acks, done := make(chan *ack, 1024), make(chan struct{})
 	p.acks, p.ackDone = acks, done
 	go func() {

@@ -57,7 +57,8 @@
 // last beat is older than HeartbeatTTL: within about a lease TTL of the kill. Rows
 // of a live node are left to it, except that any row running longer than RescueAfter
 // is taken back whatever its node (a node that does not beat, such as the one process
-// on SQLite, which rescues everything at start instead, or a stuck dispatcher). What
+// on SQLite, whose dispatcher takes back everything at its start, before it claims
+// anything, or a stuck dispatcher). What
 // a killed node had sent but not recorded is sent again; what it had claimed but not
 // sent is sent once, by another node.
 //

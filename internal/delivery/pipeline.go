@@ -107,7 +107,7 @@ func New(cfg Config, o Options) (*Pipeline, error) {
 	p.dispatcher = &service.Loop{Name: "dispatcher", Every: cfg.PollInterval, Pass: p.pass,
 		Starting: p.startDispatch, Stopped: p.stopDispatch, Signal: p.st.Committed(), Log: p.log, OnPass: o.OnPass}
 	p.reminder = &service.Loop{Name: "reauthorization", Every: cfg.ReminderInterval, Pass: uncounted(p.remind), Log: p.log, OnPass: o.OnPass}
-	p.rescuer = &service.Loop{Name: "rescuer", Every: cfg.RescueInterval, Pass: p.rescue, Starting: p.rescueOnStart, Log: p.log, OnPass: o.OnPass}
+	p.rescuer = &service.Loop{Name: "rescuer", Every: cfg.RescueInterval, Pass: p.rescue, Log: p.log, OnPass: o.OnPass}
 	p.retention = &service.Loop{Name: "retention", Every: cfg.RetentionInterval, Pass: p.prune, Log: p.log, OnPass: o.OnPass}
 	p.heartbeat = &service.Loop{Name: "heartbeat", Every: cfg.heartbeatEvery(), Pass: uncounted(p.beat), Starting: p.beat, Log: p.log, OnPass: o.OnPass}
 	return p, nil
@@ -190,7 +190,11 @@ func (p *Pipeline) LeaderServices() []service.Service {
 	return []service.Service{p.reminder, p.rescuer, p.retention}
 }
 
-// rescueOnStart takes back every row an earlier process left running.
+// rescueOnStart takes back every row left running by an earlier process, or an
+// earlier run of this dispatcher. The dispatcher's start runs it, before the
+// dispatcher claims anything: run by the rescuer's start, as it was, it also took
+// back the rows the dispatcher (started first) had just claimed and was posting,
+// which were then claimed and posted again.
 func (p *Pipeline) rescueOnStart(ctx context.Context) error {
 	if !p.cfg.RescueOnStart {
 		return nil

@@ -1,6 +1,7 @@
 package fault
 
 import (
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -71,7 +72,7 @@ func checkClean(t *testing.T, out outcome) {
 	t.Logf("SIGTERM: %v", out)
 	checkNoneLost(t, out)
 	if out.duplicated != 0 {
-		t.Errorf("%d duplicate notifications across %d clean stops, want 0", out.duplicated, out.stops)
+		t.Errorf("%d duplicate notifications across %d clean stops, want 0; some of them:\n%s", out.duplicated, out.stops, strings.Join(out.dups, "\n"))
 	}
 	// A clean stop leaves nothing in flight for the rescuer (which waits a minute):
 	// what the stopped node owed is delivered at once, by itself or the other node.

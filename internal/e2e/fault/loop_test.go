@@ -2,8 +2,10 @@ package fault
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -46,6 +48,9 @@ type outcome struct {
 	// them, i.e. how long the changes the stopped node owed waited.
 	backlog   []time.Duration
 	stopTimes []time.Duration // from the signal to the process's exit
+	// dups describes the deliveries of a few duplicated ids: when each came, from
+	// the nearest signal, and with which attempt number.
+	dups []string
 }
 
 func (o outcome) String() string {
@@ -144,6 +149,9 @@ func (l loop) run(t *testing.T) outcome {
 		if _, ok := acks[id]; !ok {
 			out.unacked++
 		}
+		if n > 1 && len(out.dups) < 5 {
+			out.dups = append(out.dups, describeDup(id, hook.sightings(id), signalled))
+		}
 	}
 	for _, at := range signalled {
 		var earliest, latest time.Time
@@ -167,6 +175,23 @@ func (l loop) run(t *testing.T) outcome {
 		}
 	}
 	return out
+}
+
+// describeDup tells when each POST naming a duplicated id came, from the nearest
+// signal, and with which attempt number.
+func describeDup(id string, seen []sighting, signalled []time.Time) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s:", id)
+	for _, s := range seen {
+		k, d := 0, time.Duration(math.MaxInt64)
+		for i, at := range signalled {
+			if e := s.at.Sub(at); e.Abs() < d.Abs() {
+				k, d = i+1, e
+			}
+		}
+		fmt.Fprintf(&b, " attempt %s at stop %d%+v;", s.attempt, k, d.Round(time.Millisecond))
+	}
+	return b.String()
 }
 
 // pct is the q-quantile of ds (nearest rank); 0 when ds is empty.

@@ -6,9 +6,13 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/graphhook/graphhook/internal/delivery"
 )
 
 // receiver is an app's webhook on loopback: it answers the validation handshake and
@@ -23,11 +27,21 @@ type receiver struct {
 	count map[string]int
 	first map[string]time.Time
 	posts int
+	// seen has, for each resource id, when each POST that named it arrived and the
+	// attempt number graphhook's attempt header gave it, for telling a duplicate's
+	// cause.
+	seen map[string][]sighting
+}
+
+// sighting is one POST's naming of a resource id.
+type sighting struct {
+	at      time.Time
+	attempt string
 }
 
 func newReceiver(t testing.TB, slow time.Duration) *receiver {
 	t.Helper()
-	r := &receiver{slow: slow, count: map[string]int{}, first: map[string]time.Time{}}
+	r := &receiver{slow: slow, count: map[string]int{}, first: map[string]time.Time{}, seen: map[string][]sighting{}}
 	srv := httptest.NewServer(http.HandlerFunc(r.serve))
 	t.Cleanup(srv.Close)
 	r.URL = srv.URL + "/hook"
@@ -62,9 +76,10 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 			return // the server gave up on this POST: it was not answered
 		}
 	}
+	attempts := strings.Split(req.Header.Get(delivery.AttemptHeader), ",")
 	r.mu.Lock()
 	r.posts++
-	for _, n := range batch.Value {
+	for i, n := range batch.Value {
 		id := n.ResourceData.ID
 		if id == "" {
 			continue
@@ -73,9 +88,21 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 			r.first[id] = now
 		}
 		r.count[id]++
+		attempt := "?"
+		if i < len(attempts) {
+			attempt = attempts[i]
+		}
+		r.seen[id] = append(r.seen[id], sighting{now, attempt})
 	}
 	r.mu.Unlock()
 	w.WriteHeader(http.StatusAccepted)
+}
+
+// sightings returns the POSTs that named id.
+func (r *receiver) sightings(id string) []sighting {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.seen[id])
 }
 
 // snapshot copies what the receiver has recorded so far.
