@@ -78,7 +78,7 @@ func TestChangeReadsApps(t *testing.T) {
 	// app, not per subscription.
 	var before, atHook int64
 	look := func(tx store.Tx, alt string) error {
-		before, err := reads(tx)
+		from, err := reads(tx)
 		if err != nil {
 			return err
 		}
@@ -91,7 +91,7 @@ func TestChangeReadsApps(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		got = append(got, lookup{alt, found, o.ID, after - before})
+		got = append(got, lookup{alt, found, o.ID, after - from})
 		return nil
 	}
 	s.SetChangeHook(func(ctx context.Context, tx store.Tx, c *store.Change) error {

@@ -131,21 +131,18 @@ func (o *op) mailbox(userParam string, perms []string) (mailbox, error) {
 	if !o.p.Has(perms...) {
 		return mailbox{}, graph.ExchangeAccessDenied()
 	}
-	// A user named by id, the usual case, is read with its mailbox's marker (see
-	// provision): one round trip for both on PostgreSQL.
-	key := strings.ToLower(userParam)
-	both, found, err := o.tx.GetObjects(o.ctx, []store.ObjectKey{
-		{Tenant: o.p.TenantID, Kind: identity.KindUser, ID: key},
-		{Tenant: o.p.TenantID, Kind: kindContactFolder, ID: change.WellKnownContactFolderID(key)},
-	})
-	if err != nil {
-		return mailbox{}, err
+	var u store.Object
+	var provisioned, byID bool
+	var err error
+	// A userPrincipalName has an @, an id never: it goes to ResolveUser at once,
+	// whose lookup by id would repeat userAndMarker's.
+	if !strings.Contains(userParam, "@") {
+		if u, provisioned, byID, err = o.userAndMarker(userParam); err != nil {
+			return mailbox{}, err
+		}
 	}
-	u, provisioned := both[0], found[1]
-	if !found[0] || u.Deleted {
-		// By userPrincipalName, or absent.
+	if !byID {
 		u, err = directory.ResolveUser(o.ctx, o.tx, o.p.TenantID, userParam)
-		provisioned = false
 	}
 	if errors.Is(err, store.ErrNotFound) {
 		if o.p.Type.Delegated() {
@@ -169,6 +166,21 @@ func (o *op) mailbox(userParam string, perms []string) (mailbox, error) {
 		return mb, nil
 	}
 	return mb, o.provision(mb)
+}
+
+// userAndMarker reads the user whose id is userParam together with its mailbox's
+// marker (see provision): one round trip for both on PostgreSQL, for the usual
+// case of a user named by id. found is false when no live user has that id.
+func (o *op) userAndMarker(userParam string) (u store.Object, provisioned, found bool, err error) {
+	key := strings.ToLower(userParam)
+	both, ok, err := o.tx.GetObjects(o.ctx, []store.ObjectKey{
+		{Tenant: o.p.TenantID, Kind: identity.KindUser, ID: key},
+		{Tenant: o.p.TenantID, Kind: kindContactFolder, ID: change.WellKnownContactFolderID(key)},
+	})
+	if err != nil || !ok[0] || both[0].Deleted {
+		return store.Object{}, false, false, err
+	}
+	return both[0], ok[1], true, nil
 }
 
 // owner is what a mailbox shows of its user: the name and address that messages it
