@@ -17,7 +17,7 @@ import (
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("bench", stderr)
 	var cfg bench.Config
-	var asJSON bool
+	var asJSON, pgReplay bool
 	var cpuProfile, memProfile, database string
 	fs.StringVar(&cfg.Scenario, "scenario", "single", "single (one subscription, made through the API, on one URL; notifications waiting for it share a POST, as Graph's do), batched (many subscriptions, one URL), fanout (one change to 1,000 subscriptions), slow-endpoint (one endpoint answers in 2.5 s), memory (RSS with --subs active subscriptions), "+
 		"rich (chat messages posted through the Teams API to --subs includeResourceData subscriptions on one chat, one URL each, "+
@@ -33,6 +33,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.Target, "target", "", "a running graphhook to measure, or a comma-separated list of the nodes of one database, which the changes go to in turn (default: start one with an embedded store in a temporary folder)")
 	fs.StringVar(&cfg.PGSample, "pg-sample", "", "postgres:// URL of the database the target uses: sample its pg_stat_activity during the run and report lock waits as a share of transaction time")
 	fs.StringVar(&database, "database", "", "postgres:// URL: the server bench starts (without --target) keeps its store in this PostgreSQL database instead of an embedded store, so that --cpuprofile covers the server on PostgreSQL")
+	fs.BoolVar(&pgReplay, "pg-replay", false, "with --database and the single scenario: capture one change's transaction during the run, then, the server stopped, send it again from bare connections (as many as --clients, for --duration, each time under a new id) and report the changes/s PostgreSQL alone takes on this machine and the run's share of it")
 	fs.BoolVar(&asJSON, "json", false, "print one JSON object instead of a table")
 	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof reads it)")
 	fs.StringVar(&memProfile, "memprofile", "", "write a profile of the run's allocations to this file at its end (go tool pprof -sample_index=alloc_space reads it)")
@@ -47,6 +48,10 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintln(stderr, "--database is the store of the server bench starts; with --target it measures a running one")
 		return errUsage
 	}
+	if pgReplay && (database == "" || cfg.Scenario != "single") {
+		fmt.Fprintln(stderr, "--pg-replay replays a change of the single scenario against the --database the server bench starts uses")
+		return errUsage
+	}
 	if cpuProfile != "" {
 		f, err := os.Create(cpuProfile)
 		if err != nil {
@@ -58,12 +63,23 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		defer pprof.StopCPUProfile()
 	}
+	var capture *bench.PGCapture
+	if pgReplay {
+		capture = bench.NewPGCapture()
+	}
 	start := func(ctx context.Context, dc delivery.Config) (*bench.Server, func(), error) {
-		return startBenchServer(ctx, dc, database)
+		return startBenchServer(ctx, dc, database, capture)
 	}
 	res, err := bench.Run(ctx, cfg, bench.Options{Start: start, Log: stderr})
 	if err != nil {
 		return err
+	}
+	if capture != nil {
+		r, err := bench.ReplayPG(ctx, cfg, database, capture)
+		if err != nil {
+			return err
+		}
+		res.AddPGReplay(r)
 	}
 	if memProfile != "" {
 		if err := writeAllocs(memProfile); err != nil {
@@ -94,13 +110,17 @@ func writeAllocs(path string) error {
 // --target: the embedded store in a temporary folder (or the PostgreSQL database at
 // database, when set), the demo tenant, and the delivery pipeline configured as
 // bench asks.
-func startBenchServer(ctx context.Context, dc delivery.Config, database string) (*bench.Server, func(), error) {
+func startBenchServer(ctx context.Context, dc delivery.Config, database string, capture *bench.PGCapture) (*bench.Server, func(), error) {
 	dir, err := os.MkdirTemp("", "graphhook-bench-")
 	if err != nil {
 		return nil, nil, err
 	}
 	// As serve runs by default: logs at info (written nowhere), writes capped.
-	m := app.New(app.Config{Addr: "127.0.0.1:0", Data: dir, Database: database, LogLevel: "info", Delivery: dc, MaxPendingWrites: app.DefaultMaxPendingWrites}, io.Discard, io.Discard)
+	cfg := app.Config{Addr: "127.0.0.1:0", Data: dir, Database: database, LogLevel: "info", Delivery: dc, MaxPendingWrites: app.DefaultMaxPendingWrites}
+	if capture != nil {
+		cfg.PGTracer = capture
+	}
+	m := app.New(cfg, io.Discard, io.Discard)
 	if err := m.Run(ctx); err != nil {
 		m.Close()
 		os.RemoveAll(dir)

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"io"
+	"math"
 	"strings"
 	"testing"
 
@@ -83,6 +84,8 @@ func TestBenchRefusesBadFlags(t *testing.T) {
 		{"bench", "--scenario", "single", "--messages", "10"},
 		{"bench", "--scenario", "mixed", "--users", "-1"},
 		{"bench", "--database", "postgres://127.0.0.1:1/graphhook", "--target", "http://127.0.0.1:1"},
+		{"bench", "--pg-replay"},
+		{"bench", "--pg-replay", "--database", "postgres://127.0.0.1:1/graphhook", "--scenario", "batched"},
 	} {
 		var out, errOut bytes.Buffer
 		if code := run(context.Background(), args, &out, &errOut); code != 2 || errOut.Len() == 0 {
@@ -161,16 +164,24 @@ func TestBenchTarget(t *testing.T) {
 
 // TestBenchOnPostgres runs a one-second single bench whose server keeps its store in
 // PostgreSQL (--database): every change it accepted comes back as a notification,
-// and the messages are in that database.
+// and the messages are in that database. With --pg-replay, one change's transaction
+// is then sent again for a second: each replay that committed left a message of
+// its own, under a new id, and none failed.
 func TestBenchOnPostgres(t *testing.T) {
 	dsn := pgtest.URL(t)
 	var out, errOut bytes.Buffer
-	if code := run(context.Background(), []string{"bench", "--database", dsn, "--scenario", "single", "--duration", "1s", "--clients", "4", "--json"}, &out, &errOut); code != 0 {
+	if code := run(context.Background(), []string{"bench", "--database", dsn, "--scenario", "single", "--duration", "1s", "--clients", "4", "--pg-replay", "--json"}, &out, &errOut); code != 0 {
 		t.Fatalf("bench --database exited %d: %s", code, errOut.String())
 	}
 	var res struct {
-		Changes       int64 `json:"changes"`
-		Notifications int64 `json:"notifications"`
+		Changes       int64   `json:"changes"`
+		ChangesPerS   float64 `json:"changes_per_s"`
+		Notifications int64   `json:"notifications"`
+		Statements    int     `json:"pg_replay_statements"`
+		Committed     int64   `json:"pg_replay_committed"`
+		Failed        int64   `json:"pg_replay_failed"`
+		ReplayPerS    float64 `json:"pg_replay_changes_per_s"`
+		Share         float64 `json:"pg_replay_share"`
 	}
 	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
 		t.Fatalf("bench --json printed %q: %v", out.String(), err)
@@ -190,5 +201,22 @@ func TestBenchOnPostgres(t *testing.T) {
 	}
 	if stored < res.Changes {
 		t.Errorf("bench --database: %d messages in the database, want at least the %d changes", stored, res.Changes)
+	}
+	// BEGIN, at least the message and its change, COMMIT.
+	if res.Statements < 4 || res.Committed < 1 || res.Failed != 0 {
+		t.Fatalf("--pg-replay: %d statements, %d committed, %d failed; want at least 4 statements and one commit, no failure", res.Statements, res.Committed, res.Failed)
+	}
+	var replayed, changes int64
+	if err := db.QueryRow(`SELECT COUNT(*) FROM objects WHERE kind = 'message' AND id LIKE '%-replay-%'`).Scan(&replayed); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.QueryRow(`SELECT COUNT(*) FROM changes WHERE id LIKE '%-replay-%'`).Scan(&changes); err != nil {
+		t.Fatal(err)
+	}
+	if replayed != res.Committed || changes != res.Committed {
+		t.Errorf("--pg-replay: %d commits left %d messages and %d changes under replay ids, want one of each per commit", res.Committed, replayed, changes)
+	}
+	if res.ReplayPerS <= 0 || math.Abs(res.Share-res.ChangesPerS/res.ReplayPerS) > 1e-9 {
+		t.Errorf("--pg-replay: %.1f changes/s replayed, share %.3f of the run's %.1f; want a rate and the run's share of it", res.ReplayPerS, res.Share, res.ChangesPerS)
 	}
 }

@@ -177,7 +177,7 @@ func (m *Main) openBase(ctx context.Context) error {
 		if err := resolveDatabaseHost(ctx, cfg.Database); err != nil {
 			return err
 		}
-		st, err := postgres.Open(ctx, postgres.Config{URL: cfg.Database, Logger: m.Log.With("part", "store"), SubscriberKind: identity.KindApp})
+		st, err := postgres.Open(ctx, postgres.Config{URL: cfg.Database, Tracer: cfg.PGTracer, Logger: m.Log.With("part", "store"), SubscriberKind: identity.KindApp})
 		if err != nil {
 			return fmt.Errorf("database: %w", err)
 		}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/graphhook/graphhook/internal/bodyrate"
 	"github.com/graphhook/graphhook/internal/delivery"
 	"github.com/graphhook/graphhook/internal/leader"
@@ -39,6 +41,9 @@ type Config struct {
 	RerunWrites bool
 	// Database is "" for the embedded SQLite store, or a postgres:// URL.
 	Database string
+	// PGTracer, with Database, sees every statement of the store's pool (`graphhook
+	// bench --pg-replay` captures a change's transaction with it).
+	PGTracer pgx.QueryTracer
 	// Fixture is a tenant fixture file applied at start; "" loads the demo tenant
 	// into an empty store.
 	Fixture string

@@ -63,6 +63,15 @@ type Result struct {
 	LockWaitPct *float64         `json:"lock_wait_pct,omitempty"`
 	PGSamples   int              `json:"pg_samples,omitempty"`
 	LockWaits   map[string]int64 `json:"lock_waits,omitempty"`
+	// With --pg-replay: the rate at which PostgreSQL alone committed one captured
+	// change transaction of the run (PGReplayStatements statements, BEGIN and COMMIT
+	// included) sent again from bare connections, the transactions of it that
+	// committed and failed, and the run's changes/s as a share of that rate.
+	PGReplayChangesPerS float64 `json:"pg_replay_changes_per_s,omitempty"`
+	PGReplayStatements  int     `json:"pg_replay_statements,omitempty"`
+	PGReplayCommitted   int64   `json:"pg_replay_committed,omitempty"`
+	PGReplayFailed      int64   `json:"pg_replay_failed,omitempty"`
+	PGReplayShare       float64 `json:"pg_replay_share,omitempty"`
 	// CPUPerChangeUS is this process's CPU time (user and system) over the measured
 	// phase and its drain, per accepted change. With the server in this process it
 	// counts server, client and receiver together; with --target, only the latter two.
@@ -108,6 +117,9 @@ func (res *Result) WriteTable(w io.Writer) error {
 	}
 	if res.LockWaitPct != nil {
 		fmt.Fprintf(tw, "lock waits %% of transaction time\t%.1f %% (%d samples of pg_stat_activity)\n", *res.LockWaitPct, res.PGSamples)
+	}
+	if res.PGReplayStatements > 0 {
+		fmt.Fprintf(tw, "PostgreSQL alone, one change's %d statements replayed\t%.0f changes/s (%d failed); this run reached %.0f %% of it\n", res.PGReplayStatements, res.PGReplayChangesPerS, res.PGReplayFailed, 100*res.PGReplayShare)
 	}
 	if res.CPUPerChangeUS > 0 {
 		fmt.Fprintf(tw, "CPU of this process per change\t%.0f µs\n", res.CPUPerChangeUS)

@@ -13,8 +13,9 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/graphhook/graphhook/internal/store/sqlstore"
 )
@@ -28,6 +29,10 @@ type Config struct {
 	MaxConns int
 	// Logger receives the LISTEN/NOTIFY connection's troubles (default: discarded).
 	Logger *slog.Logger
+	// Tracer, when set, sees every statement of the store's pool (not those of its
+	// LISTEN/NOTIFY and horizon connections); `graphhook bench --pg-replay` captures
+	// a change's transaction with it.
+	Tracer pgx.QueryTracer
 	// SubscriberKind is the object kind the change hook reads for the app of each
 	// subscription a change matches, read with the change (sqlstore.Config).
 	SubscriberKind string
@@ -50,13 +55,12 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if cfg.URL == "" {
 		return nil, errors.New("postgres: no database URL")
 	}
-	if _, err := pgconn.ParseConfig(cfg.URL); err != nil {
+	pcfg, err := pgx.ParseConfig(cfg.URL)
+	if err != nil {
 		return nil, fmt.Errorf("postgres: bad URL: %w", err)
 	}
-	db, err := sql.Open("pgx", cfg.URL)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: %w", err)
-	}
+	pcfg.Tracer = cfg.Tracer
+	db := stdlib.OpenDB(*pcfg)
 	maxConns := cfg.MaxConns
 	if maxConns <= 0 {
 		maxConns = 16
