@@ -11,7 +11,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
+	"strings"
+	"syscall"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -104,6 +108,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		// Serializable writes behave like SQLite's single writer (a rule that reads,
 		// then writes, holds across nodes); the price is an occasional retry.
 		WriteIsolation: sql.LevelSerializable, Retryable: isRetryable, RetryUniqueViolations: true,
+		// A connection PostgreSQL closed (a restart, an administrator, a pooler)
+		// fails its transaction, which runs again on another one.
+		ConnLost: isConnLost,
 		// A View reads one snapshot, as on SQLite.
 		ReadIsolation: sql.LevelRepeatableRead,
 	})
@@ -156,6 +163,22 @@ func isUniqueViolation(err error) bool {
 func isRetryable(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01")
+}
+
+// isConnLost reports an error that means the connection to PostgreSQL ended:
+// PostgreSQL said it is shutting the session down (class 57P: admin_shutdown,
+// crash_shutdown, cannot_connect_now) or reported a connection exception (class
+// 08), the connection closed under pgx, or pgx found it closed before sending.
+func isConnLost(err error) bool {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return strings.HasPrefix(pe.Code, "57P") || strings.HasPrefix(pe.Code, "08")
+	}
+	return pgconn.SafeToRetry(err) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, net.ErrClosed)
 }
 
 // Close stops the listener and closes the pool.

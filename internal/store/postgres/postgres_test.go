@@ -2,7 +2,10 @@ package postgres_test
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -77,5 +80,79 @@ func TestOneConnection(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestServerClosedConnections: PostgreSQL closes every connection of the store's
+// pool (as a restart, an administrator or a pooler would) and the next write and
+// read, right after, succeed on new connections instead of failing once per
+// connection the pool kept.
+func TestServerClosedConnections(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	url := pgtest.URL(t)
+	s, err := postgres.Open(ctx, postgres.Config{URL: url, MaxConns: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	write := func(id string) error {
+		return s.Update(ctx, func(tx store.Tx) error {
+			return tx.InsertObject(ctx, &store.Object{Tenant: "t", Kind: "user", ID: id, Data: []byte(`{}`)})
+		})
+	}
+	read := func(id string) error {
+		return s.View(ctx, func(tx store.Tx) error {
+			_, err := tx.GetObject(ctx, "t", "user", id)
+			return err
+		})
+	}
+	// Four connections in the pool: four transactions held open together.
+	var inside sync.WaitGroup
+	inside.Add(4)
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			errs <- s.View(ctx, func(tx store.Tx) error {
+				_, err := tx.GetObject(ctx, "t", "user", "none")
+				inside.Done()
+				inside.Wait()
+				if !errors.Is(err, store.ErrNotFound) {
+					return err
+				}
+				return nil
+			})
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := write("before"); err != nil {
+		t.Fatal(err)
+	}
+
+	admin, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	var closed int
+	if err := admin.QueryRowContext(ctx, `SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'`).Scan(&closed); err != nil {
+		t.Fatal(err)
+	}
+	if closed < 4 {
+		t.Fatalf("closed %d connections, want at least the pool's 4", closed)
+	}
+	if err := write("after"); err != nil {
+		t.Errorf("write after PostgreSQL closed the pool's connections: %v", err)
+	}
+	if err := read("before"); err != nil {
+		t.Errorf("read after PostgreSQL closed the pool's connections: %v", err)
+	}
+	if err := read("after"); err != nil {
+		t.Errorf("read of the write made after: %v", err)
 	}
 }

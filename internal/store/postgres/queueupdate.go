@@ -30,7 +30,7 @@ func newQueueStore(d *sqlstore.Dialect, db *sql.DB, s *Store) *sqlstore.Store {
 	return sqlstore.New(sqlstore.Config{
 		Dialect: d, Writer: db, Reader: db, ReadOnlyTx: true,
 		AfterCommit:    func() { s.Signal(); s.notify.committed() },
-		WriteIsolation: sql.LevelReadCommitted, Retryable: isRetryable,
+		WriteIsolation: sql.LevelReadCommitted, Retryable: isRetryable, ConnLost: isConnLost,
 		ReadIsolation: sql.LevelRepeatableRead,
 	})
 }

@@ -37,6 +37,14 @@ type Config struct {
 	// again (a serialization failure or a deadlock); nil means never. Update then
 	// runs fn again, up to MaxAttempts times in all.
 	Retryable func(err error) bool
+	// ConnLost reports an error that means the database connection ended under the
+	// transaction (the database restarted, or an administrator or a pooler closed
+	// it); nil means none does. A transaction that had not asked to commit was
+	// rolled back with its connection: Update runs fn again on another one, as for
+	// Retryable, and View begins again when beginning failed (a connection that
+	// died in the pool fails at BEGIN). A commit that lost its connection has an
+	// unknown outcome and is returned, never run again.
+	ConnLost func(err error) bool
 	// MaxAttempts caps the runs of one Update with Retryable (default 20: with the
 	// pauses between them, about a second of trying); past it Update returns
 	// store.ErrBusy.
@@ -198,7 +206,7 @@ func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
 	if s.d.LiveHorizon != nil && store.ReadingChangeLog(ctx) {
 		live = s.startLiveHorizon(ctx)
 	}
-	sqlTx, err := s.cfg.Reader.BeginTx(bctx, &sql.TxOptions{ReadOnly: s.cfg.ReadOnlyTx, Isolation: s.cfg.ReadIsolation})
+	sqlTx, err := s.beginRead(bctx)
 	t := &Tx{s: s, q: sqlTx, readOnly: true}
 	if live != nil {
 		// BEGIN takes no snapshot: the first statement does, after this.
@@ -224,6 +232,19 @@ func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
 		}
 	}
 	return err
+}
+
+// beginRead begins View's transaction. A BEGIN that finds its connection gone is
+// tried again on another, up to MaxAttempts times: after the database restarted,
+// every connection the pool kept fails so once.
+func (s *Store) beginRead(ctx context.Context) (*sql.Tx, error) {
+	opts := &sql.TxOptions{ReadOnly: s.cfg.ReadOnlyTx, Isolation: s.cfg.ReadIsolation}
+	for attempt := 1; ; attempt++ {
+		sqlTx, err := s.cfg.Reader.BeginTx(ctx, opts)
+		if err == nil || s.cfg.ConnLost == nil || !s.cfg.ConnLost(err) || attempt >= s.cfg.MaxAttempts {
+			return sqlTx, err
+		}
+	}
 }
 
 // liveHorizon delivers the dialect's LiveHorizon once.
@@ -278,6 +299,7 @@ func (s *Store) updateOne(ctx context.Context, fn func(store.Tx) error) error {
 		}
 		switch {
 		case s.cfg.Retryable != nil && s.cfg.Retryable(cause):
+		case s.cfg.ConnLost != nil && s.cfg.ConnLost(cause):
 		case s.cfg.RetryUniqueViolations && s.d.IsUniqueViolation != nil && s.d.IsUniqueViolation(cause) && uniques < 2:
 			uniques++
 		default:
@@ -310,7 +332,7 @@ func (s *Store) updateOne(ctx context.Context, fn func(store.Tx) error) error {
 func (s *Store) attempt(ctx context.Context, fn func(store.Tx) error) (err, cause error) {
 	sqlTx, err := s.cfg.Writer.BeginTx(ctx, &sql.TxOptions{Isolation: s.cfg.WriteIsolation})
 	if err != nil {
-		return fmt.Errorf("begin: %w", err), nil
+		return fmt.Errorf("begin: %w", err), err
 	}
 	t := &Tx{s: s, q: sqlTx}
 	if err := runFn(fn, t); err != nil {
@@ -321,6 +343,10 @@ func (s *Store) attempt(ctx context.Context, fn func(store.Tx) error) (err, caus
 		return err, err
 	}
 	if err := sqlTx.Commit(); err != nil {
+		if s.cfg.ConnLost != nil && s.cfg.ConnLost(err) {
+			// The commit may have happened: fn must not run again.
+			return fmt.Errorf("commit: %w", err), nil
+		}
 		return fmt.Errorf("commit: %w", err), err
 	}
 	t.committed()
