@@ -216,6 +216,14 @@ func TestBenchOnPostgres(t *testing.T) {
 	if replayed != res.Committed || changes != res.Committed {
 		t.Errorf("--pg-replay: %d commits left %d messages and %d changes under replay ids, want one of each per commit", res.Committed, replayed, changes)
 	}
+	// Its notifications, for a receiver gone with the bench, are not left queued.
+	var queued int64
+	if err := db.QueryRow(`SELECT COUNT(*) FROM notifications WHERE resource LIKE '%-replay-%'`).Scan(&queued); err != nil {
+		t.Fatal(err)
+	}
+	if queued != 0 {
+		t.Errorf("--pg-replay left %d notifications queued", queued)
+	}
 	if res.ReplayPerS <= 0 || math.Abs(res.Share-res.ChangesPerS/res.ReplayPerS) > 1e-9 {
 		t.Errorf("--pg-replay: %.1f changes/s replayed, share %.3f of the run's %.1f; want a rate and the run's share of it", res.ReplayPerS, res.Share, res.ChangesPerS)
 	}

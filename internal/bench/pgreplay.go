@@ -156,7 +156,8 @@ type PGReplay struct {
 // ReplayPG sends the captured transaction to url for cfg's duration, from as many
 // bare connections as cfg has clients, each time under a new object id, and counts
 // the commits. It runs after the server has stopped, so that nothing else uses the
-// machine meanwhile.
+// machine meanwhile. The messages and changes it made stay, as the run's do; the
+// notifications it queued are removed.
 func ReplayPG(ctx context.Context, cfg Config, url string, c *PGCapture) (*PGReplay, error) {
 	cfg.fillDefaults()
 	clients, dur := cfg.Clients, cfg.Duration
@@ -207,6 +208,11 @@ func ReplayPG(ctx context.Context, cfg Config, url string, c *PGCapture) (*PGRep
 	}
 	wg.Wait()
 	res := &PGReplay{Statements: len(tx), Committed: committed.Load(), Failed: failed.Load(), Seconds: time.Since(start).Seconds()}
+	// The replay's notifications name the bench's receiver, gone by now: a server
+	// started later on this database would try them for hours.
+	if _, err := conns[0].Exec(ctx, `DELETE FROM notifications WHERE resource LIKE '%' || $1 || '-replay-%'`, from); err != nil {
+		return nil, fmt.Errorf("bench: replay: removing its notifications: %w", err)
+	}
 	if res.Committed == 0 {
 		if e := firstErr.Load(); e != nil {
 			return nil, fmt.Errorf("bench: replay: no transaction committed; the first failed with: %w", *e)
