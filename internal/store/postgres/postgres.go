@@ -89,8 +89,14 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	horizon.SetMaxIdleConns(2)
 	d.LiveHorizon = func(ctx context.Context) (int64, error) {
 		var h int64
-		err := horizon.QueryRowContext(ctx, `SELECT graphhook_live_horizon()`).Scan(&h)
-		return h, err
+		// A connection PostgreSQL closed fails once (isConnLost): the pool's two,
+		// then a new one.
+		for attempt := 1; ; attempt++ {
+			err := horizon.QueryRowContext(ctx, `SELECT graphhook_live_horizon()`).Scan(&h)
+			if err == nil || !isConnLost(err) || attempt == 3 {
+				return h, err
+			}
+		}
 	}
 	log := cfg.Logger
 	if log == nil {

@@ -132,6 +132,14 @@ func TestServerClosedConnections(t *testing.T) {
 	if err := write("before"); err != nil {
 		t.Fatal(err)
 	}
+	// Reads of the change log also ask the live horizon on connections of their
+	// own. Used more than once, a connection is no longer pinged before its next
+	// use within a second, and a dead one fails the statement.
+	for range 3 {
+		if err := s.View(store.ReadsChangeLog(ctx), func(store.Tx) error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	admin, err := sql.Open("pgx", url)
 	if err != nil {
@@ -151,6 +159,9 @@ func TestServerClosedConnections(t *testing.T) {
 	}
 	if err := read("before"); err != nil {
 		t.Errorf("read after PostgreSQL closed the pool's connections: %v", err)
+	}
+	if err := s.View(store.ReadsChangeLog(ctx), func(store.Tx) error { return nil }); err != nil {
+		t.Errorf("read of the change log after PostgreSQL closed the horizon's connection: %v", err)
 	}
 	if err := read("after"); err != nil {
 		t.Errorf("read of the write made after: %v", err)
