@@ -38,7 +38,7 @@ type pgStatement struct {
 }
 
 // NewPGCapture returns a capture that keeps the 101st change transaction to commit
-// (or the last before the run ends, in a shorter run).
+// (or the first, in a run too short to reach it).
 func NewPGCapture() *PGCapture {
 	return &PGCapture{skip: 100, open: map[*pgx.Conn][]pgStatement{}}
 }
@@ -52,6 +52,9 @@ func (c *PGCapture) TraceQueryStart(ctx context.Context, conn *pgx.Conn, data pg
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.done.Load() { // kept while this waited for the lock
+		return ctx
+	}
 	st := pgStatement{sql: data.SQL, args: copyArgs(data.Args)}
 	if strings.HasPrefix(data.SQL, "begin") {
 		c.open[conn] = []pgStatement{st}
@@ -86,7 +89,7 @@ func (c *PGCapture) TraceQueryEnd(ctx context.Context, conn *pgx.Conn, data pgx.
 			c.tx = tx
 		}
 		if c.seen > c.skip {
-			c.open = nil
+			clear(c.open)
 			c.done.Store(true)
 		}
 	}
@@ -221,9 +224,10 @@ func ReplayPG(ctx context.Context, cfg Config, url string, c *PGCapture) (*PGRep
 	return res, nil
 }
 
-// replayOnce runs tx on conn with the object id from made to. A statement without
-// arguments goes as the server's did (pgx's simple protocol); one with arguments
-// through the extended protocol, its rows read and dropped.
+// replayOnce runs tx on conn with the object id from made to. BEGIN and COMMIT,
+// which take no arguments, go through pgx's simple protocol as the server's did; a
+// statement with arguments through the extended protocol, its rows read and
+// dropped.
 func replayOnce(ctx context.Context, conn *pgx.Conn, tx []pgStatement, from, to string) error {
 	for _, st := range tx {
 		var err error

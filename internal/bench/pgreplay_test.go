@@ -3,6 +3,8 @@ package bench
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -92,5 +94,29 @@ func TestWithID(t *testing.T) {
 	want := []any{"abc-replay-1-2", "Users/u/Messages/abc-replay-1-2", []string{"abc-replay-1-2", "x"}, []byte("abc"), int64(7)}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("withID (-want +got):\n%s", diff)
+	}
+}
+
+// TestPGCaptureConcurrent: many connections trace transactions at once while one
+// is kept; statements that arrive as the capture ends are dropped, not recorded in
+// a map the capture has let go.
+func TestPGCaptureConcurrent(t *testing.T) {
+	c := NewPGCapture()
+	c.skip = 5
+	var wg sync.WaitGroup
+	for range 32 {
+		conn := new(pgx.Conn)
+		wg.Go(func() {
+			for i := range 200 {
+				for _, sql := range []string{"begin isolation level serializable", "WITH c AS (INSERT INTO changes ...", "commit"} {
+					ctx := c.TraceQueryStart(context.Background(), conn, pgx.TraceQueryStartData{SQL: sql, Args: []any{"t", "message", fmt.Sprint(i)}})
+					c.TraceQueryEnd(ctx, conn, pgx.TraceQueryEndData{CommandTag: pgconn.NewCommandTag("COMMIT")})
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if !c.done.Load() || changeID(c.tx) == "" {
+		t.Errorf("after 6,400 change transactions: done %v, kept %v; want one kept", c.done.Load(), c.tx)
 	}
 }

@@ -84,6 +84,9 @@ type Config struct {
 	RerunBatches bool
 }
 
+// connLost tells whether err means the connection ended (Config.ConnLost).
+func (c *Config) connLost(err error) bool { return c.ConnLost != nil && c.ConnLost(err) }
+
 // Store implements store.Store over database/sql.
 type Store struct {
 	cfg       Config
@@ -241,7 +244,7 @@ func (s *Store) beginRead(ctx context.Context) (*sql.Tx, error) {
 	opts := &sql.TxOptions{ReadOnly: s.cfg.ReadOnlyTx, Isolation: s.cfg.ReadIsolation}
 	for attempt := 1; ; attempt++ {
 		sqlTx, err := s.cfg.Reader.BeginTx(ctx, opts)
-		if err == nil || s.cfg.ConnLost == nil || !s.cfg.ConnLost(err) || attempt >= s.cfg.MaxAttempts {
+		if err == nil || !s.cfg.connLost(err) || attempt >= s.cfg.MaxAttempts {
 			return sqlTx, err
 		}
 	}
@@ -299,7 +302,7 @@ func (s *Store) updateOne(ctx context.Context, fn func(store.Tx) error) error {
 		}
 		switch {
 		case s.cfg.Retryable != nil && s.cfg.Retryable(cause):
-		case s.cfg.ConnLost != nil && s.cfg.ConnLost(cause):
+		case s.cfg.connLost(cause):
 		case s.cfg.RetryUniqueViolations && s.d.IsUniqueViolation != nil && s.d.IsUniqueViolation(cause) && uniques < 2:
 			uniques++
 		default:
@@ -307,7 +310,7 @@ func (s *Store) updateOne(ctx context.Context, fn func(store.Tx) error) error {
 		}
 		if attempt == s.cfg.MaxAttempts {
 			// Still losing after every attempt: the caller may try again later.
-			return fmt.Errorf("%w: %d attempts lost conflicts with concurrent writes: %w", store.ErrBusy, attempt, err)
+			return fmt.Errorf("%w: %d attempts lost conflicts with concurrent writes or their connections: %w", store.ErrBusy, attempt, err)
 		}
 		// Lost a conflict with a concurrent transaction: run fn again on fresh data,
 		// after a random pause so that the same two do not collide again. The pause's
@@ -343,7 +346,7 @@ func (s *Store) attempt(ctx context.Context, fn func(store.Tx) error) (err, caus
 		return err, err
 	}
 	if err := sqlTx.Commit(); err != nil {
-		if s.cfg.ConnLost != nil && s.cfg.ConnLost(err) {
+		if s.cfg.connLost(err) {
 			// The commit may have happened: fn must not run again.
 			return fmt.Errorf("commit: %w", err), nil
 		}

@@ -54,7 +54,7 @@ func (t *Tx) note(err error) error {
 		return err
 	}
 	c := t.s.cfg
-	if (c.Retryable != nil && c.Retryable(err)) || (c.ConnLost != nil && c.ConnLost(err)) || (c.RetryUniqueViolations && t.s.d.IsUniqueViolation != nil && t.s.d.IsUniqueViolation(err)) {
+	if (c.Retryable != nil && c.Retryable(err)) || c.connLost(err) || (c.RetryUniqueViolations && t.s.d.IsUniqueViolation != nil && t.s.d.IsUniqueViolation(err)) {
 		t.retry = err
 	}
 	return err
